@@ -1,0 +1,146 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_MESSAGE_BYTES } from './api/contract.js';
+import { createEngineHost } from './host/handlers.js';
+import type { EngineHost } from './host/host.js';
+import { resolveInside } from './util/safe-path.js';
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  /** The built renderer (vite build output). */
+  rendererDir: string;
+  /** Fixed token for tests; a random one otherwise. */
+  token?: string;
+  engine?: EngineHost;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** Frames above this are cut off by ws itself (protects memory); up to it, the host answers with a tagged error. */
+const HARD_FRAME_LIMIT = 8 * MAX_MESSAGE_BYTES;
+
+export const WS_PATH = '/ws';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+  '.ico': 'image/x-icon',
+};
+
+// The same policy as the Electron window's, plus the page's own WebSocket.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * `rsd serve`: the engine host in Node, with the built renderer over HTTP and the contract over a
+ * WebSocket. The page is public (it is the app's code); the WebSocket, which is the engine, needs the
+ * random token that the printed URL carries, and a same-origin page.
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const engine = options.engine ?? createEngineHost('server');
+  const rendererDir = path.resolve(options.rendererDir);
+  const indexHtml = path.join(rendererDir, 'index.html');
+
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!existsSync(indexHtml)) {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+      return void res.end(`The renderer is not built (no ${indexHtml}). Run: npm run build\n`);
+    }
+    let file = resolveInside(rendererDir, url.pathname);
+    if (file === null) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('bad path\n');
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      // Client-side routes fall back to the app; missing assets are 404s.
+      if (path.extname(file)) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      file = indexHtml;
+    }
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(file).pipe(res);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_LIMIT });
+  const sockets = new Set<WebSocket>();
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+    };
+    if (url.pathname !== WS_PATH) return refuse(404, 'Not Found');
+    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized: missing or wrong token');
+    const origin = req.headers.origin;
+    if (origin !== undefined && new URL(origin).host !== req.headers.host) return refuse(403, 'Forbidden: cross-origin');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', async (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      const reply = isBinary
+        ? { id: null, ok: false as const, error: { kind: 'invalid-message' as const, message: 'binary frames are not accepted; send JSON text' } }
+        : await engine.handle(text);
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+    });
+    ws.send(JSON.stringify({ event: 'engine.status', payload: { state: 'ready' } }));
+  });
+
+  const unsubscribe = engine.onEvent((event) => {
+    const text = JSON.stringify(event);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${shownHost}:${port}/?token=${token}`,
+    port,
+    token,
+    async close() {
+      unsubscribe();
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function tokenMatches(given: string | null, expected: string): boolean {
+  if (given === null) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,57 @@
+import os from 'node:os';
+import type { SystemInfo } from '../api/system.js';
+import { executionProviders, onnxRuntimeVersion } from '../policy/onnxruntime.js';
+import { loadMujoco } from '../sim/mujoco.js';
+import { APP } from './app.js';
+
+export type EngineHostKind = SystemInfo['engineHost'];
+
+function message(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
+}
+
+function probeOnnxRuntime(): SystemInfo['onnxruntime'] {
+  try {
+    return { status: 'loaded', version: onnxRuntimeVersion(), executionProviders: executionProviders() };
+  } catch (thrown) {
+    return { status: 'failed', error: `onnxruntime-node failed to load: ${message(thrown)}` };
+  }
+}
+
+async function probeMujoco(): Promise<SystemInfo['mujoco']> {
+  try {
+    const mj = await loadMujoco();
+    return { status: 'loaded', packageVersion: mj.packageVersion, version: mj.module.mj_versionString(), loadMs: mj.loadMs };
+  } catch (thrown) {
+    return { status: 'failed', error: `@mujoco/mujoco failed to load: ${message(thrown)}` };
+  }
+}
+
+/**
+ * What the engine runs on, probed for real: onnxruntime-node's native binding is loaded and asked
+ * for its execution providers; MuJoCo's WebAssembly module is instantiated and asked its version.
+ * A probe that fails is reported as failed, with its reason, and the rest still answers.
+ */
+export async function collectSystemInfo(engineHost: EngineHostKind): Promise<SystemInfo> {
+  const cpus = os.cpus();
+  return {
+    app: { ...APP },
+    engineHost,
+    runtime: {
+      node: process.versions.node,
+      electron: process.versions.electron ?? null,
+      v8: process.versions.v8,
+      platform: process.platform,
+      arch: process.arch,
+    },
+    machine: {
+      cpuCount: Math.max(1, os.availableParallelism?.() ?? cpus.length),
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      totalMemoryBytes: os.totalmem(),
+      freeMemoryBytes: os.freemem(),
+    },
+    onnxruntime: probeOnnxRuntime(),
+    mujoco: await probeMujoco(),
+    collectedAt: new Date().toISOString(),
+  };
+}
