@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { SystemInfo } from './api/system.js';
 import { createEngineHost } from './host/handlers.js';
 import { inProcessTransport } from './api/transports/in-process.js';
@@ -58,9 +58,9 @@ const commands: Record<string, Command> = {
   },
 };
 
-function parse<O extends Parameters<typeof parseArgs>[0]['options']>(args: string[], options: O) {
+function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
+    return parseArgs({ args, options, strict: true as const, allowPositionals: false as const });
   } catch (thrown) {
     throw new UsageError((thrown as Error).message);
   }

@@ -1,0 +1,63 @@
+import type { StateCreator } from 'zustand';
+import type { RsdClient } from '../../../engine/api/client.js';
+import type { EngineHealth } from '../../../engine/api/system.js';
+import type { ConnectionKind, ConnectionState } from '../../../engine/api/transport.js';
+import type { AppState } from './index.js';
+
+export type EngineStatus =
+  | { state: 'unknown' }
+  | { state: 'ok'; health: EngineHealth }
+  | { state: 'down'; reason: string };
+
+export interface ConnectionSlice {
+  client: RsdClient | null;
+  connectionKind: ConnectionKind | null;
+  connectionState: ConnectionState;
+  connectionDetail: string | undefined;
+  engine: EngineStatus;
+  /** Wires the client into the store; returns the teardown. */
+  attach(client: RsdClient): () => void;
+  checkHealth(): Promise<void>;
+}
+
+export const HEALTH_INTERVAL_MS = 5000;
+
+export const connectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = (set, get) => ({
+  client: null,
+  connectionKind: null,
+  connectionState: 'connecting',
+  connectionDetail: undefined,
+  engine: { state: 'unknown' },
+
+  attach(client) {
+    set({ client, connectionKind: client.kind });
+    const offState = client.onState((connectionState, connectionDetail) => {
+      set({ connectionState, connectionDetail });
+      if (connectionState === 'closed') set({ engine: { state: 'down', reason: connectionDetail ?? 'connection closed' } });
+      if (connectionState === 'open') void get().checkHealth();
+    });
+    const offStatus = client.listen('engine.status', ({ state, detail }) => {
+      if (state === 'ready') void get().checkHealth();
+      else set({ engine: { state: 'down', reason: detail ?? `engine ${state}` } });
+    });
+    const offProtocol = client.onProtocolError((error) => get().report('The engine sent a message this app cannot read', { kind: error.kind, message: error.message, field: error.field }));
+    const timer = setInterval(() => void get().checkHealth(), HEALTH_INTERVAL_MS);
+    return () => {
+      clearInterval(timer);
+      offState();
+      offStatus();
+      offProtocol();
+      client.close();
+    };
+  },
+
+  async checkHealth() {
+    const { client, connectionState } = get();
+    if (!client || connectionState === 'closed') return;
+    try {
+      set({ engine: { state: 'ok', health: await client.call('system.health', {}) } });
+    } catch (thrown) {
+      set({ engine: { state: 'down', reason: thrown instanceof Error ? thrown.message : String(thrown) } });
+    }
+  },
+});

@@ -1,0 +1,18 @@
+import { create } from 'zustand';
+import { connectionSlice, type ConnectionSlice } from './connection.js';
+import { navigationSlice, type NavigationSlice } from './navigation.js';
+import { noticesSlice, type NoticesSlice } from './notices.js';
+import { systemSlice, type SystemSlice } from './system.js';
+
+export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice;
+
+/** One store from typed slices (zustand's slices pattern). */
+export const createAppStore = () =>
+  create<AppState>()((...a) => ({
+    ...navigationSlice(...a),
+    ...noticesSlice(...a),
+    ...connectionSlice(...a),
+    ...systemSlice(...a),
+  }));
+
+export type AppStore = ReturnType<typeof createAppStore>;
