@@ -99,6 +99,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
+    // A frame over the hard limit or a broken peer ends this socket only; unhandled, it would end the server.
+    ws.on('error', (error) => process.stderr.write(`rsd serve: connection closed: ${error.message}\n`));
     ws.on('message', async (data, isBinary) => {
       const text = isBinary ? '' : data.toString();
       const reply = isBinary

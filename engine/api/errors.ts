@@ -42,7 +42,9 @@ export function rsdError(kind: ErrorKind, message: string, extra: Partial<Pick<R
 /** First issue of a zod error as a field path and message, with the path prefixed (e.g. `params`). */
 export function fromZodError(kind: ErrorKind, error: z.ZodError, prefix: string): RsdError {
   const issue = error.issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+  // An unexpected key is named by the key itself, so the field points at what to remove.
+  const extraKey = issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+  const path = [prefix, ...(issue?.path ?? []).map(String), ...extraKey].filter(Boolean).join('.');
   return rsdError(kind, `${path}: ${issue?.message ?? 'invalid'}`, { field: path, detail: error.issues.slice(0, 5) });
 }
 

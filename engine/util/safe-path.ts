@@ -15,6 +15,6 @@ export function resolveInside(root: string, urlPath: string): string | null {
   const base = path.resolve(root);
   const target = path.resolve(base, '.' + path.posix.normalize('/' + decoded));
   const relative = path.relative(base, target);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return null;
+  if (relative === '..' || relative.startsWith('..' + path.sep) || path.isAbsolute(relative)) return null;
   return target;
 }

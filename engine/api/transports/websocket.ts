@@ -7,7 +7,9 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(): void;
-  addEventListener(type: 'open' | 'close' | 'error' | 'message', listener: (ev: { data?: unknown; code?: number; reason?: string }) => void): void;
+  addEventListener(type: 'message', listener: (ev: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (ev: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
 }
 
 const OPEN = 1;
@@ -37,7 +39,7 @@ export function webSocketTransport(socket: WebSocketLike): Transport {
 
   socket.addEventListener('open', () => setState('open'));
   socket.addEventListener('close', (ev) => {
-    closeDetail = ev.reason ? `connection closed: ${ev.reason} (${ev.code})` : `connection closed (${ev.code ?? 'no code'})`;
+    closeDetail = ev.reason ? `connection closed: ${ev.reason} (${ev.code})` : `connection closed (${ev.code})`;
     setState('closed', closeDetail);
     for (const { reject } of pending.values()) reject(new RsdCallError(rsdError('disconnected', closeDetail)));
     pending.clear();

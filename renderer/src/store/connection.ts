@@ -32,15 +32,23 @@ export const connectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = 
   attach(client) {
     set({ client, connectionKind: client.kind });
     const offState = client.onState((connectionState, connectionDetail) => {
+      const wasOpen = get().connectionState === 'open';
       set({ connectionState, connectionDetail });
-      if (connectionState === 'closed') set({ engine: { state: 'down', reason: connectionDetail ?? 'connection closed' } });
+      if (connectionState === 'closed') {
+        const reason = connectionDetail ?? 'connection closed';
+        set({ engine: { state: 'down', reason } });
+        get().report(wasOpen ? 'Lost the connection to the engine' : 'Could not connect to the engine', {
+          kind: 'disconnected',
+          message: client.kind !== 'server' ? reason : wasOpen ? `${reason}. Is rsd serve still running? Restart it and open the URL it prints.` : `${reason}. Open the URL that rsd serve printed: it carries the access token.`,
+        });
+      }
       if (connectionState === 'open') void get().checkHealth();
     });
     const offStatus = client.listen('engine.status', ({ state, detail }) => {
       if (state === 'ready') void get().checkHealth();
       else set({ engine: { state: 'down', reason: detail ?? `engine ${state}` } });
     });
-    const offProtocol = client.onProtocolError((error) => get().report('The engine sent a message this app cannot read', { kind: error.kind, message: error.message, field: error.field }));
+    const offProtocol = client.onProtocolError((error) => get().report('The engine sent a message this app cannot read', error));
     const timer = setInterval(() => void get().checkHealth(), HEALTH_INTERVAL_MS);
     return () => {
       clearInterval(timer);

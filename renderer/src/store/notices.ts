@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import { RsdCallError, type RsdError } from '../../../engine/api/errors.js';
+import { RsdCallError, RsdError } from '../../../engine/api/errors.js';
 import type { AppState } from './index.js';
 
 export interface Notice {
@@ -17,8 +17,11 @@ export interface NoticesSlice {
 
 let nextNoticeId = 1;
 
+/** A thrown value or an already-tagged error object, as a tagged error. */
 export function asRsdError(thrown: unknown): RsdError {
   if (thrown instanceof RsdCallError) return thrown.error;
+  const tagged = RsdError.safeParse(thrown);
+  if (tagged.success) return tagged.data;
   return { kind: 'internal', message: thrown instanceof Error ? thrown.message : String(thrown) };
 }
 

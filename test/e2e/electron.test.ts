@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { _electron } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: plain .mjs helper shared with `npm start`
+import { findElectronBinary } from '../../scripts/electron-binary.mjs';
+import { ARTIFACTS } from './browser.js';
+
+const electron = findElectronBinary() as { path: string } | { missing: string };
+const reason = 'missing' in electron ? electron.missing : '';
+if (reason) console.log(`Electron tests skipped: ${reason}`);
+
+// Runs on users' and CI machines that have the Electron binary; these machines cannot download it.
+describe.skipIf(Boolean(reason))('the Electron app', () => {
+  it('opens a sandboxed window whose System panel reports Electron', async () => {
+    // ELECTRON_RUN_AS_NODE would start Electron as plain Node.
+    const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'ELECTRON_RUN_AS_NODE'));
+    const app = await _electron.launch({ executablePath: (electron as { path: string }).path, args: ['.'], env });
+    try {
+      const window = await app.firstWindow();
+      expect(window.url()).toBe('app://rsd/index.html');
+      await window.getByRole('link', { name: 'System' }).click();
+      await expect.poll(() => window.getByTestId('electron-version').textContent(), { timeout: 20_000 }).toMatch(/^\d+\.\d+\.\d+/);
+      expect(await window.getByTestId('connection-kind').textContent()).toBe('Electron');
+      // The preload exposes only its functions: no Node, no ipcRenderer.
+      const exposed = await window.evaluate(() => {
+        const page = globalThis as unknown as { rsd: object; require?: unknown; process?: unknown };
+        return { keys: Object.keys(page.rsd).sort(), require: typeof page.require, process: typeof page.process };
+      });
+      expect(exposed).toEqual({ keys: ['onEvent', 'systemHealth', 'systemInfo'], require: 'undefined', process: 'undefined' });
+      await window.screenshot({ path: path.join(ARTIFACTS, 'electron-system.png') });
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// Runs the built utility-process entry (dist/electron/engine-host.cjs) in Node. The Electron binary
+// cannot run here, so Electron's `process.parentPort` and the MessagePortMain that main sends are
+// TEST DOUBLES. Everything behind the port is real: the esbuild CJS bundle, the native onnxruntime
+// binding and the MuJoCo WebAssembly module.
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+const hostFile = path.resolve(import.meta.dirname, '../../dist/electron/engine-host.cjs');
+
+type Message = { id?: number | null; ok?: boolean; event?: string } & Record<string, unknown>;
+
+/** A MessagePortMain double: `message` events carry `{data}`; what the host posts is kept, parsed. */
+class FakePort extends EventEmitter {
+  readonly posted: Message[] = [];
+  started = false;
+  private readonly waiting = new Map<number, (reply: Message) => void>();
+
+  start(): void {
+    this.started = true;
+  }
+
+  postMessage(text: string): void {
+    const message = JSON.parse(text) as Message;
+    this.posted.push(message);
+    if (typeof message.id === 'number') this.waiting.get(message.id)?.(message);
+  }
+
+  request(message: { id: number; type: string; params?: unknown }): Promise<Message> {
+    const reply = new Promise<Message>((resolve) => this.waiting.set(message.id, resolve));
+    this.emit('message', { data: JSON.stringify(message) });
+    return reply;
+  }
+}
+
+const port = new FakePort();
+const original = Object.getOwnPropertyDescriptor(process, 'parentPort');
+
+beforeAll(() => {
+  const parentPort = new EventEmitter();
+  Object.defineProperty(process, 'parentPort', { value: parentPort, configurable: true, writable: true });
+  require(hostFile);
+  parentPort.emit('message', { data: { connect: true }, ports: [port] });
+});
+
+afterAll(() => {
+  if (original) Object.defineProperty(process, 'parentPort', original);
+  else delete (process as { parentPort?: unknown }).parentPort;
+});
+
+describe('engine host (dist/electron/engine-host.cjs)', () => {
+  it('starts the port and announces that it is ready', () => {
+    expect(port.started).toBe(true);
+    expect(port.posted[0]).toEqual({ event: 'engine.status', payload: { state: 'ready' } });
+  });
+
+  it('answers system.info with the native onnxruntime and the MuJoCo wasm loaded', async () => {
+    const reply = await port.request({ id: 1, type: 'system.info', params: {} });
+    const { version: onnxVersion } = require('onnxruntime-node/package.json') as { version: string };
+    expect(reply).toMatchObject({
+      id: 1,
+      ok: true,
+      result: {
+        engineHost: 'electron-utility',
+        onnxruntime: { status: 'loaded', version: onnxVersion },
+        mujoco: { status: 'loaded', version: '3.14.0' },
+      },
+    });
+  });
+
+  it('answers an unknown request type with unknown-request', async () => {
+    const reply = await port.request({ id: 3, type: 'no.such.request', params: {} });
+    expect(reply).toMatchObject({ id: 3, ok: false, error: { kind: 'unknown-request' } });
+  });
+
+  it('answers bad params with invalid-params naming the field', async () => {
+    const reply = await port.request({ id: 2, type: 'system.info', params: { refresh: 'yes' } });
+    expect(reply).toMatchObject({ id: 2, ok: false, error: { kind: 'invalid-params', field: 'params.refresh' } });
+  });
+});

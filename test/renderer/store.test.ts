@@ -1,0 +1,146 @@
+import { createRequire } from 'node:module';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createClient, type RsdClient } from '../../engine/api/client.js';
+import { RsdCallError } from '../../engine/api/errors.js';
+import { inProcessTransport } from '../../engine/api/transports/in-process.js';
+import { createEngineHost } from '../../engine/host/handlers.js';
+import type { EngineHost } from '../../engine/host/host.js';
+import { createAppStore, type AppStore } from '../../renderer/src/store/index.js';
+import { pageFromHash } from '../../renderer/src/store/navigation.js';
+
+const require = createRequire(import.meta.url);
+const ORT_VERSION = (require('onnxruntime-node/package.json') as { version: string }).version;
+
+/** The real engine, in this process, behind the same text path and validation as the WebSocket. */
+function realEngine(): { host: EngineHost; client: RsdClient } {
+  const host = createEngineHost('in-process');
+  return { host, client: createClient(inProcessTransport(host)) };
+}
+
+/** A genuine failure from the engine: `refresh` must be a boolean, so the host refuses the params. */
+async function invalidParamsError(client: RsdClient): Promise<RsdCallError> {
+  const thrown: unknown = await client.call('system.info', { refresh: 'yes' } as never).then(
+    () => expect.fail('system.info accepted refresh: "yes"'),
+    (error: unknown) => error,
+  );
+  expect(thrown).toBeInstanceOf(RsdCallError);
+  return thrown as RsdCallError;
+}
+
+describe('pageFromHash', () => {
+  test.each([
+    ['#/results', 'results'],
+    ['#/system', 'system'],
+    ['', 'checklist'],
+    ['#/nope', 'checklist'],
+  ])('%j is the %s page', (hash, page) => {
+    expect(pageFromHash(hash)).toBe(page);
+  });
+});
+
+describe('notices', () => {
+  let store: AppStore;
+  beforeEach(() => {
+    store = createAppStore();
+  });
+
+  test('keeps the 5 newest, newest last', () => {
+    for (let i = 1; i <= 7; i++) store.getState().report(`problem ${i}`, new Error(`cause ${i}`));
+
+    const notices = store.getState().notices;
+    expect(notices.map((n) => n.title)).toEqual(['problem 3', 'problem 4', 'problem 5', 'problem 6', 'problem 7']);
+    expect(new Set(notices.map((n) => n.id)).size).toBe(5);
+  });
+
+  test("an RsdCallError keeps the engine's tagged error: kind and field", async () => {
+    const { client } = realEngine();
+    const error = await invalidParamsError(client);
+
+    store.getState().report('Could not read system information', error);
+
+    const [notice] = store.getState().notices;
+    expect(notice?.title).toBe('Could not read system information');
+    expect(notice?.error).toMatchObject({ kind: 'invalid-params', field: 'params.refresh' });
+    expect(notice?.error.message).toMatch(/^params\.refresh: /);
+  });
+
+  test("a plain Error becomes kind 'internal' with its message", () => {
+    store.getState().report('Something broke', new Error('boom'));
+
+    expect(store.getState().notices[0]?.error).toEqual({ kind: 'internal', message: 'boom' });
+  });
+
+  test('dismiss removes that notice only', () => {
+    store.getState().report('first', new Error('1'));
+    store.getState().report('second', new Error('2'));
+    store.getState().report('third', new Error('3'));
+    const second = store.getState().notices[1]!;
+
+    store.getState().dismiss(second.id);
+
+    expect(store.getState().notices.map((n) => n.title)).toEqual(['first', 'third']);
+  });
+});
+
+describe('connection and system slices, on the real in-process engine', () => {
+  let store: AppStore;
+  let engine: ReturnType<typeof realEngine>;
+  let teardown: (() => void) | undefined;
+
+  beforeEach(() => {
+    store = createAppStore();
+    engine = realEngine();
+  });
+  afterEach(() => {
+    teardown?.(); // clears the 5 s health interval
+    teardown = undefined;
+  });
+
+  test('attach records the client and its kind; the health check reports the real pid', async () => {
+    expect(store.getState().connectionKind).toBeNull();
+
+    teardown = store.getState().attach(engine.client);
+    expect(store.getState().client).toBe(engine.client);
+    expect(store.getState().connectionKind).toBe('in-process');
+    expect(store.getState().connectionState).toBe('open'); // the in-process transport never closes
+
+    await store.getState().checkHealth();
+
+    expect(store.getState().engine).toMatchObject({ state: 'ok', health: { status: 'ok', pid: process.pid } });
+  });
+
+  test("an engine.status event other than 'ready' marks the engine down, until teardown", () => {
+    teardown = store.getState().attach(engine.client);
+
+    engine.host.emit('engine.status', { state: 'crashed', detail: 'utility process crashed' });
+    expect(store.getState().engine).toEqual({ state: 'down', reason: 'utility process crashed' });
+
+    teardown();
+    teardown = undefined;
+    engine.host.emit('engine.status', { state: 'exited' });
+    expect(store.getState().engine).toEqual({ state: 'down', reason: 'utility process crashed' });
+  });
+
+  test('loadSystemInfo fills systemInfo with the versions the engine really loaded', async () => {
+    teardown = store.getState().attach(engine.client);
+
+    const loading = store.getState().loadSystemInfo();
+    expect(store.getState().systemLoading).toBe(true);
+    await loading;
+
+    const { systemInfo, systemLoading, notices } = store.getState();
+    expect(systemLoading).toBe(false);
+    expect(notices).toEqual([]);
+    expect(systemInfo?.engineHost).toBe('in-process');
+    expect(systemInfo?.runtime.node).toBe(process.versions.node);
+    expect(systemInfo?.onnxruntime).toMatchObject({ status: 'loaded', version: ORT_VERSION });
+    expect(systemInfo?.mujoco).toMatchObject({ status: 'loaded', version: '3.14.0', packageVersion: '3.14.0' });
+  });
+
+  test('loadSystemInfo does nothing before a client is attached', async () => {
+    await store.getState().loadSystemInfo();
+
+    expect(store.getState().systemInfo).toBeNull();
+    expect(store.getState().systemLoading).toBe(false);
+  });
+});
