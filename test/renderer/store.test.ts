@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createClient, type RsdClient } from '../../engine/api/client.js';
 import { RsdCallError } from '../../engine/api/errors.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
 import type { EngineHost } from '../../engine/host/host.js';
+import { HEALTH_INTERVAL_MS } from '../../renderer/src/store/connection.js';
 import { createAppStore, type AppStore } from '../../renderer/src/store/index.js';
 import { pageFromHash } from '../../renderer/src/store/navigation.js';
 
@@ -94,6 +95,7 @@ describe('connection and system slices, on the real in-process engine', () => {
   afterEach(() => {
     teardown?.(); // clears the 5 s health interval
     teardown = undefined;
+    vi.useRealTimers();
   });
 
   test('attach records the client and its kind; the health check reports the real pid', async () => {
@@ -115,10 +117,36 @@ describe('connection and system slices, on the real in-process engine', () => {
     engine.host.emit('engine.status', { state: 'crashed', detail: 'utility process crashed' });
     expect(store.getState().engine).toEqual({ state: 'down', reason: 'utility process crashed' });
 
+    const reachingTheClient: unknown[] = [];
+    engine.client.listen('engine.status', (payload) => reachingTheClient.push(payload));
     teardown();
     teardown = undefined;
     engine.host.emit('engine.status', { state: 'exited' });
     expect(store.getState().engine).toEqual({ state: 'down', reason: 'utility process crashed' });
+    expect(reachingTheClient).toEqual([]); // teardown closed the client too
+  });
+
+  test('a health answer in flight does not paint a crashed engine healthy again', async () => {
+    teardown = store.getState().attach(engine.client);
+    const check = store.getState().checkHealth();
+    engine.host.emit('engine.status', { state: 'crashed', detail: 'utility process crashed' });
+    await check;
+    expect(store.getState().engine).toEqual({ state: 'down', reason: 'utility process crashed' });
+  });
+
+  test('the health check runs again every 5 s, until teardown', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    teardown = store.getState().attach(engine.client);
+    await store.getState().checkHealth();
+    engine.host.emit('engine.status', { state: 'crashed' });
+    expect(store.getState().engine).toEqual({ state: 'down', reason: 'engine crashed' });
+
+    vi.advanceTimersByTime(HEALTH_INTERVAL_MS);
+
+    await vi.waitFor(() => expect(store.getState().engine.state).toBe('ok'));
+    teardown();
+    teardown = undefined;
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   test('loadSystemInfo fills systemInfo with the versions the engine really loaded', async () => {

@@ -65,7 +65,7 @@ export function SystemPage() {
           </tbody>
         </table>
       ) : (
-        <p className="muted">{connected ? 'Probing the engine…' : 'Waiting for the engine connection…'}</p>
+        <p className="muted">{loading ? 'Probing the engine…' : connected ? 'No system information yet: press Probe again.' : 'Waiting for the engine connection…'}</p>
       )}
     </section>
   );

@@ -16,5 +16,9 @@ export interface NavigationSlice {
 
 export const navigationSlice: StateCreator<AppState, [], [], NavigationSlice> = (set) => ({
   page: typeof window === 'undefined' ? 'checklist' : pageFromHash(window.location.hash),
-  navigate: (page) => set({ page }),
+  navigate: (page) => {
+    set({ page });
+    // Keep the address bar in step, so back/forward and a later click on the same link still work.
+    if (typeof window !== 'undefined' && pageFromHash(window.location.hash) !== page) window.location.hash = `#/${page}`;
+  },
 });
