@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * bundle.json, format version 1 (docs/bundle-format.md). A model bundle is a folder with this
+ * manifest and the ONNX files it names. Tensor names and layouts are fixed by the format; the
+ * manifest gives the sizes, so the loader can check every model's inputs and outputs against it.
+ */
+
+export const BUNDLE_FORMAT = 'rsd-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+
+const OnnxFile = z.string().regex(/^[\w.-]+\.onnx$/, 'an .onnx file name inside the bundle folder (no paths)');
+const Vector = (n?: number) => (n === undefined ? z.array(z.number().finite()).min(1) : z.array(z.number().finite()).length(n));
+
+/** BOUNDS_Q99 as OpenVLA-OFT: x_norm = clip(2 (x - q01) / (q99 - q01 + 1e-8) - 1, -1, 1) on masked dims. */
+export const Q99Normalization = z
+  .object({
+    kind: z.literal('q99'),
+    q01: Vector(),
+    q99: Vector(),
+    mask: z.array(z.boolean()).min(1),
+  })
+  .strict()
+  .refine((n) => n.q01.length === n.q99.length && n.q01.length === n.mask.length, {
+    message: 'q01, q99 and mask must have the same length',
+  });
+
+export const Camera = z
+  .object({
+    name: z.string().min(1),
+    height: z.number().int().positive(),
+    width: z.number().int().positive(),
+    /** `rot180`: the policy sees the image as OpenVLA-OFT's LIBERO pipeline does (img[::-1, ::-1] of the OpenGL buffer). */
+    orientation: z.enum(['upright', 'rot180']),
+    /** Fraction of the area kept by a centre crop before resizing back (OFT: 0.9), or none. */
+    centerCrop: z.number().gt(0).lte(1).nullable(),
+  })
+  .strict();
+
+export const Instruction = z.discriminatedUnion('kind', [
+  /** The instruction as an index into a fixed list of instructions (a model trained on those tasks). */
+  z.object({ kind: z.literal('task-index'), instructions: z.array(z.string().min(1)).min(1) }).strict(),
+]);
+
+export const Observation = z
+  .object({
+    /** `state`: proprio, object poses and instruction only; `vision`: camera images too. */
+    kind: z.enum(['state', 'vision']),
+    cameras: z.array(Camera),
+    proprio: z.object({ dim: z.literal(8), normalization: Q99Normalization }).strict(),
+    /** Poses (position xyz + quaternion wxyz) of named scene entities, in this order; empty when not observed. */
+    objectPoses: z.object({ entities: z.array(z.string().min(1)), normalization: Q99Normalization.nullable() }).strict(),
+    instruction: Instruction,
+  })
+  .strict();
+
+export const Action = z
+  .object({
+    dim: z.literal(7),
+    chunk: z.number().int().positive(),
+    /** Un-normalisation of the policy's output: BOUNDS_Q99 on masked dims (dims 0-5 for LIBERO). */
+    normalization: Q99Normalization,
+    /** OFT's convention: the model says 1 = open, 0 = close; the env wants -1 = open, +1 = close. */
+    gripper: z.object({ index: z.literal(6), modelConvention: z.literal('1-open-0-close'), binarize: z.boolean(), invert: z.boolean() }).strict(),
+  })
+  .strict();
+
+export const Rfsq = z
+  .object({
+    layers: z.number().int().min(1).max(16),
+    /** Levels of every latent scalar (the same L for all, so logits are [.., latentSize, levels]). */
+    levels: z.number().int().min(2).max(64),
+    /** Latent scalars per layer: one code each. */
+    latentSize: z.number().int().positive(),
+    /** Per-layer scale; default (levels-1)^-q. */
+    scales: z.array(z.number().positive()).optional(),
+    bound: z.enum(['tanh', 'clamp']),
+    /** latent [B, latentSize] -> normalised actions [B, chunk, 7]. */
+    decoder: OnnxFile,
+  })
+  .strict()
+  .refine((r) => r.scales === undefined || r.scales.length === r.layers, { message: 'scales must have one entry per layer', path: ['scales'] });
+
+export const Main = z.discriminatedUnion('decoding', [
+  /** All layers in one pass (OpenVLA-OFT style heads): obs -> logits [B, layers, P, L]. */
+  z.object({ decoding: z.literal('parallel'), model: OnnxFile }).strict(),
+  /**
+   * Coarse to fine, each layer conditioned on the previous ones. With a KV cache: `prefill` (obs ->
+   * hidden, past_key, past_value) then `step` (codes, layer_ids, past -> logits, present). Without:
+   * `step` reads the observation and the whole code prefix every time.
+   */
+  z
+    .object({
+      decoding: z.literal('layerwise'),
+      kvCache: z.boolean(),
+      prefill: OnnxFile.optional(),
+      step: OnnxFile,
+      hiddenSize: z.number().int().positive(),
+      /** KV cache layout [B, blocks, T, kvSize]. */
+      blocks: z.number().int().positive(),
+      kvSize: z.number().int().positive(),
+    })
+    .strict(),
+]);
+
+export const Draft = z
+  .object({
+    model: OnnxFile,
+    /** Coarse layers it proposes in one pass: logits [B, layers, P, L]. */
+    layers: z.number().int().positive(),
+    /** What it reads: the observation, or the main model's prefill `hidden` [B, hiddenSize]. */
+    reads: z.enum(['observation', 'main-hidden']),
+  })
+  .strict();
+
+export const Manifest = z
+  .object({
+    format: z.literal(BUNDLE_FORMAT),
+    formatVersion: z.literal(BUNDLE_FORMAT_VERSION),
+    name: z.string().min(1),
+    description: z.string(),
+    observation: Observation,
+    action: Action,
+    rfsq: Rfsq,
+    main: Main,
+    draft: Draft.nullable(),
+    /** How it was made: data recipe, training command, commit, metrics. Free-form, recorded with results. */
+    provenance: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.action.normalization.q01.length !== m.action.dim) ctx.addIssue({ code: 'custom', path: ['action', 'normalization', 'q01'], message: `needs ${m.action.dim} entries` });
+    if (m.main.decoding === 'layerwise' && m.main.kvCache && !m.main.prefill) ctx.addIssue({ code: 'custom', path: ['main', 'prefill'], message: 'a layerwise model with a KV cache needs its prefill model' });
+    if (m.draft && m.draft.layers > m.rfsq.layers) ctx.addIssue({ code: 'custom', path: ['draft', 'layers'], message: `cannot exceed rfsq.layers (${m.rfsq.layers})` });
+    if (m.draft?.reads === 'main-hidden' && m.main.decoding !== 'layerwise') ctx.addIssue({ code: 'custom', path: ['draft', 'reads'], message: 'main-hidden needs a layerwise main model with a prefill' });
+    if (m.observation.kind === 'vision' && m.observation.cameras.length === 0) ctx.addIssue({ code: 'custom', path: ['observation', 'cameras'], message: 'a vision bundle needs at least one camera' });
+  });
+export type Manifest = z.infer<typeof Manifest>;
