@@ -19,10 +19,6 @@ export class ProtoWriter {
     return this.buf.slice(0, this.len);
   }
 
-  get length(): number {
-    return this.len;
-  }
-
   /**
    * An int64/uint64/int32/enum/bool field. Negative values take ten bytes, the two's complement
    * that protobuf specifies for int64 (and for negative int32, which is sign-extended).
