@@ -27,7 +27,8 @@ export const Q99Normalization = z
 
 export const Camera = z
   .object({
-    name: z.string().min(1),
+    /** Names the model input `image_<name>`. */
+    name: z.string().regex(/^[\w-]+$/, 'letters, digits, _ and - (it names the input image_<name>)'),
     height: z.number().int().positive(),
     width: z.number().int().positive(),
     /** `rot180`: the policy sees the image as OpenVLA-OFT's LIBERO pipeline does (img[::-1, ::-1] of the OpenGL buffer). */
@@ -132,7 +133,18 @@ export const Manifest = z
     if (m.action.normalization.q01.length !== m.action.dim) ctx.addIssue({ code: 'custom', path: ['action', 'normalization', 'q01'], message: `needs ${m.action.dim} entries` });
     if (m.main.decoding === 'layerwise' && m.main.kvCache && !m.main.prefill) ctx.addIssue({ code: 'custom', path: ['main', 'prefill'], message: 'a layerwise model with a KV cache needs its prefill model' });
     if (m.draft && m.draft.layers > m.rfsq.layers) ctx.addIssue({ code: 'custom', path: ['draft', 'layers'], message: `cannot exceed rfsq.layers (${m.rfsq.layers})` });
-    if (m.draft?.reads === 'main-hidden' && m.main.decoding !== 'layerwise') ctx.addIssue({ code: 'custom', path: ['draft', 'reads'], message: 'main-hidden needs a layerwise main model with a prefill' });
+    // Only the prefill outputs `hidden`; a layerwise model without a KV cache has no prefill.
+    if (m.draft?.reads === 'main-hidden' && !(m.main.decoding === 'layerwise' && m.main.kvCache)) ctx.addIssue({ code: 'custom', path: ['draft', 'reads'], message: 'main-hidden needs a layerwise main model with a KV cache (its prefill gives hidden)' });
+    // Without a KV cache nothing runs a prefill, so a named one would be an unchecked, unused file.
+    if (m.main.decoding === 'layerwise' && !m.main.kvCache && m.main.prefill) ctx.addIssue({ code: 'custom', path: ['main', 'prefill'], message: 'only a model with a KV cache has a prefill' });
     if (m.observation.kind === 'vision' && m.observation.cameras.length === 0) ctx.addIssue({ code: 'custom', path: ['observation', 'cameras'], message: 'a vision bundle needs at least one camera' });
+    // Normalisation statistics must cover the vectors they normalise, or processing reads past them.
+    if (m.observation.proprio.normalization.q01.length !== m.observation.proprio.dim) ctx.addIssue({ code: 'custom', path: ['observation', 'proprio', 'normalization', 'q01'], message: `needs ${m.observation.proprio.dim} entries` });
+    const poses = m.observation.objectPoses;
+    if (poses.normalization && poses.normalization.q01.length !== 7 * poses.entities.length) ctx.addIssue({ code: 'custom', path: ['observation', 'objectPoses', 'normalization', 'q01'], message: `needs 7 entries per entity (${7 * poses.entities.length})` });
+    // Camera names become input names (image_<name>), so they must be distinct.
+    const cameraNames = m.observation.cameras.map((c) => c.name);
+    const repeated = cameraNames.findIndex((n, i) => cameraNames.indexOf(n) !== i);
+    if (repeated >= 0) ctx.addIssue({ code: 'custom', path: ['observation', 'cameras', repeated, 'name'], message: `camera "${cameraNames[repeated]}" is named twice` });
   });
 export type Manifest = z.infer<typeof Manifest>;
