@@ -1,17 +1,13 @@
+import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
+
+export type { InitState };
 
 /**
  * The simulator contract (DESIGN.md): evaluation and replay do not care which backend ran.
  * `embedded` is MuJoCo WebAssembly in this process; `libero` (later) a Python worker running
  * real LIBERO over a line protocol.
  */
-
-/** One row of LIBERO's flattened state: [time, qpos(nq), qvel(nv)]. */
-export interface InitState {
-  time: number;
-  qpos: Float64Array;
-  qvel: Float64Array;
-}
 
 export interface Observation {
   /** Grip-site position, axis-angle of the hand's quaternion, the two finger positions (OFT's 8-D proprio). */

@@ -1,0 +1,215 @@
+import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
+import { evaluateGoal } from '../libero/predicates.js';
+import type { TaskSpec } from '../libero/task.js';
+import type { WorldQuery } from '../libero/world.js';
+import { mountedPanda, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from './assets/panda.js';
+import { loadMujoco } from './mujoco.js';
+import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio, type PandaIds } from './osc.js';
+import { buildScene, type Pose, type Scene } from './scene.js';
+import { describeScene, readBodyPoses, visualBodies } from './scene-description.js';
+import type { BodyPoses, InitState, Observation, SceneDescription, Simulator, StepResult } from './simulator.js';
+import { mujocoWorldQuery } from './world-query.js';
+
+/** The simulation cannot go on: a bad action or MuJoCo's instability warnings. The episode ends in `error`. */
+export class SimulationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulationError';
+  }
+}
+
+export interface EmbeddedOptions {
+  /** Fixture poses (cabinet, stove); default: the centre of their regions (engine/sim/scene.ts). */
+  fixturePlacement?: Readonly<Record<string, Pose>>;
+}
+
+/** Warnings that mean the state is no longer physical (MuJoCo resets the data when it sees them). */
+const UNSTABLE_WARNINGS = ['mjWARN_BADQPOS', 'mjWARN_BADQVEL', 'mjWARN_BADQACC'] as const;
+
+/**
+ * LIBERO's tabletop tasks on the official MuJoCo WebAssembly build, in this thread: one compiled
+ * scene per task (recompiled when the task changes), OSC_POSE control at 20 Hz with 25 substeps,
+ * and the goal checked once per env step, as LIBERO does.
+ */
+export class EmbeddedSimulator implements Simulator {
+  readonly backend = 'embedded' as const;
+  readonly version: string;
+  private current: Compiled | undefined;
+
+  private constructor(
+    private readonly mj: MainModule,
+    private readonly options: EmbeddedOptions,
+  ) {
+    this.version = `MuJoCo ${mj.mj_versionString()}`;
+  }
+
+  static async create(options: EmbeddedOptions = {}): Promise<EmbeddedSimulator> {
+    const { module } = await loadMujoco();
+    return new EmbeddedSimulator(module, options);
+  }
+
+  /** The compiled scene of the last reset (for tools such as the scripted expert). */
+  get scene(): Scene {
+    return this.compiled().scene;
+  }
+
+  get task(): TaskSpec {
+    return this.compiled().task;
+  }
+
+  /** Ids of the robot parts, and the world query the goal uses: read-only helpers for the expert. */
+  get robot(): PandaIds {
+    return this.compiled().osc.ids;
+  }
+
+  get world(): WorldQuery {
+    return this.compiled().world;
+  }
+
+  reset(task: TaskSpec, initState: InitState): Observation {
+    if (this.current?.task !== task) {
+      this.current?.free();
+      this.current = new Compiled(this.mj, task, this.options);
+    }
+    return this.current.reset(initState);
+  }
+
+  step(action: ArrayLike<number>): StepResult {
+    return this.compiled().step(action);
+  }
+
+  sceneDescription(): SceneDescription {
+    const c = this.compiled();
+    return describeScene(this.mj, c.model, c.task.file);
+  }
+
+  bodyPoses(): BodyPoses {
+    const c = this.compiled();
+    return readBodyPoses(c.model, c.data, c.visualBodies);
+  }
+
+  close(): void {
+    this.current?.free();
+    this.current = undefined;
+  }
+
+  private compiled(): Compiled {
+    if (!this.current) throw new Error('the simulator has no task yet: call reset(task, initState) first');
+    return this.current;
+  }
+}
+
+/** One task's compiled model and its per-episode state. */
+class Compiled {
+  readonly scene: Scene;
+  readonly model: MjModel;
+  readonly data: MjData;
+  osc: OscPoseController;
+  readonly gripper: GripperRamp;
+  readonly world: WorldQuery;
+  readonly visualBodies: Int32Array;
+  private readonly objectBodies: Int32Array;
+  private readonly proprio = new Float64Array(8);
+  private readonly homeQpos: Float64Array;
+  private readonly warningIds: number[];
+
+  constructor(
+    private readonly mj: MainModule,
+    readonly task: TaskSpec,
+    options: EmbeddedOptions,
+  ) {
+    this.scene = buildScene(task, mountedPanda(), { fixturePlacement: options.fixturePlacement });
+    this.model = mj.MjModel.from_xml_string(this.scene.xml);
+    this.data = new mj.MjData(this.model);
+    this.homeQpos = homeQpos(mj, this.model, this.scene);
+    this.osc = new OscPoseController(mj, this.model, this.data);
+    this.gripper = new GripperRamp(mj, this.model, this.data);
+    this.world = mujocoWorldQuery(mj, this.model, this.data, task);
+    const BODY = mj.mjtObj.mjOBJ_BODY.value;
+    this.objectBodies = Int32Array.from(task.objects, (o) => {
+      const id = mj.mj_name2id(this.model, BODY, o.name);
+      if (id < 0) throw new Error(`${task.file}: the scene has no body for object ${o.name}`);
+      return id;
+    });
+    this.visualBodies = visualBodies(this.model);
+    this.warningIds = UNSTABLE_WARNINGS.map((w) => mj.mjtWarning[w].value);
+  }
+
+  /**
+   * LIBERO's reset then set_init_state: the robot at init_qpos with a fresh controller (its goal and
+   * null-space target are the reset pose; set_init_state does not touch them) and the gripper ramp
+   * at 0; then time, qpos and qvel from the init state, and mj_forward.
+   */
+  reset(init: InitState): Observation {
+    const { model, data, mj } = this;
+    if (init.qpos.length !== model.nq || init.qvel.length !== model.nv) {
+      throw new SimulationError(`${this.task.file}: init state has nq ${init.qpos.length}, nv ${init.qvel.length}; the scene has nq ${model.nq}, nv ${model.nv}`);
+    }
+    mj.mj_resetData(model, data);
+    (data.qpos as Float64Array).set(this.homeQpos);
+    mj.mj_forward(model, data);
+    this.osc.resetGoal();
+    this.gripper.reset();
+    data.time = init.time;
+    (data.qpos as Float64Array).set(init.qpos);
+    (data.qvel as Float64Array).set(init.qvel);
+    mj.mj_forward(model, data);
+    return this.observe();
+  }
+
+  step(action: ArrayLike<number>): StepResult {
+    if (action.length !== 7) throw new SimulationError(`action has ${action.length} values, expected 7`);
+    for (let i = 0; i < 7; i++) {
+      if (!Number.isFinite(action[i])) throw new SimulationError(`action[${i}] is ${action[i]}: actions must be finite`);
+    }
+    controlledEnvStep(this.mj, this.model, this.data, this.osc, this.gripper, action);
+    this.checkStable();
+    return { observation: this.observe(), success: evaluateGoal(this.task.goal, this.world) };
+  }
+
+  free(): void {
+    this.osc.delete();
+    this.data.delete();
+    this.model.delete();
+  }
+
+  private checkStable(): void {
+    // IMPORTANT: data.warning is a view into MjData: delete its elements, never the vector.
+    const warnings = this.data.warning;
+    for (let i = 0; i < this.warningIds.length; i++) {
+      const stat = warnings.get(this.warningIds[i]!)!;
+      const count = stat.number;
+      stat.delete();
+      if (count > 0) throw new SimulationError(`simulation unstable at t = ${this.data.time.toFixed(3)} s: MuJoCo ${UNSTABLE_WARNINGS[i]} (${count}x)`);
+    }
+  }
+
+  private observe(): Observation {
+    const proprio = robotProprio(this.osc.ids, this.data, this.proprio).slice();
+    const xpos = this.data.xpos as Float64Array;
+    const xquat = this.data.xquat as Float64Array;
+    const poses = new Float64Array(7 * this.objectBodies.length);
+    this.objectBodies.forEach((b, i) => {
+      poses.set(xpos.subarray(3 * b, 3 * b + 3), 7 * i);
+      poses.set(xquat.subarray(4 * b, 4 * b + 4), 7 * i + 3);
+    });
+    return { proprio, objectPoses: poses, images: {} };
+  }
+}
+
+/** qpos at env.reset(): the Panda at init_qpos, fingers at their init, everything else as the scene placed it. */
+function homeQpos(mj: MainModule, model: MjModel, scene: Scene): Float64Array {
+  const qpos = Float64Array.from(model.qpos0 as Float64Array);
+  const JOINT = mj.mjtObj.mjOBJ_JOINT.value;
+  const adr = model.jnt_qposadr as Int32Array;
+  const set = (name: string, values: readonly number[]) => {
+    const j = mj.mj_name2id(model, JOINT, name);
+    if (j < 0) throw new Error(`the scene has no joint ${name}`);
+    qpos.set(values, adr[j]!);
+  };
+  PANDA_INIT_QPOS.forEach((q, i) => set(`robot0_joint${i + 1}`, [q]));
+  set('gripper0_finger_joint1', [PANDA_FINGER_INIT_QPOS[0]!]);
+  set('gripper0_finger_joint2', [PANDA_FINGER_INIT_QPOS[1]!]);
+  for (const [name, values] of Object.entries(scene.defaultJointQpos)) set(name, values);
+  return qpos;
+}
