@@ -67,15 +67,35 @@ export class EmbeddedSimulator implements Simulator {
   }
 
   reset(task: TaskSpec, initState: InitState): Observation {
+    return this.prepare(task).reset(initState);
+  }
+
+  /** Compiles the task's scene unless it is the current one. */
+  private prepare(task: TaskSpec): Compiled {
     if (this.current?.task !== task) {
       this.current?.free();
       this.current = new Compiled(this.mj, task, this.options);
     }
-    return this.current.reset(initState);
+    return this.current;
   }
 
   step(action: ArrayLike<number>): StepResult {
     return this.compiled().step(action);
+  }
+
+  /**
+   * The state env.reset() leaves before an init state is applied: robot at init_qpos, objects and
+   * fixtures where the scene placed them. For benchmarks and tools that need no init-state file.
+   */
+  defaultState(task: TaskSpec): InitState {
+    const c = this.prepare(task);
+    return { time: 0, qpos: Float64Array.from(c.homeQpos), qvel: new Float64Array(c.model.nv) };
+  }
+
+  /** `n` bare mj_step calls with the controls as they are: the physics floor `rsd bench sim` compares env.step against. */
+  physicsSteps(n: number): void {
+    const { model, data } = this.compiled();
+    for (let i = 0; i < n; i++) this.mj.mj_step(model, data);
   }
 
   sceneDescription(): SceneDescription {
@@ -110,7 +130,7 @@ class Compiled {
   readonly visualBodies: Int32Array;
   private readonly objectBodies: Int32Array;
   private readonly proprio = new Float64Array(8);
-  private readonly homeQpos: Float64Array;
+  readonly homeQpos: Float64Array;
   private readonly warningIds: number[];
 
   constructor(

@@ -43,13 +43,26 @@ describe('rsd CLI', () => {
   it.each([
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['info', '--jsn'], "Unknown option '--jsn'"],
-    [['serve', '--port', 'eighty'], '--port: expected 0-65535, got "eighty"'],
-    [['serve', '--port', '70000'], '--port: expected 0-65535'],
+    [['serve', '--port', 'eighty'], '--port: expected an integer in 0..65535, got "eighty"'],
+    [['serve', '--port', '70000'], '--port: expected an integer in 0..65535'],
+    [['bench'], 'which benchmark?'],
+    [['bench', 'gpu'], 'unknown benchmark "gpu"'],
+    [['bench', 'sim', '--steps', '5'], '--steps: expected an integer >= 20'],
   ])('refuses %j with a usage error (exit 2)', async (args, message) => {
     const { code, stderr } = await rsd(...args);
     expect(code).toBe(2);
     expect(stderr).toContain(message);
     expect(stderr).toContain('Usage:');
+  });
+
+  it('bench sim --json measures env.step against bare mj_step in the same run', async () => {
+    const { code, stdout } = await rsd('bench', 'sim', '--steps', '40', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { ratio: number; envStepMedianMs: number; bareStepsMedianMs: number; mujoco: string; steps: number };
+    expect(report.mujoco).toBe('MuJoCo 3.14.0');
+    expect(report.steps).toBe(40);
+    expect(report.envStepMedianMs).toBeGreaterThan(0);
+    expect(report.ratio).toBeCloseTo(report.envStepMedianMs / report.bareStepsMedianMs, 10);
   });
 
   it('serve --port 0 prints a URL that serves the app, and stops on SIGTERM', async () => {

@@ -1,0 +1,97 @@
+import { projectTask } from '../libero/project-tasks.js';
+import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
+import { EmbeddedSimulator } from '../sim/embedded.js';
+import { SUBSTEPS_PER_ENV_STEP } from '../sim/osc.js';
+
+export interface SimBenchOptions {
+  suite?: string;
+  task?: number;
+  /** Env steps timed per method (interleaved in blocks). */
+  steps?: number;
+  block?: number;
+}
+
+export interface SimBenchReport {
+  suite: string;
+  task: string;
+  mujoco: string;
+  steps: number;
+  /** Median wall time of one env.step: 25 substeps with the OSC controller, the goal check and the observation. */
+  envStepMedianMs: number;
+  /** Median wall time of 25 bare mj_step calls on the same scene, same run. */
+  bareStepsMedianMs: number;
+  /** envStepMedianMs / bareStepsMedianMs. */
+  ratio: number;
+  machine: { cpus: number; cpuModel: string; node: string };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * env.step against its physics floor, in one process run on one scene: blocks of env steps and of
+ * 25 bare mj_step calls alternate from the same starting state, so machine noise hits both alike.
+ * The arm moves (a slow circle with the gripper closing and opening), as under a policy.
+ */
+export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBenchReport> {
+  const { default: os } = await import('node:os');
+  const suite = options.suite ?? 'libero_spatial';
+  const taskId = options.task ?? 0;
+  const steps = options.steps ?? 400;
+  const block = options.block ?? 20;
+  const task = projectTask(suite, taskId);
+  const sim = await EmbeddedSimulator.create();
+  const start = sim.defaultState(task);
+  const env: number[] = [];
+  const bare: number[] = [];
+  try {
+    sim.reset(task, start);
+    for (let i = 0; i < 10; i++) sim.step(WAIT_ACTION); // warm up both paths
+    sim.physicsSteps(SUBSTEPS_PER_ENV_STEP * 10);
+    const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
+    for (let first = 0; env.length < steps; first += block) {
+      sim.reset(task, start);
+      for (let t = first; t < first + block; t++) {
+        const t0 = performance.now();
+        sim.step(action(t));
+        env.push(performance.now() - t0);
+      }
+      // The same motion, but each timed interval is 25 bare mj_step calls with the torques the
+      // controller last wrote (an untimed env step in between keeps the arm on the same path).
+      sim.reset(task, start);
+      for (let t = first; t < first + block; t++) {
+        sim.step(action(t));
+        const t0 = performance.now();
+        sim.physicsSteps(SUBSTEPS_PER_ENV_STEP);
+        bare.push(performance.now() - t0);
+      }
+    }
+  } finally {
+    sim.close();
+  }
+  const envStepMedianMs = median(env);
+  const bareStepsMedianMs = median(bare);
+  return {
+    suite,
+    task: `${taskId}: ${suiteTask(suite, taskId).name}`,
+    mujoco: sim.version,
+    steps,
+    envStepMedianMs,
+    bareStepsMedianMs,
+    ratio: envStepMedianMs / bareStepsMedianMs,
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.versions.node },
+  };
+}
+
+export function formatSimBench(r: SimBenchReport): string {
+  return [
+    `rsd bench sim: ${r.suite}, ${r.task}`,
+    `  ${r.mujoco}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), node ${r.machine.node}, ${r.steps} steps per method`,
+    `  env.step (25 substeps + OSC + goal check)  median ${r.envStepMedianMs.toFixed(3)} ms`,
+    `  25 x bare mj_step                          median ${r.bareStepsMedianMs.toFixed(3)} ms`,
+    `  ratio                                      ${r.ratio.toFixed(3)} (target <= 1.3)`,
+  ].join('\n');
+}
