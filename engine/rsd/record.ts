@@ -1,0 +1,95 @@
+import type { AcceptRule } from './acceptance.js';
+import { DecodingError } from './errors.js';
+
+export type Strategy = 'parallel' | 'autoregressive' | 'speculative';
+export const STRATEGIES: readonly Strategy[] = ['parallel', 'autoregressive', 'speculative'];
+
+/** Milliseconds per stage of one chunk (of one batched run: every item of a batch shares them). */
+export interface ChunkLatency {
+  /** onnxruntime run() calls, each timed with performance.now() around it. */
+  prefillMs: number;
+  draftMs: number;
+  verifyMs: number;
+  /** Main steps after the verify step (autoregressive: all Q of them). */
+  mainStepsMs: number;
+  mainSteps: number;
+  parallelMs: number;
+  decoderMs: number;
+  /** Codes to latent in TypeScript (engine work, so part of the overhead). */
+  rfsqMs: number;
+  /** Wall time of the whole chunk, from the call to the decoded actions. */
+  totalMs: number;
+  /** Sum of the onnxruntime run times above. */
+  ortMs: number;
+  /** totalMs - ortMs: what the engine itself costs (tensors, argmax, acceptance, cache cuts, RFSQ). */
+  overheadMs: number;
+}
+
+/** What decoding one chunk did; trajectories store it per chunk. */
+export interface ChunkRecord {
+  strategy: Strategy;
+  /** The acceptance rule (speculative only). */
+  accept: AcceptRule | null;
+  /** threshold's tau (threshold only). */
+  threshold: number | null;
+  /** Items decoded together in the run that produced this chunk. */
+  batchSize: number;
+  /** Draft layers proposed, k (0 unless speculative). */
+  draftLayers: number;
+  /** Length of the accepted prefix, 0..k. */
+  acceptedLayers: number;
+  /** Per proposed layer j < k: whether it is in the accepted prefix. */
+  accepted: boolean[];
+  /** Per proposed layer j < k: fraction of its codes equal to the main argmax at the verify step. */
+  agreement: number[];
+  latency: ChunkLatency;
+  /**
+   * Final codes against main-only greedy decoding (autoregressive), when checked: always in
+   * principle 0 for `exact`; `threshold` and `stochastic` may differ. Null when not checked.
+   */
+  deviation: { differs: boolean; codes: number } | null;
+}
+
+type OrtStage = 'prefill' | 'draft' | 'verify' | 'mainSteps' | 'parallel' | 'decoder';
+
+/** Accumulates the time of each onnxruntime run by stage. */
+export class StageClock {
+  readonly ms: Record<OrtStage, number> = { prefill: 0, draft: 0, verify: 0, mainSteps: 0, parallel: 0, decoder: 0 };
+  mainSteps = 0;
+  rfsqMs = 0;
+  private readonly start = performance.now();
+
+  /** Times one run() of `model`; its failure becomes an error naming the model file. */
+  async run<T>(stage: OrtStage, model: string, call: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    let out: T;
+    try {
+      out = await call();
+    } catch (error) {
+      throw new DecodingError(model, `run failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim()}`);
+    }
+    this.ms[stage] += performance.now() - t;
+    if (stage === 'mainSteps') this.mainSteps++;
+    return out;
+  }
+
+  /** Stops the clock: the chunk's latency. */
+  finish(): ChunkLatency {
+    const totalMs = performance.now() - this.start;
+    const { prefill, draft, verify, mainSteps, parallel, decoder } = this.ms;
+    const ortMs = prefill + draft + verify + mainSteps + parallel + decoder;
+    return {
+      prefillMs: prefill,
+      draftMs: draft,
+      verifyMs: verify,
+      mainStepsMs: mainSteps,
+      mainSteps: this.mainSteps,
+      parallelMs: parallel,
+      decoderMs: decoder,
+      rfsqMs: this.rfsqMs,
+      totalMs,
+      ortMs,
+      overheadMs: totalMs - ortMs,
+    };
+  }
+}
