@@ -1,4 +1,6 @@
+import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
+import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../policy/bundle.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
@@ -10,5 +12,32 @@ export async function bench(args: string[]): Promise<number> {
     print(values.json, report, () => formatSimBench(report));
     return 0;
   }
-  throw new UsageError(what ? `unknown benchmark "${what}"; benchmarks: sim` : 'which benchmark? benchmarks: sim');
+  if (what === 'engine') {
+    const { values } = parse(rest, {
+      json: { type: 'boolean' },
+      bundle: { type: 'string' },
+      ep: { type: 'string' },
+      chunks: { type: 'string' },
+      warmup: { type: 'string' },
+      seed: { type: 'string' },
+      threads: { type: 'string' },
+      threshold: { type: 'string' },
+    });
+    const ep = (values.ep ?? 'cpu') as ExecutionProviderRequest;
+    if (!EXECUTION_PROVIDER_REQUESTS.includes(ep)) throw new UsageError(`--ep: expected one of ${EXECUTION_PROVIDER_REQUESTS.join(', ')}, got "${values.ep}"`);
+    const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+    if (threshold !== undefined && !(threshold > 0 && threshold <= 1)) throw new UsageError(`--threshold: expected a number in (0, 1], got "${values.threshold}"`);
+    const report = await runEngineBench({
+      bundleDir: values.bundle,
+      ep,
+      chunks: intFlag('chunks', values.chunks, 200, 10),
+      warmup: intFlag('warmup', values.warmup, 20, 0),
+      seed: intFlag('seed', values.seed, 7, 0),
+      threads: values.threads === undefined ? undefined : intFlag('threads', values.threads, 1, 1, 256),
+      threshold,
+    });
+    print(values.json, report, () => formatEngineBench(report));
+    return 0;
+  }
+  throw new UsageError(what ? `unknown benchmark "${what}"; benchmarks: sim, engine` : 'which benchmark? benchmarks: sim, engine');
 }

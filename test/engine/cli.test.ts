@@ -1,16 +1,26 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { CHECK_IDS, CheckResult } from '../../engine/api/checks.js';
 import { SystemInfo } from '../../engine/api/system.js';
+import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const RSD = ['bin/rsd.mjs'];
 
 async function rsd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return rsdWith({}, ...args);
+}
+
+/** With extra environment (the test setup already gives every CLI run its own RSD_DATA_DIR). */
+async function rsdWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [...RSD, ...args]);
+    const { stdout, stderr } = await run(process.execPath, [...RSD, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const failed = e as { code: number; stdout: string; stderr: string };
@@ -40,7 +50,38 @@ describe('rsd CLI', () => {
     expect(stdout).toContain('mujoco      3.14.0');
   });
 
+  it('check --json prints every checklist row, valid against the contract, and exits 0 with nothing failing', async () => {
+    const { code, stdout } = await rsd('check', '--json');
+    const { results } = JSON.parse(stdout) as { results: unknown[] };
+    const rows = results.map((r) => CheckResult.parse(r));
+    expect(rows.map((r) => r.id)).toEqual([...CHECK_IDS]);
+    expect(rows.some((r) => r.status === 'fail')).toBe(false);
+    expect(code).toBe(0);
+    const status = Object.fromEntries(rows.map((r) => [r.id, r.status]));
+    expect(status).toMatchObject({ 'ep.cpu': 'pass', 'bundle.manifest': 'warn', 'sim.mujoco': 'pass', 'sim.scene': 'pass', 'libero.files': 'not-configured', 'remote.modal': 'not-configured', 'settings.file': 'pass' });
+    expect(rows.find((r) => r.id === 'settings.file')?.detail).toContain(process.env.RSD_DATA_DIR!);
+  });
+
+  it('check exits 1 when a row fails, and prints the rows with their fixes and a summary', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rsd-cli-check-'));
+    try {
+      const bundle = path.join(dataDir, 'parallel-bundle');
+      await writeSyntheticBundle(bundle, 'tiny-parallel', 1);
+      // Speculative decoding (the default) on a bundle without a draft cannot run.
+      await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ bundleDir: bundle }));
+      const { code, stdout } = await rsdWith({ RSD_DATA_DIR: dataDir }, 'check');
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/^✓ CPU execution provider +pass\n {4}onnxruntime-node 1\.30\.0 ran a test model/);
+      expect(stdout).toContain('✗ Draft model for speculative decoding   fail\n    Decoding is set to speculative, but "synthetic-tiny-parallel" has no draft model');
+      expect(stdout).toContain('    fix: Use parallel decoding');
+      expect(stdout).toMatch(/\n14 checks: \d+ pass, \d+ warn, 1 fail, \d+ unknown, \d+ not configured\n$/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
+    [['check', '--all'], "Unknown option '--all'"],
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['info', '--jsn'], "Unknown option '--jsn'"],
     [['serve', '--port', 'eighty'], '--port: expected an integer in 0..65535, got "eighty"'],
@@ -48,6 +89,7 @@ describe('rsd CLI', () => {
     [['bench'], 'which benchmark?'],
     [['bench', 'gpu'], 'unknown benchmark "gpu"'],
     [['bench', 'sim', '--steps', '5'], '--steps: expected an integer >= 20'],
+    [['bench', 'engine', '--ep', 'tpu'], '--ep: expected one of cpu, webgpu, cuda, auto'],
   ])('refuses %j with a usage error (exit 2)', async (args, message) => {
     const { code, stderr } = await rsd(...args);
     expect(code).toBe(2);
@@ -64,6 +106,17 @@ describe('rsd CLI', () => {
     expect(report.envStepMedianMs).toBeGreaterThan(0);
     expect(report.ratio).toBeCloseTo(report.envStepMedianMs / report.bareStepsMedianMs, 10);
   });
+
+  it('bench engine --json compares speculative decoding with autoregressive decoding in the same run', async () => {
+    const { code, stdout } = await rsd('bench', 'engine', '--chunks', '10', '--warmup', '2', '--threads', '1', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { arms: { name: string; speedup: { measured: number; predicted: number } | null }[] };
+    const names = report.arms.map((a) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['autoregressive', 'speculative exact', 'speculative threshold 0.7', 'speculative stochastic']));
+    const exact = report.arms.find((a) => a.name === 'speculative exact')!;
+    expect(exact.speedup!.measured).toBeGreaterThan(0);
+    expect(exact.speedup!.predicted).toBeGreaterThan(0);
+  }, 60_000);
 
   it('serve --port 0 prints a URL that serves the app, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [...RSD, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
