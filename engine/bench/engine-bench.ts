@@ -39,6 +39,8 @@ export interface EngineBenchOptions {
   threshold?: number;
   /** onnxruntime intra-op threads per session; default onnxruntime's (one per core). */
   threads?: number;
+  /** Run the draft and the RFSQ decoder on this provider instead of `ep` (see LoadBundleOptions). */
+  smallModelsEp?: ExecutionProvider;
 }
 
 export interface LatencyStats {
@@ -122,10 +124,10 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       await writeSyntheticBundle(path.join(temp, `${preset}-parallel`), `${preset}-parallel`, seed);
     }
     const sessionOptions = options.threads ? { intraOpNumThreads: options.threads } : {};
-    const bundle = await loadBundle(dir, { ep: options.ep, sessionOptions });
+    const bundle = await loadBundle(dir, { ep: options.ep, sessionOptions, smallModelsEp: options.smallModelsEp });
     bundles.push(bundle);
     // The parallel twin shares the observation contract, so every arm sees the same observations.
-    const twin = temp ? await loadBundle(path.join(temp, `${preset}-parallel`), { ep: bundle.ep, sessionOptions }) : null;
+    const twin = temp ? await loadBundle(path.join(temp, `${preset}-parallel`), { ep: bundle.ep, sessionOptions, smallModelsEp: options.smallModelsEp }) : null;
     if (twin) bundles.push(twin);
 
     const decoder = new Decoder(bundle);
@@ -299,7 +301,7 @@ export function formatEngineBench(r: EngineBenchReport): string {
   const lines = [
     `rsd bench engine: ${b.name} (${b.decoding}, Q ${b.layers} layers x P ${b.latentSize} codes x L ${b.levels} levels, draft ${b.draftLayers} layers), hash ${r.bundle.hash.slice(0, 12)}`,
     `  ${b.note}`,
-    `  ep ${r.ep} (requested ${r.epChoice.requested}), ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.platform}, node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime}`,
+    `  ep ${r.ep} (requested ${r.epChoice.requested})${r.epChoice.smallModels ? `, draft and decoder on ${r.epChoice.smallModels}` : ''}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.platform}, node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime}`,
     `  ${r.chunks} timed chunks per arm after ${r.warmup} warm-up, batch 1, ${r.threads ?? 'default'} intra-op threads, arms interleaved round-robin per chunk, observations syntheticObservation(seed ${r.seed} + i)`,
   ];
   if (r.costCheck) lines.push(`  cost check (median of ${r.costCheck.runs}): main step ${ms(r.costCheck.stepMs)} ms vs draft ${ms(r.costCheck.draftMs)} ms = ${r.costCheck.ratio.toFixed(1)}x`);

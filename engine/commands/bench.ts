@@ -1,6 +1,6 @@
 import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
-import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../policy/bundle.js';
+import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../policy/bundle.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
@@ -22,9 +22,12 @@ export async function bench(args: string[]): Promise<number> {
       seed: { type: 'string' },
       threads: { type: 'string' },
       threshold: { type: 'string' },
+      'small-ep': { type: 'string' },
     });
     const ep = (values.ep ?? 'cpu') as ExecutionProviderRequest;
     if (!EXECUTION_PROVIDER_REQUESTS.includes(ep)) throw new UsageError(`--ep: expected one of ${EXECUTION_PROVIDER_REQUESTS.join(', ')}, got "${values.ep}"`);
+    const smallEp = values['small-ep'] as ExecutionProvider | undefined;
+    if (smallEp !== undefined && !['cpu', 'webgpu', 'cuda'].includes(smallEp)) throw new UsageError(`--small-ep: expected cpu, webgpu or cuda, got "${smallEp}"`);
     const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
     if (threshold !== undefined && !(threshold > 0 && threshold <= 1)) throw new UsageError(`--threshold: expected a number in (0, 1], got "${values.threshold}"`);
     const report = await runEngineBench({
@@ -35,6 +38,7 @@ export async function bench(args: string[]): Promise<number> {
       seed: intFlag('seed', values.seed, 7, 0),
       threads: values.threads === undefined ? undefined : intFlag('threads', values.threads, 1, 1, 256),
       threshold,
+      smallModelsEp: smallEp,
     });
     print(values.json, report, () => formatEngineBench(report));
     return 0;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { Manifest } from './manifest.js';
 import { executionProviders, loadOnnxRuntime } from './onnxruntime.js';
+import { ortErrorSentence as firstLine } from './ort-error.js';
 import { expectedModels, signatureMismatch, type ModelRole, type ModelSpec } from './tensor-specs.js';
 
 /**
@@ -39,6 +40,8 @@ export interface ExecutionProviderChoice {
   chosen: ExecutionProvider;
   /** Every provider tried, in order, with why it was passed over or taken. */
   attempts: { ep: ExecutionProvider; ok: boolean; reason: string }[];
+  /** Where the draft and the RFSQ decoder run when asked to run apart from the main model. */
+  smallModels?: ExecutionProvider;
 }
 
 export type MainSessions =
@@ -70,7 +73,15 @@ export interface LoadBundleOptions {
   ep: ExecutionProviderRequest;
   /** Passed to every session (threads, optimisation level); the providers come from `ep`. */
   sessionOptions?: Omit<Ort.InferenceSession.SessionOptions, 'executionProviders'>;
+  /**
+   * A provider for the small models (draft and RFSQ decoder) apart from the main model's: on a GPU,
+   * WebGPU's fixed cost per run (about 2-3 ms on an H100) exceeds a tiny model's whole CPU time.
+   * Explicit only: never chosen silently. Must be available, as `ep` must.
+   */
+  smallModelsEp?: ExecutionProvider;
 }
+
+const SMALL_ROLES: readonly ModelRole[] = ['draft', 'decoder'];
 
 export async function loadBundle(dir: string, options: LoadBundleOptions): Promise<LoadedBundle> {
   const { manifest, bytes: manifestBytes } = await readManifest(dir);
@@ -217,6 +228,9 @@ export function contentHash(manifestBytes: Uint8Array, models: readonly { name: 
 async function createSessions(models: ModelSpec[], files: Uint8Array[], options: LoadBundleOptions): Promise<{ sessions: Session[]; choice: ExecutionProviderChoice }> {
   const requested = options.ep;
   if (!EXECUTION_PROVIDER_REQUESTS.includes(requested)) throw new BundleError(`execution provider "${String(requested)}"`, `unknown; choose one of ${EXECUTION_PROVIDER_REQUESTS.join(', ')}`);
+  const small = options.smallModelsEp;
+  const smallUnavailable = small && unavailableReason(small);
+  if (smallUnavailable) throw new BundleError(`execution provider "${small}" (small models)`, `not available: ${smallUnavailable}`);
   const attempts: ExecutionProviderChoice['attempts'] = [];
   const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
   let lastError: BundleError | undefined;
@@ -230,7 +244,9 @@ async function createSessions(models: ModelSpec[], files: Uint8Array[], options:
     try {
       const sessions = await createOn(ep, models, files, options);
       attempts.push({ ep, ok: true, reason: requested === 'auto' ? 'the first provider, best first, whose sessions were all created' : 'requested' });
-      return { sessions, choice: { requested, chosen: ep, attempts } };
+      const choice: ExecutionProviderChoice = { requested, chosen: ep, attempts };
+      if (options.smallModelsEp) choice.smallModels = options.smallModelsEp;
+      return { sessions, choice };
     } catch (error) {
       if (!(error instanceof BundleError)) throw error;
       if (requested !== 'auto') throw error;
@@ -251,10 +267,12 @@ function unavailableReason(ep: ExecutionProvider): string | null {
 }
 
 /** All sessions on one provider, or none: a failure releases those already made. */
-async function createOn(ep: ExecutionProvider, models: ModelSpec[], files: Uint8Array[], options: LoadBundleOptions): Promise<Session[]> {
+async function createOn(mainEp: ExecutionProvider, models: ModelSpec[], files: Uint8Array[], options: LoadBundleOptions): Promise<Session[]> {
   const ort = loadOnnxRuntime();
+  const small = options.smallModelsEp;
   const sessions: Session[] = [];
   for (const [i, spec] of models.entries()) {
+    const ep = small && SMALL_ROLES.includes(spec.role) ? small : mainEp;
     try {
       // From the bytes that were hashed, so the session runs exactly what the hash names.
       sessions.push(await ort.InferenceSession.create(files[i]!, { ...options.sessionOptions, executionProviders: [ep] }));
@@ -282,13 +300,3 @@ async function releaseAll(sessions: Session[]): Promise<void> {
 }
 
 const isNotFound = (error: unknown) => (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-
-/**
- * onnxruntime's messages run over several lines and start with a source location and a failed
- * check ("/onnxruntime_src/...cc:136 ... was false. Failed to get a WebGPU adapter: ..."); keep
- * the sentence that says what failed.
- */
-function firstLine(error: unknown): string {
-  const text = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
-  return /^\/\S+:\d+ .* was false\. (.+)$/.exec(text)?.[1] ?? text;
-}

@@ -176,12 +176,34 @@ describe('loadBundle: bad input names the thing', () => {
     expect((await loadError(good, 'cuda')).message).toMatch(/^execution provider "cuda": not available: /);
   });
 
+  it('an unavailable provider for the small models, named as such', async () => {
+    const ort = await import('../../../engine/policy/onnxruntime.js');
+    if (ort.executionProviders().find((p) => p.name === 'cuda')?.available) return console.log('cuda is available on this machine: nothing to refuse');
+    const error = await loadBundle(good, { ep: 'auto', smallModelsEp: 'cuda' }).then(
+      () => new Error('loaded'),
+      (e: unknown) => e as Error,
+    );
+    expect(error.message).toMatch(/^execution provider "cuda" \(small models\): not available: /);
+  });
+
   it('an unknown execution provider', async () => {
     const error = await loadBundle(good, { ep: 'tpu' as never }).then(
       () => new Error('loaded'),
       (e: unknown) => e as Error,
     );
     expect(error.message).toBe('execution provider "tpu": unknown; choose one of cpu, webgpu, cuda, auto');
+  });
+});
+
+describe('loadBundle: the small models on their own provider', () => {
+  it('records the choice and still checks every model', async () => {
+    const bundle = await loadBundle(good, { ep: 'cpu', smallModelsEp: 'cpu' });
+    try {
+      expect(bundle.epChoice.smallModels).toBe('cpu');
+      expect(bundle.sessions.draft).not.toBeNull();
+    } finally {
+      await bundle.release();
+    }
   });
 });
 
