@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Packs the `rsd` CLI for the GPU machine (no Node, no npm, no network there): one ESM bundle in
+# .device-build/ plus Node and onnxruntime-node from ../shared/tools/device-prep.sh in .device/.
+# Then: run with carry [".device", ".device-build"] and the command
+#   source .device/setup.sh && node .device-build/rsd.mjs bench engine --ep webgpu --small-ep cpu
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+grep -qxF '/.device-build/' .git/info/exclude 2>/dev/null || echo '/.device-build/' >>.git/info/exclude
+npx esbuild engine/cli.ts --bundle --platform=node --format=esm --target=node20 \
+  --outfile=.device-build/cli.mjs --external:onnxruntime-node --external:@mujoco/mujoco \
+  --external:bufferutil --external:utf-8-validate --log-level=warning \
+  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+printf '%s\n' "const { main } = await import('./cli.mjs');" 'process.exitCode = await main(process.argv.slice(2));' >.device-build/rsd.mjs
+../shared/tools/device-prep.sh onnxruntime-node onnxruntime-common
