@@ -1,6 +1,7 @@
 import { RsdCallError } from './api/errors.js';
 import { UsageError } from './commands/args.js';
 import { bench } from './commands/bench.js';
+import { check } from './commands/check.js';
 import { info } from './commands/info.js';
 import { serve } from './commands/serve.js';
 import { APP } from './system/app.js';
@@ -9,6 +10,7 @@ const USAGE = `rsd: ${APP.name} ${APP.version}
 
 Usage:
   rsd info [--json]                         versions, machine, execution providers, MuJoCo
+  rsd check [--json]                        the prerequisites checklist; exit status 1 if a row fails
   rsd serve [--host 127.0.0.1] [--port N]   the app in a browser, engine in this process
             [--renderer DIR]
   rsd bench sim [--task N] [--steps N] [--json]
@@ -21,6 +23,7 @@ type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
   info,
+  check,
   serve,
   bench,
   help: async () => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { checksRequests, ChecksProgress } from './checks.js';
 import { RsdError } from './errors.js';
+import { settingsRequests } from './settings.js';
 import { systemRequests } from './system.js';
 import { REQUEST_TYPES, EVENT_TYPES } from './names.js';
 
@@ -10,6 +12,8 @@ import { REQUEST_TYPES, EVENT_TYPES } from './names.js';
  */
 export const requests = {
   ...systemRequests,
+  ...checksRequests,
+  ...settingsRequests,
 } as const;
 
 export const EngineStatus = z.object({
@@ -20,6 +24,8 @@ export const EngineStatus = z.object({
 export const events = {
   /** The engine host came up, or went away (Electron: the utility process exited or crashed). */
   'engine.status': EngineStatus,
+  /** A check of a `checks.run` started or finished. */
+  'checks.progress': ChecksProgress,
 } as const;
 
 export type Requests = typeof requests;

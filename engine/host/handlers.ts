@@ -1,14 +1,34 @@
+import { checksHandlers } from '../prereq/handlers.js';
+import { CHECKS } from '../prereq/checks.js';
+import { ChecksRunner } from '../prereq/runner.js';
+import { settingsHandlers } from '../settings/handlers.js';
+import { dataDir, settingsFile } from '../settings/paths.js';
+import { SettingsStore } from '../settings/store.js';
 import type { EngineHostKind } from '../system/info.js';
 import { systemHandlers } from '../system/handlers.js';
 import { EngineHost, type Handlers } from './host.js';
 
+export interface EngineOptions {
+  /** The user's data folder (settings.json); default RSD_DATA_DIR, else the OS's per-user folder. */
+  dataDir?: string;
+  /** Environment the checks read (RSD_LIBERO_DIR); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Per-check time limit of the checklist. */
+  checkTimeoutMs?: number;
+}
+
 /** Every domain's handlers, joined: the compiler checks that each request in the contract has one. */
-export function createHandlers(engineHost: EngineHostKind): Handlers {
+export function createHandlers(engineHost: EngineHostKind, options: EngineOptions = {}): Handlers {
+  const env = options.env ?? process.env;
+  const settings = new SettingsStore(settingsFile(options.dataDir ?? dataDir(env)));
+  const checks = new ChecksRunner({ checks: CHECKS, settings, env, timeoutMs: options.checkTimeoutMs });
   return {
     ...systemHandlers(engineHost),
+    ...checksHandlers(checks),
+    ...settingsHandlers(settings),
   };
 }
 
-export function createEngineHost(engineHost: EngineHostKind): EngineHost {
-  return new EngineHost(createHandlers(engineHost));
+export function createEngineHost(engineHost: EngineHostKind, options: EngineOptions = {}): EngineHost {
+  return new EngineHost(createHandlers(engineHost, options));
 }

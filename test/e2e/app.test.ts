@@ -35,7 +35,7 @@ describe('the app in Chromium against rsd serve', () => {
     const { page, errors } = await openApp(serve.url);
     await expect.poll(() => page.getByTestId('engine-health').textContent()).toContain('Engine healthy');
     const pages = [
-      ['Checklist', 'No checks in this build yet'],
+      ['Checklist', 'What an evaluation needs, probed for real'],
       ['Run', 'Evaluation is not available in this build yet'],
       ['Results', 'No runs yet'],
       ['Replay', 'No episode to replay'],

@@ -26,7 +26,7 @@ describe.skipIf(Boolean(reason))('the Electron app', () => {
         const page = globalThis as unknown as { rsd: object; require?: unknown; process?: unknown };
         return { keys: Object.keys(page.rsd).sort(), require: typeof page.require, process: typeof page.process };
       });
-      expect(exposed).toEqual({ keys: ['onEvent', 'systemHealth', 'systemInfo'], require: 'undefined', process: 'undefined' });
+      expect(exposed).toEqual({ keys: ['checksList', 'checksRun', 'onEvent', 'settingsGet', 'settingsSet', 'systemHealth', 'systemInfo'], require: 'undefined', process: 'undefined' });
       await window.screenshot({ path: path.join(ARTIFACTS, 'electron-system.png') });
     } finally {
       await app.close();

@@ -54,10 +54,8 @@ describe('navigation', () => {
     ['Run', '#/run', 'Evaluation is not available in this build yet', /start trials: a LIBERO suite/],
     ['Results', '#/results', 'No runs yet', /per-task success and Wilson 95% intervals/],
     ['Replay', '#/replay', 'No episode to replay', /trajectory will play here in 3D/],
-    ['Checklist', '#/checklist', 'No checks in this build yet', /list every prerequisite as a row/],
   ])('clicking %s goes to %s and shows its empty state', async (name, hash, emptyTitle, promise) => {
     const { user } = renderApp();
-    if (name === 'Checklist') await user.click(within(nav()).getByRole('link', { name: 'Run' })); // leave it first
 
     await user.click(within(nav()).getByRole('link', { name }));
 
@@ -66,6 +64,18 @@ describe('navigation', () => {
     expect(screen.getByRole('heading', { level: 2, name: emptyTitle })).toBeInTheDocument();
     expect(screen.getByText(promise)).toBeInTheDocument();
     expect(within(nav()).getByRole('link', { name })).toHaveAttribute('aria-current', 'page');
+  });
+
+  test('clicking Checklist goes back to the checklist, with its rows and Run all checks', async () => {
+    const { user } = renderApp();
+    await user.click(within(nav()).getByRole('link', { name: 'Run' }));
+
+    await user.click(within(nav()).getByRole('link', { name: 'Checklist' }));
+
+    expect(await pageTitle('Checklist')).toBeInTheDocument();
+    expect(window.location.hash).toBe('#/checklist');
+    expect(screen.getByRole('button', { name: 'Run all checks' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 3, name: 'CPU execution provider' })).toBeInTheDocument();
   });
 
   test('a deep link opens its page', async () => {

@@ -1,6 +1,19 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
+import v8 from 'node:v8';
 import { afterEach } from 'vitest';
 
 // Globals are off, so Testing Library cannot register its own cleanup: unmount after every test.
 afterEach(cleanup);
+
+// IMPORTANT: vitest's jsdom environment replaces the typed-array constructors with jsdom's, but these
+// tests run the real engine in this process, and onnxruntime-node checks what it is given against
+// the globals (`data instanceof Float32Array`, a model's bytes `instanceof Uint8Array`), which Node's
+// own arrays (Buffer, what fs returns) then fail. Put Node's back: v8.deserialize makes its arrays
+// with them, and Buffer extends Node's Uint8Array.
+const restore = (name: string, value: unknown) => Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+for (const name of ['Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', 'Int32Array', 'Uint16Array', 'Uint32Array', 'Uint8ClampedArray'] as const) {
+  restore(name, (v8.deserialize(v8.serialize(new globalThis[name](0))) as object).constructor);
+}
+restore('Uint8Array', Object.getPrototypeOf(Buffer.prototype).constructor);
+restore('ArrayBuffer', Buffer.alloc(1).buffer.constructor);

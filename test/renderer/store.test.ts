@@ -172,3 +172,70 @@ describe('connection and system slices, on the real in-process engine', () => {
     expect(store.getState().systemLoading).toBe(false);
   });
 });
+
+describe('checks and settings slices, on the real in-process engine', () => {
+  let store: AppStore;
+  let teardown: (() => void) | undefined;
+  let dataDir: string;
+
+  beforeEach(async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const os = await import('node:os');
+    dataDir = await mkdtemp(`${os.tmpdir()}/rsd-store-`);
+    store = createAppStore();
+    teardown = store.getState().attach(createClient(inProcessTransport(createEngineHost('in-process', { dataDir, env: {} }))));
+  });
+  afterEach(async () => {
+    teardown?.();
+    const { rm } = await import('node:fs/promises');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('loadChecks fills the rows, unchecked', async () => {
+    await store.getState().loadChecks();
+    const { checks, checksLoaded } = store.getState();
+    expect(checksLoaded).toBe(true);
+    expect(checks).toHaveLength(14);
+    expect(checks.every((c) => c.result === null)).toBe(true);
+  });
+
+  test('runChecks queues the rows, follows the progress events, and ends with results and no progress', async () => {
+    await store.getState().loadChecks();
+    const seen: string[] = [];
+    const off = store.subscribe((s, before) => {
+      if (s.checksProgress !== before.checksProgress && s.checksProgress) seen.push(`${s.checksProgress.done}/${s.checksProgress.total} ${s.checksProgress.current ?? '-'}`);
+    });
+
+    const running = store.getState().runChecks(['ep.cpu', 'remote.modal']);
+    expect(store.getState().checksQueued).toEqual(['ep.cpu', 'remote.modal']);
+    await running;
+    off();
+
+    expect(seen).toEqual(['0/2 ep.cpu', '1/2 -', '1/2 remote.modal']);
+    const { checks, checksQueued, checksProgress } = store.getState();
+    expect(checksQueued).toEqual([]);
+    expect(checksProgress).toBeNull();
+    expect(checks.find((c) => c.id === 'ep.cpu')?.result?.status).toBe('pass');
+    expect(checks.find((c) => c.id === 'remote.modal')?.result?.status).toBe('not-configured');
+    expect(checks.filter((c) => c.result).length).toBe(2);
+  });
+
+  test("changeSettings returns the engine's error naming the field, and changes nothing", async () => {
+    const error = await store.getState().changeSettings({ bundleDir: '/no/such/folder' });
+    expect(error).toMatchObject({ kind: 'invalid-params', field: 'params.bundleDir', message: 'params.bundleDir: there is no folder at /no/such/folder' });
+    expect(store.getState().settings).toBeNull();
+  });
+
+  test('changeSettings saves, keeps the new settings, and checks again the rows that read the key', async () => {
+    await store.getState().loadChecks();
+
+    expect(await store.getState().changeSettings({ decoding: 'parallel' })).toBeNull();
+
+    expect(store.getState().settings?.settings.decoding).toBe('parallel');
+    await vi.waitFor(() => {
+      const checked = store.getState().checks.filter((c) => c.result).map((c) => c.id);
+      expect(checked).toEqual(['bundle.draft', 'settings.file']);
+    });
+    expect(store.getState().checks.find((c) => c.id === 'bundle.draft')?.result?.detail).toBe('Not needed: decoding is set to parallel, and only speculative decoding uses a draft.');
+  });
+});

@@ -57,12 +57,14 @@ export const connectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = 
         else markDown(detail ?? `engine ${state}`);
       });
       const offProtocol = client.onProtocolError((error) => get().report('The engine sent a message this app cannot read', error));
+      const offChecks = get().watchChecks(client);
       const timer = setInterval(() => void get().checkHealth(), HEALTH_INTERVAL_MS);
       return () => {
         clearInterval(timer);
         offState();
         offStatus();
         offProtocol();
+        offChecks();
         client.close();
       };
     },

@@ -1,10 +1,12 @@
 import { create } from 'zustand';
+import { checksSlice, type ChecksSlice } from './checks.js';
 import { connectionSlice, type ConnectionSlice } from './connection.js';
 import { navigationSlice, type NavigationSlice } from './navigation.js';
 import { noticesSlice, type NoticesSlice } from './notices.js';
+import { settingsSlice, type SettingsSlice } from './settings.js';
 import { systemSlice, type SystemSlice } from './system.js';
 
-export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice;
+export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice;
 
 /** One store from typed slices (zustand's slices pattern). */
 export const createAppStore = () =>
@@ -13,6 +15,8 @@ export const createAppStore = () =>
     ...noticesSlice(...a),
     ...connectionSlice(...a),
     ...systemSlice(...a),
+    ...checksSlice(...a),
+    ...settingsSlice(...a),
   }));
 
 export type AppStore = ReturnType<typeof createAppStore>;

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** The `settings` domain: the few choices the engine keeps for the user (engine/settings stores them). */
+
+export const DECODING_STRATEGIES = ['parallel', 'autoregressive', 'speculative'] as const;
+export const DecodingStrategy = z.enum(DECODING_STRATEGIES);
+export type DecodingStrategy = z.infer<typeof DecodingStrategy>;
+
+/** A folder the user typed or chose; the handler also checks that it exists. */
+const FolderPath = z.string().trim().min(1, 'a folder path, not an empty string');
+
+/** settings.json, version 1. Missing keys take their defaults; unknown keys make the file invalid. */
+export const Settings = z
+  .object({
+    version: z.literal(1).default(1),
+    /** The model bundle folder; null: the default bundle when one ships, else none. */
+    bundleDir: FolderPath.nullable().default(null),
+    /** A LIBERO checkout or its data folder; null: $RSD_LIBERO_DIR, else none. */
+    liberoDir: FolderPath.nullable().default(null),
+    decoding: DecodingStrategy.default('speculative'),
+  })
+  .strict();
+export type Settings = z.output<typeof Settings>;
+
+export const SETTING_KEYS = ['bundleDir', 'liberoDir', 'decoding'] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/** settings.set's params: the keys to change; null clears a folder. */
+export const SettingsPatch = z
+  .object({
+    bundleDir: FolderPath.nullable().optional(),
+    liberoDir: FolderPath.nullable().optional(),
+    decoding: DecodingStrategy.optional(),
+  })
+  .strict();
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+export const SettingsState = z.object({
+  /** Where settings.json lives (RSD_DATA_DIR, else the OS's per-user data folder). */
+  file: z.string(),
+  /** False until the first settings.set writes it. */
+  exists: z.boolean(),
+  /** What the engine uses: the file's values, or the defaults when the file is missing or invalid. */
+  settings: Settings,
+  /** Why the file could not be used; it is left as it is until the user fixes or removes it. */
+  problem: z.string().nullable(),
+});
+export type SettingsState = z.infer<typeof SettingsState>;
+
+export const settingsRequests = {
+  'settings.get': {
+    params: z.object({}).strict(),
+    result: SettingsState,
+  },
+  'settings.set': {
+    params: SettingsPatch,
+    result: SettingsState,
+  },
+} as const;

@@ -1,0 +1,44 @@
+import type { CheckFix } from '../api/checks.js';
+import type { Manifest } from '../policy/manifest.js';
+import { bundleSource, isFolder, sharedManifest } from './bundle-source.js';
+import { message, type Check } from './types.js';
+
+const chooseFolder = (hint: string): CheckFix => ({ kind: 'setting', setting: 'bundleDir', hint });
+const FORMAT = 'A folder with bundle.json and the ONNX files it names (docs/bundle-format.md).';
+
+export const bundleManifestCheck: Check = {
+  id: 'bundle.manifest',
+  title: 'Model bundle',
+  group: 'bundle',
+  purpose: 'The policy to evaluate: a folder with bundle.json (action space, RFSQ codec, observation inputs, main and draft models) and its ONNX files.',
+  reads: ['bundleDir'],
+  async run(ctx) {
+    const source = bundleSource(ctx);
+    if (source.kind === 'none') {
+      return {
+        status: 'warn',
+        detail: 'No model bundle yet. The default bundle (a trained RFSQ policy with its draft) ships in a later release (issue 6) and is not in this build; until then, choose a bundle folder.',
+        fix: chooseFolder(FORMAT),
+      };
+    }
+    const where = `${source.dir} (${source.origin})`;
+    if (!isFolder(source.dir)) return { status: 'fail', detail: `The bundle folder ${where} does not exist or is not a folder.`, fix: chooseFolder(FORMAT) };
+    let manifest: Manifest;
+    try {
+      ({ manifest } = await sharedManifest(ctx, source.dir));
+    } catch (thrown) {
+      return { status: 'fail', detail: `${message(thrown)} (bundle folder ${source.dir}).`, fix: chooseFolder(`Fix bundle.json (docs/bundle-format.md) or choose another folder. ${FORMAT}`) };
+    }
+    const detail = `"${manifest.name}" in ${where}: ${describe(manifest)}`;
+    if (manifest.provenance.synthetic === true) {
+      return { status: 'warn', detail: `${detail} Its weights are synthetic (provenance.synthetic): a test bundle, not a trained policy, so expect no task success.` };
+    }
+    return { status: 'pass', detail };
+  },
+};
+
+function describe(m: Manifest): string {
+  const main = m.main.decoding === 'parallel' ? 'parallel main model (all layers in one pass)' : `layerwise main model${m.main.kvCache ? ' with a KV cache' : ''}`;
+  const draft = m.draft ? `a draft for the ${m.draft.layers} coarsest layers` : 'no draft';
+  return `${main}, ${draft}; RFSQ ${m.rfsq.layers} layers × ${m.rfsq.levels} levels, latent ${m.rfsq.latentSize}; actions in chunks of ${m.action.chunk} × ${m.action.dim}; ${m.observation.kind}-based observations.`;
+}

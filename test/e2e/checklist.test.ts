@@ -1,0 +1,128 @@
+// The Checklist in Chromium against a real `rsd serve` with its own data folder: run every check,
+// fix the bundle row through its folder field, keep the results across a reload.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECK_IDS } from '../../engine/api/checks.js';
+import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { ARTIFACTS, launchChromium } from './browser.js';
+import { startRsdServe, type ServeProcess } from './serve.js';
+
+const FINAL = ['pass', 'warn', 'fail', 'unknown', 'not-configured'];
+const LIBERO = path.resolve('../shared/libero');
+
+let serve: ServeProcess;
+let browser: Browser;
+let bundles: string;
+
+beforeAll(async () => {
+  bundles = await mkdtemp(path.join(os.tmpdir(), 'rsd-e2e-bundles-'));
+  await writeSyntheticBundle(path.join(bundles, 'tiny'), 'tiny', 1);
+  // LIBERO's files, where this machine has them, so that row has real counts to show.
+  const env: Record<string, string> = existsSync(LIBERO) ? { RSD_LIBERO_DIR: LIBERO } : {};
+  [serve, browser] = await Promise.all([startRsdServe({ env }), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await rm(bundles, { recursive: true, force: true });
+});
+
+async function openChecklist(): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serve.origin });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${serve.url}#/checklist`);
+  await expect.poll(() => page.getByTestId('engine-health').textContent()).toContain('Engine healthy');
+  return { page, errors };
+}
+
+/** The page's main area scrolls inside the window, so the window grows to the whole checklist for the picture. */
+async function shot(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize()!;
+  const height = await page.locator('main').evaluate((el) => el.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height + 40) });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize(size);
+}
+
+const statusOf = (page: Page, id: string) => page.getByTestId(`check-${id}`).getAttribute('data-status');
+const statuses = (page: Page) => Promise.all(CHECK_IDS.map((id) => statusOf(page, id)));
+
+describe('the Checklist in Chromium against rsd serve', () => {
+  it('runs every check with progress, offers fixes, takes a bundle folder, and keeps the results', async () => {
+    const { page, errors } = await openChecklist();
+    await expect.poll(() => statuses(page)).toEqual(CHECK_IDS.map(() => 'not-checked'));
+
+    // Every text the progress line shows while the run goes (its checks take a second or more).
+    const seen = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        seen.add((await page.getByTestId('checks-progress').textContent()) ?? '');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await page.getByRole('button', { name: 'Run all checks' }).click();
+
+    await expect.poll(() => statuses(page), { timeout: 60_000 }).toSatisfy((all: (string | null)[]) => all.every((s) => FINAL.includes(s ?? '')));
+    await expect.poll(() => page.getByRole('button', { name: 'Run all checks' }).isEnabled()).toBe(true);
+    watching = false;
+    await watcher;
+    expect([...seen].some((t) => /^\d+ of 14 done: checking .+…$/.test(t))).toBe(true);
+    expect(await page.getByTestId('checks-summary').textContent()).toMatch(/^14 of 14 checked: /);
+    expect(await statusOf(page, 'ep.cpu')).toBe('pass');
+    expect(await statusOf(page, 'sim.mujoco')).toBe('pass');
+    expect(await statusOf(page, 'sim.scene')).toBe('pass');
+    expect(await statusOf(page, 'bundle.manifest')).toBe('warn');
+    if (existsSync(LIBERO)) expect(await page.getByTestId('check-libero.files').textContent()).toContain('libero_90: 90/90 BDDL, 90/90 init files');
+
+    // A command fix copies exactly what it shows (WebGPU's, where it has one; CUDA's install otherwise).
+    const commandRow = page.locator('[data-testid^="check-"]', { has: page.locator('.fix-command') }).first();
+    const command = (await commandRow.locator('.fix-code').textContent())!;
+    await commandRow.getByRole('button', { name: `Copy command: ${command}` }).click();
+    await expect.poll(() => commandRow.locator('.fix-command button').textContent()).toBe('Copied');
+    expect(await page.evaluate(() => (navigator as unknown as { clipboard: { readText(): Promise<string> } }).clipboard.readText())).toBe(command);
+
+    await shot(page, 'checklist');
+
+    // The bundle row's fix: a folder field; a bad path is named inline, a real bundle is checked.
+    const bundleRow = page.getByTestId('check-bundle.manifest');
+    const field = bundleRow.getByLabel('Bundle folder');
+    await field.fill('/no/such/bundle');
+    await bundleRow.getByRole('button', { name: 'Use this folder' }).click();
+    await expect.poll(() => bundleRow.getByRole('alert').textContent()).toBe('params.bundleDir: there is no folder at /no/such/bundle');
+    await field.fill(path.join(bundles, 'tiny'));
+    await bundleRow.getByRole('button', { name: 'Use this folder' }).click();
+    for (const id of ['bundle.models', 'bundle.rfsq', 'bundle.draft']) await expect.poll(() => statusOf(page, id), { timeout: 30_000 }).toBe('pass');
+    expect(await bundleRow.textContent()).toContain('"synthetic-tiny"');
+    await shot(page, 'checklist-with-bundle');
+
+    // Results live in the engine: a reload shows them without running anything.
+    await page.reload();
+    await expect.poll(() => statusOf(page, 'bundle.rfsq')).toBe('pass');
+    expect(await statusOf(page, 'ep.cpu')).toBe('pass');
+
+    // One row alone, again.
+    await page.getByRole('button', { name: 'Check again: Embedded MuJoCo' }).click();
+    await expect.poll(() => statusOf(page, 'sim.mujoco'), { timeout: 20_000 }).toBe('pass');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('follows the dark theme', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+    const page = await context.newPage();
+    await page.goto(`${serve.url}#/checklist`);
+    await expect.poll(() => statusOf(page, 'ep.cpu')).toBe('pass'); // from the run above, kept by the engine
+    const colors = await page.getByTestId('check-ep.cpu').evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).backgroundColor);
+    expect(colors).toBe('rgb(31, 34, 41)');
+    await shot(page, 'checklist-dark');
+    await context.close();
+  });
+});
