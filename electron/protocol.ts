@@ -3,16 +3,7 @@ import path from 'node:path';
 import { protocol } from 'electron';
 import { resolveInside } from '../engine/util/safe-path.js';
 import { APP_HOST, APP_SCHEME, RENDERER_CSP } from './trust.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.wasm': 'application/wasm',
-};
+import { contentTypeOf } from '../engine/util/content-type.js';
 
 /** Must run before app ready: app:// behaves as a secure, standard origin. */
 export function registerAppScheme(): void {
@@ -29,7 +20,7 @@ export function serveRenderer(rendererDir: string): void {
     try {
       const body = await readFile(file);
       return new Response(body, {
-        headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP },
+        headers: { 'content-type': contentTypeOf(file), 'content-security-policy': RENDERER_CSP },
       });
     } catch {
       return new Response('not found', { status: 404 });

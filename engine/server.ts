@@ -8,6 +8,7 @@ import { MAX_MESSAGE_BYTES } from './api/contract.js';
 import { createEngineHost } from './host/handlers.js';
 import type { EngineHost } from './host/host.js';
 import { resolveInside } from './util/safe-path.js';
+import { contentTypeOf } from './util/content-type.js';
 
 export interface ServeOptions {
   host?: string;
@@ -30,17 +31,6 @@ export interface RunningServer {
 const HARD_FRAME_LIMIT = 8 * MAX_MESSAGE_BYTES;
 
 export const WS_PATH = '/ws';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.wasm': 'application/wasm',
-  '.ico': 'image/x-icon',
-};
 
 // The same policy as the Electron window's, plus the page's own WebSocket.
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -72,7 +62,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       file = indexHtml;
     }
     res.writeHead(200, {
-      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': contentTypeOf(file),
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
