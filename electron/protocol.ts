@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { protocol } from 'electron';
 import { resolveInside } from '../engine/util/safe-path.js';
 import { APP_HOST, APP_SCHEME, RENDERER_CSP } from './trust.js';
