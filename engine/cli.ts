@@ -2,6 +2,7 @@ import { RsdCallError } from './api/errors.js';
 import { UsageError } from './commands/args.js';
 import { bench } from './commands/bench.js';
 import { check } from './commands/check.js';
+import { expert } from './commands/expert.js';
 import { info } from './commands/info.js';
 import { serve } from './commands/serve.js';
 import { APP } from './system/app.js';
@@ -13,8 +14,15 @@ Usage:
   rsd check [--json]                        the prerequisites checklist; exit status 1 if a row fails
   rsd serve [--host 127.0.0.1] [--port N]   the app in a browser, engine in this process
             [--renderer DIR]
+  rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
+             [--init eval|demo|libero] [--libero DIR] [--record DIR] [--json]
+                                            the scripted expert: success per task; --record
+                                            writes demonstrations (default pool: demo)
   rsd bench sim [--task N] [--steps N] [--json]
                                             env.step against 25 bare mj_step calls, same run
+  rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
+                   [--chunks N] [--threads N] [--json]
+                                            decoding strategies on one bundle, same run
   rsd help
 
 Exit status: 0 on success, 1 on failure, 2 on a usage error.`;
@@ -24,6 +32,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, Command> = {
   info,
   check,
+  expert,
   serve,
   bench,
   help: async () => {

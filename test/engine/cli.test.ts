@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -90,6 +91,8 @@ describe('rsd CLI', () => {
     [['bench', 'gpu'], 'unknown benchmark "gpu"'],
     [['bench', 'sim', '--steps', '5'], '--steps: expected an integer >= 20'],
     [['bench', 'engine', '--ep', 'tpu'], '--ep: expected one of cpu, webgpu, cuda, auto'],
+    [['expert', '--tasks', '3-1'], '--tasks: range 3-1 runs backwards'],
+    [['expert', '--init', 'random'], '--init: expected eval, demo or libero'],
   ])('refuses %j with a usage error (exit 2)', async (args, message) => {
     const { code, stderr } = await rsd(...args);
     expect(code).toBe(2);
@@ -117,6 +120,18 @@ describe('rsd CLI', () => {
     expect(exact.speedup!.measured).toBeGreaterThan(0);
     expect(exact.speedup!.predicted).toBeGreaterThan(0);
   }, 60_000);
+
+  it('expert runs the scripted expert across workers and records demonstrations', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rsd-expert-'));
+    const { code, stdout } = await rsd('expert', '--tasks', '1', '--trials', '2', '--workers', '2', '--record', dir, '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { perTask: { taskId: number; trials: number; successes: number }[]; initSource: string; recorded: string };
+    expect(report.initSource).toBe("the project's demo initial states");
+    expect(report.perTask).toEqual([expect.objectContaining({ taskId: 1, trials: 2 })]);
+    const lines = readFileSync(report.recorded, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 'rsd-demo/1', taskId: 1, instruction: 'pick up the black bowl next to the ramekin and place it on the plate' });
+  }, 120_000);
 
   it('serve --port 0 prints a URL that serves the app, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [...RSD, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });

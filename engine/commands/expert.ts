@@ -1,0 +1,85 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { encodeDemo } from '../expert/demos.js';
+import { runExpertSuite, type ExpertSuiteReport, type InitSource } from '../expert/suite.js';
+import { intFlag, parse, print, UsageError } from './args.js';
+
+/** `0-9`, `0,3,5`, `2`: task ids. */
+export function parseTaskList(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const ids = new Set<number>();
+  for (const part of text.split(',')) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!range) throw new UsageError(`--tasks: expected ids such as 0-9 or 0,3,5, got "${text}"`);
+    const from = Number(range[1]);
+    const to = range[2] === undefined ? from : Number(range[2]);
+    if (to < from) throw new UsageError(`--tasks: range ${part} runs backwards`);
+    for (let i = from; i <= to; i++) ids.add(i);
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
+/**
+ * `rsd expert`: the scripted expert on a suite, across worker threads. With --record DIR it writes
+ * every episode's observations and actions (demonstrations.jsonl, one episode per line; see
+ * engine/expert/demos.ts), from the demonstration pool of initial states unless --init says otherwise.
+ */
+export async function expert(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    suite: { type: 'string' },
+    tasks: { type: 'string' },
+    trials: { type: 'string' },
+    workers: { type: 'string' },
+    init: { type: 'string' },
+    libero: { type: 'string' },
+    record: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const init = values.init ?? (values.record ? 'demo' : 'eval');
+  const source: InitSource =
+    init === 'libero' ? { kind: 'libero', ...(values.libero ? { dir: values.libero } : {}) }
+    : init === 'eval' || init === 'demo' ? { kind: 'project', split: init }
+    : (() => {
+        throw new UsageError(`--init: expected eval, demo or libero, got "${init}"`);
+      })();
+  const recordFile = values.record ? path.join(values.record, 'demonstrations.jsonl') : undefined;
+  if (values.record) mkdirSync(values.record, { recursive: true });
+  const out = recordFile ? createWriteStream(recordFile, { flags: 'w' }) : undefined;
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const tty = process.stderr.isTTY && !values.json;
+  const report = await runExpertSuite({
+    suite: values.suite ?? 'libero_spatial',
+    tasks: parseTaskList(values.tasks),
+    trials: intFlag('trials', values.trials, 50, 1),
+    workers: values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256),
+    initSource: source,
+    record: Boolean(out),
+    signal: controller.signal,
+    onResult(run, { done, total }) {
+      // Appended as each episode finishes, so an interrupted recording keeps what it has.
+      if (out && run.demo) out.write(encodeDemo(run.demo) + '\n');
+      if (tty) process.stderr.write(`\r  ${done}/${total} episodes`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  await new Promise<void>((resolve) => (out ? out.end(resolve) : resolve()));
+  const { runs, ...summary } = report;
+  print(values.json, { ...summary, recorded: recordFile ?? null, episodes: runs.map((r) => r.result) }, () => formatExpert(report, recordFile));
+  return report.cancelled ? 1 : 0;
+}
+
+function formatExpert(r: ExpertSuiteReport, recorded: string | undefined): string {
+  const lines = [`rsd expert: ${r.suite}, ${r.initSource}, ${r.workers} workers, ${(r.wallMs / 1000).toFixed(1)} s${r.cancelled ? ' (cancelled)' : ''}`];
+  lines.push('  task  success           failures errors  mean steps  name');
+  let successes = 0;
+  let trials = 0;
+  for (const t of r.perTask) {
+    successes += t.successes;
+    trials += t.trials;
+    lines.push(`  ${String(t.taskId).padStart(4)}  ${`${t.successes}/${t.trials} (${(100 * t.successRate).toFixed(1)}%)`.padEnd(17)} ${String(t.failures).padStart(8)} ${String(t.errors).padStart(6)}  ${t.meanSteps.toFixed(1).padStart(10)}  ${t.name}`);
+  }
+  lines.push(`  total ${successes}/${trials} (${((100 * successes) / Math.max(1, trials)).toFixed(1)}%)`);
+  if (recorded) lines.push(`  recorded: ${recorded}`);
+  return lines.join('\n');
+}

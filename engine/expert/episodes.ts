@@ -1,0 +1,112 @@
+import type { InitState } from '../libero/init-states.js';
+import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, WAIT_ACTION, type SuiteName } from '../libero/suites.js';
+import type { TaskSpec } from '../libero/task.js';
+import type { EmbeddedSimulator } from '../sim/embedded.js';
+import { DemoRecorder, type DemoEpisode } from './demos.js';
+import { expertWorld } from './scene-model.js';
+import { ScriptedExpert, type ExpertPhase } from './scripted.js';
+
+/**
+ * One expert episode, run exactly as OpenVLA-OFT's run_libero_eval.py runs a policy
+ * (research/libero.md 1.3): reset to the initial state, NUM_WAIT_STEPS steps of the wait action
+ * whose `done` is ignored, then up to the suite's maximum of policy steps, ending at the first step
+ * whose goal check holds. A thrown error (a SimulationError: bad action, MuJoCo instability) ends
+ * the episode as `error` with its message; OFT would count it as a failure.
+ */
+
+export interface ExpertEpisode {
+  suite: SuiteName;
+  taskId: number;
+  task: TaskSpec;
+  initIndex: number;
+  init: InitState;
+  /** Recorded with demonstrations: `libero` or `project`. */
+  initSource?: string;
+}
+
+export type EpisodeOutcome = 'success' | 'failure' | 'error';
+
+export interface EpisodeResult {
+  suite: SuiteName;
+  taskId: number;
+  initIndex: number;
+  outcome: EpisodeOutcome;
+  /** Policy steps taken (the wait steps not counted). */
+  steps: number;
+  /** The expert's phase and attempt count when the episode ended: where a failure got stuck. */
+  phase?: ExpertPhase;
+  attempts?: number;
+  error?: string;
+  ms: number;
+}
+
+export interface EpisodeRun {
+  result: EpisodeResult;
+  demo?: DemoEpisode;
+}
+
+export interface EpisodeOptions {
+  /** Record every policy step's observation and action. */
+  record?: boolean;
+  /** Policy steps at most; default the suite's (220 for libero_spatial). */
+  maxSteps?: number;
+}
+
+export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode, options: EpisodeOptions = {}): EpisodeRun {
+  const started = performance.now();
+  const maxSteps = options.maxSteps ?? MAX_STEPS[episode.suite];
+  const recorder = options.record ? new DemoRecorder(episode.task.objects.length) : undefined;
+  let outcome: EpisodeOutcome = 'failure';
+  let error: string | undefined;
+  let steps = 0;
+  let expert: ScriptedExpert | undefined;
+  try {
+    expert = new ScriptedExpert(episode.task);
+    let observation = sim.reset(episode.task, episode.init);
+    for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
+    const world = expertWorld(sim);
+    while (steps < maxSteps) {
+      const action = expert.act(observation, world);
+      recorder?.add(observation.proprio, observation.objectPoses, action);
+      const result = sim.step(action);
+      steps++;
+      observation = result.observation;
+      if (result.success) {
+        outcome = 'success';
+        break;
+      }
+    }
+  } catch (thrown) {
+    outcome = 'error';
+    error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+  }
+  const result: EpisodeResult = {
+    suite: episode.suite,
+    taskId: episode.taskId,
+    initIndex: episode.initIndex,
+    outcome,
+    steps,
+    ms: performance.now() - started,
+  };
+  if (expert) {
+    result.phase = expert.phase;
+    result.attempts = expert.attemptCount;
+  }
+  if (error !== undefined) result.error = error;
+  const run: EpisodeRun = { result };
+  if (recorder) {
+    const info = suiteTask(episode.suite, episode.taskId);
+    run.demo = recorder.finish({
+      suite: episode.suite,
+      taskId: episode.taskId,
+      taskName: info.name,
+      instruction: info.instruction,
+      initIndex: episode.initIndex,
+      initSource: episode.initSource ?? 'libero',
+      objects: episode.task.objects.map((o) => o.name),
+      outcome,
+      ...(error !== undefined ? { error } : {}),
+    });
+  }
+  return run;
+}

@@ -1,0 +1,112 @@
+import { liberoInitStatesPath } from '../libero/libero-dir.js';
+import { initStateRow, readInitStates, splitInitState, type InitState } from '../libero/init-states.js';
+import { projectInitStates, type InitSplit } from '../libero/project-init-states.js';
+import { projectTask } from '../libero/project-tasks.js';
+import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
+import type { EpisodeRun, ExpertEpisode } from './episodes.js';
+import { runExpertPool, type PoolOptions } from './pool.js';
+
+/**
+ * What `rsd expert` runs: a suite's tasks (the project's own definitions) from LIBERO's initial
+ * states or the project's, across the worker pool, summarised per task.
+ */
+
+export type InitSource = { kind: 'libero'; dir?: string } | { kind: 'project'; split?: InitSplit; root?: string };
+
+export interface ExpertSuiteOptions extends Omit<PoolOptions, 'workerModule'> {
+  suite: string;
+  /** Task ids; default all of the suite's. */
+  tasks?: readonly number[];
+  /** Initial states per task, the first `trials` of the source (default 50). */
+  trials?: number;
+  initSource: InitSource;
+}
+
+export interface TaskSummary {
+  taskId: number;
+  name: string;
+  trials: number;
+  successes: number;
+  failures: number;
+  errors: number;
+  successRate: number;
+  /** Mean policy steps of the successful episodes. */
+  meanSteps: number;
+  /** The episodes that did not succeed: where they ended, or why. */
+  unsuccessful: { initIndex: number; outcome: string; phase?: string; error?: string }[];
+}
+
+export interface ExpertSuiteReport {
+  suite: SuiteName;
+  initSource: string;
+  perTask: TaskSummary[];
+  runs: EpisodeRun[];
+  workers: number;
+  wallMs: number;
+  cancelled: boolean;
+}
+
+/** The episodes of a suite run, grouped by task so each worker mostly keeps one compiled scene. */
+export function expertEpisodes(suite: string, tasks: readonly number[] | undefined, trials: number, source: InitSource): ExpertEpisode[] {
+  const s = suiteName(suite);
+  const ids = tasks ?? suiteTasks(s).map((t) => t.id);
+  const episodes: ExpertEpisode[] = [];
+  for (const taskId of ids) {
+    const task = projectTask(s, taskId);
+    const states = initStates(s, taskId, task.objects.length, source);
+    if (states.length < trials) throw new Error(`${s} task ${taskId} has ${states.length} initial states in ${sourceName(source)}, fewer than the ${trials} trials asked for`);
+    states.slice(0, trials).forEach((init, initIndex) => {
+      episodes.push({ suite: s, taskId, task, initIndex, init, initSource: source.kind });
+    });
+  }
+  return episodes;
+}
+
+export async function runExpertSuite(options: ExpertSuiteOptions): Promise<ExpertSuiteReport> {
+  const suite = suiteName(options.suite);
+  const trials = options.trials ?? 50;
+  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource);
+  const report = await runExpertPool(episodes, options);
+  const ids = [...new Set(episodes.map((e) => e.taskId))];
+  return {
+    suite,
+    initSource: sourceName(options.initSource),
+    perTask: ids.map((id) => summarizeTask(suite, id, report.runs)),
+    runs: report.runs,
+    workers: report.workers,
+    wallMs: report.wallMs,
+    cancelled: report.cancelled,
+  };
+}
+
+export function summarizeTask(suite: SuiteName, taskId: number, runs: readonly EpisodeRun[]): TaskSummary {
+  const mine = runs.map((r) => r.result).filter((r) => r.suite === suite && r.taskId === taskId);
+  const ok = mine.filter((r) => r.outcome === 'success');
+  return {
+    taskId,
+    name: suiteTasks(suite)[taskId]!.name,
+    trials: mine.length,
+    successes: ok.length,
+    failures: mine.filter((r) => r.outcome === 'failure').length,
+    errors: mine.filter((r) => r.outcome === 'error').length,
+    successRate: mine.length === 0 ? 0 : ok.length / mine.length,
+    meanSteps: ok.length === 0 ? 0 : ok.reduce((sum, r) => sum + r.steps, 0) / ok.length,
+    unsuccessful: mine
+      .filter((r) => r.outcome !== 'success')
+      .sort((a, b) => a.initIndex - b.initIndex)
+      .map((r) => ({ initIndex: r.initIndex, outcome: r.outcome, ...(r.phase ? { phase: r.phase } : {}), ...(r.error ? { error: r.error } : {}) })),
+  };
+}
+
+function initStates(suite: SuiteName, taskId: number, objects: number, source: InitSource): InitState[] {
+  if (source.kind === 'project') return projectInitStates(suite, taskId, source.split ?? 'eval', source.root);
+  const states = readInitStates(liberoInitStatesPath(suite, taskId, source.dir));
+  // Columns are 1 + nq + nv, and each object's free joint has 7 qpos and 6 qvel: nq - nv = objects.
+  const nq = (states.cols - 1 + objects) / 2;
+  const dims = { nq, nv: nq - objects };
+  return Array.from({ length: states.rows }, (_, i) => splitInitState(initStateRow(states, i), dims));
+}
+
+function sourceName(source: InitSource): string {
+  return source.kind === 'libero' ? "LIBERO's init_files" : `the project's ${source.split ?? 'eval'} initial states`;
+}

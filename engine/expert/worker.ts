@@ -1,0 +1,53 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TaskSpec } from '../libero/task.js';
+import { EmbeddedSimulator } from '../sim/embedded.js';
+import { runExpertEpisode, type EpisodeOptions, type EpisodeRun, type ExpertEpisode } from './episodes.js';
+
+/**
+ * The expert pool's worker thread: its own MuJoCo (one WebAssembly instance per thread) and
+ * EmbeddedSimulator, running one episode per message. Started through worker-bootstrap.mjs.
+ */
+
+/** Main thread -> worker: run one episode. `task` comes with the first job of each task key. */
+export interface WorkerJob {
+  type: 'run';
+  id: number;
+  taskKey: number;
+  task?: TaskSpec;
+  episode: Omit<ExpertEpisode, 'task'>;
+  options: EpisodeOptions;
+}
+
+export type WorkerMessage = { type: 'ready' } | { type: 'result'; id: number; run: EpisodeRun } | { type: 'fatal'; message: string };
+
+export interface WorkerHooks {
+  /** Called before each episode (tests use it to make a worker die mid-run). */
+  beforeRun?(job: WorkerJob): void;
+}
+
+export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('engine/expert/worker.ts runs in a worker thread');
+  let sim: EmbeddedSimulator;
+  try {
+    sim = await EmbeddedSimulator.create();
+  } catch (error) {
+    port.postMessage({ type: 'fatal', message: `MuJoCo failed to start in a worker: ${(error as Error).message}` } satisfies WorkerMessage);
+    return;
+  }
+  // Task specs by key: the simulator recompiles when the TaskSpec object changes, so a task's
+  // episodes must share one object.
+  const tasks = new Map<number, TaskSpec>();
+  port.on('message', (job: WorkerJob) => {
+    if (job.task) tasks.set(job.taskKey, job.task);
+    const task = tasks.get(job.taskKey);
+    if (!task) throw new Error(`worker got task key ${job.taskKey} without its task`);
+    hooks.beforeRun?.(job);
+    const run = runExpertEpisode(sim, { ...job.episode, task }, job.options);
+    port.postMessage({ type: 'result', id: job.id, run } satisfies WorkerMessage);
+  });
+  port.postMessage({ type: 'ready' } satisfies WorkerMessage);
+}
+
+// Started as the pool's worker (not when a test's worker module imports startWorker).
+if (workerData?.module === import.meta.url) await startWorker();
