@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readBddlFile } from '../../../engine/libero/bddl.js';
 import { initStateRow, readInitStates, splitInitState, type InitState } from '../../../engine/libero/init-states.js';
+import { projectInitStates } from '../../../engine/libero/project-init-states.js';
 import { projectTask } from '../../../engine/libero/project-tasks.js';
 import { suiteTask, WAIT_ACTION } from '../../../engine/libero/suites.js';
 import type { TaskSpec } from '../../../engine/libero/task.js';
@@ -12,6 +12,9 @@ const LIBERO = path.resolve('../shared/libero');
 const haveLibero = existsSync(LIBERO);
 if (!haveLibero) console.log(`embedded simulator tests with LIBERO's init states skipped: ${LIBERO} not found`);
 
+/** The project's own evaluation states (assets/), so most tests run without LIBERO's files. */
+const projectInit = (taskId: number, row: number): InitState => projectInitStates('libero_spatial', taskId, 'eval')[row]!;
+
 const DIMS = { nq: 48, nv: 43 };
 
 function liberoInit(taskId: number, row: number): InitState {
@@ -20,7 +23,7 @@ function liberoInit(taskId: number, row: number): InitState {
   return splitInitState(initStateRow(states, row), DIMS);
 }
 
-describe.skipIf(!haveLibero)('EmbeddedSimulator on libero_spatial', () => {
+describe('EmbeddedSimulator on libero_spatial', () => {
   let sim: EmbeddedSimulator;
   let task: TaskSpec;
   beforeAll(async () => {
@@ -29,7 +32,7 @@ describe.skipIf(!haveLibero)('EmbeddedSimulator on libero_spatial', () => {
   });
 
   it('resets to an init state and observes the 8-D proprio and object poses', () => {
-    const obs = sim.reset(task, liberoInit(0, 0));
+    const obs = sim.reset(task, projectInit(0, 0));
     expect(sim.version).toBe('MuJoCo 3.14.0');
     expect(obs.proprio).toHaveLength(8);
     // OFT's sample libero_spatial proprio: [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387]
@@ -39,7 +42,7 @@ describe.skipIf(!haveLibero)('EmbeddedSimulator on libero_spatial', () => {
   });
 
   it('holds still under the wait action, with no success, and keeps objects on the table', () => {
-    sim.reset(task, liberoInit(0, 1));
+    sim.reset(task, projectInit(0, 1));
     let result = sim.step(WAIT_ACTION);
     for (let i = 0; i < 9; i++) result = sim.step(WAIT_ACTION);
     expect(result.success).toBe(false);
@@ -49,7 +52,7 @@ describe.skipIf(!haveLibero)('EmbeddedSimulator on libero_spatial', () => {
   });
 
   it('reports success once the goal holds: the bowl placed on the plate', () => {
-    const init = liberoInit(0, 2);
+    const init = projectInit(0, 2);
     const bowl = task.objects.findIndex((o) => o.name === 'akita_black_bowl_1');
     const plate = task.objects.findIndex((o) => o.name === 'plate_1');
     const obs = sim.reset(task, init);
@@ -67,13 +70,13 @@ describe.skipIf(!haveLibero)('EmbeddedSimulator on libero_spatial', () => {
   });
 
   it('ends a step with a non-finite action as a simulation error naming it', () => {
-    sim.reset(task, liberoInit(0, 0));
+    sim.reset(task, projectInit(0, 0));
     expect(() => sim.step([0, 0, Number.NaN, 0, 0, 0, -1])).toThrow(/action\[2\] is NaN/);
     expect(() => sim.step([0, 0, 0])).toThrow(SimulationError);
   });
 
   it('names MuJoCo instability as the cause', () => {
-    const init = liberoInit(0, 0);
+    const init = projectInit(0, 0);
     const qvel = Float64Array.from(init.qvel);
     qvel[9] = 1e12; // bowl flung: MuJoCo flags BADQVEL and resets its data
     sim.reset(task, { ...init, qvel });
@@ -81,12 +84,17 @@ describe.skipIf(!haveLibero)('EmbeddedSimulator on libero_spatial', () => {
   });
 
   it('refuses an init state of the wrong size, naming both sizes', () => {
-    const init = liberoInit(0, 0);
+    const init = projectInit(0, 0);
     expect(() => sim.reset(task, { ...init, qpos: init.qpos.subarray(0, 40) })).toThrow(/nq 40, nv 43; the scene has nq 48, nv 43/);
   });
 
+  it.skipIf(!haveLibero)("resets to LIBERO's own init states too", () => {
+    const obs = sim.reset(task, liberoInit(0, 0));
+    expect(obs.proprio[2]).toBeCloseTo(1.17, 1);
+  });
+
   it('describes the scene for replay and reports body poses in its order', () => {
-    sim.reset(readBddlFile(path.join(LIBERO, 'bddl_files/libero_spatial', `${suiteTask('libero_spatial', 4).name}.bddl`)), liberoInit(4, 0));
+    sim.reset(projectTask('libero_spatial', 4), projectInit(4, 0));
     const scene = sim.sceneDescription();
     expect(scene.bodies).toContain('akita_black_bowl_1');
     expect(scene.bodies).toContain('gripper0_right_gripper');
