@@ -1,3 +1,5 @@
+import { mulberry32, type Rng } from '../util/random.js';
+
 /**
  * Seeded weights for generated models, so a bundle rebuilt from the same seed is byte-identical.
  * mulberry32 uses only 32-bit integer arithmetic; the normal draws use Box–Muller, whose
@@ -5,21 +7,17 @@
  * rounded to float32 as they are drawn, like the tensors they fill.
  */
 export class SeededRandom {
-  private state: number;
+  private readonly draw: Rng;
   private spare: number | undefined;
 
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-    this.state = seed >>> 0;
+    this.draw = mulberry32(seed);
   }
 
   /** Uniform in [0, 1), 32 bits of resolution (mulberry32). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   uniform(low = 0, high = 1): number {
