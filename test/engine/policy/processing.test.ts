@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gripperToEnv, normalizeQ99, postprocessChunk, ProcessingError, unnormalizeQ99, type ActionSpec, type GripperSpec, type Q99 } from '../../../engine/policy/processing.js';
+import { mulberry32 } from '../../../engine/util/random.js';
 
 function expectProcessingError(fn: () => unknown, field: string, message: RegExp): void {
   let caught: unknown;
@@ -14,15 +15,7 @@ function expectProcessingError(fn: () => unknown, field: string, message: RegExp
 }
 
 /** Small deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const NORM3: Q99 = { kind: 'q99', q01: [0, -1, 5], q99: [2, 1, 9], mask: [true, true, false] };
 

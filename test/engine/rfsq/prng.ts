@@ -1,14 +1,5 @@
-/** mulberry32: a small seeded PRNG, so property tests are reproducible (never Math.random). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The project's seeded generator, so property tests are reproducible (never Math.random).
+export { mulberry32 } from '../../../engine/util/random.js';
 
 export function uniform(rand: () => number, n: number, lo: number, hi: number): Float32Array {
   const out = new Float32Array(n);
