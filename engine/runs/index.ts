@@ -1,0 +1,2 @@
+export * from './results-schema.js';
+export * from './store.js';

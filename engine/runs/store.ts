@@ -1,0 +1,531 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { dataDir } from '../settings/paths.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { EpisodeRecord, formatPath, Results, ResultsError, RunConfig, summarize, validateResults, type Machine, type RunInfo } from './results-schema.js';
+
+/**
+ * One directory per run under `<dataDir>/runs/` (DESIGN.md "Results and trajectories"):
+ *
+ * - `run.json`: configuration, status, versions, machine, timestamps; rewritten atomically on
+ *   every status change.
+ * - `episodes.jsonl`: one EpisodeRecord per line, appended and fsynced as each episode finishes,
+ *   so a crash loses at most the episodes in flight (and at worst leaves a truncated last line,
+ *   which resume drops and reports).
+ * - `results.json`: summarize(...) of the episodes, written atomically when the run finishes.
+ * - `trajectories/`: one file per episode, named by task and trial.
+ */
+
+export const RUN_FILE = 'run.json';
+export const EPISODES_FILE = 'episodes.jsonl';
+export const RESULTS_FILE = 'results.json';
+export const TRAJECTORIES_DIR = 'trajectories';
+
+export const RunStatus = z.enum(['running', 'completed', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunMeta = z.strictObject({
+  formatVersion: z.literal(1),
+  id: z.string().min(1),
+  status: RunStatus,
+  config: RunConfig,
+  versions: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  /** Why the run failed (status `failed`), else null. */
+  error: z.string().nullable(),
+  /** Set when the run was created by importing a results file. */
+  importedFrom: z.string().nullable().optional(),
+});
+export type RunMeta = z.infer<typeof RunMeta>;
+
+export interface RunSummary {
+  id: string;
+  status: RunStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  suite: RunConfig['suite'];
+  tasks: number[];
+  trials: number;
+  decoding: RunConfig['decoding'];
+  accept: RunConfig['accept'];
+  threshold: number | null;
+  bundle: string;
+  executionProvider: string;
+  /** Episodes recorded so far, of tasks x trials. */
+  episodesDone: number;
+  episodesPlanned: number;
+}
+
+export interface EpisodeKey {
+  taskId: number;
+  trial: number;
+}
+
+export interface ResumeState {
+  run: Run;
+  /** Every finished episode, each once, in file order. */
+  episodes: EpisodeRecord[];
+  /** (task, trial) already finished: the runner skips these. */
+  finished: EpisodeKey[];
+  /** (task, trial) of the configuration still to run, in run order. */
+  remaining: EpisodeKey[];
+  /** What was dropped from episodes.jsonl (a truncated last line after a crash), or null. */
+  dropped: string | null;
+}
+
+export class RunStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunStoreError';
+  }
+}
+
+export function defaultRunsRoot(dir: string = dataDir()): string {
+  return path.join(dir, 'runs');
+}
+
+export function machineInfo(): Machine {
+  const cpus = os.cpus();
+  return {
+    os: `${os.platform()} ${os.release()}`,
+    arch: os.arch(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: Math.max(1, cpus.length),
+    memoryBytes: os.totalmem(),
+    node: process.versions.node,
+  };
+}
+
+function workbenchVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function defaultVersions(): Record<string, string> {
+  return { workbench: workbenchVersion(), node: process.versions.node, resultsFormat: '1' };
+}
+
+/** `20261125-105430-3fa9c1`: sorts by creation time, random tail against collisions. */
+export function newRunId(now: Date = new Date()): string {
+  const iso = now.toISOString(); // 2026-11-25T10:54:30.123Z
+  const stamp = `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const keyOf = (e: EpisodeKey): string => `${e.taskId}/${e.trial}`;
+
+/** Trajectory file name of an episode: `task03-trial007.json`. */
+export function trajectoryName(taskId: number, trial: number): string {
+  return `task${String(taskId).padStart(2, '0')}-trial${String(trial).padStart(3, '0')}.json`;
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+function checkId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) throw new RunStoreError(`not a run id: "${id}"`);
+}
+
+interface ParsedEpisodes {
+  episodes: EpisodeRecord[];
+  /** Bytes of the file that hold complete, valid lines. */
+  goodBytes: number;
+  totalBytes: number;
+  dropped: string | null;
+}
+
+/**
+ * Reads episodes.jsonl. A last line that is unterminated or not valid JSON is what a crash
+ * mid-write leaves: it is dropped and reported. A bad line anywhere else is corruption: an error
+ * naming the line.
+ */
+function parseEpisodes(text: string, file: string): ParsedEpisodes {
+  const bytes = Buffer.from(text, 'utf8');
+  const episodes: EpisodeRecord[] = [];
+  let offset = 0;
+  let lineNo = 0;
+  let dropped: string | null = null;
+  while (offset < bytes.length) {
+    lineNo++;
+    const nl = bytes.indexOf(0x0a, offset);
+    const end = nl === -1 ? bytes.length : nl;
+    const line = bytes.subarray(offset, end).toString('utf8');
+    const isLast = nl === -1 || nl + 1 >= bytes.length;
+    if (line.trim() === '') {
+      if (nl === -1) break;
+      offset = nl + 1;
+      continue;
+    }
+    let json: unknown;
+    let parseError: string | null = null;
+    try {
+      json = JSON.parse(line);
+    } catch (error) {
+      parseError = error instanceof Error ? error.message : String(error);
+    }
+    if (isLast && (nl === -1 || parseError !== null)) {
+      // Unterminated or unparsable last line: a write cut short.
+      const parsed = parseError === null ? EpisodeRecord.safeParse(json) : null;
+      if (parsed?.success && nl === -1) {
+        // Complete JSON that only lacks its newline: keep it, the runner's fsync got the bytes.
+        episodes.push(parsed.data);
+        return { episodes, goodBytes: bytes.length, totalBytes: bytes.length, dropped: null };
+      }
+      dropped = `${file} line ${lineNo}: dropped a truncated last line (${bytes.length - offset} bytes), left by a crash mid-write`;
+      return { episodes, goodBytes: offset, totalBytes: bytes.length, dropped };
+    }
+    if (parseError !== null) throw new RunStoreError(`${file} line ${lineNo}: not valid JSON (${parseError})`);
+    const parsed = EpisodeRecord.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RunStoreError(`${file} line ${lineNo}: ${formatPath(issue.path) || '(record)'}: ${issue.message}`);
+    }
+    episodes.push(parsed.data);
+    offset = end + 1;
+  }
+  return { episodes, goodBytes: bytes.length, totalBytes: bytes.length, dropped };
+}
+
+/** One run's directory. */
+export class Run {
+  private finishedKeys = new Set<string>();
+  private appendChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    private meta: RunMeta,
+    finished: readonly EpisodeKey[] = [],
+  ) {
+    for (const key of finished) this.finishedKeys.add(keyOf(key));
+  }
+
+  get id(): string {
+    return this.meta.id;
+  }
+  get status(): RunStatus {
+    return this.meta.status;
+  }
+  get config(): RunConfig {
+    return this.meta.config;
+  }
+  get info(): Readonly<RunMeta> {
+    return this.meta;
+  }
+
+  get episodesFile(): string {
+    return path.join(this.dir, EPISODES_FILE);
+  }
+  get resultsFile(): string {
+    return path.join(this.dir, RESULTS_FILE);
+  }
+  get trajectoriesDir(): string {
+    return path.join(this.dir, TRAJECTORIES_DIR);
+  }
+
+  isFinished(taskId: number, trial: number): boolean {
+    return this.finishedKeys.has(keyOf({ taskId, trial }));
+  }
+
+  /** Path of an episode's trajectory file (the runner writes it; see writeTrajectory). */
+  trajectoryPath(taskId: number, trial: number): string {
+    return path.join(this.trajectoriesDir, trajectoryName(taskId, trial));
+  }
+
+  /** Writes an episode's trajectory atomically and returns its file name for the episode record. */
+  async writeTrajectory(taskId: number, trial: number, trajectory: unknown): Promise<string> {
+    await writeFileAtomic(this.trajectoryPath(taskId, trial), JSON.stringify(trajectory));
+    return trajectoryName(taskId, trial);
+  }
+
+  /**
+   * Appends one finished episode as a line of episodes.jsonl and fsyncs it before resolving.
+   * Refuses an invalid record and a (task, trial) already recorded. Appends are serialised.
+   */
+  appendEpisode(record: EpisodeRecord): Promise<void> {
+    const parsed = EpisodeRecord.safeParse(record);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return Promise.reject(new RunStoreError(`episode record: ${formatPath(issue.path) || '(record)'}: ${issue.message}`));
+    }
+    if (this.meta.status !== 'running') return Promise.reject(new RunStoreError(`run ${this.id} is ${this.meta.status}: no more episodes`));
+    const key = keyOf(record);
+    if (this.finishedKeys.has(key)) return Promise.reject(new RunStoreError(`run ${this.id}: task ${record.taskId} trial ${record.trial} is already recorded`));
+    this.finishedKeys.add(key);
+    const line = JSON.stringify(parsed.data) + '\n';
+    const write = this.appendChain.then(async () => {
+      const handle = await open(this.episodesFile, 'a');
+      try {
+        await handle.writeFile(line, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+    this.appendChain = write.catch(() => undefined);
+    return write.catch((error: unknown) => {
+      this.finishedKeys.delete(key);
+      throw error;
+    });
+  }
+
+  /** Every episode recorded so far (after the pending appends). */
+  async episodes(): Promise<EpisodeRecord[]> {
+    await this.appendChain;
+    let text: string;
+    try {
+      text = await readFile(this.episodesFile, 'utf8');
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    return parseEpisodes(text, EPISODES_FILE).episodes;
+  }
+
+  runInfo(): RunInfo {
+    return { id: this.meta.id, status: this.meta.status, createdAt: this.meta.createdAt, finishedAt: this.meta.finishedAt };
+  }
+
+  /** The results of the episodes so far (for a finished run, what results.json holds). */
+  async results(): Promise<Results> {
+    return summarize(this.meta.config, await this.episodes(), this.runInfo());
+  }
+
+  /** Marks the run completed and writes results.json atomically. */
+  async finish(): Promise<Results> {
+    await this.setStatus('completed');
+    const results = await this.results();
+    await writeFileAtomic(this.resultsFile, JSON.stringify(results, null, 2) + '\n');
+    return results;
+  }
+
+  /** Marks the run cancelled; what finished stays, and results.json summarises it. */
+  async cancel(): Promise<Results> {
+    await this.setStatus('cancelled');
+    const results = await this.results();
+    await writeFileAtomic(this.resultsFile, JSON.stringify(results, null, 2) + '\n');
+    return results;
+  }
+
+  async fail(message: string): Promise<void> {
+    await this.setStatus('failed', message);
+  }
+
+  /** @internal Used by RunStore.resume. */
+  async setStatus(status: RunStatus, error: string | null = null, finishedAt?: string | null): Promise<void> {
+    await this.appendChain;
+    const now = new Date().toISOString();
+    const next: RunMeta = { ...this.meta, status, updatedAt: now, finishedAt: status === 'running' ? null : (finishedAt ?? now), error: status === 'failed' ? error : null };
+    await writeFileAtomic(path.join(this.dir, RUN_FILE), JSON.stringify(next, null, 2) + '\n');
+    this.meta = next;
+  }
+}
+
+export class RunStore {
+  constructor(readonly root: string = defaultRunsRoot()) {}
+
+  private runDir(id: string): string {
+    checkId(id);
+    return path.join(this.root, id);
+  }
+
+  /** Creates `<root>/<id>/` with run.json (status running), an empty episodes.jsonl and trajectories/. */
+  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date } = {}): Promise<Run> {
+    const parsed = RunConfig.safeParse(config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RunStoreError(`run configuration: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+    }
+    await mkdir(this.root, { recursive: true });
+    const now = options.now ?? new Date();
+    const id = options.id ?? newRunId(now);
+    const dir = this.runDir(id);
+    try {
+      await mkdir(dir); // fails if the id is taken
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RunStoreError(`run ${id} already exists`);
+      throw error;
+    }
+    await mkdir(path.join(dir, TRAJECTORIES_DIR));
+    const stamp = now.toISOString();
+    const meta: RunMeta = {
+      formatVersion: 1,
+      id,
+      status: 'running',
+      config: parsed.data,
+      versions: options.versions ?? defaultVersions(),
+      createdAt: stamp,
+      updatedAt: stamp,
+      finishedAt: null,
+      error: null,
+    };
+    await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(meta, null, 2) + '\n');
+    const handle = await open(path.join(dir, EPISODES_FILE), 'a');
+    await handle.sync();
+    await handle.close();
+    return new Run(dir, meta);
+  }
+
+  private async readMeta(id: string): Promise<RunMeta> {
+    const file = path.join(this.runDir(id), RUN_FILE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if (isNotFound(error)) throw new RunStoreError(`no run "${id}" in ${this.root}`);
+      throw error;
+    }
+    const parsed = RunMeta.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new RunStoreError(`${id}/${RUN_FILE}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+    }
+    return parsed.data;
+  }
+
+  /** Opens an existing run (read its episodes, results, or append if still running). */
+  async open(id: string): Promise<Run> {
+    const meta = await this.readMeta(id);
+    const run = new Run(this.runDir(id), meta);
+    const episodes = await run.episodes();
+    return new Run(run.dir, meta, episodes);
+  }
+
+  /** Runs with their status and a configuration summary, newest first; unreadable ones skipped. */
+  async list(): Promise<RunSummary[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+    const out: RunSummary[] = [];
+    for (const name of names) {
+      let meta: RunMeta;
+      let done = 0;
+      try {
+        meta = await this.readMeta(name);
+        done = await new Run(this.runDir(name), meta).episodes().then((e) => e.length);
+      } catch {
+        continue;
+      }
+      const c = meta.config;
+      out.push({
+        id: meta.id,
+        status: meta.status,
+        createdAt: meta.createdAt,
+        finishedAt: meta.finishedAt,
+        suite: c.suite,
+        tasks: c.tasks,
+        trials: c.trials,
+        decoding: c.decoding,
+        accept: c.accept,
+        threshold: c.threshold,
+        bundle: c.bundle.name,
+        executionProvider: c.executionProvider.used,
+        episodesDone: done,
+        episodesPlanned: c.tasks.length * c.trials,
+      });
+    }
+    return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /**
+   * Continues an interrupted run: reads episodes.jsonl (a truncated last line is dropped, cut off
+   * the file so the next append starts on a fresh line, and reported), marks the run running, and
+   * says which (task, trial) are finished and which remain.
+   */
+  async resume(id: string): Promise<ResumeState> {
+    const meta = await this.readMeta(id);
+    const dir = this.runDir(id);
+    const file = path.join(dir, EPISODES_FILE);
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const parsed = parseEpisodes(text, EPISODES_FILE);
+    if (parsed.goodBytes < parsed.totalBytes) await truncate(file, parsed.goodBytes);
+    else if (parsed.totalBytes > 0 && !text.endsWith('\n')) {
+      const handle = await open(file, 'a');
+      await handle.writeFile('\n');
+      await handle.sync();
+      await handle.close();
+    }
+    const seen = new Set<string>();
+    const episodes: EpisodeRecord[] = [];
+    for (const e of parsed.episodes) {
+      if (seen.has(keyOf(e))) continue; // never written twice by appendEpisode; tolerate anyway
+      seen.add(keyOf(e));
+      episodes.push(e);
+    }
+    const run = new Run(dir, meta, episodes);
+    if (meta.status !== 'running') await run.setStatus('running');
+    const remaining: EpisodeKey[] = [];
+    for (const taskId of meta.config.tasks) for (let trial = 0; trial < meta.config.trials; trial++) if (!seen.has(keyOf({ taskId, trial }))) remaining.push({ taskId, trial });
+    return { run, episodes, finished: episodes.map((e) => ({ taskId: e.taskId, trial: e.trial })), remaining, dropped: parsed.dropped };
+  }
+
+  /** Writes a run's results (results.json if finished, else a summary of what finished) to a file. */
+  async exportRun(id: string, file: string): Promise<Results> {
+    const run = await this.open(id);
+    const results = await run.results();
+    await writeFileAtomic(path.resolve(file), JSON.stringify(results, null, 2) + '\n');
+    return results;
+  }
+
+  /**
+   * Imports a results file as a new run, refusing a bad one with a ResultsError that names the
+   * first problem's field. The run keeps the file's id unless that id is taken here.
+   */
+  async importResults(file: string): Promise<Run> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ResultsError('', `${file}: cannot be read (${error instanceof Error ? error.message : String(error)})`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new ResultsError('', `${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const results = validateResults(json);
+    const wanted = results.run?.id;
+    let id = newRunId();
+    if (wanted && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(wanted)) {
+      const taken = await readFile(path.join(this.root, wanted, RUN_FILE)).then(
+        () => true,
+        () => false,
+      );
+      if (!taken) id = wanted;
+    }
+    const created = results.run ? new Date(results.run.createdAt) : new Date();
+    const run = await this.createRun(results.config, { id, now: Number.isNaN(created.getTime()) ? new Date() : created });
+    const lines = results.episodes.map((e) => JSON.stringify(e) + '\n').join('');
+    const handle = await open(run.episodesFile, 'a');
+    await handle.writeFile(lines, 'utf8');
+    await handle.sync();
+    await handle.close();
+    const status = results.run?.status === 'running' || !results.run ? 'completed' : results.run.status;
+    const meta = { ...run.info, importedFrom: path.resolve(file) };
+    const imported = new Run(run.dir, meta, results.episodes);
+    // Keep the original finish time, so the imported run's results equal the file's.
+    await imported.setStatus(status, null, results.run?.status === status ? results.run.finishedAt : null);
+    await writeFileAtomic(imported.resultsFile, JSON.stringify(await imported.results(), null, 2) + '\n');
+    return imported;
+  }
+}
