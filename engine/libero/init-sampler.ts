@@ -1,6 +1,6 @@
 import { PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS, mountedPanda } from '../sim/assets/panda.js';
-import { type Quat, type Vec3, rotate } from '../sim/assets/lathe.js';
-import { OBJECT_EXTENTS, fixtureDef } from '../sim/assets/objects.js';
+import { type Quat, type Vec3 } from '../sim/assets/lathe.js';
+import { OBJECT_EXTENTS, fixtureDef, regionSurface } from '../sim/assets/objects.js';
 import { TABLE_NAME, TABLE_TOP_Z } from '../sim/assets/table.js';
 import { SimulationError, type EmbeddedSimulator } from '../sim/embedded.js';
 import { buildScene, type Scene } from '../sim/scene.js';
@@ -407,11 +407,7 @@ class Plan {
     const r = fixtureDef(fixture.category)!.regions[region.localName]!;
     const pose = this.scene.fixturePlacement[fixture.name];
     if (!pose) throw new InitSamplerError(`${this.task.file}: the scene has no placement for fixture ${fixture.name}`);
-    const q = r.joint ? (qpos[this.jointAdr.get(`${fixture.name}_${r.joint}`) ?? -1] ?? 0) : 0;
-    const axis = r.jointAxis ?? [0, 0, 0];
-    const local: Vec3 = [r.surface[0] + q * axis[0], r.surface[1] + q * axis[1], r.surface[2] + q * axis[2]];
-    const w = rotate(pose.quat, local);
-    return [pose.pos[0] + w[0], pose.pos[1] + w[1], pose.pos[2] + w[2]];
+    return regionSurface(r, pose, r.joint ? (qpos[this.jointAdr.get(`${fixture.name}_${r.joint}`) ?? -1] ?? 0) : 0);
   }
 
   /** The region site's half sizes, read from the compiled scene by `readHalfSizes`. */

@@ -1,5 +1,5 @@
 import type { Atom, Entity, Region, TaskSpec } from '../libero/task.js';
-import { type Vec3, rotate, yawQuat } from './assets/lathe.js';
+import { type Vec3, yawQuat } from './assets/lathe.js';
 import type { MjcfParts } from './assets/mjcf.js';
 import {
   CATEGORY_SUITES,
@@ -11,6 +11,7 @@ import {
   OBJECT_MODELS,
   type Pose,
   fixtureDef,
+  regionSurface,
 } from './assets/objects.js';
 import { TABLE_NAME, TABLE_TOP_Z, type TableOptions, tableArena, targetZone } from './assets/table.js';
 
@@ -361,9 +362,5 @@ function fixtureSurface(
   const pose = fixturePlacement[region.target];
   const r = category ? fixtureDef(category)?.regions[region.localName] : undefined;
   if (!pose || !r) return undefined;
-  const q = r.joint ? (jointStates.get(`${region.target}_${r.joint}`) ?? 0) : 0;
-  const axis = r.jointAxis ?? [0, 0, 0];
-  const local: Vec3 = [r.surface[0] + q * axis[0], r.surface[1] + q * axis[1], r.surface[2] + q * axis[2]];
-  const w = rotate(pose.quat, local);
-  return [pose.pos[0] + w[0], pose.pos[1] + w[1], pose.pos[2] + w[2]];
+  return regionSurface(r, pose, r.joint ? (jointStates.get(`${region.target}_${r.joint}`) ?? 0) : 0);
 }

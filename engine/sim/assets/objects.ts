@@ -10,6 +10,7 @@ import {
   num,
   nums,
   ringOfBoxes,
+  rotate,
   yawQuat,
 } from './lathe.js';
 
@@ -297,6 +298,14 @@ export interface FixtureRegion {
   joint?: string;
   /** Direction the joint moves it, fixture frame, per unit of qpos. */
   jointAxis?: Vec3;
+}
+
+/** World position of a fixture region's supporting surface, with its joint (a drawer's slide) at `q`. */
+export function regionSurface(region: FixtureRegion, pose: Pose, q: number): Vec3 {
+  const axis = region.jointAxis ?? [0, 0, 0];
+  const local: Vec3 = [region.surface[0] + q * axis[0], region.surface[1] + q * axis[1], region.surface[2] + q * axis[2]];
+  const w = rotate(pose.quat, local);
+  return [pose.pos[0] + w[0], pose.pos[1] + w[1], pose.pos[2] + w[2]];
 }
 
 export interface FixtureDef {
