@@ -31,7 +31,7 @@ export interface PoolReport {
   wallMs: number;
 }
 
-const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+const BOOTSTRAP = new URL('../util/worker-bootstrap.mjs', import.meta.url);
 const DEFAULT_WORKER = new URL('./worker.ts', import.meta.url);
 /** Workers that die before ever becoming ready, after which the pool stops replacing them. */
 const MAX_START_FAILURES = 3;

@@ -2,13 +2,10 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadBundle, MANIFEST_FILE, readManifest, type LoadedBundle } from '../policy/bundle.js';
 import type { Manifest } from '../policy/manifest.js';
-import { appRoot } from '../util/app-root.js';
+import { defaultBundleDir } from '../policy/default-bundle.js';
 import type { CheckContext, Outcome } from './types.js';
 
-/** Where the default bundle will ship (issue 6); used when the user has chosen none. */
-export function defaultBundleDir(): string {
-  return path.join(appRoot(), 'assets', 'bundles', 'default');
-}
+export { defaultBundleDir };
 
 export type BundleSource = { kind: 'none' } | { kind: 'dir'; dir: string; origin: 'settings' | 'default bundle' };
 

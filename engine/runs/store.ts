@@ -41,6 +41,8 @@ export const RunMeta = z.strictObject({
   error: z.string().nullable(),
   /** Set when the run was created by importing a results file. */
   importedFrom: z.string().nullable().optional(),
+  /** The bundle folder the run used, so `--resume` can load it again (its hash is checked). */
+  bundleDir: z.string().nullable().optional(),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 
@@ -340,7 +342,7 @@ export class RunStore {
   }
 
   /** Creates `<root>/<id>/` with run.json (status running), an empty episodes.jsonl and trajectories/. */
-  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date } = {}): Promise<Run> {
+  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string } = {}): Promise<Run> {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -368,6 +370,7 @@ export class RunStore {
       updatedAt: stamp,
       finishedAt: null,
       error: null,
+      ...(options.bundleDir !== undefined ? { bundleDir: options.bundleDir } : {}),
     };
     await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(meta, null, 2) + '\n');
     const handle = await open(path.join(dir, EPISODES_FILE), 'a');

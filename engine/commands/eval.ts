@@ -1,0 +1,162 @@
+import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../policy/bundle.js';
+import { ACCEPT_RULES, type AcceptRule } from '../rsd/acceptance.js';
+import { STRATEGIES, type Strategy } from '../rsd/record.js';
+import { runEvaluation, type EvalEvent, type EvalReport, type Progress } from '../eval/runner.js';
+import type { InitSource } from '../expert/suite.js';
+import { intFlag, parse, print, UsageError } from './args.js';
+import { parseTaskList } from './expert.js';
+
+/**
+ * `rsd eval`: a bundle on a LIBERO suite in the embedded simulator. Prints a progress bar on a
+ * terminal (stderr), the results table at the end (or the results JSON with --json). Ctrl-C
+ * cancels cleanly: what finished is kept and `--resume RUN` continues.
+ */
+export async function evaluate(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    suite: { type: 'string' },
+    tasks: { type: 'string' },
+    trials: { type: 'string' },
+    seed: { type: 'string' },
+    decoding: { type: 'string' },
+    accept: { type: 'string' },
+    threshold: { type: 'string' },
+    ep: { type: 'string' },
+    bundle: { type: 'string' },
+    workers: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'string' },
+    init: { type: 'string' },
+    libero: { type: 'string' },
+    'max-steps': { type: 'string' },
+    debug: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const decoding = oneOf('decoding', values.decoding, STRATEGIES) as Strategy | undefined;
+  const accept = oneOf('accept', values.accept, ACCEPT_RULES) as AcceptRule | undefined;
+  const ep = oneOf('ep', values.ep, EXECUTION_PROVIDER_REQUESTS) as ExecutionProviderRequest | undefined;
+  let threshold: number | undefined;
+  if (values.threshold !== undefined) {
+    threshold = Number(values.threshold);
+    if (!(Number.isFinite(threshold) && threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold: expected a number in [0, 1], got "${values.threshold}"`);
+    if (accept !== undefined && accept !== 'threshold') throw new UsageError(`--threshold applies to --accept threshold, not ${accept}`);
+  }
+  const init = values.init ?? (values.libero ? 'libero' : 'project');
+  if (init !== 'project' && init !== 'libero') throw new UsageError(`--init: expected project or libero, got "${init}"`);
+  const initSource: InitSource = init === 'libero' ? { kind: 'libero', ...(values.libero ? { dir: values.libero } : {}) } : { kind: 'project', split: 'eval' };
+
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    process.stderr.write('\nrsd eval: cancelling; finished episodes are kept (Ctrl-C again to quit at once)\n');
+    process.once('SIGINT', () => process.exit(130));
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const tty = process.stderr.isTTY === true;
+  const bar = new ProgressLine(tty && !values.debug);
+  let report: EvalReport;
+  try {
+    report = await runEvaluation({
+      suite: values.suite,
+      tasks: parseTaskList(values.tasks),
+      trials: values.trials === undefined ? undefined : intFlag('trials', values.trials, 50, 1),
+      seed: values.seed === undefined ? undefined : intFlag('seed', values.seed, 7, 0, 2 ** 31 - 1),
+      decoding,
+      accept: accept ?? (threshold !== undefined ? 'threshold' : undefined),
+      threshold,
+      ep,
+      bundleDir: values.bundle,
+      workers: values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256),
+      runsRoot: values.out,
+      resume: values.resume,
+      initSource,
+      maxSteps: values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 220, 1),
+      debug: values.debug,
+      signal: controller.signal,
+      onEvent: (event) => onEvent(event, bar, values.json === true, values.debug === true),
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    bar.clear();
+  }
+  const { run, results, stats } = report;
+  print(values.json, { runId: run.id, dir: run.dir, status: report.status, stats, results }, () => formatResults(run.id, run.dir, report));
+  return report.status === 'completed' ? 0 : 1;
+}
+
+function oneOf(flag: string, value: string | undefined, allowed: readonly string[]): string | undefined {
+  if (value !== undefined && !allowed.includes(value)) throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value;
+}
+
+function onEvent(event: EvalEvent, bar: ProgressLine, json: boolean, debug: boolean): void {
+  switch (event.type) {
+    case 'run-started':
+      if (!json) process.stderr.write(`rsd eval: run ${event.runId}${event.resumed ? ' (resumed)' : ''} in ${event.dir}\n`);
+      bar.update(event.progress);
+      return;
+    case 'episode-finished':
+      bar.update(event.progress);
+      if (!bar.enabled && !json && !debug) {
+        const e = event.episode;
+        process.stderr.write(`  task ${e.taskId} trial ${e.trial}: ${e.outcome} (${e.steps} steps, ${(e.wallMs / 1000).toFixed(1)} s)${e.error ? `: ${e.error}` : ''}  [${event.progress.done}/${event.progress.total}]\n`);
+      }
+      return;
+    case 'log':
+      bar.clear();
+      if (event.level !== 'debug' || debug) process.stderr.write(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
+      return;
+    default:
+      return;
+  }
+}
+
+/** One updating line on a terminal: overall bar, running success, throughput, ETA. */
+class ProgressLine {
+  private shown = false;
+  constructor(readonly enabled: boolean) {}
+
+  update(p: Progress): void {
+    if (!this.enabled) return;
+    const width = 24;
+    const filled = p.total ? Math.round((width * p.done) / p.total) : 0;
+    const rate = p.done ? `${((100 * p.successes) / p.done).toFixed(1)}% success` : '';
+    const eta = p.etaSeconds === null ? '' : `ETA ${formatSeconds(p.etaSeconds)}`;
+    const speed = p.episodesPerMinute === null ? '' : `${p.episodesPerMinute.toFixed(1)} ep/min`;
+    const latency = p.chunkMedianMs === null ? '' : `chunk ${p.chunkMedianMs.toFixed(1)} ms`;
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}  ${[rate, latency, speed, eta].filter(Boolean).join('  ')}`;
+    process.stderr.write(`\r${line}\x1b[K`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+function formatSeconds(s: number): string {
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`;
+}
+
+const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+const ms = (x: number | null): string => (x === null ? '-' : x.toFixed(2));
+
+function formatResults(id: string, dir: string, report: EvalReport): string {
+  const r = report.results;
+  const c = r.config;
+  const lines = [
+    `rsd eval: run ${id} ${report.status}: ${c.suite}, ${c.decoding}${c.accept ? ` (${c.accept}${c.threshold !== null ? ` ${c.threshold}` : ''})` : ''}, bundle ${c.bundle.name}, ${c.executionProvider.used}, ${report.stats.workers} workers, ${(report.stats.wallMs / 1000).toFixed(1)} s`,
+    '  task  success                 95% interval       errors',
+  ];
+  for (const t of r.tasks) lines.push(`  ${String(t.taskId).padStart(4)}  ${`${t.successes}/${t.episodes} (${pct(t.rate)})`.padEnd(22)}  ${`[${pct(t.wilson95.low)}, ${pct(t.wilson95.high)}]`.padEnd(17)}  ${t.errors}`);
+  lines.push(`  total ${`${r.total.successes}/${r.total.episodes} (${pct(r.total.rate)})`.padEnd(22)}  [${pct(r.total.wilson95.low)}, ${pct(r.total.wilson95.high)}]`);
+  const total = r.latency.stages.totalMs;
+  lines.push(`  chunk latency (ms): median ${ms(total.median)}, p90 ${ms(total.p90)}, p99 ${ms(total.p99)} over ${r.latency.chunks} chunks`);
+  if (r.acceptance.speculativeChunks > 0) {
+    lines.push(`  mean accepted draft layers: ${r.acceptance.meanAcceptedLayers?.toFixed(2)}; per layer: ${r.acceptance.perLayer.map((l) => `${l.layer}: ${pct(l.rate)}`).join(', ')}`);
+  }
+  if (r.hadErrors) lines.push(`  ${r.errors.length} episodes ended in an error (counted as failures): ${r.errors.slice(0, 3).map((e) => `task ${e.taskId} trial ${e.trial}: ${e.error}`).join('; ')}`);
+  lines.push(`  results: ${dir}/results.json`);
+  return lines.join('\n');
+}

@@ -1,0 +1,97 @@
+import { observationFeeds, type EncodedObservation } from '../policy/observation.js';
+import { postprocessChunk } from '../policy/processing.js';
+import type { Random } from '../rsd/categorical.js';
+import type { DecodeOptions, Decoder } from '../rsd/decoder.js';
+import type { ChunkRecord } from '../rsd/record.js';
+
+/**
+ * The runner's one inference thread (DESIGN.md: all onnxruntime sessions on one thread, requests
+ * from parallel environments batched there). Requests wait until every active episode has asked
+ * (workers that step in lockstep fill a batch at once) or `maxWaitMs` has passed since the oldest
+ * one (an episode still resetting does not hold the others back for long). One batch runs at a
+ * time. Each item carries its own random stream, so under `stochastic` an item's codes do not
+ * depend on what it was batched with; greedy items do not depend on it either (engine/rsd).
+ */
+
+export interface ChunkRequest {
+  observation: EncodedObservation;
+  /** The episode's stream for `stochastic` decoding. */
+  rng: Random;
+}
+
+export interface DecodedActions {
+  /** [chunk x 7] env actions. */
+  actions: Float64Array;
+  record: ChunkRecord;
+}
+
+interface Pending extends ChunkRequest {
+  since: number;
+  resolve(value: DecodedActions): void;
+  reject(error: unknown): void;
+}
+
+export class BatchedPolicy {
+  private readonly pending: Pending[] = [];
+  private decoding = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Batches run and items decoded, for the run's statistics. */
+  batches = 0;
+  items = 0;
+
+  constructor(
+    private readonly decoder: Decoder,
+    private readonly options: Omit<DecodeOptions, 'rng'>,
+    /** Episodes currently running: a batch is full when all of them wait. */
+    private readonly active: () => number,
+    private readonly maxWaitMs = 5,
+  ) {}
+
+  request(request: ChunkRequest): Promise<DecodedActions> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...request, since: performance.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Re-checks whether the waiting requests make a batch (call when an episode ends). */
+  schedule(): void {
+    if (this.decoding || this.pending.length === 0) return;
+    if (this.pending.length >= this.active()) return void this.flush();
+    if (this.timer) return;
+    const wait = Math.max(0, this.maxWaitMs - (performance.now() - this.pending[0]!.since));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.decoding && this.pending.length > 0) void this.flush();
+    }, wait);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.pending.splice(0);
+    this.decoding = true;
+    try {
+      const manifest = this.decoder.manifest;
+      const feeds = observationFeeds(manifest, batch.map((p) => p.observation));
+      const chunks = await this.decoder.decodeBatch(feeds, { ...this.options, rng: batch.map((p) => p.rng) });
+      this.batches++;
+      this.items += batch.length;
+      batch.forEach((p, i) => {
+        const chunk = chunks[i]!;
+        try {
+          p.resolve({ actions: postprocessChunk(chunk.actionsNormalized, manifest.action), record: chunk.record });
+        } catch (error) {
+          p.reject(error);
+        }
+      });
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    } finally {
+      this.decoding = false;
+    }
+    this.schedule();
+  }
+}

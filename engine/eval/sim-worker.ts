@@ -1,0 +1,160 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { InitState } from '../libero/init-states.js';
+import { WAIT_ACTION } from '../libero/suites.js';
+import type { TaskSpec } from '../libero/task.js';
+import { TrajectoryRecorder, type Trajectory } from '../runs/trajectory.js';
+import { EmbeddedSimulator } from '../sim/embedded.js';
+import type { Observation, SceneDescription } from '../sim/simulator.js';
+
+/**
+ * An evaluation worker thread: its own MuJoCo (one WebAssembly instance per thread) running one
+ * episode at a time as research/libero.md 1.3 describes (reset, NUM_WAIT_STEPS wait actions, then
+ * policy steps until the goal holds or the step limit). It never runs a model: at each chunk
+ * boundary it posts the observation and waits for the actions, which the runner's single inference
+ * thread decodes in batches across workers. Started through worker-bootstrap.mjs.
+ */
+
+export interface EpisodeJob {
+  type: 'episode';
+  id: number;
+  /** Task specs travel once per worker per task; later jobs name the key. */
+  taskKey: number;
+  task?: TaskSpec;
+  init: InitState;
+  maxSteps: number;
+  waitSteps: number;
+  /** Post the task's scene description before the first observation. */
+  wantScene: boolean;
+  /** Post a `step` message per policy step (debug mode). */
+  stepLog: boolean;
+}
+
+export type ToWorker =
+  | EpisodeJob
+  | { type: 'chunk'; id: number; actions: Float64Array }
+  /** Inference failed for this episode: end it as an error. */
+  | { type: 'abort'; id: number; error: string };
+
+export interface EpisodeEnd {
+  outcome: 'success' | 'failure' | 'error';
+  steps: number;
+  error: string | null;
+  /** Time inside reset/step calls. */
+  simMs: number;
+  /** Null when the worker died before it could send one. */
+  trajectory: ReturnType<TrajectoryRecorder["finish"]> | null;
+  /** Per chunk: the step it started at and how many of its actions ran. */
+  chunks: { step: number; executed: number }[];
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'scene'; id: number; description: SceneDescription }
+  | { type: 'observe'; id: number; step: number; proprio: Float64Array; objectPoses: Float64Array }
+  | { type: 'step'; id: number; step: number; action: number[]; proprio: number[]; success: boolean }
+  | { type: 'finished'; id: number; end: EpisodeEnd }
+  | { type: 'fatal'; message: string };
+
+export type { Trajectory };
+
+export interface SimWorkerHooks {
+  /** Called at each step (tests use it to make a worker throw or die mid-episode). */
+  beforeStep?(job: EpisodeJob, step: number): void;
+}
+
+export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('engine/eval/sim-worker.ts runs in a worker thread');
+  const post = (message: FromWorker): void => port.postMessage(message);
+  let sim: EmbeddedSimulator;
+  try {
+    sim = await EmbeddedSimulator.create();
+  } catch (error) {
+    post({ type: 'fatal', message: `MuJoCo failed to start in an evaluation worker: ${(error as Error).message}` });
+    return;
+  }
+  // The simulator recompiles when the TaskSpec object changes, so a task's episodes share one.
+  const tasks = new Map<number, TaskSpec>();
+  const bodyCounts = new Map<number, number>();
+  let pending: { id: number; resolve: (m: ToWorker) => void } | null = null;
+
+  const nextChunk = (id: number): Promise<ToWorker> => new Promise((resolve) => (pending = { id, resolve }));
+
+  const runEpisode = async (job: EpisodeJob): Promise<EpisodeEnd> => {
+    const task = tasks.get(job.taskKey);
+    if (!task) throw new Error(`evaluation worker got task key ${job.taskKey} without its task`);
+    let simMs = 0;
+    const timed = <T>(f: () => T): T => {
+      const t = performance.now();
+      try {
+        return f();
+      } finally {
+        simMs += performance.now() - t;
+      }
+    };
+    let recorder: TrajectoryRecorder | null = null;
+    const chunks: EpisodeEnd['chunks'] = [];
+    let steps = 0;
+    let outcome: EpisodeEnd['outcome'] = 'failure';
+    let error: string | null = null;
+    try {
+      let observation: Observation = timed(() => sim.reset(task, job.init));
+      for (let t = 0; t < job.waitSteps; t++) observation = timed(() => sim.step(WAIT_ACTION).observation);
+      let bodies = bodyCounts.get(job.taskKey);
+      if (job.wantScene || bodies === undefined) {
+        const description = sim.sceneDescription();
+        bodyCounts.set(job.taskKey, (bodies = description.bodies.length));
+        if (job.wantScene) post({ type: 'scene', id: job.id, description });
+      }
+      recorder = new TrajectoryRecorder(bodies);
+      recorder.addState(sim.bodyPoses(), observation.proprio);
+      episode: while (steps < job.maxSteps) {
+        // Copies: posting a view would clone its whole buffer.
+        post({ type: 'observe', id: job.id, step: steps, proprio: Float64Array.from(observation.proprio), objectPoses: Float64Array.from(observation.objectPoses) });
+        const reply = await nextChunk(job.id);
+        if (reply.type === 'abort') throw new InferenceAbort(reply.error);
+        if (reply.type !== 'chunk') throw new Error(`evaluation worker expected a chunk, got ${reply.type}`);
+        const chunk = { step: steps, executed: 0 };
+        chunks.push(chunk);
+        for (let a = 0; a + 7 <= reply.actions.length && steps < job.maxSteps; a += 7) {
+          const action = reply.actions.subarray(a, a + 7);
+          hooks.beforeStep?.(job, steps);
+          const result = timed(() => sim.step(action));
+          steps++;
+          chunk.executed++;
+          observation = result.observation;
+          recorder.addAction(action);
+          recorder.addState(sim.bodyPoses(), observation.proprio);
+          if (job.stepLog) post({ type: 'step', id: job.id, step: steps - 1, action: Array.from(action), proprio: Array.from(observation.proprio), success: result.success });
+          if (result.success) {
+            outcome = 'success';
+            break episode;
+          }
+        }
+      }
+    } catch (thrown) {
+      outcome = 'error';
+      error = thrown instanceof InferenceAbort ? thrown.message : thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+    }
+    const trajectory = (recorder ?? new TrajectoryRecorder(0)).finish();
+    return { outcome, steps, error, simMs, trajectory, chunks };
+  };
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'episode') {
+      if (message.task) tasks.set(message.taskKey, message.task);
+      void runEpisode(message).then((end) => post({ type: 'finished', id: message.id, end }));
+      return;
+    }
+    const waiting = pending;
+    if (!waiting || waiting.id !== message.id) return; // a reply for an episode that already ended
+    pending = null;
+    waiting.resolve(message);
+  });
+  post({ type: 'ready' });
+}
+
+class InferenceAbort extends Error {}
+
+// Started as the runner's worker (not when a test's worker module imports startSimWorker).
+if (workerData?.module === import.meta.url) await startSimWorker();
