@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checksRequests, ChecksProgress } from './checks.js';
 import { RsdError } from './errors.js';
+import { EvalEvent, runsRequests } from './runs.js';
 import { settingsRequests } from './settings.js';
 import { systemRequests } from './system.js';
 import { REQUEST_TYPES, EVENT_TYPES } from './names.js';
@@ -14,6 +15,7 @@ export const requests = {
   ...systemRequests,
   ...checksRequests,
   ...settingsRequests,
+  ...runsRequests,
 } as const;
 
 export const EngineStatus = z.object({
@@ -26,6 +28,8 @@ export const events = {
   'engine.status': EngineStatus,
   /** A check of a `checks.run` started or finished. */
   'checks.progress': ChecksProgress,
+  /** Something happened in the run started with `eval.start` or `eval.resume`. */
+  'eval.event': EvalEvent,
 } as const;
 
 export type Requests = typeof requests;

@@ -3,8 +3,27 @@
  * stays a small bundle that can `require` nothing but `electron`. contract.ts checks that these
  * lists match its schemas, and contract.test.ts checks the reverse.
  */
-export const REQUEST_TYPES = ['system.info', 'system.health', 'checks.list', 'checks.run', 'settings.get', 'settings.set'] as const;
-export const EVENT_TYPES = ['engine.status', 'checks.progress'] as const;
+export const REQUEST_TYPES = [
+  'system.info',
+  'system.health',
+  'checks.list',
+  'checks.run',
+  'settings.get',
+  'settings.set',
+  'runs.list',
+  'runs.results',
+  'runs.trajectory',
+  'runs.scene',
+  'runs.export',
+  'runs.import',
+  'runs.compare',
+  'eval.suites',
+  'eval.start',
+  'eval.resume',
+  'eval.cancel',
+  'eval.status',
+] as const;
+export const EVENT_TYPES = ['engine.status', 'checks.progress', 'eval.event'] as const;
 
 /** The preload's function name for a request: `system.info` -> `systemInfo`. */
 export function bridgeMethodName(type: string): string {

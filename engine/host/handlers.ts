@@ -1,6 +1,9 @@
 import { checksHandlers } from '../prereq/handlers.js';
 import { CHECKS } from '../prereq/checks.js';
 import { ChecksRunner } from '../prereq/runner.js';
+import { EvalService } from '../eval/service.js';
+import { runsHandlers } from '../runs/handlers.js';
+import { defaultRunsRoot, RunStore } from '../runs/store.js';
 import { settingsHandlers } from '../settings/handlers.js';
 import { dataDir, settingsFile } from '../settings/paths.js';
 import { SettingsStore } from '../settings/store.js';
@@ -17,18 +20,30 @@ export interface EngineOptions {
   checkTimeoutMs?: number;
 }
 
+/** Lets the handlers push events before the host that carries them exists. */
+export interface EventSink {
+  emit: EngineHost['emit'];
+}
+
 /** Every domain's handlers, joined: the compiler checks that each request in the contract has one. */
-export function createHandlers(engineHost: EngineHostKind, options: EngineOptions = {}): Handlers {
+export function createHandlers(engineHost: EngineHostKind, options: EngineOptions = {}, sink: EventSink = { emit: () => undefined }): Handlers {
   const env = options.env ?? process.env;
-  const settings = new SettingsStore(settingsFile(options.dataDir ?? dataDir(env)));
+  const data = options.dataDir ?? dataDir(env);
+  const settings = new SettingsStore(settingsFile(data));
+  const runs = new RunStore(defaultRunsRoot(data));
+  const evaluations = new EvalService((event) => sink.emit('eval.event', event));
   const checks = new ChecksRunner({ checks: CHECKS, settings, env, timeoutMs: options.checkTimeoutMs });
   return {
     ...systemHandlers(engineHost),
     ...checksHandlers(checks),
     ...settingsHandlers(settings),
+    ...runsHandlers(runs, evaluations, settings),
   };
 }
 
 export function createEngineHost(engineHost: EngineHostKind, options: EngineOptions = {}): EngineHost {
-  return new EngineHost(createHandlers(engineHost, options));
+  const sink: EventSink = { emit: () => undefined };
+  const host = new EngineHost(createHandlers(engineHost, options, sink));
+  sink.emit = (type, payload) => host.emit(type, payload);
+  return host;
 }

@@ -500,6 +500,11 @@ export class RunStore {
     } catch (error) {
       throw new ResultsError('', `${file}: cannot be read (${error instanceof Error ? error.message : String(error)})`);
     }
+    return this.importResultsText(text, file);
+  }
+
+  /** importResults for text already read (the browser's file picker); `file` names it in messages. */
+  async importResultsText(text: string, file: string): Promise<Run> {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -524,7 +529,7 @@ export class RunStore {
     await handle.sync();
     await handle.close();
     const status = results.run?.status === 'running' || !results.run ? 'completed' : results.run.status;
-    const meta = { ...run.info, importedFrom: path.resolve(file) };
+    const meta = { ...run.info, importedFrom: path.isAbsolute(file) || file.includes(path.sep) ? path.resolve(file) : file };
     const imported = new Run(run.dir, meta, results.episodes);
     // Keep the original finish time, so the imported run's results equal the file's.
     await imported.setStatus(status, null, results.run?.status === status ? results.run.finishedAt : null);

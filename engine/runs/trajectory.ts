@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { SceneDescription } from '../sim/simulator.js';
 
 /**
  * What replay reads (DESIGN.md "Results and trajectories"): one file per episode under a run's
@@ -65,10 +64,11 @@ export const Trajectory = z.strictObject({
 });
 export type Trajectory = z.infer<typeof Trajectory>;
 
-export interface SceneFile {
+/** `scene-task03.json`: {format, taskId, description} with engine/sim's SceneDescription. */
+export interface SceneFile<Description = unknown> {
   format: typeof SCENE_FORMAT;
   taskId: number;
-  description: SceneDescription;
+  description: Description;
 }
 
 /** `scene-task03.json`. */
@@ -76,17 +76,23 @@ export function sceneFileName(taskId: number): string {
   return `scene-task${String(taskId).padStart(2, '0')}.json`;
 }
 
+// Browser-safe (atob/btoa, no Buffer): replay decodes these in the renderer.
 export function encodeFloats(values: ArrayLike<number>): string {
   const f = Float32Array.from(values as ArrayLike<number>);
-  return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+  const bytes = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
-/** Decodes a base64 float32 array, checking its length when given. */
+/** Decodes a base64 float32 array (little-endian), checking its length when given. */
 export function decodeFloats(text: string, expected?: number, field = 'array'): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.byteLength % 4 !== 0) throw new Error(`${field}: ${bytes.byteLength} bytes is not a whole number of float32 values`);
-  const out = new Float32Array(bytes.byteLength / 4);
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(4 * i);
+  const binary = atob(text);
+  if (binary.length % 4 !== 0) throw new Error(`${field}: ${binary.length} bytes is not a whole number of float32 values`);
+  const view = new DataView(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i));
+  const out = new Float32Array(binary.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
   if (expected !== undefined && out.length !== expected) throw new Error(`${field}: ${out.length} values, expected ${expected}`);
   return out;
 }

@@ -1,0 +1,118 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { rsdError, RsdCallError } from '../api/errors.js';
+import type { EvalRequest } from '../api/runs.js';
+import { compareResults } from '../eval/compare.js';
+import { DEFAULT_TRIALS } from '../eval/runner.js';
+import type { EvalService } from '../eval/service.js';
+import { MAX_STEPS, suiteName, suiteTasks } from '../libero/suites.js';
+import type { Handlers } from '../host/host.js';
+import type { SettingsStore } from '../settings/store.js';
+import { ResultsError, type Results } from './results-schema.js';
+import { RunStore, RunStoreError } from './store.js';
+import { sceneFileName, Trajectory, SCENE_FORMAT } from './trajectory.js';
+
+type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
+
+/** The run store and evaluation service behind the `runs.*` and `eval.*` requests. */
+export function runsHandlers(store: RunStore, service: EvalService, settings: SettingsStore): RunsHandlers {
+  const results = async (id: string): Promise<Results> => (await call(() => store.open(id))).results();
+  return {
+    'runs.list': async () => ({ root: store.root, runs: (await store.list()).map((r) => ({ ...r, active: r.id === service.activeRunId })) }),
+    'runs.results': async ({ id }) => {
+      const r = await results(id);
+      return { results: r, dir: path.join(store.root, id), latencyHistogram: histogram(r.episodes.flatMap((e) => e.chunks.latency.totalMs)), active: id === service.activeRunId };
+    },
+    'runs.trajectory': async ({ id, taskId, trial }) => {
+      const run = await call(() => store.open(id));
+      const file = run.trajectoryPath(taskId, trial);
+      const text = await readFile(file, 'utf8').catch(() => {
+        throw notFound('params', `run ${id} has no trajectory for task ${taskId} trial ${trial}`);
+      });
+      const parsed = Trajectory.safeParse(JSON.parse(text));
+      if (!parsed.success) throw notFound('trajectory', `${path.basename(file)}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+      return { trajectory: parsed.data };
+    },
+    'runs.scene': async ({ id, taskId }) => {
+      const run = await call(() => store.open(id));
+      const text = await readFile(path.join(run.trajectoriesDir, sceneFileName(taskId)), 'utf8').catch(() => {
+        throw notFound('params.taskId', `run ${id} has no scene for task ${taskId}`);
+      });
+      const scene = JSON.parse(text) as { format?: string; description?: unknown };
+      if (scene.format !== SCENE_FORMAT) throw notFound('scene', `${sceneFileName(taskId)} is not an ${SCENE_FORMAT} file`);
+      return { scene: scene.description as { task: string; bodies: string[]; geoms: unknown[]; meshes: unknown[] } };
+    },
+    'runs.export': async ({ id, path: file }) => {
+      const target = path.resolve(file.startsWith('~/') ? path.join(os.homedir(), file.slice(2)) : file);
+      await call(() => store.exportRun(id, target));
+      return { path: target };
+    },
+    'runs.import': async (params) => {
+      if ('path' in params) return { id: (await call(() => store.importResults(params.path))).id };
+      return { id: (await call(() => store.importResultsText(params.text, params.name ?? 'the imported file'))).id };
+    },
+    'runs.compare': async ({ a, b }) => ({ a, b, comparison: await call(async () => compareResults(await results(a), await results(b))) }),
+    'eval.suites': () => {
+      const suite = suiteName('libero_spatial');
+      return { suites: [{ suite, tasks: suiteTasks(suite).map((t) => ({ id: t.id, name: t.name, instruction: t.instruction })), maxSteps: MAX_STEPS[suite], defaultTrials: DEFAULT_TRIALS }] };
+    },
+    'eval.start': async (request) => ({ runId: await call(async () => service.start(await options(request, settings, store))) }),
+    'eval.resume': async ({ id }) => ({ runId: await call(() => service.start({ resume: id, runsRoot: store.root })) }),
+    'eval.cancel': async ({ id }) => ({ cancelled: await service.cancel(id) }),
+    'eval.status': () => service.status(),
+  };
+}
+
+async function options(r: EvalRequest & { suite?: string }, settings: SettingsStore, store: RunStore) {
+  const bundleDir = r.bundleDir ?? (await settings.read()).settings.bundleDir ?? undefined;
+  return {
+    suite: r.suite ?? 'libero_spatial',
+    tasks: r.tasks,
+    trials: r.trials,
+    decoding: r.decoding,
+    ...(r.accept ? { accept: r.accept } : {}),
+    ...(r.threshold !== undefined ? { threshold: r.threshold } : {}),
+    ep: r.ep ?? 'cpu',
+    ...(r.workers ? { workers: r.workers } : {}),
+    seed: r.seed ?? 7,
+    ...(bundleDir ? { bundleDir } : {}),
+    ...(r.maxSteps ? { maxSteps: r.maxSteps } : {}),
+    debug: r.debug ?? false,
+    runsRoot: store.root,
+  };
+}
+
+/** Store and results errors as tagged errors naming their field. */
+async function call<T>(f: () => Promise<T> | T): Promise<T> {
+  try {
+    return await f();
+  } catch (error) {
+    if (error instanceof ResultsError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: error.field || 'results' }));
+    if (error instanceof RunStoreError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.id' }));
+    if (error instanceof Error && 'field' in error && typeof (error as { field: unknown }).field === 'string') {
+      throw new RsdCallError(rsdError('invalid-params', error.message, { field: `params.${(error as { field: string }).field}` }));
+    }
+    throw error;
+  }
+}
+
+function notFound(field: string, message: string): RsdCallError {
+  return new RsdCallError(rsdError('invalid-params', message, { field }));
+}
+
+/** 20 equal bins from the smallest to the largest value (the last bin closed). */
+export function histogram(values: readonly number[], bins = 20): { edges: number[]; counts: number[] } {
+  if (values.length === 0) return { edges: [], counts: [] };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (hi === lo) hi = lo + 1;
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
+}
