@@ -9,16 +9,39 @@ export function pageFromHash(hash: string): Page {
   return (PAGES as readonly string[]).includes(name) ? (name as Page) : 'checklist';
 }
 
+/** An episode to replay. */
+export interface ReplayTarget {
+  runId: string;
+  taskId: number;
+  trial: number;
+}
+
 export interface NavigationSlice {
   page: Page;
   navigate(page: Page): void;
+  /** The run the Results page shows (null: the newest). */
+  resultsRunId: string | null;
+  openResults(runId: string): void;
+  /** The episode the Replay page shows (null: let the user pick). */
+  replayTarget: ReplayTarget | null;
+  openReplay(target: ReplayTarget): void;
 }
 
-export const navigationSlice: StateCreator<AppState, [], [], NavigationSlice> = (set) => ({
+export const navigationSlice: StateCreator<AppState, [], [], NavigationSlice> = (set, get) => ({
   page: typeof window === 'undefined' ? 'checklist' : pageFromHash(window.location.hash),
   navigate: (page) => {
     set({ page });
     // Keep the address bar in step, so back/forward and a later click on the same link still work.
     if (typeof window !== 'undefined' && pageFromHash(window.location.hash) !== page) window.location.hash = `#/${page}`;
+  },
+  resultsRunId: null,
+  openResults: (runId) => {
+    set({ resultsRunId: runId });
+    get().navigate('results');
+  },
+  replayTarget: null,
+  openReplay: (target) => {
+    set({ replayTarget: target });
+    get().navigate('replay');
   },
 });
