@@ -42,6 +42,10 @@ Usage:
                                             a results file as a new run; exit 1 if it is invalid
   rsd runs compare RUN_A RUN_B [--runs DIR] [--json]
                                             paired success (McNemar), latency and acceptance
+  rsd bench eval [--bundle DIR] [--episodes 8] [--workers N] [--decoding D]
+                 [--memory EPISODES] [--max-steps N] [--json]
+                                            the runner against a bare loop, 1 vs N workers,
+                                            same run; --memory: peak RSS over a long run
   rsd help
 
 Exit status: 0 on success, 1 on failure, 2 on a usage error.`;

@@ -1,5 +1,8 @@
 import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
+import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
+import os from 'node:os';
+import { STRATEGIES, type Strategy } from '../rsd/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../policy/bundle.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
@@ -43,5 +46,19 @@ export async function bench(args: string[]): Promise<number> {
     print(values.json, report, () => formatEngineBench(report));
     return 0;
   }
-  throw new UsageError(what ? `unknown benchmark "${what}"; benchmarks: sim, engine` : 'which benchmark? benchmarks: sim, engine');
+  if (what === 'eval') {
+    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, memory: { type: 'string' }, 'max-steps': { type: 'string' } });
+    if (values.decoding !== undefined && !STRATEGIES.includes(values.decoding as Strategy)) throw new UsageError(`--decoding: expected one of ${STRATEGIES.join(', ')}, got "${values.decoding}"`);
+    const report = await runEvalBench({
+      bundleDir: values.bundle,
+      episodes: intFlag('episodes', values.episodes, 8, 1),
+      workers: intFlag('workers', values.workers, os.availableParallelism(), 1, 256),
+      decoding: values.decoding as Strategy | undefined,
+      memoryEpisodes: intFlag('memory', values.memory, 0, 0),
+      maxSteps: values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 220, 1),
+    });
+    print(values.json, report, () => formatEvalBench(report));
+    return 0;
+  }
+  throw new UsageError(what ? `unknown benchmark "${what}"; benchmarks: sim, engine, eval` : 'which benchmark? benchmarks: sim, engine, eval');
 }
