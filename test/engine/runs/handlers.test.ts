@@ -1,0 +1,133 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventEnvelope } from '../../../engine/api/contract.js';
+import { createEngineHost } from '../../../engine/host/handlers.js';
+import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { validateResults } from '../../../engine/runs/results-schema.js';
+import { histogram } from '../../../engine/runs/handlers.js';
+import { RunStore } from '../../../engine/runs/store.js';
+import { config, episode } from './fixtures.js';
+
+// The runs.* and eval.* requests through the real engine host (the same one `rsd serve` and the
+// Electron engine host run), with a real evaluation of the engine's test bundle.
+let data: string;
+let bundle: string;
+beforeAll(async () => {
+  data = await mkdtemp(path.join(os.tmpdir(), 'rsd-runs-handlers-'));
+  bundle = path.join(data, 'tiny');
+  await writeSyntheticBundle(bundle, 'tiny', 1);
+});
+afterAll(async () => {
+  await rm(data, { recursive: true, force: true });
+});
+
+function hostWithEvents() {
+  const host = createEngineHost('in-process', { dataDir: data });
+  const events: EventEnvelope[] = [];
+  host.onEvent((e) => events.push(e));
+  let id = 0;
+  const call = async (type: string, params: unknown = {}) => {
+    const reply = await host.handle(JSON.stringify({ id: ++id, type, params }));
+    return reply;
+  };
+  const ok = async <T>(type: string, params: unknown = {}): Promise<T> => {
+    const reply = await call(type, params);
+    if (!reply.ok) throw new Error(`${type}: ${reply.error.message}`);
+    return reply.result as T;
+  };
+  return { host, events, call, ok };
+}
+
+describe('runs.* and eval.* requests', () => {
+  it('start a run, stream its events, and serve its results, trajectories and scene', async () => {
+    const { events, ok } = hostWithEvents();
+    const suites = await ok<{ suites: { tasks: { instruction: string }[] }[] }>('eval.suites');
+    expect(suites.suites[0]!.tasks).toHaveLength(10);
+
+    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0], trials: 2, decoding: 'speculative', bundleDir: bundle, maxSteps: 16, workers: 1 });
+    await expect.poll(() => events.some((e) => e.event === 'eval.event' && (e.payload as { type: string }).type === 'run-finished'), { timeout: 30_000 }).toBe(true);
+    const kinds = events.filter((e) => e.event === 'eval.event').map((e) => (e.payload as { type: string }).type);
+    expect(kinds[0]).toBe('run-started');
+    expect(kinds.filter((k) => k === 'episode-finished')).toHaveLength(2);
+    expect(await ok('eval.status')).toEqual({ active: null });
+
+    const list = await ok<{ runs: { id: string; status: string; active: boolean }[] }>('runs.list');
+    expect(list.runs.find((r) => r.id === runId)).toMatchObject({ status: 'completed', active: false });
+
+    const { results, latencyHistogram } = await ok<{ results: unknown; latencyHistogram: { counts: number[] } }>('runs.results', { id: runId });
+    expect(validateResults(results).total.episodes).toBe(2);
+    expect(latencyHistogram.counts.reduce((a, b) => a + b, 0)).toBe(4); // 2 episodes x 2 chunks
+
+    const { trajectory } = await ok<{ trajectory: { steps: number; chunks: unknown[] } }>('runs.trajectory', { id: runId, taskId: 0, trial: 1 });
+    expect(trajectory.steps).toBe(16);
+    expect(trajectory.chunks).toHaveLength(2);
+    const { scene } = await ok<{ scene: { bodies: string[]; geoms: unknown[] } }>('runs.scene', { id: runId, taskId: 0 });
+    expect(scene.geoms.length).toBeGreaterThan(10);
+
+    const file = path.join(data, 'exported.json');
+    await ok('runs.export', { id: runId, path: file });
+    const imported = await ok<{ id: string }>('runs.import', { text: await readFile(file, 'utf8'), name: 'exported.json' });
+    expect(imported.id).not.toBe(runId); // the id is taken here, so the import gets its own
+    const comparison = await ok<{ comparison: { paired: number; total: { n: number } } }>('runs.compare', { a: runId, b: imported.id });
+    expect(comparison.comparison.paired).toBe(2);
+  }, 60_000);
+
+  it('refuse bad requests, naming the field', async () => {
+    const { call } = hostWithEvents();
+    const noTask = await call('eval.start', { tasks: [], trials: 2, decoding: 'speculative' });
+    expect(noTask).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.tasks' } });
+    const badBundle = await call('eval.start', { tasks: [0], trials: 1, decoding: 'speculative', bundleDir: path.join(data, 'missing') });
+    expect(badBundle.ok).toBe(false);
+    if (!badBundle.ok) expect(badBundle.error.message).toMatch(/no bundle.json in .*missing/);
+    const badImport = await call('runs.import', { text: '{"formatVersion": 1}', name: 'bad.json' });
+    expect(badImport.ok).toBe(false);
+    if (!badImport.ok) expect(badImport.error.field).toBe('run');
+    const noRun = await call('runs.results', { id: 'nope' });
+    expect(noRun).toMatchObject({ ok: false, error: { field: 'params.id' } });
+    const noTrajectory = await call('runs.trajectory', { id: 'nope', taskId: 0, trial: 0 });
+    expect(noTrajectory.ok).toBe(false);
+  });
+
+  it('cancel the active run, keeping what finished, and resume it', async () => {
+    const { events, ok } = hostWithEvents();
+    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0, 1], trials: 2, decoding: 'autoregressive', bundleDir: bundle, maxSteps: 16, workers: 1 });
+    await expect.poll(() => events.some((e) => (e.payload as { type: string }).type === 'episode-finished'), { timeout: 30_000 }).toBe(true);
+    expect(await ok('eval.cancel', { id: runId })).toEqual({ cancelled: true });
+    const store = new RunStore(path.join(data, 'runs'));
+    const cancelled = await store.open(runId);
+    expect(cancelled.status).toBe('cancelled');
+    const kept = (await cancelled.episodes()).length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(4);
+
+    events.length = 0;
+    await ok('eval.resume', { id: runId });
+    await expect.poll(() => events.some((e) => (e.payload as { type: string }).type === 'run-finished'), { timeout: 30_000 }).toBe(true);
+    expect((await store.open(runId)).status).toBe('completed');
+    expect(await (await store.open(runId)).episodes()).toHaveLength(4);
+  }, 60_000);
+});
+
+describe('histogram', () => {
+  it('puts every value in one of the bins, the largest in the last', () => {
+    const h = histogram([1, 2, 2, 3, 10], 3);
+    expect(h.edges).toEqual([1, 4, 7, 10]);
+    expect(h.counts).toEqual([4, 0, 1]);
+    expect(histogram([])).toEqual({ edges: [], counts: [] });
+  });
+});
+
+// Imported runs from fixtures show in the list like any other.
+describe('runs.list with imported fixtures', () => {
+  it('lists a run created from fixtures', async () => {
+    const store = new RunStore(path.join(data, 'runs'));
+    const run = await store.createRun(config({ tasks: [0], trials: 1 }));
+    await run.appendEpisode(episode(0, 0, 'success'));
+    await run.finish();
+    const { ok } = hostWithEvents();
+    const list = await ok<{ runs: { id: string }[] }>('runs.list');
+    expect(list.runs.map((r) => r.id)).toContain(run.id);
+  });
+});
