@@ -1,0 +1,197 @@
+"""Demonstrations (rsd-demo/1, engine/expert/demos.ts) to training arrays, with numpy only.
+
+Per step of a successful episode: proprio [8], object poses [7 E] (the manifest's entities, picked
+by name), the task index, and the action chunk a[t : t + C] (the env's actions; past the episode's
+end the last action repeats). Normalisation is BOUNDS_Q99 as OpenVLA-OFT, statistics from the
+demonstrations:
+
+    x_norm = clip(2 (x - q01) / (q99 - q01 + 1e-8) - 1, -1, 1)    on masked dims, x elsewhere
+
+- proprio: all 8 dims;
+- object poses: positions (xyz) normalised, quaternions (wxyz, already in [-1, 1]) passed through;
+- actions: dims 0-5 normalised; dim 6 (gripper) is not: the model's convention is 1 = open,
+  0 = close, so the target is g = (1 - a_env) / 2 (the engine's gripperToEnv with binarize and
+  invert maps it back: g > 0.5 -> -1 = open).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEMO_FORMAT = 'rsd-demo/1'
+Q99_EPS = 1e-8
+ENTITIES = ['akita_black_bowl_1', 'akita_black_bowl_2', 'cookies_1', 'glazed_rim_porcelain_ramekin_1', 'plate_1']
+
+
+@dataclass
+class Episode:
+    task_id: int
+    instruction: str
+    init_index: int
+    init_source: str
+    proprio: np.ndarray  # [T, 8]
+    poses: np.ndarray  # [T, 7 E] in ENTITIES order
+    actions: np.ndarray  # [T, 7], env convention
+
+
+@dataclass
+class DemoSet:
+    episodes: list[Episode]
+    instructions: list[str]  # by task id
+    sha256: str
+    counts: dict = field(default_factory=dict)
+
+
+def _floats(s: str, rows: int, cols: int, what: str) -> np.ndarray:
+    raw = base64.b64decode(s)
+    if len(raw) != 4 * rows * cols:
+        raise ValueError(f'{what} holds {len(raw) // 4} floats, expected {rows * cols}')
+    return np.frombuffer(raw, '<f4').reshape(rows, cols).astype(np.float32)
+
+
+def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
+    """Successful episodes of a .jsonl file; poses reordered to `entities`."""
+    h = hashlib.sha256()
+    episodes: list[Episode] = []
+    instructions: dict[int, str] = {}
+    counts = {'lines': 0, 'success': 0, 'failure': 0, 'error': 0}
+    with open(path, 'rb') as f:
+        data = f.read()
+    h.update(data)
+    for n, line in enumerate(data.decode('utf-8').splitlines(), 1):
+        if not line.strip():
+            continue
+        counts['lines'] += 1
+        d = json.loads(line)
+        if d.get('format') != DEMO_FORMAT:
+            raise ValueError(f'{path}:{n}: not an {DEMO_FORMAT} line')
+        counts[d['outcome']] = counts.get(d['outcome'], 0) + 1
+        tid = int(d['taskId'])
+        if instructions.setdefault(tid, d['instruction']) != d['instruction']:
+            raise ValueError(f'{path}:{n}: task {tid} has two instructions')
+        if d['outcome'] != 'success':
+            continue
+        steps, objects = int(d['steps']), d['objects']
+        poses_all = _floats(d['objectPoses'], steps, 7 * len(objects), 'objectPoses')
+        idx = []
+        for name in entities:
+            if name not in objects:
+                raise ValueError(f'{path}:{n}: episode has no object {name}')
+            i = objects.index(name)
+            idx.extend(range(7 * i, 7 * i + 7))
+        episodes.append(Episode(
+            task_id=tid,
+            instruction=d['instruction'],
+            init_index=int(d['initIndex']),
+            init_source=d['initSource'],
+            proprio=_floats(d['proprio'], steps, 8, 'proprio'),
+            poses=poses_all[:, idx],
+            actions=_floats(d['actions'], steps, 7, 'actions'),
+        ))
+    tasks = sorted(instructions)
+    if tasks != list(range(len(tasks))):
+        raise ValueError(f'{path}: task ids {tasks} are not 0..{len(tasks) - 1}')
+    return DemoSet(episodes, [instructions[t] for t in tasks], h.hexdigest(), counts)
+
+
+# ---------------------------------------------------------------- q99 normalisation
+
+def q99_stats(x: np.ndarray, mask: list[bool]) -> dict:
+    """The manifest's Q99Normalization for the rows of x (np.quantile, linear interpolation)."""
+    q01 = np.quantile(x.astype(np.float64), 0.01, axis=0)
+    q99 = np.quantile(x.astype(np.float64), 0.99, axis=0)
+    return {'kind': 'q99', 'q01': [float(v) for v in q01], 'q99': [float(v) for v in q99], 'mask': [bool(m) for m in mask]}
+
+
+def normalize(x: np.ndarray, stats: dict) -> np.ndarray:
+    """processing.ts normalizeQ99 (float64, then float32)."""
+    q01, q99, mask = (np.asarray(stats[k], dtype=np.float64) for k in ('q01', 'q99', 'mask'))
+    v = x.astype(np.float64)
+    n = np.clip(2 * (v - q01) / (q99 - q01 + Q99_EPS) - 1, -1, 1)
+    return np.where(mask.astype(bool), n, v).astype(np.float32)
+
+
+def unnormalize(n: np.ndarray, stats: dict) -> np.ndarray:
+    """processing.ts unnormalizeQ99 (no clip)."""
+    q01, q99, mask = (np.asarray(stats[k], dtype=np.float64) for k in ('q01', 'q99', 'mask'))
+    v = n.astype(np.float64)
+    return np.where(mask.astype(bool), 0.5 * (v + 1) * (q99 - q01 + Q99_EPS) + q01, v)
+
+
+def pose_mask(entities: int) -> list[bool]:
+    return [True, True, True, False, False, False, False] * entities
+
+
+ACTION_MASK = [True] * 6 + [False]
+
+
+def action_to_model(actions: np.ndarray, stats: dict) -> np.ndarray:
+    """Env actions [..., 7] -> the model's normalised actions: q99 on 0-5, g = (1 - a) / 2 on 6."""
+    out = normalize(actions, stats)
+    out[..., 6] = (1.0 - actions[..., 6]) / 2.0
+    return out
+
+
+def model_to_env(actions: np.ndarray, stats: dict) -> np.ndarray:
+    """processing.ts postprocessChunk with binarize and invert: the env's actions."""
+    out = unnormalize(actions, stats)
+    g = np.sign(2 * actions[..., 6].astype(np.float64) - 1)
+    out[..., 6] = -g
+    return out
+
+
+# ---------------------------------------------------------------- training arrays
+
+@dataclass
+class Arrays:
+    proprio: np.ndarray  # [N, 8] normalised
+    poses: np.ndarray  # [N, 35] normalised
+    task: np.ndarray  # [N] int64
+    chunks: np.ndarray  # [N, C, 7] model actions (normalised, gripper 1 = open)
+    episode: np.ndarray  # [N] episode index
+    stats: dict
+
+
+def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
+    eps = demos.episodes
+    P = np.concatenate([e.proprio for e in eps])
+    O = np.concatenate([e.poses for e in eps])
+    A = np.concatenate([e.actions for e in eps])
+    stats = {
+        'proprio': q99_stats(P, [True] * 8),
+        'poses': q99_stats(O, pose_mask(O.shape[1] // 7)),
+        'actions': q99_stats(A, ACTION_MASK),
+    }
+    chunks, task, episode = [], [], []
+    for i, e in enumerate(eps):
+        T = len(e.actions)
+        idx = np.minimum(np.arange(T)[:, None] + np.arange(chunk)[None, :], T - 1)
+        chunks.append(e.actions[idx])
+        task.append(np.full(T, e.task_id, dtype=np.int64))
+        episode.append(np.full(T, i, dtype=np.int64))
+    chunks = action_to_model(np.concatenate(chunks), stats['actions'])
+    return Arrays(
+        proprio=normalize(P, stats['proprio']),
+        poses=normalize(O, stats['poses']),
+        task=np.concatenate(task),
+        chunks=chunks.astype(np.float32),
+        episode=np.concatenate(episode),
+        stats=stats,
+    )
+
+
+def split_episodes(demos: DemoSet, val_fraction: float, seed: int) -> np.ndarray:
+    """Boolean per episode: True = validation. Stratified by task."""
+    rng = np.random.default_rng(seed)
+    val = np.zeros(len(demos.episodes), dtype=bool)
+    by_task: dict[int, list[int]] = {}
+    for i, e in enumerate(demos.episodes):
+        by_task.setdefault(e.task_id, []).append(i)
+    for ids in by_task.values():
+        k = int(round(val_fraction * len(ids)))
+        val[rng.permutation(ids)[:k]] = True
+    return val

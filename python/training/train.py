@@ -1,0 +1,432 @@
+"""Trains the default bundle from the scripted expert's demonstrations, in one seeded command.
+
+    python -m training.train --demos DEMOS.jsonl --out OUT [--seed 0] [--device cuda]
+
+Stages (each bounded by wall-clock seconds, so a run always reaches the export):
+1. RFSQ action autoencoder on chunks [8, 7] (codec.py quantizer, bit-compatible with engine/rfsq);
+   reconstruction error by number of layers and code usage per layer are logged.
+2. Main policy, layerwise with KV cache (models.MainLayerwise), teacher-forced cross-entropy on the
+   RFSQ codes of a[t : t + 8] given the observation at t (noise-augmented).
+3. Parallel-head twin (models.MainParallel), same data and block stack.
+4. Draft (models.Draft) distilled from the main model's greedy codes of the 3 coarsest layers,
+   on demonstration observations (noise-augmented) and on uniform random observations in the
+   normalised box (where the engine's benchmark samples).
+5. ONNX export of both bundles, onnxruntime check against PyTorch (export.py), bundle.json with
+   normalisation statistics and provenance.
+
+Everything is logged to OUT/train.log; OUT/checkpoint.pt holds the weights, OUT/metrics.json the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import codec
+from .demos import build_arrays, load_demos, model_to_env, split_episodes, unnormalize
+from .export import build_bundles
+from .models import ActionDecoder, ActionEncoder, Config, Draft, MainLayerwise, MainParallel, count_params
+
+log = logging.getLogger('training')
+
+DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --record /work/data/demos --json'
+
+
+def setup_logging(out: str) -> None:
+    log.setLevel(logging.INFO)
+    fmt = logging.Formatter('%(asctime)s %(message)s', '%H:%M:%S')
+    for h in (logging.FileHandler(os.path.join(out, 'train.log'), mode='w'), logging.StreamHandler(sys.stdout)):
+        h.setFormatter(fmt)
+        log.addHandler(h)
+
+
+def seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+def git_commit(given: str | None) -> str | None:
+    if given:
+        return given
+    try:
+        return subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        return None
+
+
+class Schedule:
+    """Cosine learning rate over a wall-clock budget, with a linear warm-up in steps."""
+
+    def __init__(self, opt, lr: float, seconds: float, warmup: int = 200):
+        self.opt, self.lr, self.seconds, self.warmup = opt, lr, seconds, warmup
+        self.t0 = time.time()
+        self.step = 0
+
+    def elapsed(self) -> float:
+        return time.time() - self.t0
+
+    def done(self) -> bool:
+        return self.elapsed() >= self.seconds
+
+    def tick(self) -> None:
+        self.step += 1
+        frac = min(1.0, self.elapsed() / self.seconds)
+        lr = self.lr * min(1.0, self.step / self.warmup) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in self.opt.param_groups:
+            g['lr'] = lr
+
+
+def batches(n: int, size: int, gen: torch.Generator, device):
+    while True:
+        perm = torch.randperm(n, generator=gen).to(device)
+        for i in range(0, n - size + 1, size):
+            yield perm[i:i + size]
+
+
+# ---------------------------------------------------------------- stage 1: RFSQ autoencoder
+
+def train_ae(cfg, scales, chunks_tr, chunks_va, seconds, device, gen):
+    enc, dec = ActionEncoder(cfg).to(device), ActionDecoder(cfg).to(device)
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
+    sched = Schedule(opt, 1e-3, seconds, warmup=100)
+    it = batches(len(chunks_tr), 1024, gen, device)
+    last = 0.0
+    while not sched.done():
+        idx = next(it)
+        x = chunks_tr[idx]
+        z = enc(x)
+        # quantizer dropout: half the batch decodes from a random prefix of layers
+        k = torch.randint(1, cfg.layers + 1, (len(idx),), generator=gen).to(device)
+        k = torch.where(torch.rand(len(idx), generator=gen).to(device) < 0.5, k, torch.full_like(k, cfg.layers))
+        zq, _ = codec.torch_quantize(z, scales, cfg.levels, layers_used=k)
+        recon = dec(zq)
+        loss = F.mse_loss(recon, x) + 0.1 * F.relu(z.abs() - 1.0).pow(2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.tick()
+        if sched.elapsed() - last > 15:
+            last = sched.elapsed()
+            log.info('  ae step %d  t=%.0fs  loss %.5f', sched.step, last, loss.item())
+    log.info('  ae: %d steps in %.0f s', sched.step, sched.elapsed())
+    return enc.eval(), dec.eval(), sched.step
+
+
+@torch.no_grad()
+def encode_codes(enc, chunks, scales, L, device):
+    """Engine-exact codes (numpy float64 codec) of the encoder's latents, [N, Q, P]."""
+    lat = torch.cat([enc(chunks[i:i + 8192].to(device)) for i in range(0, len(chunks), 8192)]).cpu().numpy()
+    codes, _ = codec.encode(lat, scales, L)
+    return codes, lat
+
+
+@torch.no_grad()
+def decode_actions(dec, codes: np.ndarray, scales, L, device, up_to=None):
+    """Codes -> latent (engine-exact numpy sum) -> decoder -> normalised chunk [N, C, 7] (numpy)."""
+    lat = codec.decode(codes, scales, L, up_to)
+    return torch.cat([dec(torch.from_numpy(lat[i:i + 8192]).to(device)) for i in range(0, len(lat), 8192)]).cpu().numpy()
+
+
+def action_errors(pred: np.ndarray, target: np.ndarray, stats: dict) -> dict:
+    """Normalised MAE on dims 0-5, env-unit MAE on dims 0-5, gripper disagreement after binarising."""
+    pe, te = model_to_env(pred, stats), model_to_env(target, stats)
+    return {
+        'maeNorm': float(np.abs(pred[..., :6] - target[..., :6]).mean()),
+        'maxNorm': float(np.abs(pred[..., :6] - target[..., :6]).max()),
+        'maeEnv': float(np.abs(pe[..., :6] - te[..., :6]).mean()),
+        'gripperFlip': float((pe[..., 6] != te[..., 6]).mean()),
+    }
+
+
+# ---------------------------------------------------------------- stages 2-3: main models
+
+def noisy(x, sigma, gen):
+    return x + sigma * torch.randn(x.shape, generator=gen, device='cpu').to(x.device) if sigma > 0 else x
+
+
+LAYER_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 0.5, 0.25, 0.25, 0.25]
+
+
+def train_policy(kind, cfg, data, seconds, device, gen, args):
+    model = (MainLayerwise if kind == 'layerwise' else MainParallel)(cfg).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
+    sched = Schedule(opt, args.lr, seconds, warmup=300)
+    tr = data['train']
+    it = batches(len(tr['codes']), args.batch, gen, device)
+    w = torch.tensor(LAYER_WEIGHTS, device=device)
+    last = 0.0
+    model.train()
+    while not sched.done():
+        idx = next(it)
+        proprio = noisy(tr['proprio'][idx], args.noise, gen)
+        poses = noisy(tr['poses'][idx], args.noise, gen)
+        codes = tr['codes'][idx]
+        if kind == 'layerwise':
+            logits = model.forward_train(proprio, poses, tr['task'][idx], codes)
+        else:
+            logits = model(proprio, poses, tr['task'][idx])
+        ce = F.cross_entropy(logits.reshape(-1, cfg.levels), codes.reshape(-1), reduction='none').view(codes.shape).mean((0, 2))
+        loss = (ce * w).sum() / w.sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.tick()
+        if sched.elapsed() - last > 30:
+            last = sched.elapsed()
+            va = eval_policy(kind, model, data['val'], cfg)
+            model.train()
+            log.info('  %s step %d  t=%.0fs  loss %.4f  val ce/layer %s  val acc/layer %s', kind, sched.step, last, loss.item(),
+                     ' '.join(f'{x:.3f}' for x in va['ce']), ' '.join(f'{x:.3f}' for x in va['acc']))
+    log.info('  %s: %d steps in %.0f s (%.1f epochs)', kind, sched.step, sched.elapsed(), sched.step * args.batch / len(tr['codes']))
+    return model.eval(), sched.step
+
+
+@torch.no_grad()
+def eval_policy(kind, model, va, cfg):
+    model.eval()
+    ces, accs = [], []
+    for i in range(0, len(va['codes']), 4096):
+        sl = slice(i, i + 4096)
+        if kind == 'layerwise':
+            logits = model.forward_train(va['proprio'][sl], va['poses'][sl], va['task'][sl], va['codes'][sl])
+        else:
+            logits = model(va['proprio'][sl], va['poses'][sl], va['task'][sl])
+        codes = va['codes'][sl]
+        ces.append(F.cross_entropy(logits.reshape(-1, cfg.levels), codes.reshape(-1), reduction='none').view(codes.shape).mean(2).sum(0))
+        accs.append((logits.argmax(-1) == codes).float().mean(2).sum(0))
+    n = len(va['codes'])
+    return {'ce': (torch.stack(ces).sum(0) / n).tolist(), 'acc': (torch.stack(accs).sum(0) / n).tolist()}
+
+
+@torch.no_grad()
+def predicted_codes(kind, model, va, cfg):
+    out = []
+    for i in range(0, len(va['codes']), 4096):
+        sl = slice(i, i + 4096)
+        if kind == 'layerwise':
+            out.append(model.greedy(va['proprio'][sl], va['poses'][sl], va['task'][sl])[0])
+        else:
+            out.append(model(va['proprio'][sl], va['poses'][sl], va['task'][sl]).argmax(-1))
+    return torch.cat(out).cpu().numpy()
+
+
+# ---------------------------------------------------------------- stage 4: draft
+
+def random_obs(n, cfg, gen, device):
+    """The engine benchmark's synthetic observation: U[-1, 1] floats, a random task index."""
+    p = torch.rand(n, cfg.proprio_dim, generator=gen) * 2 - 1
+    o = torch.rand(n, cfg.pose_dim, generator=gen) * 2 - 1
+    t = torch.randint(0, cfg.tasks, (n,), generator=gen)
+    return p.to(device), o.to(device), t.to(device)
+
+
+def train_draft(cfg, main, data, seconds, device, gen, args):
+    draft = Draft(cfg).to(device)
+    draft.obs.load_state_dict(main.obs.state_dict())
+    opt = torch.optim.AdamW(draft.parameters(), lr=1e-3, weight_decay=0.01)
+    sched = Schedule(opt, 1e-3, seconds, warmup=100)
+    tr = data['train']
+    half = args.batch
+    it = batches(len(tr['codes']), half, gen, device)
+    last = 0.0
+    while not sched.done():
+        idx = next(it)
+        rp, ro, rt = random_obs(half, cfg, gen, device)
+        proprio = torch.cat([noisy(tr['proprio'][idx], args.noise, gen), rp])
+        poses = torch.cat([noisy(tr['poses'][idx], args.noise, gen), ro])
+        task = torch.cat([tr['task'][idx], rt])
+        target, _ = main.greedy(proprio, poses, task, layers=cfg.draft_layers)
+        logits = draft(proprio, poses, task)
+        loss = F.cross_entropy(logits.reshape(-1, cfg.levels), target.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.tick()
+        if sched.elapsed() - last > 15:
+            last = sched.elapsed()
+            log.info('  draft step %d  t=%.0fs  loss %.4f', sched.step, last, loss.item())
+    log.info('  draft: %d steps in %.0f s', sched.step, sched.elapsed())
+    return draft.eval(), sched.step
+
+
+@torch.no_grad()
+def draft_agreement(cfg, main, draft, proprio, poses, task):
+    """Per draft layer: fraction of items whose draft argmax equals main greedy on all P codes;
+    and the mean accepted prefix under the `exact` rule."""
+    target, _ = main.greedy(proprio, poses, task, layers=cfg.draft_layers)
+    proposed = draft(proprio, poses, task).argmax(-1)
+    match = (proposed == target).all(-1).float()  # [N, k]
+    prefix = torch.cumprod(match, 1)
+    code_match = (proposed == target).float().mean((0, 2))
+    return {'layerExact': match.mean(0).tolist(), 'codeMatch': code_match.tolist(), 'meanAccepted': float(prefix.sum(1).mean()), 'allAccepted': float(prefix[:, -1].mean())}
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--demos', required=True)
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    ap.add_argument('--ae-s', type=float, default=45)
+    ap.add_argument('--main-s', type=float, default=200)
+    ap.add_argument('--parallel-s', type=float, default=130)
+    ap.add_argument('--draft-s', type=float, default=45)
+    ap.add_argument('--batch', type=int, default=1024)
+    ap.add_argument('--lr', type=float, default=6e-4)
+    ap.add_argument('--noise', type=float, default=0.02, help='std of Gaussian noise on normalised proprio and object poses')
+    ap.add_argument('--val-fraction', type=float, default=0.05)
+    ap.add_argument('--scale0', type=float, default=1.15)
+    ap.add_argument('--rho', type=float, default=0.25, help='RFSQ scales s_q = scale0 * rho^q')
+    ap.add_argument('--git-commit', default=None)
+    ap.add_argument('--small', action='store_true', help='a tiny configuration, for smoke tests')
+    ap.add_argument('--no-export', action='store_true')
+    args = ap.parse_args()
+
+    os.makedirs(args.out, exist_ok=True)
+    setup_logging(args.out)
+    t_start = time.time()
+    seed_all(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    device = torch.device(args.device)
+    torch.backends.cuda.matmul.allow_tf32 = True  # training only; the export and its ORT check run in float32 on the CPU
+    command = 'python -m training.train ' + ' '.join(sys.argv[1:])
+    machine = {'python': platform.python_version(), 'torch': torch.__version__, 'device': torch.cuda.get_device_name(0) if device.type == 'cuda' else platform.processor() or 'cpu', 'host': platform.node()}
+    log.info('command: %s', command)
+    log.info('machine: %s', machine)
+
+    demos = load_demos(args.demos)
+    arr = build_arrays(demos)
+    val_ep = split_episodes(demos, args.val_fraction, args.seed)
+    is_val = val_ep[arr.episode]
+    per_task = {t: sum(1 for e in demos.episodes if e.task_id == t) for t in range(len(demos.instructions))}
+    log.info('demos: %s, sha256 %s; %d successful episodes (%s per task), %d samples (%d train, %d val from %d held-out episodes)',
+             args.demos, demos.sha256, len(demos.episodes), per_task, len(arr.task), int((~is_val).sum()), int(is_val.sum()), int(val_ep.sum()))
+
+    cfg = Config()
+    if args.small:
+        cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=64, blocks=2, heads=4, draft_hidden=64)
+    scales = [float(args.scale0 * args.rho ** q) for q in range(cfg.layers)]
+    log.info('config: %s', cfg.dict())
+    log.info('rfsq scales: %s', scales)
+
+    chunks = torch.from_numpy(arr.chunks)
+    chunks_tr = chunks[torch.from_numpy(~is_val)].to(device)
+    metrics: dict = {}
+
+    # 1. RFSQ autoencoder
+    log.info('stage 1: RFSQ autoencoder (%.0f s)', args.ae_s)
+    enc, dec, ae_steps = train_ae(cfg, scales, chunks_tr, None, args.ae_s, device, gen)
+    codes, lat = encode_codes(enc, chunks, scales, cfg.levels, device)
+    va_chunks = arr.chunks[is_val]
+    by_layers = []
+    for k in range(1, cfg.layers + 1):
+        e = action_errors(decode_actions(dec, codes[is_val], scales, cfg.levels, device, k), va_chunks, arr.stats['actions'])
+        e['layers'] = k
+        by_layers.append(e)
+        log.info('  recon with layers 0..%d: mae(norm) %.5f  max(norm) %.4f  mae(env) %.5f  gripper flips %.4f', k - 1, e['maeNorm'], e['maxNorm'], e['maeEnv'], e['gripperFlip'])
+    usage = codec.code_usage(codes, cfg.levels)
+    for u in usage:
+        log.info('  layer %d code usage %s  perplexity %.2f (%d of %d levels used)', u['layer'], u['levels'], u['perplexity'], u['used'], cfg.levels)
+    latent_range = [float(lat.min()), float(lat.max()), float(np.abs(lat).mean())]
+    log.info('  latent min/max/mean|.|: %s', latent_range)
+    metrics['rfsq'] = {'steps': ae_steps, 'scales': scales, 'reconByLayers': by_layers, 'codeUsage': usage, 'latentRange': latent_range,
+                       'decoderParams': count_params(dec), 'encoderParams': count_params(enc), 'note': 'validation chunks (held-out episodes); mae in q99-normalised units and env units, dims 0-5; gripperFlip = binarised gripper disagreement'}
+
+    def split(mask):
+        m = torch.from_numpy(mask)
+        return {'proprio': torch.from_numpy(arr.proprio)[m].to(device), 'poses': torch.from_numpy(arr.poses)[m].to(device),
+                'task': torch.from_numpy(arr.task)[m].to(device), 'codes': torch.from_numpy(codes)[m].to(device)}
+
+    data = {'train': split(~is_val), 'val': split(is_val)}
+
+    # 2. main layerwise
+    log.info('stage 2: main layerwise (%.0f s)', args.main_s)
+    main_m, main_steps = train_policy('layerwise', cfg, data, args.main_s, device, gen, args)
+    # 3. parallel
+    log.info('stage 3: main parallel (%.0f s)', args.parallel_s)
+    par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, device, gen, args)
+    for kind, model, steps in (('layerwise', main_m, main_steps), ('parallel', par_m, par_steps)):
+        va = eval_policy(kind, model, data['val'], cfg)
+        pred = predicted_codes(kind, model, data['val'], cfg)
+        err = action_errors(decode_actions(dec, pred, scales, cfg.levels, device), va_chunks, arr.stats['actions'])
+        layer_exact = (pred == codes[is_val]).all(-1).mean(0).tolist()
+        log.info('  %s val: ce/layer %s  code acc/layer %s  layer exact %s  greedy-decoded chunk: mae(norm) %.4f mae(env) %.4f gripper flips %.4f',
+                 kind, ' '.join(f'{x:.3f}' for x in va['ce']), ' '.join(f'{x:.3f}' for x in va['acc']), ' '.join(f'{x:.3f}' for x in layer_exact), err['maeNorm'], err['maeEnv'], err['gripperFlip'])
+        metrics[kind] = {'steps': steps, 'params': count_params(model), 'valCrossEntropy': va['ce'], 'valCodeAccuracy': va['acc'], 'valLayerExact': layer_exact, 'valGreedyChunk': err}
+
+    # 4. draft
+    log.info('stage 4: draft distillation (%.0f s)', args.draft_s)
+    draft_m, draft_steps = train_draft(cfg, main_m, data, args.draft_s, device, gen, args)
+    va = data['val']
+    agree_val = draft_agreement(cfg, main_m, draft_m, va['proprio'], va['poses'], va['task'])
+    rgen = torch.Generator().manual_seed(args.seed + 99)
+    agree_rand = draft_agreement(cfg, main_m, draft_m, *random_obs(20000, cfg, rgen, device))
+    log.info('  draft vs main greedy, validation observations: layer exact %s, mean accepted %.3f of %d', agree_val['layerExact'], agree_val['meanAccepted'], cfg.draft_layers)
+    log.info('  draft vs main greedy, uniform random observations: layer exact %s, mean accepted %.3f of %d', agree_rand['layerExact'], agree_rand['meanAccepted'], cfg.draft_layers)
+    metrics['draft'] = {'steps': draft_steps, 'params': count_params(draft_m), 'validation': agree_val, 'randomObservations': agree_rand}
+    metrics['trainingSeconds'] = time.time() - t_start
+
+    states = {k: {n: t.detach().cpu() for n, t in m.state_dict().items()} for k, m in (('decoder', dec), ('encoder', enc), ('main', main_m), ('parallel', par_m), ('draft', draft_m))}
+    sel = np.flatnonzero(is_val)[:: max(1, int(is_val.sum()) // 64)][:64]
+    val_sample = {'proprio': arr.proprio[sel], 'poses': arr.poses[sel], 'task': arr.task[sel]}
+    provenance = {
+        'synthetic': False,
+        'demonstrations': {
+            'command': DEMO_COMMAND,
+            'file': os.path.basename(args.demos),
+            'sha256': demos.sha256,
+            'episodes': demos.counts,
+            'usedEpisodes': len(demos.episodes),
+            'usedPerTask': per_task,
+            'samples': len(arr.task),
+            'initStates': "the project's demo pool: 100 initial states per task (initSource 'project'), disjoint from the project's 50 evaluation states per task",
+            'initSources': sorted({e.init_source for e in demos.episodes}),
+            'expert': 'the scripted expert of engine/expert (rsd expert); each 8-action chunk executed open loop',
+        },
+        'training': {
+            'command': command,
+            'seed': args.seed,
+            'machine': machine,
+            'gitCommit': git_commit(args.git_commit),
+            'config': cfg.dict(),
+            'rfsqScales': scales,
+            'validation': f'{int(val_ep.sum())} held-out episodes ({args.val_fraction:.0%} per task), not trained on',
+            'target': 'RFSQ codes of a[t:t+8] (repeat-last padding) from the observation at t; gripper target g = (1 - a_env)/2',
+            'augmentation': f'Gaussian noise std {args.noise} on normalised proprio and object poses',
+            'draft': 'distilled from the main model greedy codes of layers 0-2 on noise-augmented demonstration observations and on uniform random observations in [-1, 1] (the engine benchmark samples those)',
+        },
+        'metrics': metrics,
+    }
+    ckpt = {'config': cfg.dict(), 'state': states, 'scales': scales, 'stats': arr.stats, 'instructions': demos.instructions, 'provenance': provenance, 'valSample': val_sample}
+    torch.save(ckpt, os.path.join(args.out, 'checkpoint.pt'))
+    with open(os.path.join(args.out, 'metrics.json'), 'w') as f:
+        json.dump(metrics, f, indent=2)
+    log.info('checkpoint written (%.0f s so far)', time.time() - t_start)
+
+    if not args.no_export:
+        report = build_bundles(ckpt, args.out, val_sample)
+        metrics['export'] = report
+        with open(os.path.join(args.out, 'metrics.json'), 'w') as f:
+            json.dump(metrics, f, indent=2)
+    log.info('done in %.0f s', time.time() - t_start)
+
+
+if __name__ == '__main__':
+    main()
