@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
 import type { SceneDescription } from '../sim/simulator.js';
+import { spawnWorker, workerModule } from '../util/workers.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
 /**
@@ -39,8 +40,7 @@ export interface PoolRunOptions {
   signal?: AbortSignal;
 }
 
-const BOOTSTRAP = new URL('../util/worker-bootstrap.mjs', import.meta.url);
-const DEFAULT_WORKER = new URL('./sim-worker.ts', import.meta.url);
+const DEFAULT_WORKER = workerModule(new URL('./sim-worker.ts', import.meta.url), 'sim-worker.cjs');
 /** Workers that die before ever becoming ready, after which the pool stops replacing them. */
 const MAX_START_FAILURES = 3;
 
@@ -126,7 +126,7 @@ export function runSimPool(episodes: readonly PoolEpisode[], count: number, call
     };
 
     const spawn = (): void => {
-      const worker = new Worker(BOOTSTRAP, { workerData: { module } });
+      const worker = spawnWorker(module);
       const slot: Slot = { worker, ready: false, tasks: new Set() };
       slots.add(slot);
       const send = (message: ToWorker): void => {

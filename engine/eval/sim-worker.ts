@@ -157,4 +157,5 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
 class InferenceAbort extends Error {}
 
 // Started as the runner's worker (not when a test's worker module imports startSimWorker).
-if (workerData?.module === import.meta.url) await startSimWorker();
+// Not top-level await: the packaged app bundles this file as CommonJS.
+if (workerData?.module === import.meta.url) void startSimWorker();

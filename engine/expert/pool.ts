@@ -1,7 +1,8 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { TaskSpec } from '../libero/task.js';
 import type { EpisodeOptions, EpisodeRun, ExpertEpisode } from './episodes.js';
+import { spawnWorker, workerModule } from '../util/workers.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 /**
@@ -31,8 +32,7 @@ export interface PoolReport {
   wallMs: number;
 }
 
-const BOOTSTRAP = new URL('../util/worker-bootstrap.mjs', import.meta.url);
-const DEFAULT_WORKER = new URL('./worker.ts', import.meta.url);
+const DEFAULT_WORKER = workerModule(new URL('./worker.ts', import.meta.url), 'expert-worker.cjs');
 /** Workers that die before ever becoming ready, after which the pool stops replacing them. */
 const MAX_START_FAILURES = 3;
 
@@ -118,7 +118,7 @@ export function runExpertPool(episodes: readonly ExpertEpisode[], options: PoolO
     };
 
     const spawn = (): void => {
-      const worker = new Worker(BOOTSTRAP, { workerData: { module } });
+      const worker = spawnWorker(module);
       const slot: Slot = { worker, ready: false, tasks: new Set() };
       slots.add(slot);
       worker.on('message', (message: WorkerMessage) => {

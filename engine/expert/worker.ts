@@ -50,4 +50,5 @@ export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
 }
 
 // Started as the pool's worker (not when a test's worker module imports startWorker).
-if (workerData?.module === import.meta.url) await startWorker();
+// Not top-level await: the packaged app bundles this file as CommonJS.
+if (workerData?.module === import.meta.url) void startWorker();

@@ -3,9 +3,12 @@
 // TEST DOUBLES. Everything behind the port is real: the esbuild CJS bundle, the native onnxruntime
 // binding and the MuJoCo WebAssembly module.
 import { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
 
 const require = createRequire(import.meta.url);
 const hostFile = path.resolve(import.meta.dirname, '../../dist/electron/engine-host.cjs');
@@ -74,6 +77,20 @@ describe('engine host (dist/electron/engine-host.cjs)', () => {
     const reply = await port.request({ id: 3, type: 'no.such.request', params: {} });
     expect(reply).toMatchObject({ id: 3, ok: false, error: { kind: 'unknown-request' } });
   });
+
+  it('runs an evaluation with its simulator workers bundled beside it (dist/electron/sim-worker.cjs)', async () => {
+    const bundle = await mkdtemp(path.join(os.tmpdir(), 'rsd-host-bundle-'));
+    try {
+      await writeSyntheticBundle(bundle, 'tiny', 1);
+      const reply = await port.request({ id: 4, type: 'eval.start', params: { tasks: [0], trials: 2, decoding: 'speculative', bundleDir: bundle, maxSteps: 8, workers: 2 } });
+      expect(reply).toMatchObject({ id: 4, ok: true });
+      const finished = () => port.posted.find((m) => m.event === 'eval.event' && (m.payload as { type: string }).type === 'run-finished');
+      await expect.poll(finished, { timeout: 30_000 }).toBeTruthy();
+      expect(finished()!.payload).toMatchObject({ status: 'completed', progress: { done: 2, errors: 0 } });
+    } finally {
+      await rm(bundle, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('answers bad params with invalid-params naming the field', async () => {
     const reply = await port.request({ id: 2, type: 'system.info', params: { refresh: 'yes' } });
