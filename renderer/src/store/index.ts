@@ -3,10 +3,12 @@ import { checksSlice, type ChecksSlice } from './checks.js';
 import { connectionSlice, type ConnectionSlice } from './connection.js';
 import { navigationSlice, type NavigationSlice } from './navigation.js';
 import { noticesSlice, type NoticesSlice } from './notices.js';
+import { resultsSlice, type ResultsSlice } from './results.js';
+import { runSlice, type RunSlice } from './run.js';
 import { settingsSlice, type SettingsSlice } from './settings.js';
 import { systemSlice, type SystemSlice } from './system.js';
 
-export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice;
+export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice & RunSlice & ResultsSlice;
 
 /** One store from typed slices (zustand's slices pattern). */
 export const createAppStore = () =>
@@ -17,6 +19,8 @@ export const createAppStore = () =>
     ...systemSlice(...a),
     ...checksSlice(...a),
     ...settingsSlice(...a),
+    ...runSlice(...a),
+    ...resultsSlice(...a),
   }));
 
 export type AppStore = ReturnType<typeof createAppStore>;

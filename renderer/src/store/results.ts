@@ -1,0 +1,134 @@
+import type { StateCreator } from 'zustand';
+import type { Result } from '../../../engine/api/contract.js';
+import type { RsdError } from '../../../engine/api/errors.js';
+import type { EvalEvent, RunSummary } from '../../../engine/api/runs.js';
+import type { AppState } from './index.js';
+import { asRsdError } from './notices.js';
+
+/** The Results page's state: the run store's list, each opened run's results, and a run to compare with. */
+
+export type RunResults = Result<'runs.results'>;
+
+export interface ResultsSlice {
+  runs: RunSummary[];
+  /** Where the engine keeps runs (shown so a user can find the files). */
+  runsRoot: string | null;
+  runsLoaded: boolean;
+  /** Results by run id, as `runs.results` gave them (of a running run: what finished so far). */
+  runResults: Record<string, RunResults>;
+  /** Why a run's results could not be read, by run id. */
+  runResultsErrors: Record<string, RsdError>;
+  /** The run shown beside the Results page's run ("B" of the comparison); null: none. */
+  compareRunId: string | null;
+  loadRuns(): Promise<void>;
+  /** Reads a run's results (again, with refresh) unless already read. */
+  loadRunResults(runId: string, refresh?: boolean): Promise<void>;
+  chooseComparison(runId: string | null): void;
+  /** Imports a results file's text; resolves to the engine's error (naming the first problem), or null once shown. */
+  importResults(text: string, name: string): Promise<RsdError | null>;
+  /** Writes a run's results JSON to a path through the engine (Electron); resolves to the path written, or the error. */
+  exportResultsTo(runId: string, path: string): Promise<{ path: string } | { error: RsdError }>;
+  /** Keeps the list in step with the run being done (from `eval.event`). */
+  noteRunEvent(event: EvalEvent): void;
+}
+
+export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, get) => {
+  // One read per run at a time; a refresh asked for meanwhile runs once after it (a live run's
+  // episodes finish faster than a large run's results are read).
+  const reading = new Map<string, { again: boolean }>();
+  const read = async (runId: string): Promise<void> => {
+    const { client } = get();
+    if (!client) return;
+    try {
+      const results = await client.call('runs.results', { id: runId });
+      set((s) => {
+        const { [runId]: _dropped, ...errors } = s.runResultsErrors;
+        return { runResults: { ...s.runResults, [runId]: results }, runResultsErrors: errors };
+      });
+    } catch (thrown) {
+      set((s) => ({ runResultsErrors: { ...s.runResultsErrors, [runId]: asRsdError(thrown) } }));
+    }
+  };
+
+  return {
+    runs: [],
+    runsRoot: null,
+    runsLoaded: false,
+    runResults: {},
+    runResultsErrors: {},
+    compareRunId: null,
+
+    async loadRuns() {
+      const { client } = get();
+      if (!client) return;
+      try {
+        const { root, runs } = await client.call('runs.list', {});
+        set({ runs, runsRoot: root, runsLoaded: true });
+      } catch (thrown) {
+        get().report('Could not list the runs', thrown);
+      }
+    },
+
+    async loadRunResults(runId, refresh = false) {
+      if (!get().client || (!refresh && get().runResults[runId])) return;
+      const pending = reading.get(runId);
+      if (pending) {
+        pending.again ||= refresh;
+        return;
+      }
+      const entry = { again: false };
+      reading.set(runId, entry);
+      try {
+        await read(runId);
+        while (entry.again) {
+          entry.again = false;
+          await read(runId);
+        }
+      } finally {
+        reading.delete(runId);
+      }
+    },
+
+    chooseComparison(runId) {
+      set({ compareRunId: runId });
+      if (runId) void get().loadRunResults(runId);
+    },
+
+    async importResults(text, name) {
+      const { client } = get();
+      if (!client) return { kind: 'disconnected', message: 'not connected to the engine' };
+      try {
+        const { id } = await client.call('runs.import', { text, name });
+        await get().loadRuns();
+        get().openResults(id);
+        return null;
+      } catch (thrown) {
+        return asRsdError(thrown);
+      }
+    },
+
+    async exportResultsTo(runId, path) {
+      const { client } = get();
+      if (!client) return { error: { kind: 'disconnected', message: 'not connected to the engine' } };
+      try {
+        return await client.call('runs.export', { id: runId, path });
+      } catch (thrown) {
+        return { error: asRsdError(thrown) };
+      }
+    },
+
+    noteRunEvent(event) {
+      const { runsLoaded, runResults } = get();
+      if (event.type === 'episode-finished' || event.type === 'run-started') {
+        const done = event.progress.done;
+        set((s) => ({ runs: s.runs.map((r) => (r.id === event.runId ? { ...r, episodesDone: done, status: 'running', active: true } : r)) }));
+        if (runsLoaded && !get().runs.some((r) => r.id === event.runId)) void get().loadRuns();
+        if (runResults[event.runId] && event.type === 'episode-finished') void get().loadRunResults(event.runId, true);
+      }
+      if (event.type === 'run-finished') {
+        if (runsLoaded) void get().loadRuns();
+        if (runResults[event.runId]) void get().loadRunResults(event.runId, true);
+      }
+    },
+  };
+};

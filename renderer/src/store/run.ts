@@ -1,0 +1,383 @@
+import type { StateCreator } from 'zustand';
+import type { RsdClient } from '../../../engine/api/client.js';
+import type { Result } from '../../../engine/api/contract.js';
+import type { RsdError } from '../../../engine/api/errors.js';
+import type { EvalEvent, EvalProgress, EvalRequest } from '../../../engine/api/runs.js';
+import type { RunConfig } from '../../../engine/runs/results-schema.js';
+import type { AppState } from './index.js';
+import { asRsdError } from './notices.js';
+
+/**
+ * The Run page's state: the evaluation form (checked here before any request), and the run the
+ * engine is doing now, followed through `eval.event` and caught up with `eval.status` on (re)load.
+ */
+
+export type SuiteInfo = Result<'eval.suites'>['suites'][number];
+export type Decoding = EvalRequest['decoding'];
+export type AcceptRule = NonNullable<EvalRequest['accept']>;
+export type ExecutionProvider = NonNullable<EvalRequest['ep']>;
+
+export const DECODINGS: readonly Decoding[] = ['parallel', 'autoregressive', 'speculative'];
+export const ACCEPT_RULES: readonly AcceptRule[] = ['exact', 'threshold', 'stochastic'];
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda', 'auto'];
+
+/** The form as typed: numbers stay text until checked, so "abc" and "" can be named. */
+export interface RunForm {
+  suite: string;
+  tasks: number[];
+  trials: string;
+  decoding: Decoding;
+  accept: AcceptRule;
+  threshold: string;
+  ep: ExecutionProvider;
+  /** Empty: the engine's default (one per core, one kept free). */
+  workers: string;
+  seed: string;
+  /** Empty: the suite's maximum. */
+  maxSteps: string;
+  /** Empty: the settings' bundle, else the shipped default. */
+  bundleDir: string;
+  debug: boolean;
+}
+
+export type RunFormField = 'suite' | 'tasks' | 'trials' | 'threshold' | 'workers' | 'seed' | 'maxSteps';
+export type RunFormErrors = Partial<Record<RunFormField, string>>;
+
+export const MAX_TRIALS = 500;
+export const MAX_WORKERS = 256;
+export const MAX_SEED = 2 ** 31 - 1;
+
+const wholeNumber = (text: string): number | null => (/^\d+$/.test(text.trim()) ? Number(text.trim()) : null);
+
+/** Whether the acceptance rule (and the threshold) apply to this form. */
+export const usesAcceptRule = (form: Pick<RunForm, 'decoding'>): boolean => form.decoding === 'speculative';
+export const usesThreshold = (form: Pick<RunForm, 'decoding' | 'accept'>): boolean => usesAcceptRule(form) && form.accept === 'threshold';
+
+/**
+ * The form as an `eval.start` request, or what is wrong with it, field by field (the messages the
+ * page shows beside each field). Only fields that apply are checked.
+ */
+export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null): { errors: RunFormErrors; request: EvalRequest | null } {
+  const errors: RunFormErrors = {};
+  const suite = suites?.find((s) => s.suite === form.suite);
+  if (suites && !suite) errors.suite = 'Choose a suite.';
+
+  const known = suite ? new Set(suite.tasks.map((t) => t.id)) : null;
+  if (form.tasks.length === 0) errors.tasks = 'Choose at least one task.';
+  else if (known && form.tasks.some((t) => !known.has(t))) errors.tasks = `Task ${form.tasks.find((t) => !known.has(t))} is not in ${form.suite}.`;
+  else if (form.debug && form.tasks.length !== 1) errors.tasks = 'Debug mode runs one task: choose exactly one.';
+
+  const trials = form.debug ? 1 : wholeNumber(form.trials);
+  if (trials === null || trials < 1 || trials > MAX_TRIALS) errors.trials = `Trials per task must be a whole number from 1 to ${MAX_TRIALS}.`;
+
+  let threshold: number | undefined;
+  if (usesThreshold(form)) {
+    const text = form.threshold.trim();
+    threshold = text === '' ? Number.NaN : Number(text);
+    if (!(threshold >= 0 && threshold <= 1)) errors.threshold = 'The threshold must be a number from 0 to 1.';
+  }
+
+  let workers: number | undefined;
+  if (form.workers.trim() !== '') {
+    const n = wholeNumber(form.workers);
+    if (n === null || n < 1 || n > MAX_WORKERS) errors.workers = `Workers must be a whole number from 1 to ${MAX_WORKERS}, or empty for the default.`;
+    else workers = n;
+  }
+
+  const seed = wholeNumber(form.seed);
+  if (seed === null || seed > MAX_SEED) errors.seed = `The seed must be a whole number from 0 to ${MAX_SEED}.`;
+
+  let maxSteps: number | undefined;
+  if (form.maxSteps.trim() !== '') {
+    const n = wholeNumber(form.maxSteps);
+    if (n === null || n < 1) errors.maxSteps = 'Max steps must be a whole number of at least 1, or empty for the suite’s.';
+    else maxSteps = n;
+  }
+
+  if (Object.keys(errors).length > 0 || trials === null || seed === null) return { errors, request: null };
+  const bundleDir = form.bundleDir.trim();
+  return {
+    errors,
+    request: {
+      suite: form.suite,
+      tasks: [...form.tasks],
+      trials,
+      decoding: form.decoding,
+      ...(usesAcceptRule(form) ? { accept: form.accept } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
+      ep: form.ep,
+      ...(workers !== undefined ? { workers } : {}),
+      seed,
+      ...(bundleDir ? { bundleDir } : {}),
+      ...(maxSteps !== undefined ? { maxSteps } : {}),
+      debug: form.debug,
+    },
+  };
+}
+
+export interface RunLogLine {
+  id: number;
+  level: 'info' | 'warn' | 'debug' | 'error';
+  text: string;
+}
+
+/** Lines the page keeps of a run's log (a debug run logs every step). */
+export const LOG_LIMIT = 400;
+
+export type LiveRunStatus = 'starting' | 'running' | 'completed' | 'cancelled' | 'failed';
+
+/** The run the engine does now, or did last, as this window saw it. */
+export interface LiveRun {
+  /** Null until the engine has created the run. */
+  runId: string | null;
+  status: LiveRunStatus;
+  /** From `run-started`; null when this window caught up mid-run. */
+  config: RunConfig | null;
+  progress: EvalProgress | null;
+  /** Episodes being run now. */
+  running: { taskId: number; trial: number }[];
+  log: RunLogLine[];
+  /** Why the run failed (status `failed`). */
+  error: string | null;
+  resumed: boolean;
+  cancelling: boolean;
+}
+
+export interface RunSlice {
+  suites: SuiteInfo[] | null;
+  runForm: RunForm;
+  /** Filled in from the suite and the settings once, on the first load. */
+  runFormReady: boolean;
+  /** Shown beside each field; set when Start is pressed, cleared field by field as they are edited. */
+  runFormErrors: RunFormErrors;
+  liveRun: LiveRun | null;
+  /** The engine's answer when it refused to start, resume or cancel a run. */
+  runError: RsdError | null;
+  /** Suites (with their tasks) and the form's defaults; also starts following runs. */
+  loadRunPage(): Promise<void>;
+  editRunForm(patch: Partial<RunForm>): void;
+  /** Checks the form; starts the run only when it is valid. Resolves to the run id, or null. */
+  startRun(): Promise<string | null>;
+  cancelRun(): Promise<void>;
+  resumeRun(runId: string): Promise<string | null>;
+  /** Asks the engine for its active run (after a reload or reconnect). */
+  catchUpRun(): Promise<void>;
+  /** Follows `eval.event` on the current client, once per client; returns the unsubscribe. */
+  watchRuns(client?: RsdClient): () => void;
+}
+
+const INITIAL_FORM: RunForm = {
+  suite: '',
+  tasks: [],
+  trials: '',
+  decoding: 'speculative',
+  accept: 'exact',
+  threshold: '0.7',
+  ep: 'cpu',
+  workers: '',
+  seed: '7',
+  maxSteps: '',
+  bundleDir: '',
+  debug: false,
+};
+
+let nextLineId = 1;
+const line = (level: RunLogLine['level'], text: string): RunLogLine => ({ id: nextLineId++, level, text });
+const appendLog = (log: RunLogLine[], ...lines: RunLogLine[]): RunLogLine[] => [...log, ...lines].slice(-LOG_LIMIT);
+
+const newLiveRun = (runId: string | null, status: LiveRunStatus): LiveRun => ({ runId, status, config: null, progress: null, running: [], log: [], error: null, resumed: false, cancelling: false });
+
+/** What `eval.event` does to the live run (the same words as the engine's catch-up log). */
+export function applyEvalEvent(live: LiveRun | null, event: EvalEvent): LiveRun {
+  const base = live && (live.runId === null || live.runId === event.runId) ? live : newLiveRun(event.runId, 'running');
+  switch (event.type) {
+    case 'run-started':
+      return {
+        ...base,
+        runId: event.runId,
+        status: 'running',
+        config: event.config,
+        progress: event.progress,
+        resumed: event.resumed,
+        log: appendLog(base.log, line('info', `${event.resumed ? 'resumed' : 'started'} run ${event.runId}: ${event.progress.total} episodes`)),
+      };
+    case 'episode-started':
+      return { ...base, runId: event.runId, running: [...base.running, { taskId: event.taskId, trial: event.trial }] };
+    case 'episode-finished': {
+      const e = event.episode;
+      return {
+        ...base,
+        runId: event.runId,
+        progress: event.progress,
+        running: base.running.filter((r) => r.taskId !== e.taskId || r.trial !== e.trial),
+        log: appendLog(base.log, line(e.outcome === 'error' ? 'warn' : 'info', `task ${e.taskId} trial ${e.trial}: ${e.outcome} after ${e.steps} steps${e.error ? ` (${e.error})` : ''}`)),
+      };
+    }
+    case 'log':
+      return { ...base, runId: event.runId, log: appendLog(base.log, line(event.level, event.level === 'warn' ? `warning: ${event.message}` : event.message)) };
+    case 'run-finished':
+      return {
+        ...base,
+        runId: event.runId,
+        status: event.status,
+        progress: event.progress,
+        error: event.error,
+        running: [],
+        cancelling: false,
+        log: appendLog(base.log, line(event.status === 'failed' ? 'error' : 'info', `run ${event.status}${event.error ? `: ${event.error}` : ''}`)),
+      };
+  }
+}
+
+export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => {
+  let watched: RsdClient | null = null;
+  let unwatch: () => void = () => undefined;
+
+  return {
+    suites: null,
+    runForm: INITIAL_FORM,
+    runFormReady: false,
+    runFormErrors: {},
+    liveRun: null,
+    runError: null,
+
+    async loadRunPage() {
+      const { client } = get();
+      if (!client) return;
+      get().watchRuns(client);
+      void get().catchUpRun();
+      try {
+        const [{ suites }] = await Promise.all([client.call('eval.suites', {}), get().settings ? Promise.resolve() : get().loadSettings()]);
+        set({ suites });
+        if (!get().runFormReady) {
+          const first = suites[0];
+          const decoding = get().settings?.settings.decoding;
+          set((s) => ({
+            runFormReady: true,
+            runForm: {
+              ...s.runForm,
+              suite: s.runForm.suite || (first?.suite ?? ''),
+              trials: s.runForm.trials || String(first?.defaultTrials ?? 1),
+              ...(decoding ? { decoding } : {}),
+            },
+          }));
+        }
+      } catch (thrown) {
+        get().report('Could not load the suites and tasks', thrown);
+      }
+    },
+
+    editRunForm(patch) {
+      set((s) => {
+        const errors = { ...s.runFormErrors };
+        for (const key of Object.keys(patch)) delete errors[key as RunFormField];
+        // Switching strategy or rule can make the threshold's message moot.
+        if ('decoding' in patch || 'accept' in patch) delete errors.threshold;
+        if ('debug' in patch) {
+          delete errors.tasks;
+          delete errors.trials;
+        }
+        return { runForm: { ...s.runForm, ...patch }, runFormErrors: errors };
+      });
+    },
+
+    async startRun() {
+      const { client, runForm, suites } = get();
+      const { errors, request } = checkRunForm(runForm, suites);
+      set({ runFormErrors: errors, runError: null });
+      if (!request) return null;
+      if (!client) {
+        set({ runError: { kind: 'disconnected', message: 'not connected to the engine' } });
+        return null;
+      }
+      get().watchRuns(client);
+      set({ liveRun: newLiveRun(null, 'starting') });
+      try {
+        const { runId } = await client.call('eval.start', request);
+        // The run-started event usually comes first; the answer makes sure the id is known.
+        set((s) => ({ liveRun: s.liveRun && s.liveRun.runId === null ? { ...s.liveRun, runId } : s.liveRun }));
+        void get().loadRuns();
+        return runId;
+      } catch (thrown) {
+        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun?.status === 'starting' ? null : s.liveRun }));
+        return null;
+      }
+    },
+
+    async cancelRun() {
+      const { client, liveRun } = get();
+      if (!client || !liveRun?.runId) return;
+      set({ liveRun: { ...liveRun, cancelling: true }, runError: null });
+      try {
+        await client.call('eval.cancel', { id: liveRun.runId });
+      } catch (thrown) {
+        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun ? { ...s.liveRun, cancelling: false } : null }));
+      }
+    },
+
+    async resumeRun(runId) {
+      const { client } = get();
+      if (!client) return null;
+      get().watchRuns(client);
+      set({ runError: null, liveRun: { ...newLiveRun(runId, 'starting'), resumed: true } });
+      get().navigate('run');
+      try {
+        await client.call('eval.resume', { id: runId });
+        void get().loadRuns();
+        return runId;
+      } catch (thrown) {
+        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun?.status === 'starting' ? null : s.liveRun }));
+        return null;
+      }
+    },
+
+    async catchUpRun() {
+      const { client } = get();
+      if (!client) return;
+      try {
+        const { active } = await client.call('eval.status', {});
+        if (active) {
+          set((s) => {
+            const same = s.liveRun?.runId === active.runId;
+            // Events already seen are newer than the answer's snapshot: keep them.
+            if (same && s.liveRun && s.liveRun.status === 'running' && s.liveRun.log.length > 0) return {};
+            return {
+              liveRun: {
+                ...(same && s.liveRun ? s.liveRun : newLiveRun(active.runId, 'running')),
+                status: 'running',
+                progress: active.progress ?? (same ? (s.liveRun?.progress ?? null) : null),
+                log: active.log.slice(-LOG_LIMIT).map((text) => line(text.startsWith('warning: ') ? 'warn' : 'info', text)),
+              },
+            };
+          });
+        } else {
+          const live = get().liveRun;
+          if (live?.status === 'running' && live.runId) {
+            // The run ended while this window was away: take its final status from the store.
+            const { runs } = await client.call('runs.list', {});
+            const run = runs.find((r) => r.id === live.runId);
+            if (run && run.status !== 'running') set((s) => ({ liveRun: s.liveRun?.runId === run.id ? { ...s.liveRun, status: run.status, running: [] } : s.liveRun }));
+          }
+        }
+      } catch (thrown) {
+        get().report('Could not ask the engine for its active run', thrown);
+      }
+    },
+
+    watchRuns(client = get().client ?? undefined) {
+      if (!client || client === watched) return unwatch;
+      unwatch();
+      watched = client;
+      const off = client.listen('eval.event', (event) => {
+        set((s) => ({ liveRun: applyEvalEvent(s.liveRun, event) }));
+        get().noteRunEvent(event);
+      });
+      unwatch = () => {
+        off();
+        if (watched === client) watched = null;
+        unwatch = () => undefined;
+      };
+      return unwatch;
+    },
+  };
+};
