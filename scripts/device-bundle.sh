@@ -6,9 +6,12 @@
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 grep -qxF '/.device-build/' .git/info/exclude 2>/dev/null || echo '/.device-build/' >>.git/info/exclude
-npx esbuild engine/cli.ts --bundle --platform=node --format=esm --target=node20 \
-  --outfile=.device-build/cli.mjs --external:onnxruntime-node --external:@mujoco/mujoco \
+# The CLI and its worker threads (engine/util/workers.ts finds <name>.mjs beside the bundle).
+for entry in cli:engine/cli.ts sim-worker:engine/eval/sim-worker.ts expert-worker:engine/expert/worker.ts; do
+npx esbuild "${entry#*:}" --bundle --platform=node --format=esm --target=node20 \
+  --outfile=".device-build/${entry%%:*}.mjs" --external:onnxruntime-node --external:@mujoco/mujoco \
   --external:bufferutil --external:utf-8-validate --log-level=warning \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+done
 printf '%s\n' "const { main } = await import('./cli.mjs');" 'process.exitCode = await main(process.argv.slice(2));' >.device-build/rsd.mjs
-../shared/tools/device-prep.sh onnxruntime-node onnxruntime-common
+../shared/tools/device-prep.sh onnxruntime-node onnxruntime-common @mujoco/mujoco

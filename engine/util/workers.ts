@@ -8,12 +8,13 @@ import { Worker } from 'node:worker_threads';
  * own URL.
  */
 
-const BUNDLED = import.meta.url.endsWith('.cjs');
+// Bundles: .cjs beside the Electron engine host, .mjs beside the CLI bundle for the GPU machine.
+const BUNDLE_EXT = /\.(cjs|mjs)$/.exec(import.meta.url)?.[1];
 const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
 
-/** The module a worker runs: `source` (a .ts URL) from source, `bundled` (a file name beside the bundle) when packaged. */
+/** The module a worker runs: `source` (a .ts URL) from source, `<bundled>.cjs|mjs` beside the bundle when bundled. */
 export function workerModule(source: URL, bundled: string): string {
-  return BUNDLED ? new URL(`./${bundled}`, import.meta.url).href : source.href;
+  return BUNDLE_EXT ? new URL(`./${bundled}.${BUNDLE_EXT}`, import.meta.url).href : source.href;
 }
 
 export function spawnWorker(module: string): Worker {
