@@ -153,7 +153,9 @@ export interface RunSlice {
   liveRun: LiveRun | null;
   /** The engine's answer when it refused to start, resume or cancel a run. */
   runError: RsdError | null;
-  /** Suites (with their tasks) and the form's defaults; also starts following runs. */
+  /** Suites (with their tasks) and, the first time, the form's defaults from the suite and the settings. */
+  loadSuites(): Promise<void>;
+  /** What the Run page needs: the suites, runs followed, and the engine's active run caught up with. */
   loadRunPage(): Promise<void>;
   editRunForm(patch: Partial<RunForm>): void;
   /** Checks the form; starts the run only when it is valid. Resolves to the run id, or null. */
@@ -245,7 +247,12 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
       const { client } = get();
       if (!client) return;
       get().watchRuns(client);
-      void get().catchUpRun();
+      await Promise.all([get().catchUpRun(), get().loadSuites()]);
+    },
+
+    async loadSuites() {
+      const { client } = get();
+      if (!client) return;
       try {
         const [{ suites }] = await Promise.all([client.call('eval.suites', {}), get().settings ? Promise.resolve() : get().loadSettings()]);
         set({ suites });

@@ -1,0 +1,89 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { Results } from '../../../../engine/runs/results-schema.js';
+import { useApp } from '../../store/context.js';
+
+export const exportFileName = (runId: string) => `${runId}.results.json`;
+
+/** The browser's download of the results the page shows, as a file named after the run. */
+function download(runId: string, results: Results): void {
+  const blob = new Blob([JSON.stringify(results, null, 2) + '\n'], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = exportFileName(runId);
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Inside Electron the engine writes the file where the user says; no Node in the page. */
+function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string | null): void }) {
+  const id = useId();
+  const exportResultsTo = useApp((s) => s.exportResultsTo);
+  const [target, setTarget] = useState(`~/${exportFileName(runId)}`);
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaving(true);
+    const outcome = await exportResultsTo(runId, target);
+    setSaving(false);
+    if ('error' in outcome) setError(outcome.error.message);
+    else onDone(`Saved to ${outcome.path}`);
+  };
+  return (
+    <form className="export-form" onSubmit={(e) => void submit(e)} aria-label="Export results">
+      <label htmlFor={id}>Save results JSON to</label>
+      <input id={id} type="text" className="wide" value={target} onChange={(e) => setTarget(e.target.value)} spellCheck={false} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} />
+      <button type="submit" className="primary" disabled={saving || target.trim() === ''}>
+        {saving ? 'Saving…' : 'Save'}
+      </button>
+      <button type="button" onClick={() => onDone(null)}>
+        Cancel
+      </button>
+      {error && (
+        <p id={`${id}-error`} className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** Export the run's results JSON: a download in the browser, a file the engine writes in Electron. */
+export function ExportControl({ runId, results }: { runId: string; results: Results }) {
+  const [asking, setAsking] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const inElectron = typeof window !== 'undefined' && window.rsd !== undefined;
+  const click = () => {
+    setMessage(null);
+    if (inElectron) setAsking(true);
+    else {
+      download(runId, results);
+      setMessage(`Downloaded ${exportFileName(runId)}`);
+    }
+  };
+  return (
+    <div className="export-control">
+      {asking ? (
+        <SaveToPath
+          runId={runId}
+          onDone={(m) => {
+            setAsking(false);
+            setMessage(m);
+          }}
+        />
+      ) : (
+        <button type="button" onClick={click}>
+          Export JSON
+        </button>
+      )}
+      {message && (
+        <span className="muted" role="status">
+          {message}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,54 @@
+import { LATENCY_STAGES, type LatencyStage, type Results } from '../../../../engine/runs/results-schema.js';
+import { millis } from './format.js';
+
+const STAGE_LABEL: Record<LatencyStage, string> = {
+  totalMs: 'Total',
+  prefillMs: 'Prefill',
+  draftMs: 'Draft',
+  verifyMs: 'Verify',
+  mainStepsMs: 'Remaining main steps',
+  parallelMs: 'Parallel heads',
+  decoderMs: 'RFSQ decoder model',
+  rfsqMs: 'RFSQ codes to latent',
+  ortMs: 'onnxruntime, all stages',
+  overheadMs: 'Engine overhead',
+};
+
+/** Chunk latency percentiles per stage; stages that never ran in this run (all zero) are left out. */
+export function LatencyTable({ results }: { results: Results }) {
+  const stages = LATENCY_STAGES.filter((s) => (results.latency.stages[s].p99 ?? 0) > 0);
+  const omitted = LATENCY_STAGES.length - stages.length;
+  if (results.latency.chunks === 0) return <p className="muted">No chunks were decoded in this run.</p>;
+  return (
+    <>
+      <table className="data-table latency-table" aria-label="Chunk latency per stage">
+        <thead>
+          <tr>
+            <th scope="col">Stage</th>
+            <th scope="col" className="num">Median</th>
+            <th scope="col" className="num">p90</th>
+            <th scope="col" className="num">p99</th>
+          </tr>
+        </thead>
+        <tbody>
+          {stages.map((s) => {
+            const p = results.latency.stages[s];
+            return (
+              <tr key={s} data-testid={`latency-${s}`}>
+                <th scope="row">
+                  {STAGE_LABEL[s]} <code className="muted">{s}</code>
+                </th>
+                <td className="num">{millis(p.median)}</td>
+                <td className="num">{millis(p.p90)}</td>
+                <td className="num">{millis(p.p99)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p className="muted table-note">
+        Over {results.latency.chunks} chunks of all episodes pooled.{omitted > 0 && ` ${omitted} stages that did not run in this decoding are left out.`}
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,135 @@
+import { useEffect, useId, type ReactNode } from 'react';
+import type { Results } from '../../../../engine/runs/results-schema.js';
+import { useApp } from '../../store/context.js';
+import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
+import { ComparisonView } from './ComparisonView.js';
+import { EpisodeTable } from './EpisodeTable.js';
+import { ExportControl } from './ExportControl.js';
+import { dateTime, decodingLabel, millis, percent } from './format.js';
+import { LatencyTable } from './LatencyTable.js';
+import { AcceptanceScatter, LatencyHistogram, SuccessPlot } from './Plots.js';
+import { TaskTable } from './TaskTable.js';
+
+function Part({ title, children }: { title: string; children: ReactNode }) {
+  const id = useId();
+  return (
+    <section className="results-part" aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function Headline({ results }: { results: Results }) {
+  const c = results.config;
+  const t = results.total;
+  return (
+    <div className="results-headline">
+      <p data-testid="results-total">
+        <strong>{percent(t.rate)}</strong> success ({t.successes} of {t.episodes} episodes; 95% {percent(t.wilson95.low)}–{percent(t.wilson95.high)}) · median chunk{' '}
+        {millis(results.latency.stages.totalMs.median)} · median episode {results.episodeWallMs.median === null ? 'n/a' : `${(results.episodeWallMs.median / 1000).toFixed(1)} s`}
+      </p>
+      <p className="muted">
+        {c.suite}, {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} trials, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · bundle {c.bundle.name}{' '}
+        <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code> · {c.executionProvider.used}
+        {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
+        {results.run && ` · started ${dateTime(results.run.createdAt)}`}
+      </p>
+      {results.hadErrors && (
+        <p className="run-error" role="note">
+          {results.errors.length} {results.errors.length === 1 ? 'episode' : 'episodes'} ended in an error (simulator or inference, not the policy): they count against the success rate
+          and are marked in the episode table.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ComparePicker({ runId }: { runId: string }) {
+  const id = useId();
+  const runs = useApp((s) => s.runs);
+  const compareRunId = useApp((s) => s.compareRunId);
+  const choose = useApp((s) => s.chooseComparison);
+  const others = runs.filter((r) => r.id !== runId);
+  return (
+    <div className="compare-picker">
+      <label htmlFor={id}>Compare with</label>
+      <select id={id} value={compareRunId && compareRunId !== runId ? compareRunId : ''} onChange={(e) => choose(e.target.value || null)} disabled={others.length === 0}>
+        <option value="">{others.length === 0 ? 'no other run' : 'no run'}</option>
+        {others.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.id} ({decodingLabel(r.decoding, r.accept, r.threshold)}, {r.bundle})
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function Comparison({ runId, a }: { runId: string; a: Results }) {
+  const other = useApp((s) => (s.compareRunId && s.compareRunId !== runId ? s.compareRunId : null));
+  const b = useApp((s) => (other ? s.runResults[other]?.results : undefined));
+  const error = useApp((s) => (other ? s.runResultsErrors[other] : undefined));
+  if (!other) return null;
+  return (
+    <Part title={`Compared with ${other}`}>
+      {error ? <p className="run-error" role="alert">Could not read run {other}: {error.message}</p> : b ? <ComparisonView a={a} b={b} /> : <p className="muted">Reading run {other}…</p>}
+    </Part>
+  );
+}
+
+/** One run's results: headline, tasks, plots, latency, acceptance, episodes, and a comparison. */
+export function RunDetail({ runId }: { runId: string }) {
+  const data = useApp((s) => s.runResults[runId]);
+  const error = useApp((s) => s.runResultsErrors[runId]);
+  const load = useApp((s) => s.loadRunResults);
+  const suites = useApp((s) => s.suites);
+
+  useEffect(() => {
+    void load(runId, true);
+  }, [runId, load]);
+
+  if (error && !data) {
+    return (
+      <p className="run-error" role="alert">
+        Could not read run {runId}: {error.message}
+      </p>
+    );
+  }
+  if (!data) return <p className="muted">Reading run {runId}…</p>;
+  const { results } = data;
+  const instructions = new Map((suites?.find((s) => s.suite === results.config.suite)?.tasks ?? []).map((t) => [t.id, t.instruction] as const));
+
+  return (
+    <article className="run-detail" aria-label={`Run ${runId}`}>
+      <div className="run-detail-head">
+        <h2>Run {runId}</h2>
+        {data.active && <span className="run-status run-status-running">Running: results so far</span>}
+        <span className="spacer" />
+        <ComparePicker runId={runId} />
+        <ExportControl runId={runId} results={results} />
+      </div>
+      <Headline results={results} />
+      <Part title="Success per task">
+        <TaskTable results={results} instructions={instructions} />
+      </Part>
+      <div className="charts">
+        <SuccessPlot results={results} />
+        <LatencyHistogram histogram={data.latencyHistogram} />
+        <AcceptanceScatter results={results} />
+      </div>
+      <Comparison runId={runId} a={results} />
+      <div className="results-columns">
+        <Part title="Chunk latency per stage">
+          <LatencyTable results={results} />
+        </Part>
+        <Part title="Draft acceptance per layer">
+          <AcceptanceHeatmap results={results} />
+        </Part>
+      </div>
+      <Part title="Episodes">
+        <EpisodeTable runId={runId} episodes={results.episodes} />
+      </Part>
+    </article>
+  );
+}

@@ -1,0 +1,34 @@
+/** How numbers read on the Run and Results pages. */
+
+export const percent = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(digits)}%`);
+
+export const millis = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
+
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return 'n/a';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export const dateTime = (iso: string | null): string => (iso ? new Date(iso).toLocaleString() : '');
+
+export const signedPoints = (d: number | null): string => (d === null ? 'n/a' : `${d >= 0 ? '+' : '−'}${Math.abs(100 * d).toFixed(1)} pp`);
+
+export const pValue = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+
+/** "speculative (threshold 0.7)", "autoregressive". */
+export function decodingLabel(decoding: string, accept: string | null, threshold: number | null): string {
+  if (decoding !== 'speculative' || !accept) return decoding;
+  return `${decoding} (${accept}${accept === 'threshold' && threshold !== null ? ` ${threshold}` : ''})`;
+}
+
+/** "0, 1, 7" or "0-9". */
+export function taskList(tasks: readonly number[]): string {
+  const sorted = [...tasks].sort((a, b) => a - b);
+  const first = sorted[0];
+  const last = sorted.at(-1);
+  if (first !== undefined && last !== undefined && sorted.length > 2 && last - first === sorted.length - 1) return `${first}–${last}`;
+  return sorted.join(', ');
+}

@@ -1,0 +1,130 @@
+import type { FormEvent } from 'react';
+import { useApp } from '../../store/context.js';
+import { ACCEPT_RULES, DECODINGS, EXECUTION_PROVIDERS, MAX_SEED, MAX_TRIALS, usesAcceptRule, usesThreshold, type AcceptRule, type Decoding, type ExecutionProvider } from '../../store/run.js';
+import { Field } from './Field.js';
+import { TaskPicker } from './TaskPicker.js';
+
+const DECODING_HINT: Record<Decoding, string> = {
+  parallel: 'The main model predicts every code layer in one pass (OpenVLA-OFT heads).',
+  autoregressive: 'The main model alone, layer by layer: the baseline speculative decoding is measured against.',
+  speculative: 'The draft proposes the coarse layers, the main model verifies them in one pass and decodes the rest.',
+};
+
+const ACCEPT_HINT: Record<AcceptRule, string> = {
+  exact: 'Accept a draft code when it equals the main model’s argmax: lossless against greedy main decoding.',
+  threshold: 'Accept a layer when at least this share of its codes equal the main model’s argmax, keeping the draft’s codes: lossy, its deviation is reported.',
+  stochastic: 'Accept with probability min(1, p/q), resample the rest: lossless in distribution.',
+};
+
+/** The evaluation's configuration; nothing is sent until every field is valid. */
+export function RunForm() {
+  const form = useApp((s) => s.runForm);
+  const errors = useApp((s) => s.runFormErrors);
+  const suites = useApp((s) => s.suites);
+  const bundleSetting = useApp((s) => s.settings?.settings.bundleDir ?? null);
+  const edit = useApp((s) => s.editRunForm);
+  const startRun = useApp((s) => s.startRun);
+  const connected = useApp((s) => s.connectionState === 'open');
+  const busy = useApp((s) => s.liveRun?.status === 'starting' || s.liveRun?.status === 'running');
+
+  const suite = suites?.find((s) => s.suite === form.suite);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void startRun();
+  };
+  const invalid = Object.keys(errors).length > 0;
+
+  return (
+    <form className="run-form" aria-label="Evaluation" onSubmit={submit} noValidate>
+      <TaskPicker suite={suite} chosen={form.tasks} error={errors.tasks} onChange={(tasks) => edit({ tasks })} disabled={busy} />
+      <fieldset className="run-options" disabled={busy}>
+        <legend>Configuration</legend>
+        <Field label="Suite" error={errors.suite}>
+          {(p) => (
+            <select {...p} value={form.suite} onChange={(e) => edit({ suite: e.target.value, tasks: [] })}>
+              {!suite && <option value="">{suites ? 'Choose a suite' : 'Loading…'}</option>}
+              {suites?.map((s) => (
+                <option key={s.suite} value={s.suite}>
+                  {s.suite} ({s.tasks.length} tasks)
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Trials per task" error={errors.trials} hint={form.debug ? 'Debug mode runs one trial.' : `Trial t starts from initial state t; 1 to ${MAX_TRIALS}.`}>
+          {(p) => <input {...p} type="number" min={1} max={MAX_TRIALS} step={1} value={form.debug ? '1' : form.trials} disabled={form.debug} onChange={(e) => edit({ trials: e.target.value })} />}
+        </Field>
+        <Field label="Max steps per episode" error={errors.maxSteps} hint={`Empty: the suite’s ${suite?.maxSteps ?? ''} steps. Fewer make a quick trial run.`}>
+          {(p) => <input {...p} type="number" min={1} step={1} value={form.maxSteps} placeholder={suite ? String(suite.maxSteps) : ''} onChange={(e) => edit({ maxSteps: e.target.value })} />}
+        </Field>
+        <Field label="Decoding strategy" hint={DECODING_HINT[form.decoding]}>
+          {(p) => (
+            <select {...p} value={form.decoding} onChange={(e) => edit({ decoding: e.target.value as Decoding })}>
+              {DECODINGS.map((d) => (
+                <option key={d} value={d}>
+                  {d}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {usesAcceptRule(form) && (
+          <Field label="Acceptance rule" hint={ACCEPT_HINT[form.accept]}>
+            {(p) => (
+              <select {...p} value={form.accept} onChange={(e) => edit({ accept: e.target.value as AcceptRule })}>
+                {ACCEPT_RULES.map((a) => (
+                  <option key={a} value={a}>
+                    {a}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        {usesThreshold(form) && (
+          <Field label="Threshold" error={errors.threshold} hint="From 0 to 1 (1 is exact); the seed project used 0.7.">
+            {(p) => <input {...p} type="number" min={0} max={1} step={0.05} value={form.threshold} onChange={(e) => edit({ threshold: e.target.value })} />}
+          </Field>
+        )}
+        <Field label="Execution provider" hint="auto tries CUDA, then WebGPU, then CPU, and records why it chose one.">
+          {(p) => (
+            <select {...p} value={form.ep} onChange={(e) => edit({ ep: e.target.value as ExecutionProvider })}>
+              {EXECUTION_PROVIDERS.map((ep) => (
+                <option key={ep} value={ep}>
+                  {ep}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Workers" error={errors.workers} hint={form.debug ? 'Debug mode uses one worker.' : 'Simulator threads; empty: one per core, one kept free.'}>
+          {(p) => <input {...p} type="number" min={1} step={1} value={form.workers} placeholder="default" onChange={(e) => edit({ workers: e.target.value })} />}
+        </Field>
+        <Field label="Seed" error={errors.seed} hint={`0 to ${MAX_SEED}: seeds stochastic acceptance and sampling.`}>
+          {(p) => <input {...p} type="number" min={0} step={1} value={form.seed} onChange={(e) => edit({ seed: e.target.value })} />}
+        </Field>
+        <Field label="Bundle folder" hint={bundleSetting ? `Empty: the bundle in the settings, ${bundleSetting}.` : 'Empty: the bundle that ships with the app.'}>
+          {(p) => (
+            <input {...p} type="text" className="wide" value={form.bundleDir} placeholder={bundleSetting ?? 'the default bundle'} spellCheck={false} onChange={(e) => edit({ bundleDir: e.target.value })} />
+          )}
+        </Field>
+        <div className="field field-check">
+          <label>
+            <input type="checkbox" checked={form.debug} onChange={(e) => edit({ debug: e.target.checked })} /> Debug mode
+          </label>
+          <p className="field-hint">One task, one trial, one worker, and a log line per step and per chunk.</p>
+        </div>
+      </fieldset>
+      <div className="run-actions">
+        <button type="submit" className="primary" disabled={!connected || busy}>
+          {busy ? 'Running…' : 'Start'}
+        </button>
+        {invalid && (
+          <span className="field-error" role="status">
+            Fix the marked fields to start.
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,122 @@
+import type { EvalProgress } from '../../../../engine/api/runs.js';
+import { useApp } from '../../store/context.js';
+import type { LiveRun } from '../../store/run.js';
+import { decodingLabel, duration, millis, percent } from '../results/format.js';
+import { RunLog } from './RunLog.js';
+
+const STATUS_LABEL: Record<LiveRun['status'], string> = {
+  starting: 'Starting…',
+  running: 'Running',
+  completed: 'Completed',
+  cancelled: 'Cancelled',
+  failed: 'Failed',
+};
+
+function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{value}</dd>
+    </div>
+  );
+}
+
+function Stats({ progress }: { progress: EvalProgress }) {
+  const rate = progress.done === 0 ? null : progress.successes / progress.done;
+  return (
+    <dl className="run-stats">
+      <Stat label="Running success" testId="running-success" value={`${progress.successes} of ${progress.done} (${percent(rate)})${progress.errors ? `, ${progress.errors} errors` : ''}`} />
+      <Stat label="Chunk latency, median" testId="chunk-median" value={millis(progress.chunkMedianMs)} />
+      <Stat label="Episodes per minute" testId="episodes-per-minute" value={progress.episodesPerMinute === null ? 'n/a' : progress.episodesPerMinute.toFixed(1)} />
+      <Stat label="Time left" testId="eta" value={duration(progress.etaSeconds)} />
+      <Stat label="Elapsed" testId="elapsed" value={duration(progress.elapsedSeconds)} />
+    </dl>
+  );
+}
+
+function TaskBars({ progress, instructions }: { progress: EvalProgress; instructions: Map<number, string> }) {
+  return (
+    <ul className="task-bars" aria-label="Progress per task">
+      {progress.perTask.map((t) => (
+        <li key={t.taskId} title={instructions.get(t.taskId)}>
+          <span className="task-bar-name">Task {t.taskId}</span>
+          <progress max={t.total} value={t.done} aria-label={`Task ${t.taskId} episodes done`} />
+          <span className="task-bar-count" data-testid={`task-progress-${t.taskId}`}>
+            {t.done}/{t.total} · {t.successes} {t.successes === 1 ? 'success' : 'successes'}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The run the engine is doing (or did last): its progress, live numbers, log, and what can be done with it. */
+export function RunProgress({ live }: { live: LiveRun }) {
+  const cancelRun = useApp((s) => s.cancelRun);
+  const resumeRun = useApp((s) => s.resumeRun);
+  const openResults = useApp((s) => s.openResults);
+  const suites = useApp((s) => s.suites);
+  const instructions = new Map((suites ?? []).flatMap((s) => s.tasks.map((t) => [t.id, t.instruction] as const)));
+  const p = live.progress;
+  const fraction = p && p.total > 0 ? p.done / p.total : 0;
+  const c = live.config;
+
+  return (
+    <section className="run-progress" aria-labelledby="run-progress-title" aria-busy={live.status === 'running' || live.status === 'starting'} data-status={live.status}>
+      <div className="run-progress-head">
+        <h2 id="run-progress-title">{live.runId ? `Run ${live.runId}` : 'Starting a run'}</h2>
+        <span className={`run-status run-status-${live.status}`} data-testid="run-status">
+          {live.cancelling ? 'Cancelling…' : STATUS_LABEL[live.status]}
+        </span>
+        <span className="spacer" />
+        {(live.status === 'running' || live.status === 'starting') && (
+          <button type="button" onClick={() => void cancelRun()} disabled={!live.runId || live.cancelling}>
+            Cancel
+          </button>
+        )}
+        {(live.status === 'cancelled' || live.status === 'failed') && live.runId && (
+          <button type="button" onClick={() => void resumeRun(live.runId!)}>
+            Resume
+          </button>
+        )}
+        {live.runId && (
+          <button type="button" onClick={() => openResults(live.runId!)}>
+            Open results
+          </button>
+        )}
+      </div>
+      {c && (
+        <p className="muted run-config-line">
+          {c.suite} · {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} {c.trials === 1 ? 'trial' : 'trials'} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.bundle.name} · {c.executionProvider.used}
+          {c.executionProvider.used !== c.executionProvider.requested && ` (asked ${c.executionProvider.requested})`} · max {c.maxSteps} steps
+        </p>
+      )}
+      {live.status === 'failed' && live.error && (
+        <p className="run-error" role="alert">
+          The run failed: {live.error}. The episodes that finished are kept; Resume continues it.
+        </p>
+      )}
+      {p ? (
+        <>
+          <div className="overall">
+            <progress max={p.total} value={p.done} aria-label="Episodes done" />
+            <span data-testid="overall-progress">
+              {p.done}/{p.total} episodes ({percent(fraction, 0)})
+            </span>
+          </div>
+          <Stats progress={p} />
+          <TaskBars progress={p} instructions={instructions} />
+        </>
+      ) : (
+        <p className="muted">{live.status === 'starting' ? 'Loading the bundle and starting the simulator workers…' : 'No progress yet.'}</p>
+      )}
+      {live.running.length > 0 && (
+        <p className="muted" data-testid="episodes-running">
+          Running now: {live.running.map((r) => `task ${r.taskId} trial ${r.trial}`).join(', ')}
+        </p>
+      )}
+      <h3>Log</h3>
+      <RunLog lines={live.log} />
+    </section>
+  );
+}
