@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runEvaluation, type EvalReport } from '../eval/runner.js';
+import { runEvaluation, RUNNER_SESSION_OPTIONS, type EvalReport } from '../eval/runner.js';
 import { expertEpisodes } from '../expert/suite.js';
 import { NUM_WAIT_STEPS, WAIT_ACTION, suiteTask, MAX_STEPS } from '../libero/suites.js';
 import { loadBundle } from '../policy/bundle.js';
@@ -62,7 +62,7 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
       await writeSyntheticBundle(bundleDir, 'tiny', 1);
       synthetic = true;
     }
-    const bundle = await loadBundle(bundleDir, { ep: 'cpu' });
+    const bundle = await loadBundle(bundleDir, { ep: 'cpu', sessionOptions: RUNNER_SESSION_OPTIONS });
     const decoding: Strategy = o.decoding ?? (bundle.sessions.draft ? 'speculative' : bundle.manifest.main.decoding === 'parallel' ? 'parallel' : 'autoregressive');
     // Tasks the bundle knows, in order; trials spread over them.
     const known = Array.from({ length: 10 }, (_, id) => id).filter((id) => bundle.manifest.observation.instruction.instructions.some((s) => s.toLowerCase() === suiteTask('libero_spatial', id).instruction));

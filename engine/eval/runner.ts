@@ -145,8 +145,14 @@ async function loadBundleFor(dir: string, ep: ExecutionProviderRequest, isDefaul
   } catch {
     throw new EvalError('bundle', isDefault ? `no bundle given and the default bundle is missing (${dir}); pass --bundle DIR` : `no bundle.json in ${dir}`);
   }
-  return loadBundle(dir, { ep });
+  return loadBundle(dir, { ep, sessionOptions: RUNNER_SESSION_OPTIONS });
 }
+
+/**
+ * The simulator workers want the cores: onnxruntime's intra-op threads would compete with them (and
+ * spin between runs), so the runner's sessions use one.
+ */
+export const RUNNER_SESSION_OPTIONS = { intraOpNumThreads: Number(process.env.RSD_ORT_THREADS ?? 1), interOpNumThreads: 1 };
 
 /** A clear error before anything runs when results could not be written. */
 async function checkWritable(root: string): Promise<void> {
