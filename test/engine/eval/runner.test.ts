@@ -169,6 +169,20 @@ describe('runEvaluation', () => {
     expect(resumed.results.episodes).toHaveLength(2);
   }, 60_000);
 
+  it("runs from LIBERO's own initial states and records where they came from", async () => {
+    const libero = path.resolve('../shared/libero');
+    if (!(await access(path.join(libero, 'init_files')).then(() => true, () => false))) {
+      console.log(`skipped: no LIBERO data at ${libero} (a user's clone has none)`);
+      return;
+    }
+    const report = await runEvaluation({ bundleDir: bundle, tasks: [1], trials: 2, maxSteps: 8, workers: 1, runsRoot: path.join(tmp, 'runs-libero'), initSource: { kind: 'libero', dir: libero } });
+    expect(report.results.config.initStates).toEqual({ source: 'libero', location: libero });
+    expect(report.results.episodes.map((e) => [e.trial, e.initIndex, e.outcome])).toEqual([
+      [0, 0, 'failure'],
+      [1, 1, 'failure'],
+    ]);
+  }, 60_000);
+
   it('names what is wrong with the request', async () => {
     const runsRoot = path.join(tmp, 'runs-bad');
     await expect(runEvaluation({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(EvalError);
