@@ -1,16 +1,150 @@
+import { useEffect } from 'react';
 import { EmptyState } from '../components/EmptyState.js';
+import { EpisodePicker } from '../components/replay/EpisodePicker.js';
+import { outcomeText } from '../components/replay/episode.js';
+import { ReplayPlots } from '../components/replay/ReplayPlots.js';
+import { ReplayViewport } from '../components/replay/ReplayViewport.js';
+import { StepReadout } from '../components/replay/StepReadout.js';
+import { TimelineControls, usePlaybackClock } from '../components/replay/TimelineControls.js';
+import { useApp } from '../store/context.js';
+import type { ReplayEpisodeState } from '../store/replay.js';
+
+/** Space plays and pauses, the arrows step, Home and End jump: unless a field has the keyboard. */
+function useReplayKeys(enabled: boolean) {
+  const toggle = useApp((s) => s.toggleReplayPlaying);
+  const stepBy = useApp((s) => s.stepReplay);
+  const seek = useApp((s) => s.seekReplay);
+  useEffect(() => {
+    if (!enabled) return;
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.altKey || e.ctrlKey || e.metaKey || (t && t.closest('input, select, textarea, button, [contenteditable]'))) return;
+      const actions: Record<string, () => void> = { ' ': toggle, ArrowLeft: () => stepBy(-1), ArrowRight: () => stepBy(1), Home: () => seek(0), End: () => seek(Number.MAX_SAFE_INTEGER) };
+      const action = actions[e.key];
+      if (!action) return;
+      e.preventDefault();
+      action();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [enabled, toggle, stepBy, seek]);
+}
+
+function EpisodeView({ state }: { state: Extract<ReplayEpisodeState, { status: 'ready' }> }) {
+  const { episode, scene } = state;
+  usePlaybackClock();
+  useReplayKeys(true);
+  return (
+    <>
+      <div className={`replay-outcome outcome-${episode.outcome}`} data-testid="replay-outcome" role="status">
+        <span className="replay-outcome-text">{outcomeText(episode)}</span>
+        <span className="replay-instruction">“{episode.instruction}”</span>
+        <span className="muted">
+          task {episode.taskId} · trial {episode.trial} · initial state {episode.initIndex}
+        </span>
+      </div>
+      <div className="replay-main">
+        <ReplayViewport scene={scene} episode={episode} />
+        <StepReadout episode={episode} />
+      </div>
+      <TimelineControls steps={episode.steps} />
+      <ReplayPlots episode={episode} />
+    </>
+  );
+}
+
+function EpisodeArea() {
+  const run = useApp((s) => s.replayRun);
+  const state = useApp((s) => s.replayEpisode);
+
+  if (run.status === 'loading') return <p className="muted">Loading the run's episodes…</p>;
+  if (run.status === 'failed')
+    return (
+      <p className="replay-error" role="alert">
+        Could not open run {run.runId}: {run.message}
+      </p>
+    );
+  if (run.status !== 'ready') return null;
+  if (run.episodes.length === 0)
+    return (
+      <EmptyState title="No finished episodes yet">
+        <p>Run {run.runId} has not finished an episode yet. Episodes appear here as they finish; open the run again in a moment.</p>
+      </EmptyState>
+    );
+  if (run.trajectories !== 'present')
+    return (
+      <EmptyState title="This run has no trajectories">
+        <p>
+          Run {run.runId} has results for {run.episodes.length} episode{run.episodes.length === 1 ? '' : 's'} but no trajectories, so there is nothing
+          to replay.{' '}
+          {run.trajectories === 'missing'
+            ? "Its results name trajectory files that are not in the run's folder: results imported from a file carry no trajectories."
+            : 'None of its episodes recorded one.'}{' '}
+          Runs evaluated by this app write one per episode.
+        </p>
+      </EmptyState>
+    );
+
+  switch (state.status) {
+    case 'none':
+      return <p className="muted">Pick an episode to replay.</p>;
+    case 'loading':
+      return <p className="muted">Loading task {state.taskId} trial {state.trial}…</p>;
+    case 'unavailable':
+    case 'failed': {
+      const entry = run.episodes.find((e) => e.taskId === state.taskId && e.trial === state.trial);
+      return (
+        <div className="replay-unavailable" data-testid="replay-unavailable">
+          {entry && (
+            <p className={`replay-outcome outcome-${entry.outcome}`}>
+              <span className="replay-outcome-text">{outcomeText({ ...entry, maxSteps: run.maxSteps })}</span>
+            </p>
+          )}
+          <p role={state.status === 'failed' ? 'alert' : undefined} className={state.status === 'failed' ? 'replay-error' : undefined}>
+            {state.status === 'failed' ? `Could not load this episode's trajectory: ${state.message}` : state.message}
+          </p>
+        </div>
+      );
+    }
+    case 'ready':
+      return <EpisodeView state={state} />;
+  }
+}
 
 export function ReplayPage() {
+  const connected = useApp((s) => s.connectionState === 'open');
+  const runs = useApp((s) => s.replayRuns);
+  const runsError = useApp((s) => s.replayRunsError);
+  const target = useApp((s) => s.replayTarget);
+  const load = useApp((s) => s.loadReplayRuns);
+  const setPlaying = useApp((s) => s.setReplayPlaying);
+
+  // (Re)list runs when the page opens, the connection comes back, or another page asks for an episode.
+  useEffect(() => {
+    if (connected) void load();
+  }, [connected, target, load]);
+  // Leaving the page stops playback.
+  useEffect(() => () => setPlaying(false), [setPlaying]);
+
   return (
-    <section aria-labelledby="page-title">
+    <section aria-labelledby="page-title" className="replay-page">
       <h1 id="page-title">Replay</h1>
-      <EmptyState title="No episode to replay">
-        <p>
-          An episode's trajectory will play here in 3D: the scene, a timeline to scrub, camera modes, and plots of the actions,
-          the gripper and each chunk's speculative-decoding record (accepted layers, latency) in step with the timeline.
-        </p>
-        <p>Episodes come from runs: open one from the Results page once evaluations can be run.</p>
-      </EmptyState>
+      {runs === null ? (
+        <p className="muted">{runsError ? `Could not list the runs: ${runsError}` : connected ? 'Loading runs…' : 'Waiting for the engine connection…'}</p>
+      ) : runs.length === 0 ? (
+        <EmptyState title="No episode to replay">
+          <p>
+            An episode's trajectory will play here in 3D: the scene, a timeline to scrub, camera modes, and plots of the actions, the gripper and
+            each chunk's speculative-decoding record (accepted layers, latency) in step with the timeline.
+          </p>
+          <p>No runs yet: start an evaluation on the Run page, and its episodes, failed ones first, can be replayed here.</p>
+        </EmptyState>
+      ) : (
+        <>
+          <EpisodePicker />
+          <EpisodeArea />
+        </>
+      )}
     </section>
   );
 }

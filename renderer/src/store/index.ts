@@ -3,12 +3,13 @@ import { checksSlice, type ChecksSlice } from './checks.js';
 import { connectionSlice, type ConnectionSlice } from './connection.js';
 import { navigationSlice, type NavigationSlice } from './navigation.js';
 import { noticesSlice, type NoticesSlice } from './notices.js';
+import { replaySlice, type ReplaySlice } from './replay.js';
 import { resultsSlice, type ResultsSlice } from './results.js';
 import { runSlice, type RunSlice } from './run.js';
 import { settingsSlice, type SettingsSlice } from './settings.js';
 import { systemSlice, type SystemSlice } from './system.js';
 
-export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice & RunSlice & ResultsSlice;
+export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice & RunSlice & ResultsSlice & ReplaySlice;
 
 /** One store from typed slices (zustand's slices pattern). */
 export const createAppStore = () =>
@@ -21,6 +22,7 @@ export const createAppStore = () =>
     ...settingsSlice(...a),
     ...runSlice(...a),
     ...resultsSlice(...a),
+    ...replaySlice(...a),
   }));
 
 export type AppStore = ReturnType<typeof createAppStore>;

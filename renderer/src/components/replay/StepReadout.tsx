@@ -1,0 +1,44 @@
+import { useApp } from '../../store/context.js';
+import { ACTION_DIMS, ACTION_LABELS, chunkIndexAt, PROPRIO_DIMS, type ReplayEpisode } from './episode.js';
+import { stepAt } from './timeline.js';
+
+const fmt = (v: number | undefined, digits = 3) => (v === undefined ? '–' : v.toFixed(digits));
+
+/** What the policy saw (proprio) and decided (action, chunk) at the cursor's whole step; re-renders once per step. */
+export function StepReadout({ episode }: { episode: ReplayEpisode }) {
+  const step = useApp((s) => stepAt(s.replayCursor, episode.steps));
+  const { actions, proprio, chunks, steps } = episode;
+  const acting = step < steps;
+  const chunkIndex = chunkIndexAt(chunks, step);
+  const chunk = chunks[chunkIndex];
+  const p = (i: number) => proprio[step * PROPRIO_DIMS + i];
+
+  return (
+    <div className="replay-readout-panel" data-testid="replay-readout">
+      <h3>Step {step}</h3>
+      <dl>
+        <dt>Grip site</dt>
+        <dd>
+          x {fmt(p(0))} · y {fmt(p(1))} · z {fmt(p(2))} m
+        </dd>
+        <dt>Fingers</dt>
+        <dd>
+          {fmt(p(6), 4)} / {fmt(p(7), 4)} m
+        </dd>
+        <dt>Action</dt>
+        <dd data-testid="replay-action">
+          {acting ? ACTION_LABELS.map((name, d) => `${name} ${fmt(actions[step * ACTION_DIMS + d], 2)}`).join(' · ') : 'none: the episode ended here'}
+        </dd>
+        <dt>Chunk</dt>
+        <dd data-testid="replay-chunk">
+          {chunk
+            ? `#${chunkIndex + 1} of ${chunks.length}, steps ${chunk.step}–${chunk.step + chunk.executed - 1}: ` +
+              (chunk.draftLayers > 0 ? `accepted ${chunk.acceptedLayers} of ${chunk.draftLayers} draft layers` : 'no draft') +
+              ` · ${chunk.totalMs.toFixed(1)} ms (draft ${chunk.draftMs.toFixed(1)}, verify ${chunk.verifyMs.toFixed(1)}, main steps ${chunk.mainStepsMs.toFixed(1)})` +
+              (chunk.deviates === null ? '' : chunk.deviates ? ' · differs from main-only decoding' : ' · same as main-only decoding')
+            : 'none'}
+        </dd>
+      </dl>
+    </div>
+  );
+}

@@ -1,0 +1,308 @@
+import * as THREE from 'three';
+import {
+  applyAgentview,
+  applyOrbit,
+  AGENTVIEW,
+  defaultFollow,
+  defaultOrbit,
+  orbitFromCamera,
+  panOrbit,
+  rotateOrbit,
+  TABLE_CENTRE,
+  zoomOrbit,
+  type CameraMode,
+  type Orbit,
+} from './camera-rig.js';
+import { posesAt } from './frame.js';
+import { buildScene, type BuiltScene } from './geometry.js';
+import { gripperBody, type ReplayScene } from './scene.js';
+
+/**
+ * `gpu`: multisampling, physically based shading, soft shadows, full resolution.
+ * `software` (a CPU rasteriser such as SwiftShader): no multisampling, diffuse shading, hard
+ * shadows, and while the picture moves (playing, scrubbing, orbiting) three quarters of the
+ * resolution, with a full-resolution frame once it settles. Measured in headless Chromium with
+ * SwiftShader on 2 cores: the gpu profile scrubs at ~11 fps, this one at ~45.
+ */
+export type RenderProfile = 'gpu' | 'software';
+
+export interface SceneViewOptions {
+  /** Called when the view changes the camera mode itself (dragging the agent view starts orbiting). */
+  onCameraMode?(mode: CameraMode): void;
+  profile?: RenderProfile;
+}
+
+/** Resolution scale while moving in the software profile, and how long after the last change the full-resolution frame comes. */
+const MOVING_SCALE = 0.6;
+const SETTLE_MS = 180;
+
+/**
+ * The three.js side of replay: draws frames, nothing else. The scene's geometry is built once per
+ * scene; a frame only moves the body groups and the camera. Rendering is on demand: a change asks
+ * for one animation frame, and nothing is drawn while nothing changes.
+ *
+ * The canvas's `data-frames` counts frames drawn (the end-to-end test reads it).
+ */
+export class SceneView {
+  private readonly renderer: THREE.WebGLRenderer;
+  private readonly scene = new THREE.Scene();
+  private readonly camera = new THREE.PerspectiveCamera(AGENTVIEW.fovy, 16 / 9, 0.02, 30);
+  private readonly sun: THREE.DirectionalLight;
+  private built: BuiltScene | null = null;
+  private follow = -1;
+
+  private poses: Float32Array = new Float32Array(0);
+  private bodies = 0;
+  private rows = 0;
+  private frame: Float32Array = new Float32Array(0);
+  private cursor = 0;
+  private posesDirty = false;
+
+  private mode: CameraMode = 'orbit';
+  private orbit: Orbit = defaultOrbit();
+  private followOrbit: Orbit = defaultFollow();
+
+  private pending = 0;
+  private frames = 0;
+  private readonly profile: RenderProfile;
+  private readonly basePixelRatio: number;
+  private lastChange = 0;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly observer: ResizeObserver | null = null;
+  private readonly cleanups: (() => void)[] = [];
+  private readonly tmp = new THREE.Vector3();
+
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly options: SceneViewOptions = {},
+  ) {
+    this.profile = options.profile ?? 'gpu';
+    const software = this.profile === 'software';
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !software, powerPreference: 'high-performance' });
+    this.basePixelRatio = Math.min(window.devicePixelRatio || 1, 2);
+    this.renderer.setPixelRatio(this.basePixelRatio);
+    this.renderer.shadowMap.enabled = true;
+    this.renderer.shadowMap.type = software ? THREE.BasicShadowMap : THREE.PCFShadowMap;
+    canvas.dataset.profile = this.profile;
+    this.scene.background = new THREE.Color(0xdfe3e8);
+
+    // Sky light from above (z up), and a sun over the table's front left that casts the shadows.
+    const sky = new THREE.HemisphereLight(0xffffff, 0x8a8478, 1.6);
+    sky.position.set(0, 0, 1);
+    this.scene.add(sky);
+    this.sun = new THREE.DirectionalLight(0xffffff, 2.2);
+    this.sun.position.set(1.2, 0.9, 3.2);
+    this.sun.target.position.copy(TABLE_CENTRE);
+    this.sun.castShadow = true;
+    const s = this.sun.shadow;
+    s.mapSize.set(software ? 512 : 2048, software ? 512 : 2048);
+    s.camera.left = -1.2;
+    s.camera.right = 1.2;
+    s.camera.top = 1.2;
+    s.camera.bottom = -1.2;
+    s.camera.near = 0.5;
+    s.camera.far = 6;
+    // Texels of ~5 mm (software) or ~1 mm (gpu): offsets against shadow acne on the arm's round links.
+    s.bias = software ? -0.002 : -0.0005;
+    s.normalBias = software ? 0.03 : 0.012;
+    this.scene.add(this.sun, this.sun.target);
+
+    this.camera.up.set(0, 0, 1);
+    this.listen();
+    if (typeof ResizeObserver !== 'undefined' && canvas.parentElement) {
+      this.observer = new ResizeObserver(() => this.resize());
+      this.observer.observe(canvas.parentElement);
+    }
+    this.resize();
+  }
+
+  /** Builds the scene's geometry (once per scene). */
+  setScene(scene: ReplayScene): void {
+    if (this.built) {
+      this.scene.remove(this.built.root);
+      this.built.dispose();
+    }
+    this.built = buildScene(scene, this.profile === 'software' ? 'lambert' : 'standard');
+    this.scene.add(this.built.root);
+    this.follow = gripperBody(scene);
+    this.posesDirty = true;
+    this.requestRender();
+  }
+
+  /** The episode's body poses, [rows x bodies x 7] (xyz + wxyz). */
+  setPoses(poses: Float32Array, bodies: number, rows: number): void {
+    this.poses = poses;
+    this.bodies = bodies;
+    this.rows = rows;
+    this.frame = new Float32Array(bodies * 7);
+    this.posesDirty = true;
+    this.requestRender();
+  }
+
+  setCursor(cursor: number): void {
+    if (cursor === this.cursor && !this.posesDirty) return;
+    this.cursor = cursor;
+    this.posesDirty = true;
+    this.moved();
+  }
+
+  setCameraMode(mode: CameraMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.requestRender();
+  }
+
+  /** Back to the mode's starting view. */
+  resetCamera(): void {
+    if (this.mode === 'orbit') this.orbit = defaultOrbit();
+    if (this.mode === 'follow') this.followOrbit = defaultFollow();
+    this.requestRender();
+  }
+
+  requestRender(): void {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
+      this.draw();
+    });
+  }
+
+  /** Something moved: draw soon, and in the software profile at the moving resolution until it settles. */
+  private moved(): void {
+    this.lastChange = performance.now();
+    if (this.profile === 'software') {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => this.requestRender(), SETTLE_MS + 20);
+    }
+    this.requestRender();
+  }
+
+  dispose(): void {
+    clearTimeout(this.settleTimer);
+    if (this.pending) cancelAnimationFrame(this.pending);
+    this.pending = 0;
+    this.observer?.disconnect();
+    this.cleanups.splice(0).forEach((c) => c());
+    if (this.built) this.built.dispose();
+    this.built = null;
+    this.sun.shadow.map?.dispose();
+    this.renderer.dispose();
+  }
+
+  private draw(): void {
+    if (this.posesDirty && this.built && this.rows > 0) {
+      posesAt(this.poses, this.bodies, this.rows, this.cursor, this.frame);
+      const groups = this.built.bodies;
+      const n = Math.min(groups.length, this.bodies);
+      for (let b = 0; b < n; b++) {
+        const o = b * 7;
+        const g = groups[b]!;
+        g.position.set(this.frame[o]!, this.frame[o + 1]!, this.frame[o + 2]!);
+        g.quaternion.set(this.frame[o + 4]!, this.frame[o + 5]!, this.frame[o + 6]!, this.frame[o + 3]!); // wxyz -> xyzw
+      }
+    }
+    this.posesDirty = false;
+    if (this.profile === 'software') {
+      const moving = performance.now() - this.lastChange < SETTLE_MS;
+      const ratio = this.basePixelRatio * (moving ? MOVING_SCALE : 1);
+      if (this.renderer.getPixelRatio() !== ratio) this.renderer.setPixelRatio(ratio);
+    }
+    this.placeCamera();
+    this.renderer.render(this.scene, this.camera);
+    this.frames++;
+    this.canvas.dataset.frames = String(this.frames);
+  }
+
+  private placeCamera(): void {
+    switch (this.mode) {
+      case 'agentview':
+        this.camera.fov = AGENTVIEW.fovy;
+        this.camera.updateProjectionMatrix();
+        applyAgentview(this.camera);
+        break;
+      case 'follow': {
+        const group = this.built?.bodies[this.follow];
+        if (group) this.followOrbit.target.copy(group.getWorldPosition(this.tmp));
+        applyOrbit(this.camera, this.followOrbit);
+        break;
+      }
+      case 'orbit':
+        applyOrbit(this.camera, this.orbit);
+        break;
+    }
+  }
+
+  private resize(): void {
+    const parent = this.canvas.parentElement;
+    const width = Math.max(1, Math.floor(parent?.clientWidth ?? this.canvas.clientWidth ?? 640));
+    const height = Math.max(1, Math.floor(parent?.clientHeight ?? this.canvas.clientHeight ?? 360));
+    const size = this.renderer.getSize(new THREE.Vector2());
+    if (size.x === width && size.y === height) return;
+    this.renderer.setSize(width, height, false);
+    this.camera.aspect = width / height;
+    this.camera.updateProjectionMatrix();
+    this.requestRender();
+  }
+
+  private activeOrbit(): Orbit {
+    if (this.mode === 'agentview') {
+      // Dragging the agent view starts orbiting from exactly what it shows.
+      this.orbit = orbitFromCamera(this.camera);
+      this.mode = 'orbit';
+      this.options.onCameraMode?.('orbit');
+    }
+    return this.mode === 'follow' ? this.followOrbit : this.orbit;
+  }
+
+  private listen(): void {
+    const canvas = this.canvas;
+    let drag: { x: number; y: number; pan: boolean; id: number } | null = null;
+    const on = <K extends keyof HTMLElementEventMap>(type: K, handler: (e: HTMLElementEventMap[K]) => void, opts?: AddEventListenerOptions) => {
+      canvas.addEventListener(type, handler, opts);
+      this.cleanups.push(() => canvas.removeEventListener(type, handler, opts));
+    };
+    on('pointerdown', (e) => {
+      drag = { x: e.clientX, y: e.clientY, pan: e.button === 2 || e.shiftKey, id: e.pointerId };
+      canvas.setPointerCapture?.(e.pointerId);
+    });
+    on('pointermove', (e) => {
+      if (!drag || e.pointerId !== drag.id) return;
+      const dx = e.clientX - drag.x;
+      const dy = e.clientY - drag.y;
+      drag.x = e.clientX;
+      drag.y = e.clientY;
+      if (dx === 0 && dy === 0) return;
+      const orbit = this.activeOrbit();
+      if (drag.pan && this.mode === 'orbit') panOrbit(orbit, this.camera, dx, dy, canvas.clientHeight);
+      else rotateOrbit(orbit, dx, dy);
+      this.moved();
+    });
+    const end = (e: PointerEvent) => {
+      if (drag && e.pointerId === drag.id) drag = null;
+    };
+    on('pointerup', end);
+    on('pointercancel', end);
+    on(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        zoomOrbit(this.activeOrbit(), e.deltaY);
+        this.moved();
+      },
+      { passive: false },
+    );
+    on('contextmenu', (e) => e.preventDefault());
+    on('dblclick', () => this.resetCamera());
+    const lost = (e: Event) => e.preventDefault();
+    const restored = () => {
+      this.posesDirty = true;
+      this.requestRender();
+    };
+    canvas.addEventListener('webglcontextlost', lost);
+    canvas.addEventListener('webglcontextrestored', restored);
+    this.cleanups.push(() => {
+      canvas.removeEventListener('webglcontextlost', lost);
+      canvas.removeEventListener('webglcontextrestored', restored);
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import type { StateCreator } from 'zustand';
+import type { RunSummary } from '../../../engine/api/runs.js';
+import type { EpisodeRecord } from '../../../engine/runs/results-schema.js';
+import type { CameraMode } from '../components/replay/camera-modes.js';
+import { decodeEpisode, orderFailedFirst, type ReplayEpisode } from '../components/replay/episode.js';
+import { parseScene, type ReplayScene } from '../components/replay/scene.js';
+import { advance, clampCursor, startPlaying, stepCursor, type Speed } from '../components/replay/timeline.js';
+import type { AppState } from './index.js';
+import { asRsdError } from './notices.js';
+import type { ReplayTarget } from './navigation.js';
+
+/**
+ * The Replay page's state: which run and episode, the decoded trajectory and scene, and the
+ * timeline (cursor, play, speed, loop) and camera mode. The cursor changes every animation frame
+ * while playing or scrubbing: components that follow it (the 3D view, the plots' cursor lines, the
+ * slider) use `subscribeReplayCursor`, not a React selector.
+ */
+
+/** One episode of the picked run, as the picker lists it. */
+export type ReplayEpisodeEntry = Pick<EpisodeRecord, 'taskId' | 'trial' | 'initIndex' | 'outcome' | 'steps' | 'error' | 'trajectory'>;
+
+export type ReplayRunState =
+  | { status: 'none' }
+  | { status: 'loading'; runId: string }
+  | {
+      status: 'ready';
+      runId: string;
+      maxSteps: number;
+      episodes: ReplayEpisodeEntry[];
+      /** `none`: no episode recorded one; `missing`: they are named but not in the run's folder (imported results). */
+      trajectories: 'present' | 'none' | 'missing';
+    }
+  | { status: 'failed'; runId: string; message: string };
+
+export type ReplayEpisodeState =
+  | { status: 'none' }
+  | { status: 'loading'; taskId: number; trial: number }
+  | { status: 'ready'; taskId: number; trial: number; episode: ReplayEpisode; scene: ReplayScene }
+  /** The episode has no trajectory to show (an error before one was written, or a file not in this run's folder). */
+  | { status: 'unavailable'; taskId: number; trial: number; message: string }
+  | { status: 'failed'; taskId: number; trial: number; message: string };
+
+export interface ReplaySlice {
+  /** Runs to pick from (newest first); null until listed. */
+  replayRuns: RunSummary[] | null;
+  replayRunsError: string | null;
+  replayRun: ReplayRunState;
+  replayEpisode: ReplayEpisodeState;
+  /** Position in policy steps, fractional between recorded rows. */
+  replayCursor: number;
+  replayPlaying: boolean;
+  replaySpeed: Speed;
+  replayLoop: boolean;
+  replayCamera: CameraMode;
+
+  /** Lists runs and picks one: the navigation's replay target, else the one shown, else the newest. */
+  loadReplayRuns(): Promise<void>;
+  selectReplayRun(runId: string, preselect?: { taskId: number; trial: number }): Promise<void>;
+  selectReplayEpisode(taskId: number, trial: number): Promise<void>;
+  seekReplay(cursor: number): void;
+  stepReplay(direction: -1 | 1): void;
+  toggleReplayPlaying(): void;
+  setReplayPlaying(playing: boolean): void;
+  /** Moves a playing cursor by wall-clock milliseconds (the page's animation loop calls it). */
+  advanceReplay(dtMs: number): void;
+  setReplaySpeed(speed: Speed): void;
+  setReplayLoop(loop: boolean): void;
+  setReplayCamera(mode: CameraMode): void;
+  /** Calls `listener` with the cursor now and whenever it changes; returns the unsubscribe. */
+  subscribeReplayCursor(listener: (cursor: number) => void): () => void;
+}
+
+/** A trajectory that the run store does not have: said as such, not as a failure of replay. */
+const MISSING = /has no (trajectory|scene)/;
+
+export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, get, api) => {
+  // Newer requests win: an answer for a run or episode that is no longer wanted is dropped.
+  let runToken = 0;
+  let episodeToken = 0;
+  let appliedTarget: ReplayTarget | null = null;
+  const scenes = new Map<string, Promise<ReplayScene>>();
+
+  const episodeSteps = (): number => {
+    const e = get().replayEpisode;
+    return e.status === 'ready' ? e.episode.steps : 0;
+  };
+
+  const sceneFor = (runId: string, taskId: number): Promise<ReplayScene> => {
+    const key = `${runId}/${taskId}`;
+    let scene = scenes.get(key);
+    if (!scene) {
+      const client = get().client;
+      if (!client) return Promise.reject(new Error('not connected to the engine'));
+      scene = client.call('runs.scene', { id: runId, taskId }).then((r) => parseScene(r.scene));
+      scene.catch(() => scenes.delete(key));
+      scenes.set(key, scene);
+    }
+    return scene;
+  };
+
+  return {
+    replayRuns: null,
+    replayRunsError: null,
+    replayRun: { status: 'none' },
+    replayEpisode: { status: 'none' },
+    replayCursor: 0,
+    replayPlaying: false,
+    replaySpeed: 1,
+    replayLoop: false,
+    replayCamera: 'orbit',
+
+    async loadReplayRuns() {
+      const { client } = get();
+      if (!client) return;
+      let runs: RunSummary[];
+      try {
+        runs = (await client.call('runs.list', {})).runs;
+      } catch (thrown) {
+        const message = asRsdError(thrown).message;
+        set({ replayRunsError: message });
+        get().report('Could not list the runs', thrown);
+        return;
+      }
+      set({ replayRuns: runs, replayRunsError: null });
+      const target = get().replayTarget;
+      if (target && target !== appliedTarget && runs.some((r) => r.id === target.runId)) {
+        appliedTarget = target;
+        return get().selectReplayRun(target.runId, { taskId: target.taskId, trial: target.trial });
+      }
+      appliedTarget = target;
+      const shown = get().replayRun;
+      if (shown.status !== 'none' && runs.some((r) => r.id === shown.runId)) return;
+      const newest = runs[0];
+      if (newest) return get().selectReplayRun(newest.id);
+      set({ replayRun: { status: 'none' }, replayEpisode: { status: 'none' } });
+    },
+
+    async selectReplayRun(runId, preselect) {
+      const { client } = get();
+      if (!client) return;
+      const token = ++runToken;
+      episodeToken++;
+      set({ replayRun: { status: 'loading', runId }, replayEpisode: { status: 'none' }, replayPlaying: false, replayCursor: 0 });
+      try {
+        const { results } = await client.call('runs.results', { id: runId });
+        if (token !== runToken) return;
+        const episodes = orderFailedFirst(results.episodes).map(({ taskId, trial, initIndex, outcome, steps, error, trajectory }) => ({ taskId, trial, initIndex, outcome, steps, error, trajectory }));
+        const pick = (preselect && episodes.find((e) => e.taskId === preselect.taskId && e.trial === preselect.trial)) ?? episodes.find((e) => e.trajectory !== null);
+        let trajectories: 'present' | 'none' | 'missing' = episodes.some((e) => e.trajectory !== null) ? 'present' : 'none';
+        if (trajectories === 'present' && pick) {
+          // The scene is written before any trajectory: a run folder without it has none (imported results).
+          const missing = await sceneFor(runId, pick.taskId).then(
+            () => false,
+            (thrown: unknown) => MISSING.test(asRsdError(thrown).message),
+          );
+          if (token !== runToken) return;
+          if (missing) trajectories = 'missing';
+        }
+        set({ replayRun: { status: 'ready', runId, maxSteps: results.config.maxSteps, episodes, trajectories } });
+        if (pick && trajectories === 'present') await get().selectReplayEpisode(pick.taskId, pick.trial);
+      } catch (thrown) {
+        if (token !== runToken) return;
+        set({ replayRun: { status: 'failed', runId, message: asRsdError(thrown).message } });
+      }
+    },
+
+    async selectReplayEpisode(taskId, trial) {
+      const run = get().replayRun;
+      if (run.status !== 'ready') return;
+      const entry = run.episodes.find((e) => e.taskId === taskId && e.trial === trial);
+      if (!entry) return;
+      const token = ++episodeToken;
+      set({ replayPlaying: false, replayCursor: 0 });
+      if (entry.trajectory === null) {
+        const message =
+          entry.outcome === 'error'
+            ? `This episode ended in an error before a trajectory was written, so there is nothing to replay. The error: ${entry.error ?? 'no message recorded'}`
+            : 'This episode has no trajectory: it was recorded without one.';
+        set({ replayEpisode: { status: 'unavailable', taskId, trial, message } });
+        return;
+      }
+      const { client } = get();
+      if (!client) return;
+      set({ replayEpisode: { status: 'loading', taskId, trial } });
+      try {
+        const [scene, answer] = await Promise.all([sceneFor(run.runId, taskId), client.call('runs.trajectory', { id: run.runId, taskId, trial })]);
+        if (token !== episodeToken) return;
+        const episode = decodeEpisode(run.runId, answer.trajectory);
+        if (episode.bodies !== scene.bodies.length) throw new Error(`the trajectory has poses of ${episode.bodies} bodies, its scene ${scene.bodies.length}`);
+        set({ replayEpisode: { status: 'ready', taskId, trial, episode, scene }, replayCursor: 0 });
+      } catch (thrown) {
+        if (token !== episodeToken) return;
+        const message = asRsdError(thrown).message;
+        if (MISSING.test(message)) {
+          set({ replayEpisode: { status: 'unavailable', taskId, trial, message: `This run's folder holds no trajectory for this episode (imported results carry none): ${message}` } });
+        } else set({ replayEpisode: { status: 'failed', taskId, trial, message } });
+      }
+    },
+
+    seekReplay(cursor) {
+      set({ replayCursor: clampCursor(cursor, episodeSteps()) });
+    },
+    stepReplay(direction) {
+      set({ replayPlaying: false, replayCursor: stepCursor(get().replayCursor, direction, episodeSteps()) });
+    },
+    toggleReplayPlaying() {
+      get().setReplayPlaying(!get().replayPlaying);
+    },
+    setReplayPlaying(playing) {
+      if (!playing) return set({ replayPlaying: false });
+      const next = startPlaying(get().replayCursor, episodeSteps());
+      set({ replayPlaying: next.playing, replayCursor: next.cursor });
+    },
+    advanceReplay(dtMs) {
+      const s = get();
+      if (!s.replayPlaying) return;
+      const next = advance({ cursor: s.replayCursor, playing: true }, dtMs, episodeSteps(), s.replaySpeed, s.replayLoop);
+      set({ replayCursor: next.cursor, replayPlaying: next.playing });
+    },
+    setReplaySpeed(speed) {
+      set({ replaySpeed: speed });
+    },
+    setReplayLoop(loop) {
+      set({ replayLoop: loop });
+    },
+    setReplayCamera(mode) {
+      set({ replayCamera: mode });
+    },
+    subscribeReplayCursor(listener) {
+      listener(get().replayCursor);
+      return api.subscribe((state, previous) => {
+        if (state.replayCursor !== previous.replayCursor) listener(state.replayCursor);
+      });
+    },
+  };
+};
