@@ -55,7 +55,7 @@ function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string |
 export function ExportControl({ runId, results }: { runId: string; results: Results }) {
   const [asking, setAsking] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
-  const inElectron = typeof window !== 'undefined' && window.rsd !== undefined;
+  const inElectron = typeof window !== 'undefined' && (window as { rsd?: unknown }).rsd !== undefined;
   const click = () => {
     setMessage(null);
     if (inElectron) setAsking(true);

@@ -1,0 +1,359 @@
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createClient, type RsdClient } from '../../engine/api/client.js';
+import type { EvalProgress } from '../../engine/api/runs.js';
+import { inProcessTransport } from '../../engine/api/transports/in-process.js';
+import { createEngineHost } from '../../engine/host/handlers.js';
+import type { EngineHost } from '../../engine/host/host.js';
+import { suiteTasks } from '../../engine/libero/suites.js';
+import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { App } from '../../renderer/src/App.js';
+import { StoreProvider } from '../../renderer/src/store/context.js';
+import { createAppStore } from '../../renderer/src/store/index.js';
+import { applyEvalEvent, checkRunForm, LOG_LIMIT, type RunForm, type SuiteInfo } from '../../renderer/src/store/run.js';
+
+// The Run page on the real engine in this process: the engine's test bundle (synthetic-tiny, which
+// knows tasks 0, 1, 7 and 9 and runs out of steps) through real MuJoCo and onnxruntime.
+
+// IMPORTANT: in the jsdom project Vite transforms `new URL('./x', import.meta.url)` as a browser asset
+// (http://localhost:3000/...), so the engine's simulator workers would be started from an http URL
+// ("The URL must be of scheme file"). Map those URLs back onto the files, and start the worker as
+// engine/util/workers.ts does, with Node's URL (jsdom replaces the global one).
+vi.mock('../../engine/util/workers.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../engine/util/workers.js')>();
+  const { URL: NodeURL, pathToFileURL } = await import('node:url');
+  const { Worker } = await import('node:worker_threads');
+  const root = pathToFileURL(`${process.cwd()}/`).href;
+  const onDisk = (url: string) => url.replace(/^https?:\/\/localhost(:\d+)?\//, root);
+  const bootstrap = new NodeURL('engine/util/worker-bootstrap.mjs', root);
+  return {
+    ...actual,
+    workerModule: (source: URL, bundled: string) => onDisk(actual.workerModule(source, bundled)),
+    spawnWorker: (module: string) => new Worker(module.endsWith('.ts') ? bootstrap : new NodeURL(onDisk(module)), { workerData: { module: onDisk(module) } }),
+  };
+});
+
+let bundles: string;
+let tiny: string;
+let dataDir: string;
+const teardowns: (() => void)[] = [];
+
+beforeAll(async () => {
+  bundles = await mkdtemp(path.join(os.tmpdir(), 'rsd-renderer-run-bundles-'));
+  tiny = path.join(bundles, 'tiny');
+  await writeSyntheticBundle(tiny, 'tiny', 1);
+});
+afterAll(async () => {
+  await rm(bundles, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  window.history.replaceState(null, '', '/#/run');
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'rsd-renderer-run-data-'));
+});
+afterEach(async () => {
+  teardowns.splice(0).forEach((t) => t());
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function renderApp(host: EngineHost = createEngineHost('in-process', { dataDir, env: {} })) {
+  const client = createClient(inProcessTransport(host));
+  const store = createAppStore();
+  teardowns.push(store.getState().attach(client));
+  const view = render(
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>,
+  );
+  return { host, client, store, view, user: userEvent.setup() };
+}
+
+/** Every request the page makes, by type. */
+function spyCalls(client: RsdClient): string[] {
+  const calls: string[] = [];
+  const call = client.call.bind(client);
+  vi.spyOn(client, 'call').mockImplementation((type, params) => {
+    calls.push(type);
+    return call(type, params);
+  });
+  return calls;
+}
+
+const form = () => screen.getByRole('form', { name: 'Evaluation' });
+const field = (label: string) => within(form()).getByLabelText(label);
+const task = (id: number) => within(form()).getByRole('checkbox', { name: new RegExp(`^Task ${id}:`) });
+const status = () => screen.getByTestId('run-status');
+const ready = () => waitFor(() => expect(task(0)).toBeInTheDocument());
+
+async function fill(user: ReturnType<typeof userEvent.setup>, label: string, value: string) {
+  await user.clear(field(label));
+  if (value) await user.type(field(label), value);
+}
+
+/** Chooses task 0, `trials` trials, a few steps, and the tiny bundle. */
+async function quickRun(user: ReturnType<typeof userEvent.setup>, trials: number, maxSteps: number) {
+  await ready();
+  await user.click(task(0));
+  await fill(user, 'Trials per task', String(trials));
+  await fill(user, 'Max steps per episode', String(maxSteps));
+  await fill(user, 'Workers', '1');
+  await user.type(field('Bundle folder'), tiny);
+}
+
+describe('the Run page form', { timeout: 30_000 }, () => {
+  test("lists the suite's tasks with their instructions and the defaults; shows the acceptance rule and threshold only where they apply", async () => {
+    const { user } = renderApp();
+    await ready();
+
+    const instructions = suiteTasks('libero_spatial').map((t) => t.instruction);
+    expect(within(form()).getAllByRole('checkbox', { name: /^Task \d+:/ })).toHaveLength(10);
+    expect(task(3)).toHaveAccessibleName(`Task 3: ${instructions[3]}`);
+    expect(screen.getByText('0 of 10 chosen')).toBeInTheDocument();
+    expect(field('Suite')).toHaveValue('libero_spatial');
+    expect(field('Trials per task')).toHaveValue(50);
+    expect(field('Seed')).toHaveValue(7);
+    expect(field('Execution provider')).toHaveValue('cpu');
+    expect(field('Max steps per episode')).toHaveAttribute('placeholder', '220');
+    // The settings' strategy (speculative by default), with its rule; no threshold for exact.
+    expect(field('Decoding strategy')).toHaveValue('speculative');
+    expect(field('Acceptance rule')).toHaveValue('exact');
+    expect(within(form()).queryByLabelText('Threshold')).not.toBeInTheDocument();
+    expect(field('Bundle folder')).toHaveAccessibleDescription('Empty: the bundle that ships with the app.');
+
+    await user.selectOptions(field('Acceptance rule'), 'threshold');
+    expect(field('Threshold')).toHaveValue(0.7);
+    await user.selectOptions(field('Decoding strategy'), 'parallel');
+    expect(within(form()).queryByLabelText('Acceptance rule')).not.toBeInTheDocument();
+    expect(within(form()).queryByLabelText('Threshold')).not.toBeInTheDocument();
+
+    await user.click(within(form()).getByRole('button', { name: 'All' }));
+    expect(screen.getByText('10 of 10 chosen')).toBeInTheDocument();
+    await user.click(within(form()).getByRole('button', { name: 'None' }));
+    expect(screen.getByText('0 of 10 chosen')).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 2, name: 'No run in progress' })).toBeInTheDocument();
+  });
+
+  test('the bundle field says which bundle an empty field means when the settings name one', async () => {
+    const host = createEngineHost('in-process', { dataDir, env: {} });
+    await createClient(inProcessTransport(host)).call('settings.set', { bundleDir: tiny });
+    renderApp(host);
+    await ready();
+    await waitFor(() => expect(field('Bundle folder')).toHaveAccessibleDescription(`Empty: the bundle in the settings, ${tiny}.`));
+    expect(field('Bundle folder')).toHaveAttribute('placeholder', tiny);
+  });
+
+  test('invalid values are named beside their fields and nothing is sent', async () => {
+    const { user, client } = renderApp();
+    const calls = spyCalls(client);
+    await ready();
+    await user.selectOptions(field('Acceptance rule'), 'threshold');
+    await fill(user, 'Trials per task', '0');
+    await fill(user, 'Threshold', '1.5');
+    await fill(user, 'Workers', '0');
+    await fill(user, 'Seed', '-3');
+    await fill(user, 'Max steps per episode', '0');
+
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+
+    expect(within(form()).getByRole('group', { name: 'Tasks' })).toHaveAccessibleDescription('Choose at least one task.');
+    expect(field('Trials per task')).toHaveAccessibleDescription(/^Trials per task must be a whole number from 1 to 500\./);
+    expect(field('Trials per task')).toHaveAttribute('aria-invalid', 'true');
+    expect(field('Threshold')).toHaveAccessibleDescription(/^The threshold must be a number from 0 to 1\./);
+    expect(field('Workers')).toHaveAccessibleDescription(/^Workers must be a whole number from 1 to 256, or empty for the default\./);
+    expect(field('Seed')).toHaveAccessibleDescription(/^The seed must be a whole number from 0 to 2147483647\./);
+    expect(field('Max steps per episode')).toHaveAccessibleDescription(/^Max steps must be a whole number of at least 1/);
+    expect(screen.getByText('Fix the marked fields to start.')).toBeInTheDocument();
+    expect(calls).not.toContain('eval.start');
+
+    // Editing a field clears its message; the others stay until they are fixed.
+    await user.click(task(0));
+    expect(within(form()).getByRole('group', { name: 'Tasks' })).not.toHaveAccessibleDescription();
+    await fill(user, 'Threshold', '0.8');
+    expect(field('Threshold')).not.toHaveAttribute('aria-invalid');
+    expect(field('Trials per task')).toHaveAttribute('aria-invalid', 'true');
+    // Leaving threshold acceptance drops the threshold's field with its message.
+    await fill(user, 'Threshold', '7');
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    expect(field('Threshold')).toHaveAttribute('aria-invalid', 'true');
+    await user.selectOptions(field('Acceptance rule'), 'exact');
+    expect(within(form()).queryByLabelText('Threshold')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    expect(screen.queryByText(/threshold must be/)).not.toBeInTheDocument();
+    expect(calls).not.toContain('eval.start');
+  });
+
+  test('debug mode runs one task and one trial: a second task is named as the problem', async () => {
+    const { user, client } = renderApp();
+    const calls = spyCalls(client);
+    await ready();
+    await user.click(within(form()).getByRole('checkbox', { name: 'Debug mode' }));
+    expect(field('Trials per task')).toBeDisabled();
+    expect(field('Trials per task')).toHaveValue(1);
+    await user.click(task(0));
+    await user.click(task(1));
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    expect(within(form()).getByRole('group', { name: 'Tasks' })).toHaveAccessibleDescription('Debug mode runs one task: choose exactly one.');
+    expect(calls).not.toContain('eval.start');
+  });
+
+  test('an engine refusal is shown plainly: a bundle folder without a bundle, then no bundle at all', async () => {
+    const { user } = renderApp();
+    await ready();
+    await user.click(task(0));
+    await user.type(field('Bundle folder'), '/no/such/bundle');
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+
+    const alert = await screen.findByTestId('run-error');
+    expect(alert).toHaveTextContent('The engine did not start the run. no bundle.json in /no/such/bundle (params.bundle)');
+    expect(alert).toHaveAttribute('role', 'alert');
+    expect(screen.getByRole('button', { name: 'Start' })).toBeEnabled();
+    expect(screen.getByRole('heading', { level: 2, name: 'No run in progress' })).toBeInTheDocument();
+
+    // Empty: the settings have none and this build ships no default bundle.
+    await user.clear(field('Bundle folder'));
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    await waitFor(() => expect(screen.getByTestId('run-error')).toHaveTextContent(/no bundle given and the default bundle is missing/));
+  });
+});
+
+describe('a run from the Run page', { timeout: 60_000 }, () => {
+  test('starts, shows live progress per task and overall, latency and a log, completes, and opens its results', async () => {
+    const { user, store } = renderApp();
+    await quickRun(user, 2, 16);
+    const seen = new Set<string>();
+    const off = store.subscribe((s) => {
+      if (s.liveRun?.status) seen.add(s.liveRun.status);
+    });
+
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+
+    await waitFor(() => expect(status()).toHaveTextContent('Completed'), { timeout: 40_000 });
+    off();
+    expect([...seen]).toEqual(['starting', 'running', 'completed']);
+    const runId = store.getState().liveRun!.runId!;
+    expect(screen.getByRole('heading', { level: 2, name: `Run ${runId}` })).toBeInTheDocument();
+    expect(screen.getByTestId('overall-progress')).toHaveTextContent('2/2 episodes (100%)');
+    expect(screen.getByRole('progressbar', { name: 'Episodes done' })).toHaveAttribute('value', '2');
+    expect(screen.getByRole('progressbar', { name: 'Task 0 episodes done' })).toHaveAttribute('max', '2');
+    expect(screen.getByTestId('task-progress-0')).toHaveTextContent('2/2 · 0 successes');
+    expect(screen.getByTestId('running-success')).toHaveTextContent('0 of 2 (0.0%)');
+    expect(screen.getByTestId('chunk-median')).toHaveTextContent(/^\d+(\.\d+)? ms$/);
+    expect(screen.getByTestId('episodes-per-minute')).toHaveTextContent(/^\d+\.\d$/);
+    expect(screen.getByText(/synthetic-tiny · cpu · max 16 steps/)).toBeInTheDocument();
+    const log = screen.getByRole('log', { name: 'Run log' });
+    expect(log).toHaveTextContent(`started run ${runId}: 2 episodes`);
+    expect(log).toHaveTextContent('task 0 trial 0: failure after 16 steps');
+    expect(log).toHaveTextContent('task 0 trial 1: failure after 16 steps');
+    expect(log).toHaveTextContent('run completed');
+    expect(screen.getByRole('button', { name: 'Start' })).toBeEnabled();
+
+    await user.click(screen.getByRole('button', { name: 'Open results' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Results' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 2, name: `Run ${runId}` })).toBeInTheDocument();
+    expect(await screen.findByTestId('task-row-0')).toHaveTextContent(/Task 0.*2\s*0\s*2\s*0\s*0\.0%/);
+  });
+
+  test('cancel keeps what finished; Resume from the run list continues it to the end', async () => {
+    const { user, store } = renderApp();
+    await quickRun(user, 3, 120);
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    await waitFor(() => expect(store.getState().liveRun?.progress?.done).toBeGreaterThanOrEqual(1), { timeout: 40_000 });
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(status()).toHaveTextContent('Cancelled'), { timeout: 20_000 });
+    const runId = store.getState().liveRun!.runId!;
+    const done = store.getState().liveRun!.progress!.done;
+    expect(done).toBeLessThan(3);
+    expect(screen.getByRole('log', { name: 'Run log' })).toHaveTextContent('run cancelled');
+
+    await user.click(within(screen.getByRole('navigation', { name: 'Pages' })).getByRole('link', { name: 'Results' }));
+    const row = await screen.findByTestId(`run-${runId}`);
+    expect(row).toHaveTextContent('Cancelled');
+    expect(row).toHaveTextContent(`${done}/3`);
+    await user.click(within(row).getByRole('button', { name: `Resume run ${runId}` }));
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Run' })).toBeInTheDocument();
+    await waitFor(() => expect(status()).toHaveTextContent('Completed'), { timeout: 40_000 });
+    expect(store.getState().liveRun?.runId).toBe(runId);
+    expect(store.getState().liveRun?.resumed).toBe(true);
+    expect(screen.getByTestId('overall-progress')).toHaveTextContent('3/3 episodes (100%)');
+    expect(screen.getByRole('log', { name: 'Run log' })).toHaveTextContent(`resuming run ${runId}: ${done} episodes already finished, ${3 - done} to run`);
+  });
+
+  test('a page opened while the engine runs catches up from eval.status, then follows the events', async () => {
+    const host = createEngineHost('in-process', { dataDir, env: {} });
+    const starter = createClient(inProcessTransport(host));
+    const { runId } = await starter.call('eval.start', { tasks: [0], trials: 2, decoding: 'autoregressive', bundleDir: tiny, maxSteps: 120, workers: 1 });
+
+    const { store } = renderApp(host);
+    await waitFor(() => expect(store.getState().liveRun?.runId).toBe(runId));
+    expect(screen.getByRole('heading', { level: 2, name: `Run ${runId}` })).toBeInTheDocument();
+    await waitFor(() => expect(status()).toHaveTextContent('Completed'), { timeout: 40_000 });
+    expect(screen.getByTestId('overall-progress')).toHaveTextContent('2/2 episodes (100%)');
+    expect(screen.getByRole('log', { name: 'Run log' })).toHaveTextContent('run completed');
+    starter.close();
+  });
+
+  test('a debug run logs its steps', async () => {
+    const { user } = renderApp();
+    await ready();
+    await user.click(task(0));
+    await user.click(within(form()).getByRole('checkbox', { name: 'Debug mode' }));
+    await fill(user, 'Max steps per episode', '8');
+    await user.type(field('Bundle folder'), tiny);
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    await waitFor(() => expect(status()).toHaveTextContent('Completed'), { timeout: 40_000 });
+    const log = screen.getByRole('log', { name: 'Run log' });
+    expect(log).toHaveTextContent(/task 0 step 7: action \[/);
+    expect(log).toHaveTextContent(/step 0: chunk in \d+\.\d\d ms, accepted \d\/3 draft layers/);
+    expect(screen.getByTestId('overall-progress')).toHaveTextContent('1/1 episodes (100%)');
+  });
+});
+
+describe('the run slice', () => {
+  const suites: SuiteInfo[] = [{ suite: 'libero_spatial', tasks: [0, 1, 2].map((id) => ({ id, name: `t${id}`, instruction: `do ${id}` })), maxSteps: 220, defaultTrials: 50 }];
+  const valid: RunForm = { suite: 'libero_spatial', tasks: [1], trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false };
+
+  test('checkRunForm turns a valid form into the request, leaving out what does not apply', () => {
+    expect(checkRunForm(valid, suites)).toEqual({
+      errors: {},
+      request: { suite: 'libero_spatial', tasks: [1], trials: 5, decoding: 'speculative', accept: 'threshold', threshold: 0.7, ep: 'auto', seed: 3, bundleDir: '/b', debug: false },
+    });
+    expect(checkRunForm({ ...valid, decoding: 'parallel', threshold: 'nonsense', bundleDir: '', maxSteps: '40', workers: '2' }, suites).request).toEqual({
+      suite: 'libero_spatial',
+      tasks: [1],
+      trials: 5,
+      decoding: 'parallel',
+      ep: 'auto',
+      workers: 2,
+      seed: 3,
+      maxSteps: 40,
+      debug: false,
+    });
+    expect(checkRunForm({ ...valid, tasks: [7] }, suites).errors).toEqual({ tasks: 'Task 7 is not in libero_spatial.' });
+    expect(checkRunForm({ ...valid, trials: '2.5', threshold: '' }, suites).errors).toEqual({
+      trials: 'Trials per task must be a whole number from 1 to 500.',
+      threshold: 'The threshold must be a number from 0 to 1.',
+    });
+    expect(checkRunForm({ ...valid, debug: true, trials: 'x' }, suites).request).toMatchObject({ trials: 1, debug: true });
+  });
+
+  test('applyEvalEvent follows a run and keeps a bounded log', () => {
+    const progress = (done: number): EvalProgress => ({ done, total: 2, successes: 0, errors: 0, perTask: [{ taskId: 0, done, total: 2, successes: 0 }], episodesPerMinute: null, etaSeconds: null, chunkMedianMs: null, elapsedSeconds: 0 });
+    let live = applyEvalEvent(null, { type: 'episode-started', runId: 'r1', taskId: 0, trial: 0, initIndex: 0 });
+    expect(live).toMatchObject({ runId: 'r1', status: 'running', running: [{ taskId: 0, trial: 0 }] });
+    for (let i = 0; i < LOG_LIMIT + 10; i++) live = applyEvalEvent(live, { type: 'log', runId: 'r1', level: 'debug', message: `line ${i}` });
+    expect(live.log).toHaveLength(LOG_LIMIT);
+    expect(live.log.at(-1)?.text).toBe(`line ${LOG_LIMIT + 9}`);
+    live = applyEvalEvent(live, { type: 'episode-finished', runId: 'r1', episode: { taskId: 0, trial: 0, initIndex: 0, outcome: 'error', steps: 3, wallMs: 5, error: 'MuJoCo unstable', trajectory: null, chunks: 1 }, progress: progress(1) });
+    expect(live.running).toEqual([]);
+    expect(live.log.at(-1)).toMatchObject({ level: 'warn', text: 'task 0 trial 0: error after 3 steps (MuJoCo unstable)' });
+    live = applyEvalEvent(live, { type: 'run-finished', runId: 'r1', status: 'failed', error: 'disk full', progress: progress(1) });
+    expect(live).toMatchObject({ status: 'failed', error: 'disk full' });
+    expect(live.log.at(-1)).toMatchObject({ level: 'error', text: 'run failed: disk full' });
+    // Another run's events start afresh.
+    expect(applyEvalEvent(live, { type: 'log', runId: 'r2', level: 'info', message: 'hi' })).toMatchObject({ runId: 'r2', log: [{ text: 'hi' }] });
+  });
+});
