@@ -1,0 +1,314 @@
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { createClient } from '../../engine/api/client.js';
+import { inProcessTransport } from '../../engine/api/transports/in-process.js';
+import { compareResults } from '../../engine/eval/compare.js';
+import { wilson } from '../../engine/eval/metrics.js';
+import { createEngineHost } from '../../engine/host/handlers.js';
+import { validateResults, type EpisodeRecord, type Results, type RunConfig } from '../../engine/runs/results-schema.js';
+import { defaultRunsRoot, RunStore } from '../../engine/runs/store.js';
+import { App } from '../../renderer/src/App.js';
+import { StoreProvider } from '../../renderer/src/store/context.js';
+import { createAppStore } from '../../renderer/src/store/index.js';
+import { chunks, config, episode } from '../engine/runs/fixtures.js';
+
+// The Results page on the real engine in this process, over runs written with the engine's own
+// run store into this test's data folder.
+
+const A = '20261125-100000-aaaaaa';
+const B = '20261125-110000-bbbbbb';
+const C = '20261125-120000-cccccc';
+
+let dataDir: string;
+let store: RunStore;
+const teardowns: (() => void)[] = [];
+
+async function writeRun(id: string, cfg: RunConfig, episodes: EpisodeRecord[], finish = true): Promise<void> {
+  const run = await store.createRun(cfg, { id, now: new Date(`${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:00:00Z`) });
+  for (const e of episodes) await run.appendEpisode(e);
+  if (finish) await run.finish();
+}
+
+const traj = (taskId: number, trial: number) => ({ trajectory: `task0${taskId}-trial00${trial}.json` });
+
+beforeEach(async () => {
+  window.history.replaceState(null, '', '/#/results');
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'rsd-renderer-results-'));
+  store = new RunStore(defaultRunsRoot(dataDir));
+  // A: speculative, threshold 0.7. Task 0 accepts layer 0 always and layer 1 half the time; task 1
+  // layer 0 half the time and layer 1 never. One episode errs.
+  await writeRun(A, config(), [
+    episode(0, 0, 'success', { ...traj(0, 0), chunks: chunks([2, 1], 2, [10, 12]) }),
+    episode(0, 1, 'failure', { ...traj(0, 1), chunks: chunks([2, 1], 2, [11, 13]) }),
+    episode(0, 2, 'success', { ...traj(0, 2), chunks: chunks([2, 1], 2, [12, 14]) }),
+    episode(1, 0, 'error', { ...traj(1, 0), chunks: chunks([0, 1], 2, [20, 22]) }),
+    episode(1, 1, 'failure', { ...traj(1, 1), chunks: chunks([0, 1], 2, [21, 23]) }),
+    episode(1, 2, 'success', { trajectory: null, chunks: chunks([0, 1], 2, [22, 24]) }),
+  ]);
+  // B: autoregressive (no draft), faster, more successful.
+  await writeRun(
+    B,
+    config({ decoding: 'autoregressive', accept: null, threshold: null }),
+    [
+      episode(0, 0, 'success'),
+      episode(0, 1, 'success'),
+      episode(0, 2, 'success'),
+      episode(1, 0, 'success'),
+      episode(1, 1, 'success'),
+      episode(1, 2, 'failure'),
+    ].map((e, i) => ({ ...e, chunks: chunks([0, 0], 0, [5 + i, 6 + i]) })),
+  );
+  // C: interrupted after two episodes (still `running`, and no engine is doing it).
+  await writeRun(C, config(), [episode(0, 0, 'success'), episode(0, 1, 'failure')], false);
+});
+afterEach(async () => {
+  teardowns.splice(0).forEach((t) => t());
+  vi.restoreAllMocks();
+  delete (window as { rsd?: unknown }).rsd;
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function renderApp() {
+  const host = createEngineHost('in-process', { dataDir, env: {} });
+  const client = createClient(inProcessTransport(host));
+  const appStore = createAppStore();
+  teardowns.push(appStore.getState().attach(client));
+  render(
+    <StoreProvider store={appStore}>
+      <App />
+    </StoreProvider>,
+  );
+  return { client, store: appStore, user: userEvent.setup() };
+}
+
+const runsTable = () => screen.findByRole('table', { name: 'Runs' });
+const cells = (row: HTMLElement) => within(row).getAllByRole('cell').map((c) => c.textContent);
+const detail = (id: string) => screen.findByRole('article', { name: `Run ${id}` });
+const episodeRows = () => within(screen.getByRole('table', { name: 'Episodes' })).getAllByRole('row').slice(1).map((r) => r.dataset.testid);
+const results = async (id: string): Promise<Results> => (await store.open(id)).results();
+
+async function showRun(user: ReturnType<typeof userEvent.setup>, id: string) {
+  await user.click(within(await runsTable()).getByRole('button', { name: `Show run ${id}` }));
+  return detail(id);
+}
+
+describe('the run list', () => {
+  test('lists the runs newest first with status, date, configuration and episodes; an interrupted run offers Resume', async () => {
+    renderApp();
+    const table = await runsTable();
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.dataset.testid)).toEqual([`run-${C}`, `run-${B}`, `run-${A}`]);
+    expect(cells(rows[0]!)).toEqual([C, 'Interrupted', new Date('2026-11-25T12:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 × 3 trials · speculative (threshold 0.7) · test-bundle · cpu', '2/6', 'Resume']);
+    expect(cells(rows[1]!)).toEqual([B, 'Completed', new Date('2026-11-25T11:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 × 3 trials · autoregressive · test-bundle · cpu', '6/6', '']);
+    expect(within(rows[2]!).queryByRole('button', { name: /Resume/ })).not.toBeInTheDocument();
+    // The newest run is shown until another is chosen.
+    expect(await detail(C)).toBeInTheDocument();
+    expect(within(rows[0]!).getByRole('button', { name: `Show run ${C}` })).toHaveAttribute('aria-current', 'true');
+  });
+
+  test("Resume goes to the Run page; a run that cannot be resumed shows the engine's reason there", async () => {
+    const { user } = renderApp();
+    await user.click(within(await runsTable()).getByRole('button', { name: `Resume run ${C}` }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Run' })).toBeInTheDocument();
+    expect(await screen.findByTestId('run-error')).toHaveTextContent(`run ${C} does not record its bundle folder, so it cannot be resumed`);
+  });
+
+  test('with no runs the page says what will be here', async () => {
+    await rm(store.root, { recursive: true, force: true });
+    renderApp();
+    expect(await screen.findByRole('heading', { level: 2, name: 'No runs yet' })).toBeInTheDocument();
+    expect(screen.getByText(/per-task success and Wilson 95% intervals/)).toBeInTheDocument();
+  });
+});
+
+describe("a run's results", () => {
+  test('success per task with Wilson 95% intervals, the total, and that errors count against it', async () => {
+    const { user } = renderApp();
+    const run = await showRun(user, A);
+    const r = await results(A);
+
+    expect(within(run).getByTestId('results-total')).toHaveTextContent('50.0% success (3 of 6 episodes; 95% 18.8%–81.2%)');
+    expect(within(run).getByRole('note')).toHaveTextContent('1 episode ended in an error (simulator or inference, not the policy)');
+    const table = within(run).getByRole('table', { name: 'Success per task' });
+    const w0 = wilson(2, 3);
+    expect(cells(within(table).getByTestId('task-row-0'))).toEqual(['3', '2', '1', '0', '66.7%', `${(100 * w0.low).toFixed(1)}%–${(100 * w0.high).toFixed(1)}%`, '']);
+    expect(cells(within(table).getByTestId('task-row-1'))).toEqual(['3', '1', '1', '1', '33.3%', `${(100 * r.tasks[1]!.wilson95.low).toFixed(1)}%–${(100 * r.tasks[1]!.wilson95.high).toFixed(1)}%`, '']);
+    expect(within(table).getByTestId('task-row-0')).toHaveTextContent(/^Task 0pick up the black bowl between the plate and the ramekin/);
+    expect(within(within(table).getByTestId('task-row-0')).getByRole('img')).toHaveAccessibleName(`66.7%, 95% interval ${(100 * w0.low).toFixed(1)}% to ${(100 * w0.high).toFixed(1)}%`);
+    expect(cells(within(table).getByTestId('task-row-total')).slice(0, 5)).toEqual(['6', '3', '2', '1', '50.0%']);
+  });
+
+  test('latency percentiles per stage, the acceptance heat map per task and layer, and the plots', async () => {
+    const { user } = renderApp();
+    const run = await showRun(user, A);
+    const r = await results(A);
+
+    const latency = within(run).getByRole('table', { name: 'Chunk latency per stage' });
+    expect(cells(within(latency).getByTestId('latency-totalMs'))).toEqual([`${r.latency.stages.totalMs.median!.toFixed(1)} ms`, `${r.latency.stages.totalMs.p90!.toFixed(1)} ms`, `${r.latency.stages.totalMs.p99!.toFixed(1)} ms`]);
+    expect(within(run).getByText(/Over 12 chunks of all episodes pooled\./)).toBeInTheDocument();
+
+    const heat = within(run).getByRole('table', { name: 'Acceptance per task and draft layer' });
+    const label = (name: string) => within(heat).getByRole('cell', { name: new RegExp(`^${name}:`) });
+    expect(label('Task 0, layer 0')).toHaveAccessibleName('Task 0, layer 0: 100.0% (6 of 6)');
+    expect(label('Task 0, layer 1')).toHaveAccessibleName('Task 0, layer 1: 50.0% (3 of 6)');
+    expect(label('Task 1, layer 0')).toHaveAccessibleName('Task 1, layer 0: 50.0% (3 of 6)');
+    expect(label('Task 1, layer 1')).toHaveAccessibleName('Task 1, layer 1: 0.0% (0 of 6)');
+    expect(label('All tasks, layer 0')).toHaveAccessibleName(`All tasks, layer 0: ${(100 * r.acceptance.perLayer[0]!.rate).toFixed(1)}% (9 of 12)`);
+
+    expect(within(run).getByRole('img', { name: 'Success per task with Wilson 95% intervals' })).toBeInTheDocument();
+    expect(within(run).getByRole('img', { name: /^Chunk latency histogram, 10\.0 ms to 24\.0 ms$/ })).toBeInTheDocument();
+    const scatter = within(run).getByRole('img', { name: 'Acceptance against success, one point per episode' });
+    expect(scatter.querySelectorAll('circle')).toHaveLength(6);
+
+    // A run without a draft says so instead of an empty map.
+    await user.click(within(await runsTable()).getByRole('button', { name: `Show run ${B}` }));
+    expect(await within(await detail(B)).findByText('No draft layers were proposed: this run decoded autoregressive, which uses no draft.')).toBeInTheDocument();
+  });
+
+  test('the episode table sorts by column and filters failed ones; a row opens its replay', async () => {
+    const { user, store: app } = renderApp();
+    const run = await showRun(user, A);
+    const table = within(run).getByRole('table', { name: 'Episodes' });
+
+    // Failed first: the error, then the failures, then the successes.
+    expect(episodeRows()).toEqual(['episode-1-0', 'episode-0-1', 'episode-1-1', 'episode-0-0', 'episode-0-2', 'episode-1-2']);
+    expect(within(table).getByRole('columnheader', { name: /^Outcome/ })).toHaveAttribute('aria-sort', 'ascending');
+
+    await user.click(within(table).getByRole('button', { name: /^Wall time/ }));
+    expect(within(table).getByRole('columnheader', { name: /^Wall time/ })).toHaveAttribute('aria-sort', 'ascending');
+    expect(within(table).getByRole('columnheader', { name: /^Outcome/ })).not.toHaveAttribute('aria-sort');
+    expect(episodeRows()).toEqual(['episode-0-0', 'episode-1-0', 'episode-0-1', 'episode-1-1', 'episode-0-2', 'episode-1-2']);
+    await user.click(within(table).getByRole('button', { name: /^Wall time/ }));
+    expect(within(table).getByRole('columnheader', { name: /^Wall time/ })).toHaveAttribute('aria-sort', 'descending');
+    expect(episodeRows()).toEqual(['episode-1-2', 'episode-0-2', 'episode-1-1', 'episode-0-1', 'episode-1-0', 'episode-0-0']);
+    await user.click(within(table).getByRole('button', { name: /^Chunk median/ }));
+    expect(episodeRows()).toEqual(['episode-0-0', 'episode-0-1', 'episode-0-2', 'episode-1-0', 'episode-1-1', 'episode-1-2']);
+    await user.click(within(table).getByRole('button', { name: /^Acceptance/ }));
+    expect(episodeRows().slice(0, 3)).toEqual(['episode-1-0', 'episode-1-1', 'episode-1-2']);
+
+    await user.click(within(run).getByRole('checkbox', { name: 'Failed only' }));
+    expect(episodeRows()).toEqual(['episode-1-0', 'episode-1-1', 'episode-0-1']);
+    expect(within(run).getByTestId('episode-count')).toHaveTextContent('3 of 6 episodes shown · 3 not successful');
+    expect(within(within(run).getByTestId('episode-1-0')).getByText('MuJoCo unstable')).toBeInTheDocument();
+
+    // An episode without a trajectory cannot be replayed.
+    await user.click(within(run).getByRole('checkbox', { name: 'Failed only' }));
+    expect(within(run).getByRole('button', { name: 'Replay task 1 trial 2' })).toBeDisabled();
+
+    await user.click(within(within(run).getByTestId('episode-0-1')).getByText('220'));
+    expect(app.getState().replayTarget).toEqual({ runId: A, taskId: 0, trial: 1 });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Replay' })).toBeInTheDocument();
+    expect(window.location.hash).toBe('#/replay');
+  });
+
+  test('a second run side by side: paired differences with McNemar p and the latency ratio', async () => {
+    const { user } = renderApp();
+    const run = await showRun(user, A);
+    await user.selectOptions(within(run).getByLabelText('Compare with'), B);
+    const expected = compareResults(await results(A), await results(B));
+
+    const paired = await within(run).findByRole('table', { name: 'Paired success, B against A' });
+    const rows = within(paired).getAllByRole('row').slice(1);
+    expect(rows.map(cells)).toEqual([
+      ['3', '2 (66.7%)', '3 (100.0%)', '+33.3 pp', '0', '1', expected.tasks[0]!.pValue.toFixed(3)],
+      ['3', '1 (33.3%)', '2 (66.7%)', '+33.3 pp', '1', '2', expected.tasks[1]!.pValue.toFixed(3)],
+      ['6', '3 (50.0%)', '5 (83.3%)', '+33.3 pp', '1', '3', expected.total.pValue.toFixed(3)],
+    ]);
+    expect(expected.total.pValue).toBeCloseTo(0.625, 10);
+    expect(within(run).getByTestId('latency-ratio')).toHaveTextContent(`Latency ratio A/B ${expected.latency.totalRatio!.toFixed(2)}: B is ${expected.latency.totalRatio!.toFixed(2)} times faster per chunk`);
+    expect(within(run).getByText(/paired episodes \(same task/)).toHaveTextContent('6 paired episodes (same task, trial and initial state); 0 unpaired');
+    expect(within(run).getByText('decoding')).toBeInTheDocument(); // among the configuration differences
+
+  });
+
+  test('a run on another suite cannot be compared, and the page says why', async () => {
+    await writeRun('20261125-130000-dddddd', config({ suite: 'libero_object' }), [episode(0, 0, 'success')]);
+    const { user } = renderApp();
+    const run = await showRun(user, A);
+    await user.selectOptions(within(run).getByLabelText('Compare with'), '20261125-130000-dddddd');
+    expect(await within(run).findByRole('alert')).toHaveTextContent('These runs cannot be compared: the runs are on different suites: A is libero_spatial, B is libero_object; paired comparison needs the same suite.');
+  });
+});
+
+describe('export and import', () => {
+  test("in the browser, Export downloads the runs.results JSON as <runId>.results.json, and it validates", async () => {
+    const blobs: Blob[] = [];
+    const names: string[] = [];
+    Object.assign(URL, { createObjectURL: vi.fn((b: Blob) => (blobs.push(b), 'blob:results')), revokeObjectURL: vi.fn() });
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      names.push(this.download);
+    });
+    const { user, client } = renderApp();
+    const run = await showRun(user, A);
+
+    await user.click(within(run).getByRole('button', { name: 'Export JSON' }));
+
+    expect(names).toEqual([`${A}.results.json`]);
+    expect(within(run).getByRole('status')).toHaveTextContent(`Downloaded ${A}.results.json`);
+    const json = JSON.parse(await blobs[0]!.text()) as unknown;
+    expect(validateResults(json)).toEqual((await client.call('runs.results', { id: A })).results);
+  });
+
+  test('in Electron, Export asks where, and the engine writes the file there', async () => {
+    (window as { rsd?: unknown }).rsd = {};
+    const { user } = renderApp();
+    const run = await showRun(user, B);
+    await user.click(within(run).getByRole('button', { name: 'Export JSON' }));
+    const target = path.join(dataDir, 'exported', 'b.json');
+    const field = within(run).getByLabelText('Save results JSON to');
+    expect(field).toHaveValue(`~/${B}.results.json`);
+    await user.clear(field);
+    await user.type(field, target);
+    await user.click(within(run).getByRole('button', { name: 'Save' }));
+
+    expect(await within(run).findByRole('status')).toHaveTextContent(`Saved to ${target}`);
+    expect(validateResults(JSON.parse(await readFile(target, 'utf8'))).run?.id).toBe(B);
+  });
+
+  test('import: a malformed file names its first problem; a good one becomes a run and is shown', async () => {
+    const { user, store: app } = renderApp();
+    await runsTable();
+    const input = screen.getByLabelText('Import results JSON');
+    const exported = JSON.parse(JSON.stringify(await results(A))) as Results;
+
+    await user.upload(input, new File(['{"formatVersion": 1,'], 'broken.json', { type: 'application/json' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(/^Could not import broken\.json: broken\.json: not valid JSON \(/);
+
+    const tampered = structuredClone(exported);
+    tampered.tasks[0]!.successes = 3;
+    await user.upload(input, new File([JSON.stringify(tampered)], 'tampered.json'));
+    await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('Could not import tampered.json: tasks[0].successes: does not match what the episodes give'));
+
+    await user.upload(input, new File([JSON.stringify({ ...exported, formatVersion: 2 })], 'future.json'));
+    await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent(/^Could not import future\.json: formatVersion: /));
+    expect(app.getState().runs).toHaveLength(3);
+
+    const good = { ...exported, run: { ...exported.run!, id: 'imported-run' } };
+    await user.upload(input, new File([JSON.stringify(good)], 'good.json'));
+    expect(await detail('imported-run')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(within(await runsTable()).getByTestId('run-imported-run')).toHaveTextContent('Completed');
+    expect(app.getState().resultsRunId).toBe('imported-run');
+  });
+});
+
+describe('the results slice', () => {
+  test('reads runs and results, and keeps an unreadable run apart with its reason', async () => {
+    const { store: app } = renderApp();
+    await app.getState().loadRuns();
+    expect(app.getState().runs.map((r) => [r.id, r.status, r.active, r.episodesDone])).toEqual([
+      [C, 'running', false, 2],
+      [B, 'completed', false, 6],
+      [A, 'completed', false, 6],
+    ]);
+    await app.getState().loadRunResults(B);
+    expect(app.getState().runResults[B]?.results.total.successes).toBe(5);
+    expect(app.getState().runResults[B]?.latencyHistogram.counts.reduce((a, b) => a + b)).toBe(12);
+    await app.getState().loadRunResults('no-such-run');
+    expect(app.getState().runResultsErrors['no-such-run']).toMatchObject({ kind: 'invalid-params', message: expect.stringContaining('no run "no-such-run"') });
+  });
+});
