@@ -47,7 +47,7 @@ export function LatencyTable({ results }: { results: Results }) {
         </tbody>
       </table>
       <p className="muted table-note">
-        Over {results.latency.chunks} chunks of all episodes pooled.{omitted > 0 && ` ${omitted} stages that did not run in this decoding are left out.`}
+        Over {results.latency.chunks} chunks of all episodes pooled.{omitted > 0 && ` ${omitted} ${omitted === 1 ? 'stage that did not run in this decoding is' : 'stages that did not run in this decoding are'} left out.`}
       </p>
     </>
   );

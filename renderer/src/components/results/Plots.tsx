@@ -7,7 +7,7 @@ import { millis, percent } from './format.js';
 
 const W = 360;
 const H = 200;
-const M = { left: 40, right: 12, top: 12, bottom: 34 };
+const M = { left: 52, right: 12, top: 12, bottom: 34 };
 const innerW = W - M.left - M.right;
 const innerH = H - M.top - M.bottom;
 

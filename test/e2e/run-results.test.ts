@@ -1,0 +1,164 @@
+// The Run and Results pages in Chromium against a real `rsd serve` with its own data folder, as a
+// user would: start a small evaluation of the engine's test bundle, watch it reach 100%, read its
+// results, export the JSON (checked against the published schema and the engine's validator), and
+// import a malformed file.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateResults, type Results } from '../../engine/runs/results-schema.js';
+import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { ARTIFACTS, launchChromium } from './browser.js';
+import { startRsdServe, type ServeProcess } from './serve.js';
+
+/** Policy steps per episode: enough for the progress to be seen moving, few enough for a quick test. */
+const MAX_STEPS = 120;
+
+let serve: ServeProcess;
+let browser: Browser;
+let tmp: string;
+let bundle: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rsd-e2e-run-'));
+  bundle = path.join(tmp, 'tiny');
+  // The engine's test bundle: it knows tasks 0, 1, 7 and 9 of libero_spatial.
+  await writeSyntheticBundle(bundle, 'tiny', 1);
+  [serve, browser] = await Promise.all([startRsdServe(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** The page's main area scrolls inside the window, so the window grows to the whole page for the picture. */
+async function shot(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize()!;
+  const height = await page.locator('main').evaluate((el) => el.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height + 40) });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize(size);
+}
+
+const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
+
+describe('Run and Results in Chromium against rsd serve', () => {
+  it('starts a run, watches it reach 100%, reads its results, exports them and refuses a malformed import', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light', acceptDownloads: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${serve.url}#/run`);
+    await expect.poll(() => page.getByTestId('engine-health').textContent()).toContain('Engine healthy');
+
+    // The form, as a user fills it.
+    const form = page.getByRole('form', { name: 'Evaluation' });
+    await form.getByRole('checkbox', { name: /^Task 0:/ }).check();
+    await form.getByLabel('Trials per task').fill('2');
+    await form.getByLabel('Max steps per episode').fill(String(MAX_STEPS));
+    await form.getByLabel('Workers').fill('1');
+    await form.getByLabel('Bundle folder').fill(bundle);
+
+    // A value out of range is named beside its field, and nothing starts.
+    await form.getByLabel('Seed').fill('');
+    await page.getByRole('button', { name: 'Start' }).click();
+    expect(await form.getByText(/^The seed must be a whole number/).count()).toBe(1);
+    expect(await page.getByTestId('run-status').count()).toBe(0);
+    await form.getByLabel('Seed').fill('7');
+
+    await page.getByRole('button', { name: 'Start' }).click();
+
+    // Mid-run, best with the first episode done and the second going (the picture is skipped if the
+    // run is too quick to catch).
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toMatch(/Running|Completed/);
+    const status = () => page.getByTestId('run-status').textContent();
+    const progress = () => page.getByTestId('overall-progress').textContent().catch(() => '');
+    while ((await status()) === 'Running' && !(await progress())?.startsWith('1/2')) await page.waitForTimeout(25);
+    if ((await status()) === 'Running') await shot(page, 'run-page-running');
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('Completed');
+    expect(await page.getByTestId('overall-progress').textContent()).toBe('2/2 episodes (100%)');
+    expect(await page.getByRole('progressbar', { name: 'Episodes done', exact: true }).getAttribute('value')).toBe('2');
+    expect(await page.getByTestId('task-progress-0').textContent()).toBe('2/2 · 0 successes');
+    expect(await page.getByTestId('running-success').textContent()).toBe('0 of 2 (0.0%)');
+    expect(await page.getByTestId('chunk-median').textContent()).toMatch(/^\d+(\.\d+)? ms$/);
+    const log = (await page.getByRole('log', { name: 'Run log' }).textContent()) ?? '';
+    expect(log).toContain(`task 0 trial 1: failure after ${MAX_STEPS} steps`);
+    expect(log).toContain('run completed');
+    const runId = ((await page.locator('#run-progress-title').textContent()) ?? '').replace(/^Run /, '');
+    expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+    await shot(page, 'run-page-done');
+
+    // Its results.
+    await page.getByRole('button', { name: 'Open results' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Results');
+    const run = page.getByRole('article', { name: `Run ${runId}` });
+    await expect.poll(() => run.getByTestId('task-row-0').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByTestId(`run-${runId}`).locator('td').allTextContents()).toEqual([
+      runId,
+      'Completed',
+      expect.any(String),
+      'libero_spatial · tasks 0 × 2 trials · speculative (exact) · synthetic-tiny · cpu',
+      '2/2',
+      '',
+    ]);
+    expect(await run.getByTestId('task-row-0').locator('td').allTextContents()).toEqual(['2', '0', '2', '0', '0.0%', '0.0%–65.8%', '']);
+    expect(await texts(page, '[data-testid^="episode-0-"] td:nth-child(2)')).toEqual(['failure', 'failure']);
+    expect(await texts(page, '[data-testid^="episode-0-"] td:nth-child(3)')).toEqual([String(MAX_STEPS), String(MAX_STEPS)]);
+    const chunkMedians = await texts(page, '[data-testid^="episode-0-"] td:nth-child(5)');
+    expect(chunkMedians.every((t) => /^\d+(\.\d+)? ms$/.test(t))).toBe(true);
+    expect(await run.getByRole('table', { name: 'Acceptance per task and draft layer' }).getByRole('columnheader').allTextContents()).toEqual(['Task', 'Layer 0', 'Layer 1', 'Layer 2']);
+    expect(await run.getByTestId('latency-totalMs').locator('td').count()).toBe(3);
+    expect(await run.getByRole('img', { name: 'Success per task with Wilson 95% intervals' }).count()).toBe(1);
+    await shot(page, 'results-page');
+
+    // Export: the browser's download, valid against the published schema and the engine's validator.
+    const [download] = await Promise.all([page.waitForEvent('download'), run.getByRole('button', { name: 'Export JSON' }).click()]);
+    expect(download.suggestedFilename()).toBe(`${runId}.results.json`);
+    const saved = path.join(tmp, download.suggestedFilename());
+    await download.saveAs(saved);
+    const exported = JSON.parse(await readFile(saved, 'utf8')) as Results;
+    const schema = JSON.parse(await readFile(path.resolve('docs', 'results.schema.json'), 'utf8')) as object;
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+    expect(validate(exported), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+    const results = validateResults(exported);
+    expect(results.run?.id).toBe(runId);
+    expect(results.total).toMatchObject({ episodes: 2, successes: 0, failures: 2, errors: 0 });
+    expect(results.episodes.map((e) => [e.taskId, e.trial, e.steps])).toEqual([
+      [0, 0, MAX_STEPS],
+      [0, 1, MAX_STEPS],
+    ]);
+
+    // Import: a malformed file is refused naming its first problem; nothing is added.
+    const input = page.getByLabel('Import results JSON');
+    await input.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"formatVersion": 1,') });
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^Could not import broken\.json: broken\.json: not valid JSON/);
+    const tampered = structuredClone(exported);
+    tampered.total.successes = 2;
+    await input.setInputFiles({ name: 'tampered.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(tampered)) });
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Could not import tampered.json: total.successes: does not match what the episodes give');
+    expect(await page.getByRole('table', { name: 'Runs' }).locator('tbody tr').count()).toBe(1);
+    await shot(page, 'results-import-error');
+
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('follows the dark theme', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' });
+    const page = await context.newPage();
+    await page.goto(`${serve.url}#/results`);
+    await expect.poll(() => page.locator('[data-testid^="episode-0-"]').count(), { timeout: 10_000 }).toBe(2); // the run above, kept by the engine
+    expect(await page.getByRole('table', { name: 'Runs' }).evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).backgroundColor)).toBe('rgb(31, 34, 41)');
+    await shot(page, 'results-page-dark');
+    // The Run page, with what an empty form is told.
+    await page.goto(`${serve.url}#/run`);
+    await page.getByRole('form', { name: 'Evaluation' }).getByRole('checkbox', { name: /^Task 9:/ }).waitFor();
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => page.getByText('Choose at least one task.').count()).toBe(1);
+    await shot(page, 'run-page-dark-invalid');
+    await context.close();
+  });
+});
