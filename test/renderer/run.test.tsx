@@ -312,6 +312,28 @@ describe('a run from the Run page', { timeout: 60_000 }, () => {
   });
 });
 
+describe('a run that fails', () => {
+  test('is marked failed with the reason, keeps what finished, and offers Resume', async () => {
+    const { store, user } = renderApp();
+    await ready();
+    const progress: EvalProgress = { done: 1, total: 3, successes: 1, errors: 0, perTask: [{ taskId: 0, done: 1, total: 3, successes: 1 }], episodesPerMinute: 12, etaSeconds: 10, chunkMedianMs: 2.5, elapsedSeconds: 5 };
+    let live = applyEvalEvent(null, { type: 'episode-finished', runId: 'r-failed', episode: { taskId: 0, trial: 0, initIndex: 0, outcome: 'success', steps: 80, wallMs: 900, error: null, trajectory: 'task00-trial000.json', chunks: 10 }, progress });
+    live = applyEvalEvent(live, { type: 'run-finished', runId: 'r-failed', status: 'failed', error: 'writing task 0 trial 1: ENOSPC: no space left on device', progress });
+    store.setState({ liveRun: live });
+
+    expect(await screen.findByTestId('run-status')).toHaveTextContent('Failed');
+    expect(screen.getByRole('alert')).toHaveTextContent('The run failed: writing task 0 trial 1: ENOSPC: no space left on device. The episodes that finished are kept; Resume continues it.');
+    expect(screen.getByTestId('overall-progress')).toHaveTextContent('1/3 episodes (33%)');
+    expect(screen.getByTestId('running-success')).toHaveTextContent('1 of 1 (100.0%)');
+    expect(screen.getByRole('button', { name: 'Resume' })).toBeEnabled();
+    expect(screen.queryByRole('button', { name: 'Cancel' })).not.toBeInTheDocument();
+    // This engine has no such run: its answer is shown as plainly.
+    await user.click(screen.getByRole('button', { name: 'Resume' }));
+    expect(await screen.findByTestId('run-error')).toHaveTextContent('The engine did not start the run. no run "r-failed"');
+    expect(screen.getByTestId('run-status')).toHaveTextContent('Failed');
+  });
+});
+
 describe('the run slice', () => {
   const suites: SuiteInfo[] = [{ suite: 'libero_spatial', tasks: [0, 1, 2].map((id) => ({ id, name: `t${id}`, instruction: `do ${id}` })), maxSteps: 220, defaultTrials: 50 }];
   const valid: RunForm = { suite: 'libero_spatial', tasks: [1], trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false };

@@ -298,6 +298,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
         return null;
       }
       get().watchRuns(client);
+      const previous = get().liveRun;
       set({ liveRun: newLiveRun(null, 'starting') });
       try {
         const { runId } = await client.call('eval.start', request);
@@ -306,7 +307,8 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
         void get().loadRuns();
         return runId;
       } catch (thrown) {
-        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun?.status === 'starting' ? null : s.liveRun }));
+        // Refused before the run existed: the last run stays shown.
+        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun?.status === 'starting' ? previous : s.liveRun }));
         return null;
       }
     },
@@ -326,6 +328,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
       const { client } = get();
       if (!client) return null;
       get().watchRuns(client);
+      const previous = get().liveRun;
       set({ runError: null, liveRun: { ...newLiveRun(runId, 'starting'), resumed: true } });
       get().navigate('run');
       try {
@@ -333,7 +336,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
         void get().loadRuns();
         return runId;
       } catch (thrown) {
-        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun?.status === 'starting' ? null : s.liveRun }));
+        set((s) => ({ runError: asRsdError(thrown), liveRun: s.liveRun?.status === 'starting' ? previous : s.liveRun }));
         return null;
       }
     },
