@@ -146,11 +146,44 @@ describe('Run and Results in Chromium against rsd serve', () => {
     await context.close();
   });
 
+  it('compares two runs side by side: the first against an autoregressive run of the same episodes', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${serve.url}#/run`);
+    const form = page.getByRole('form', { name: 'Evaluation' });
+    await form.getByRole('checkbox', { name: /^Task 0:/ }).check();
+    await form.getByLabel('Trials per task').fill('2');
+    await form.getByLabel('Max steps per episode').fill(String(MAX_STEPS));
+    await form.getByLabel('Decoding strategy').selectOption('autoregressive');
+    await form.getByLabel('Bundle folder').fill(bundle);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('Completed');
+    const second = ((await page.locator('#run-progress-title').textContent()) ?? '').replace(/^Run /, '');
+
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Results' }).click();
+    const rows = page.getByRole('table', { name: 'Runs' }).locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    const first = (await rows.nth(1).getByRole('button').first().textContent())!;
+    await page.getByRole('button', { name: `Show run ${first}` }).click();
+    const run = page.getByRole('article', { name: `Run ${first}` });
+    await run.getByLabel('Compare with').selectOption(second);
+    const paired = run.getByRole('table', { name: 'Paired success, B against A' });
+    await expect.poll(() => paired.locator('tbody tr').count()).toBe(1);
+    expect(await paired.locator('tbody tr td').allTextContents()).toEqual(['2', '0 (0.0%)', '0 (0.0%)', '+0.0 pp', '0', '0', '1.000']);
+    expect(await run.getByTestId('latency-ratio').textContent()).toMatch(/^Latency ratio A\/B \d+\.\d\d: B is \d+\.\d\d times (faster|slower) per chunk/);
+    expect(await run.getByText(/^2 paired episodes/).count()).toBe(1);
+    await shot(page, 'results-compare');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('follows the dark theme', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'dark' });
     const page = await context.newPage();
     await page.goto(`${serve.url}#/results`);
-    await expect.poll(() => page.locator('[data-testid^="episode-0-"]').count(), { timeout: 10_000 }).toBe(2); // the run above, kept by the engine
+    await expect.poll(() => page.locator('[data-testid^="episode-0-"]').count(), { timeout: 10_000 }).toBe(2); // the newest run above, kept by the engine
     expect(await page.getByRole('table', { name: 'Runs' }).evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).backgroundColor)).toBe('rgb(31, 34, 41)');
     await shot(page, 'results-page-dark');
     // The Run page, with what an empty form is told.
