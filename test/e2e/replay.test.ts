@@ -104,8 +104,12 @@ async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   if (!fullPage) return void (await page.screenshot({ path: path.join(ARTIFACTS, name) }));
   // The page's main area scrolls inside the window, so the window grows to all of it for the picture.
   const size = page.viewportSize()!;
-  const extra = await page.locator('main').evaluate((el) => el.scrollHeight - el.clientHeight);
-  await page.setViewportSize({ width: size.width, height: size.height + Math.max(extra, 0) });
+  // (Again while it grows: the 3D view's height follows the window's.)
+  for (let i = 0; i < 4; i++) {
+    const extra = await page.locator('main').evaluate((el) => el.scrollHeight - el.clientHeight);
+    if (extra <= 0) break;
+    await page.setViewportSize({ width: size.width, height: page.viewportSize()!.height + extra });
+  }
   await page.waitForTimeout(400);
   await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
   await page.setViewportSize(size);
@@ -250,6 +254,14 @@ describe('Replay in Chromium against rsd serve', () => {
     await page.mouse.up();
     await expect.poll(() => framesDrawn(canvas)).toBeGreaterThan(beforeDrag);
     await shot(page, 'replay-page.png', true);
+
+    // Another episode of the same task: the same 3D view draws it (its frame count goes on), no new one.
+    const first = episodes[0]!;
+    const drawnBeforeSwitch = await framesDrawn(canvas);
+    await episodeSelect.selectOption(`${first.taskId}/${first.trial}`);
+    await expect.poll(() => outcome.textContent()).toContain(`trial ${first.trial} ·`);
+    await expect.poll(() => framesDrawn(canvas)).toBeGreaterThan(drawnBeforeSwitch);
+    expect(await readout.textContent()).toMatch(/^step 0 \/ 60/);
 
     // The frame rate is measured on an episode of LIBERO's length for libero_spatial (220 steps).
     const long = await runEvaluation({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 1, maxSteps: 220, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });

@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { EmptyState } from '../components/EmptyState.js';
 import { EpisodePicker } from '../components/replay/EpisodePicker.js';
 import { outcomeText } from '../components/replay/episode.js';
@@ -30,13 +30,17 @@ function useReplayKeys(enabled: boolean) {
   }, [enabled, toggle, stepBy, seek]);
 }
 
-function EpisodeView({ state }: { state: Extract<ReplayEpisodeState, { status: 'ready' }> }) {
+type ReadyEpisode = Extract<ReplayEpisodeState, { status: 'ready' }>;
+
+/** The episode: its outcome, the 3D view with the step's details, the timeline and the plots. */
+function EpisodeView({ state, loading }: { state: ReadyEpisode; loading?: string }) {
   const { episode, scene } = state;
   usePlaybackClock();
-  useReplayKeys(true);
+  useReplayKeys(!loading);
   return (
     <>
-      <div className={`replay-outcome outcome-${episode.outcome}`} data-testid="replay-outcome" role="status">
+      <div className={`replay-outcome outcome-${episode.outcome}`} data-testid="replay-outcome" role="status" aria-busy={loading ? true : undefined}>
+        {loading && <span className="replay-loading">{loading}</span>}
         <span className="replay-outcome-text">{outcomeText(episode)}</span>
         <span className="replay-instruction">“{episode.instruction}”</span>
         <span className="muted">
@@ -56,6 +60,11 @@ function EpisodeView({ state }: { state: Extract<ReplayEpisodeState, { status: '
 function EpisodeArea() {
   const run = useApp((s) => s.replayRun);
   const state = useApp((s) => s.replayEpisode);
+  // While the next episode of the same run loads, the last one stays on screen, so the 3D view (and
+  // its WebGL context and, for the same task, its geometry) is kept rather than built again.
+  const shown = useRef<ReadyEpisode | null>(null);
+  if (state.status === 'ready') shown.current = state;
+  else if (state.status !== 'loading') shown.current = null;
 
   if (run.status === 'loading') return <p className="muted">Loading the run's episodes…</p>;
   if (run.status === 'failed')
@@ -89,7 +98,11 @@ function EpisodeArea() {
     case 'none':
       return <p className="muted">Pick an episode to replay.</p>;
     case 'loading':
-      return <p className="muted">Loading task {state.taskId} trial {state.trial}…</p>;
+      return shown.current?.episode.runId === run.runId ? (
+        <EpisodeView state={shown.current} loading={`Loading task ${state.taskId} trial ${state.trial}…`} />
+      ) : (
+        <p className="muted">Loading task {state.taskId} trial {state.trial}…</p>
+      );
     case 'unavailable':
     case 'failed': {
       const entry = run.episodes.find((e) => e.taskId === state.taskId && e.trial === state.trial);

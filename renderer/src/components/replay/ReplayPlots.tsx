@@ -68,6 +68,7 @@ const StaticPlots = memo(function StaticPlots({ episode, cursors }: { episode: R
                 {/* Each action holds for its whole step: drawn at the step's middle. */}
                 <polyline className={`plot-line plot-dim-${d}`} points={polyline((i) => actions[i * ACTION_DIMS + d]!, steps, -bound, bound, 0.5)} vectorEffect="non-scaling-stroke" />
               </Plot>
+              <span className="replay-plot-scale">±{bound.toFixed(bound === 1 ? 0 : 2)}</span>
             </div>
           );
         })}
@@ -83,6 +84,7 @@ const StaticPlots = memo(function StaticPlots({ episode, cursors }: { episode: R
             <polyline className="plot-line plot-dim-0" points={polyline((i) => proprio[i * PROPRIO_DIMS + 6]!, rows, -0.045, 0.045)} vectorEffect="non-scaling-stroke" />
             <polyline className="plot-line plot-dim-3" points={polyline((i) => proprio[i * PROPRIO_DIMS + 7]!, rows, -0.045, 0.045)} vectorEffect="non-scaling-stroke" />
           </Plot>
+          <span className="replay-plot-scale">±45 mm</span>
         </div>
       </section>
       <section className="replay-plot-group" aria-label="Speculative decoding per chunk">
@@ -101,6 +103,7 @@ const StaticPlots = memo(function StaticPlots({ episode, cursors }: { episode: R
           ) : (
             <p className="muted replay-plot-note">No draft layers: this run decoded without speculation.</p>
           )}
+          <span className="replay-plot-scale">{maxDraft > 0 ? `${maxDraft} layers` : ''}</span>
         </div>
         <div className="replay-plot-row">
           <span className="replay-plot-label">latency</span>
