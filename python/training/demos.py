@@ -8,7 +8,11 @@ demonstrations:
     x_norm = clip(2 (x - q01) / (q99 - q01 + 1e-8) - 1, -1, 1)    on masked dims, x elsewhere
 
 - proprio: all 8 dims;
-- object poses: positions (xyz) normalised, quaternions (wxyz, already in [-1, 1]) passed through;
+- object poses: positions (xyz) normalised where their q01-q99 range is at least 5 cm; positions
+  of objects that hardly move across the demonstrations (the plate, the cookie box, the ramekin:
+  ranges of about 2 cm) are passed through in metres, so that millimetre jitter is not magnified
+  50-fold into a feature the policy could key on; quaternions (wxyz, already in [-1, 1]) passed
+  through;
 - actions: dims 0-5 normalised; dim 6 (gripper) is not: the model's convention is 1 = open,
   0 = close, so the target is g = (1 - a_env) / 2 (the engine's gripperToEnv with binarize and
   invert maps it back: g > 0.5 -> -1 = open).
@@ -122,8 +126,13 @@ def unnormalize(n: np.ndarray, stats: dict) -> np.ndarray:
     return np.where(mask.astype(bool), 0.5 * (v + 1) * (q99 - q01 + Q99_EPS) + q01, v)
 
 
-def pose_mask(entities: int) -> list[bool]:
-    return [True, True, True, False, False, False, False] * entities
+MIN_POSITION_RANGE = 0.05  # metres
+
+
+def pose_mask(poses: np.ndarray) -> list[bool]:
+    """Normalise an object's x, y or z only where its q01-q99 range is at least MIN_POSITION_RANGE."""
+    q01, q99 = np.quantile(poses.astype(np.float64), [0.01, 0.99], axis=0)
+    return [bool(i % 7 < 3 and q99[i] - q01[i] >= MIN_POSITION_RANGE) for i in range(poses.shape[1])]
 
 
 ACTION_MASK = [True] * 6 + [False]
@@ -163,7 +172,7 @@ def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
     A = np.concatenate([e.actions for e in eps])
     stats = {
         'proprio': q99_stats(P, [True] * 8),
-        'poses': q99_stats(O, pose_mask(O.shape[1] // 7)),
+        'poses': q99_stats(O, pose_mask(O)),
         'actions': q99_stats(A, ACTION_MASK),
     }
     chunks, task, episode = [], [], []

@@ -2,14 +2,17 @@
 
 - ActionAE: encoder MLP chunk [C, 7] -> latent [P]; residual FSQ (codec.py) in between;
   decoder MLP latent [P] -> normalised chunk [C, 7] (the bundle's rfsq.decoder).
-- MainLayerwise: a prefix-KV decoder. The prefill is a small MLP over the observation giving
-  `hidden` [B, H] and M memory tokens whose per-block keys and values are linear projections of
-  that memory (cheap: the memory is not run through the blocks). The step runs K pre-LN
-  transformer blocks (causal self-attention over the cache + MLP) over layer tokens; position i
-  predicts layer layer_ids[i] from the codes of layer layer_ids[i] - 1.
+- MainLayerwise: a prefix-KV decoder. The prefill is a small MLP over the observation (with object
+  positions relative to the grip site) giving `hidden` [B, H], M memory tokens whose per-block
+  keys and values are linear projections of that memory (cheap: the memory is not run through the
+  blocks), and a coarse prior: logits of the 3 coarsest layers, kept in a side slot of the cache.
+  The step runs K pre-LN transformer blocks (causal self-attention over the cache + MLP) over
+  layer tokens; position i predicts layer layer_ids[i] from the codes of layer layer_ids[i] - 1.
+  Coarse layers: prior + a bounded correction from the blocks; finer layers: the blocks alone.
 - MainParallel: the same observation encoder and block stack over Q layer queries (no codes,
   bidirectional), all layers' logits in one pass.
-- Draft: a small MLP from the observation to the 3 coarsest layers' logits.
+- Draft: a copy of the main model's prior path (observation encoder + prior head), so it proposes
+  what the main model's coarse layers would say before the blocks' correction.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ class Config:
     # main model
     hidden: int = 256  # H: observation encoding (prefill `hidden`)
     task_emb: int = 64
-    memory: int = 4  # M memory tokens
+    memory: int = 4  # M memory tokens (the cache adds one side slot: T0 = M + 1)
     memory_dim: int = 32
     d_model: int = 256  # D = kvSize
     blocks: int = 8  # K
@@ -45,7 +48,9 @@ class Config:
     mlp_ratio: int = 4
     # draft
     draft_layers: int = 3
-    draft_hidden: int = 128
+    draft_hidden: int = 192  # the prior head's (and so the draft's) hidden width
+    coarse_correction: float = 0.5  # bound of the blocks' correction to the coarse prior logits
+    dropout: float = 0.1
 
     def dict(self):
         return asdict(self)
@@ -78,17 +83,52 @@ class ActionDecoder(nn.Module):
 # ---------------------------------------------------------------- observation encoder
 
 class ObsEncoder(nn.Module):
-    """(proprio [B, 8], object_poses [B, 35], instruction [B]) -> hidden [B, H]."""
+    """(proprio [B, 8], object_poses [B, 35], instruction [B]) -> hidden [B, H].
 
-    def __init__(self, c: Config):
+    Besides the normalised inputs it sees each object's position relative to the grip site, in
+    decimetres: the q99 statistics are baked in as constants to undo the normalisation."""
+
+    def __init__(self, c: Config, stats: dict | None = None):
         super().__init__()
         self.task = nn.Embedding(c.tasks, c.task_emb)
-        n = c.proprio_dim + c.pose_dim + c.task_emb
+        self.objects = c.pose_dim // 7
+        n = c.proprio_dim + c.pose_dim + c.task_emb + 3 * self.objects
         self.net = nn.Sequential(nn.Linear(n, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.hidden), nn.LayerNorm(c.hidden))
+        lo_p, span_p, lo_o, span_o = torch.zeros(3), torch.ones(3), torch.zeros(self.objects, 3), torch.ones(self.objects, 3)
+        if stats is not None:
+            q01, q99 = torch.tensor(stats['proprio']['q01'][:3]), torch.tensor(stats['proprio']['q99'][:3])
+            lo_p, span_p = q01, q99 - q01 + 1e-8
+            q01 = torch.tensor(stats['poses']['q01']).view(self.objects, 7)[:, :3]
+            q99 = torch.tensor(stats['poses']['q99']).view(self.objects, 7)[:, :3]
+            mask = torch.tensor(stats['poses']['mask']).view(self.objects, 7)[:, :3]
+            # dims passed through unnormalised: (x + 1)/2 * 2 - 1 = x
+            lo_o = torch.where(mask, q01, torch.full_like(q01, -1.0))
+            span_o = torch.where(mask, q99 - q01 + 1e-8, torch.full_like(q01, 2.0))
+        self.register_buffer('lo_p', lo_p.float())
+        self.register_buffer('span_p', span_p.float())
+        self.register_buffer('lo_o', lo_o.float())
+        self.register_buffer('span_o', span_o.float())
 
     def forward(self, proprio, poses, instruction):
         task = self.task(instruction.clamp(0, self.task.num_embeddings - 1))
-        return self.net(torch.cat([proprio, poses, task], -1))
+        grip = 0.5 * (proprio[:, :3] + 1) * self.span_p + self.lo_p  # [B, 3] metres
+        obj = 0.5 * (poses.view(-1, self.objects, 7)[:, :, :3] + 1) * self.span_o + self.lo_o  # [B, E, 3]
+        rel = ((obj - grip[:, None, :]) * 10.0).flatten(1)
+        return self.net(torch.cat([proprio, poses, task, rel], -1))
+
+
+class PriorHead(nn.Module):
+    """hidden [B, H] -> logits [B, k, P, L] of the k coarsest layers: the main model's coarse prior,
+    which the draft copies."""
+
+    def __init__(self, c: Config):
+        super().__init__()
+        self.c = c
+        self.net = nn.Sequential(nn.Linear(c.hidden, c.draft_hidden), nn.GELU(), nn.Linear(c.draft_hidden, c.draft_layers * c.latent * c.levels))
+
+    def forward(self, hidden):
+        c = self.c
+        return self.net(hidden).view(-1, c.draft_layers, c.latent, c.levels)
 
 
 class MemoryKV(nn.Module):
@@ -120,6 +160,7 @@ class Block(nn.Module):
         self.out = nn.Linear(c.d_model, c.d_model)
         self.ln2 = nn.LayerNorm(c.d_model)
         self.mlp = nn.Sequential(nn.Linear(c.d_model, c.mlp_ratio * c.d_model), nn.GELU(), nn.Linear(c.mlp_ratio * c.d_model, c.d_model))
+        self.drop = nn.Dropout(c.dropout)
 
     def forward(self, x, past_k, past_v, bias):
         """x [B, n, D]; past_k/v [B, T, D]; bias [n, T + n] additive. Returns x, k_all, v_all."""
@@ -132,8 +173,8 @@ class Block(nn.Module):
         vh = v_all.view(B, -1, self.h, self.dh).transpose(1, 2)
         att = torch.matmul(qh, kh.transpose(-1, -2)) * (1.0 / math.sqrt(self.dh)) + bias
         y = torch.matmul(att.softmax(-1), vh).transpose(1, 2).reshape(B, n, D)
-        x = x + self.out(y)
-        x = x + self.mlp(self.ln2(x))
+        x = x + self.drop(self.out(y))
+        x = x + self.drop(self.mlp(self.ln2(x)))
         return x, k_all, v_all
 
 
@@ -164,45 +205,81 @@ class LayerHead(nn.Module):
 # ---------------------------------------------------------------- main, layerwise with KV cache
 
 class MainLayerwise(nn.Module):
-    def __init__(self, c: Config):
+    """Cache layout [B, K, T, D]: positions 0..M-1 the memory tokens' keys/values per block;
+    position M a side slot (never attended to) whose block-0 value holds the coarse prior logits
+    (k x P x L numbers); then one position per decoded layer. So T0 = M + 1.
+
+    Logits of layer j < k: prior_j + corr * tanh(transformer_j) (a bounded correction); of
+    layer j >= k: the transformer's. The draft is a copy of the prior path (ObsEncoder + PriorHead)."""
+
+    def __init__(self, c: Config, stats: dict | None = None):
         super().__init__()
         self.c = c
-        self.obs = ObsEncoder(c)
+        self.corr = c.coarse_correction
+        assert c.draft_layers * c.latent * c.levels <= c.d_model
+        self.obs = ObsEncoder(c, stats)
         self.memkv = MemoryKV(c)
+        self.prior = PriorHead(c)
         self.layer_emb = nn.Embedding(c.layers, c.d_model)
         self.code_emb = nn.Embedding(c.latent * c.levels, c.d_model)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.blocks)])
         self.head = LayerHead(c)
 
     def prefill(self, proprio, poses, instruction):
+        c = self.c
         hidden = self.obs(proprio, poses, instruction)
-        k, v = self.memkv(hidden)
-        return hidden, k, v
+        k, v = self.memkv(hidden)  # [B, K, M, D]
+        prior = self.prior(hidden).flatten(1)  # [B, k P L]
+        B = hidden.shape[0]
+        slot_k = torch.zeros(B, c.blocks, 1, c.d_model, device=hidden.device)
+        pad = torch.zeros(B, c.d_model - prior.shape[1], device=hidden.device)
+        first = torch.cat([prior, pad], 1)[:, None, None, :]  # block 0
+        slot_v = torch.cat([first, torch.zeros(B, c.blocks - 1, 1, c.d_model, device=hidden.device)], 1)
+        return hidden, torch.cat([k, slot_k], 2), torch.cat([v, slot_v], 2)
 
-    def step(self, codes, layer_ids, past_key, past_value):
-        """codes [B, n, P], layer_ids [B, n], past [B, K, T, D] -> logits [B, n, P, L], present [B, K, T+n, D]."""
+    def step_parts(self, codes, layer_ids, past_key, past_value):
+        """-> (logits, transformer correction of the coarse layers or None, present_key, present_value)."""
         c = self.c
         B, n, _ = codes.shape
         offsets = torch.arange(c.latent, device=codes.device) * c.levels
         emb = self.code_emb(codes.clamp(0, c.levels - 1) + offsets).sum(2)  # [B, n, D]
         reads = (layer_ids > 0).to(emb.dtype)[..., None]
         x = self.layer_emb(layer_ids.clamp(0, c.layers - 1)) + emb * reads
-        bias = causal_bias(past_key.shape[2], n, codes.device)
+        T = past_key.shape[2]
+        bias = causal_bias(T, n, codes.device)
+        slot = (torch.arange(T + n, device=codes.device) == c.memory)[None, :]
+        bias = torch.where(slot, torch.full((), -1e9, device=codes.device), bias)
         keys, values = [], []
         for i, blk in enumerate(self.blocks):
             x, k, v = blk(x, past_key[:, i], past_value[:, i], bias)
             keys.append(k)
             values.append(v)
-        return self.head(x, layer_ids), torch.stack(keys, 1), torch.stack(values, 1)
+        t_logits = self.head(x, layer_ids)  # [B, n, P, L]
+        kP = c.draft_layers
+        prior = past_value[:, 0, c.memory, : kP * c.latent * c.levels].reshape(B, kP, c.latent * c.levels)
+        pick = F.one_hot(layer_ids.clamp(0, c.layers - 1), c.layers).to(x.dtype)[..., :kP]  # [B, n, k]
+        coarse = pick.sum(-1)[..., None, None]  # 1 where the position predicts a coarse layer
+        prior_n = torch.matmul(pick, prior).view(B, n, c.latent, c.levels)
+        corr = self.corr * torch.tanh(t_logits)
+        logits = coarse * (prior_n + corr) + (1 - coarse) * t_logits
+        return logits, corr * coarse, torch.stack(keys, 1), torch.stack(values, 1)
 
-    def forward_train(self, proprio, poses, instruction, codes):
-        """Teacher forcing: codes [B, Q, P] (targets) -> logits [B, Q, P, L] for every layer."""
-        B = codes.shape[0]
-        _, k, v = self.prefill(proprio, poses, instruction)
-        inputs = torch.cat([torch.zeros_like(codes[:, :1]), codes[:, :-1]], 1)
-        ids = torch.arange(self.c.layers, device=codes.device)[None, :].expand(B, -1)
-        logits, _, _ = self.step(inputs, ids, k, v)
-        return logits
+    def step(self, codes, layer_ids, past_key, past_value):
+        """codes [B, n, P], layer_ids [B, n], past [B, K, T, D] -> logits [B, n, P, L], present [B, K, T+n, D]."""
+        logits, _, k, v = self.step_parts(codes, layer_ids, past_key, past_value)
+        return logits, k, v
+
+    def prior_logits(self, proprio, poses, instruction):
+        return self.prior(self.obs(proprio, poses, instruction))
+
+    def forward_train(self, proprio, poses, instruction, inputs):
+        """Codes fed per position [B, Q, P] (position i reads inputs[i - 1]) -> logits, coarse correction, prior."""
+        B = inputs.shape[0]
+        hidden, k, v = self.prefill(proprio, poses, instruction)
+        fed = torch.cat([torch.zeros_like(inputs[:, :1]), inputs[:, :-1]], 1)
+        ids = torch.arange(self.c.layers, device=inputs.device)[None, :].expand(B, -1)
+        logits, corr, _, _ = self.step_parts(fed, ids, k, v)
+        return logits, corr, self.prior(hidden)
 
     @torch.no_grad()
     def greedy(self, proprio, poses, instruction, layers=None):
@@ -223,10 +300,10 @@ class MainLayerwise(nn.Module):
 # ---------------------------------------------------------------- main, parallel heads
 
 class MainParallel(nn.Module):
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, stats: dict | None = None):
         super().__init__()
         self.c = c
-        self.obs = ObsEncoder(c)
+        self.obs = ObsEncoder(c, stats)
         self.memkv = MemoryKV(c)
         self.layer_emb = nn.Embedding(c.layers, c.d_model)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.blocks)])
@@ -248,18 +325,24 @@ class MainParallel(nn.Module):
 # ---------------------------------------------------------------- draft
 
 class Draft(nn.Module):
-    """Observation -> logits [B, k, P, L] for the k coarsest layers. Its observation encoder starts as
-    a copy of the main model's (the engine's draft reads the observation, `reads: observation`)."""
+    """Observation -> logits [B, k, P, L] of the k coarsest layers: the main model's prior path
+    (ObsEncoder + PriorHead), copied (`reads: observation`)."""
 
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, stats: dict | None = None):
         super().__init__()
         self.c = c
-        self.obs = ObsEncoder(c)
-        self.net = nn.Sequential(nn.Linear(c.hidden, c.draft_hidden), nn.GELU(), nn.Linear(c.draft_hidden, c.draft_layers * c.latent * c.levels))
+        self.obs = ObsEncoder(c, stats)
+        self.prior = PriorHead(c)
+
+    @staticmethod
+    def from_main(main: 'MainLayerwise') -> 'Draft':
+        d = Draft(main.c)
+        d.obs.load_state_dict(main.obs.state_dict())
+        d.prior.load_state_dict(main.prior.state_dict())
+        return d
 
     def forward(self, proprio, poses, instruction):
-        c = self.c
-        return self.net(self.obs(proprio, poses, instruction)).view(-1, c.draft_layers, c.latent, c.levels)
+        return self.prior(self.obs(proprio, poses, instruction))
 
 
 def count_params(m: nn.Module) -> int:

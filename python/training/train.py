@@ -155,32 +155,80 @@ def action_errors(pred: np.ndarray, target: np.ndarray, stats: dict) -> dict:
 # ---------------------------------------------------------------- stages 2-3: main models
 
 def noisy(x, sigma, gen):
-    return x + sigma * torch.randn(x.shape, generator=gen, device='cpu').to(x.device) if sigma > 0 else x
+    """x + N(0, sigma^2); sigma a number or a per-dim tensor."""
+    return x + sigma * torch.randn(x.shape, generator=gen, device='cpu').to(x.device)
 
 
-LAYER_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 0.5, 0.25, 0.25, 0.25]
+def pose_noise(stats: dict, sigma: float, raw_position_sigma: float, device):
+    """Per object-pose dim: sigma on normalised dims and quaternions, raw_position_sigma (metres)
+    on the positions passed through unnormalised."""
+    mask = stats['poses']['mask']
+    return torch.tensor([sigma if (m or i % 7 >= 3) else raw_position_sigma for i, m in enumerate(mask)], device=device)
 
 
-def train_policy(kind, cfg, data, seconds, device, gen, args):
-    model = (MainLayerwise if kind == 'layerwise' else MainParallel)(cfg).to(device)
+LAYER_WEIGHTS = [1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.5, 0.5]
+
+
+def residual_targets(z, coarse, scales, L):
+    """Codes of layers k.. that continue the residual z - decode(coarse) (torch, float32): what the
+    finer layers must say when the coarse layers are `coarse` rather than z's own codes."""
+    spec = codec.LevelSpec(L)
+    r = z
+    for q in range(coarse.shape[1]):
+        r = r - (coarse[:, q].float() - spec.half) / spec.half * scales[q]
+    out = []
+    for s in scales[coarse.shape[1]:]:
+        idx = torch.round(torch.tanh(r / s + spec.shift) * spec.half_l - spec.offset) + spec.floor_half
+        r = r - (idx - spec.half) / spec.half * s
+        out.append(idx.long())
+    return torch.stack(out, 1)
+
+
+def train_policy(kind, cfg, data, seconds, device, gen, args, stats, scales):
+    model = (MainLayerwise if kind == 'layerwise' else MainParallel)(cfg, stats).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
     sched = Schedule(opt, args.lr, seconds, warmup=300)
     tr = data['train']
     it = batches(len(tr['codes']), args.batch, gen, device)
     w = torch.tensor(LAYER_WEIGHTS, device=device)
+    kD = cfg.draft_layers
+    sig_poses = pose_noise(stats, args.noise, args.raw_noise, device)
     last = 0.0
     model.train()
     while not sched.done():
         idx = next(it)
         proprio = noisy(tr['proprio'][idx], args.noise, gen)
-        poses = noisy(tr['poses'][idx], args.noise, gen)
-        codes = tr['codes'][idx]
+        poses = noisy(tr['poses'][idx], sig_poses, gen)
+        task, codes = tr['task'][idx], tr['codes'][idx]
+        extra = 0.0
         if kind == 'layerwise':
-            logits = model.forward_train(proprio, poses, tr['task'][idx], codes)
+            # Scheduled sampling of the coarse layers: half the batch feeds the prior's own coarse
+            # codes, and the finer layers learn to continue the residual from there.
+            hidden, k, v = model.prefill(proprio, poses, task)
+            prior = model.prior(hidden)
+            own = (torch.rand(len(idx), generator=gen) < args.sampled).to(device)[:, None, None]
+            coarse = torch.where(own, prior.argmax(-1).detach(), codes[:, :kD])
+            fine = residual_targets(tr['latent'][idx], coarse, scales, cfg.levels)
+            targets = torch.cat([codes[:, :kD], fine], 1)
+            inputs = torch.cat([coarse, fine], 1)
+            fed = torch.cat([torch.zeros_like(inputs[:, :1]), inputs[:, :-1]], 1)
+            ids = torch.arange(cfg.layers, device=device)[None, :].expand(len(idx), -1)
+            logits, corr, _, _ = model.step_parts(fed, ids, k, v)
+            prior_ce = F.cross_entropy(prior.reshape(-1, cfg.levels), codes[:, :kD].reshape(-1))
+            # The correction is also kept small off the data (uniform random observations): where
+            # the blocks have seen no data they should not overrule the prior.
+            rp, ro, rt = random_obs(args.batch // 4, cfg, gen, device)
+            rh, rk, rv = model.prefill(rp, ro, rt)
+            rprior = model.prior(rh).argmax(-1).detach()
+            rfed = torch.cat([torch.zeros_like(rprior[:, :1]), rprior[:, :-1]], 1)
+            rids = torch.arange(kD, device=device)[None, :].expand(len(rp), -1)
+            _, rcorr, _, _ = model.step_parts(rfed, rids, rk, rv)
+            extra = prior_ce + args.corr_penalty * (corr.pow(2).sum((2, 3)).mean() + rcorr.pow(2).sum((2, 3)).mean())
         else:
-            logits = model(proprio, poses, tr['task'][idx])
-        ce = F.cross_entropy(logits.reshape(-1, cfg.levels), codes.reshape(-1), reduction='none').view(codes.shape).mean((0, 2))
-        loss = (ce * w).sum() / w.sum()
+            logits = model(proprio, poses, task)
+            targets = codes
+        ce = F.cross_entropy(logits.reshape(-1, cfg.levels), targets.reshape(-1), reduction='none').view(targets.shape).mean((0, 2))
+        loss = (ce * w).sum() / w.sum() + extra
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -203,7 +251,7 @@ def eval_policy(kind, model, va, cfg):
     for i in range(0, len(va['codes']), 4096):
         sl = slice(i, i + 4096)
         if kind == 'layerwise':
-            logits = model.forward_train(va['proprio'][sl], va['poses'][sl], va['task'][sl], va['codes'][sl])
+            logits = model.forward_train(va['proprio'][sl], va['poses'][sl], va['task'][sl], va['codes'][sl])[0]
         else:
             logits = model(va['proprio'][sl], va['poses'][sl], va['task'][sl])
         codes = va['codes'][sl]
@@ -235,35 +283,6 @@ def random_obs(n, cfg, gen, device):
     return p.to(device), o.to(device), t.to(device)
 
 
-def train_draft(cfg, main, data, seconds, device, gen, args):
-    draft = Draft(cfg).to(device)
-    draft.obs.load_state_dict(main.obs.state_dict())
-    opt = torch.optim.AdamW(draft.parameters(), lr=1e-3, weight_decay=0.01)
-    sched = Schedule(opt, 1e-3, seconds, warmup=100)
-    tr = data['train']
-    half = args.batch
-    it = batches(len(tr['codes']), half, gen, device)
-    last = 0.0
-    while not sched.done():
-        idx = next(it)
-        rp, ro, rt = random_obs(half, cfg, gen, device)
-        proprio = torch.cat([noisy(tr['proprio'][idx], args.noise, gen), rp])
-        poses = torch.cat([noisy(tr['poses'][idx], args.noise, gen), ro])
-        task = torch.cat([tr['task'][idx], rt])
-        target, _ = main.greedy(proprio, poses, task, layers=cfg.draft_layers)
-        logits = draft(proprio, poses, task)
-        loss = F.cross_entropy(logits.reshape(-1, cfg.levels), target.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.tick()
-        if sched.elapsed() - last > 15:
-            last = sched.elapsed()
-            log.info('  draft step %d  t=%.0fs  loss %.4f', sched.step, last, loss.item())
-    log.info('  draft: %d steps in %.0f s', sched.step, sched.elapsed())
-    return draft.eval(), sched.step
-
-
 @torch.no_grad()
 def draft_agreement(cfg, main, draft, proprio, poses, task):
     """Per draft layer: fraction of items whose draft argmax equals main greedy on all P codes;
@@ -287,13 +306,15 @@ def main():
     ap.add_argument('--ae-s', type=float, default=45)
     ap.add_argument('--main-s', type=float, default=200)
     ap.add_argument('--parallel-s', type=float, default=130)
-    ap.add_argument('--draft-s', type=float, default=45)
+    ap.add_argument('--sampled', type=float, default=0.5, help='fraction of a batch whose coarse layers are the prior\'s own codes')
+    ap.add_argument('--corr-penalty', type=float, default=1.0, help='weight of the squared coarse correction')
     ap.add_argument('--batch', type=int, default=1024)
     ap.add_argument('--lr', type=float, default=6e-4)
-    ap.add_argument('--noise', type=float, default=0.02, help='std of Gaussian noise on normalised proprio and object poses')
+    ap.add_argument('--noise', type=float, default=0.02, help='std of Gaussian noise on normalised proprio and object poses, and on quaternions')
+    ap.add_argument('--raw-noise', type=float, default=0.005, help='std (metres) of Gaussian noise on object positions passed through unnormalised')
     ap.add_argument('--val-fraction', type=float, default=0.05)
-    ap.add_argument('--scale0', type=float, default=1.15)
-    ap.add_argument('--rho', type=float, default=0.25, help='RFSQ scales s_q = scale0 * rho^q')
+    ap.add_argument('--scale0', type=float, default=0.8)
+    ap.add_argument('--rho', type=float, default=0.5, help='RFSQ scales s_q = scale0 * rho^q')
     ap.add_argument('--git-commit', default=None)
     ap.add_argument('--small', action='store_true', help='a tiny configuration, for smoke tests')
     ap.add_argument('--no-export', action='store_true')
@@ -321,7 +342,7 @@ def main():
 
     cfg = Config()
     if args.small:
-        cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=64, blocks=2, heads=4, draft_hidden=64)
+        cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=192, blocks=1, heads=4, mlp_ratio=1, draft_hidden=64)
     scales = [float(args.scale0 * args.rho ** q) for q in range(cfg.layers)]
     log.info('config: %s', cfg.dict())
     log.info('rfsq scales: %s', scales)
@@ -352,16 +373,17 @@ def main():
     def split(mask):
         m = torch.from_numpy(mask)
         return {'proprio': torch.from_numpy(arr.proprio)[m].to(device), 'poses': torch.from_numpy(arr.poses)[m].to(device),
-                'task': torch.from_numpy(arr.task)[m].to(device), 'codes': torch.from_numpy(codes)[m].to(device)}
+                'task': torch.from_numpy(arr.task)[m].to(device), 'codes': torch.from_numpy(codes)[m].to(device),
+                'latent': torch.from_numpy(lat)[m].to(device)}
 
     data = {'train': split(~is_val), 'val': split(is_val)}
 
     # 2. main layerwise
     log.info('stage 2: main layerwise (%.0f s)', args.main_s)
-    main_m, main_steps = train_policy('layerwise', cfg, data, args.main_s, device, gen, args)
+    main_m, main_steps = train_policy('layerwise', cfg, data, args.main_s, device, gen, args, arr.stats, scales)
     # 3. parallel
     log.info('stage 3: main parallel (%.0f s)', args.parallel_s)
-    par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, device, gen, args)
+    par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, device, gen, args, arr.stats, scales)
     for kind, model, steps in (('layerwise', main_m, main_steps), ('parallel', par_m, par_steps)):
         va = eval_policy(kind, model, data['val'], cfg)
         pred = predicted_codes(kind, model, data['val'], cfg)
@@ -371,16 +393,18 @@ def main():
                  kind, ' '.join(f'{x:.3f}' for x in va['ce']), ' '.join(f'{x:.3f}' for x in va['acc']), ' '.join(f'{x:.3f}' for x in layer_exact), err['maeNorm'], err['maeEnv'], err['gripperFlip'])
         metrics[kind] = {'steps': steps, 'params': count_params(model), 'valCrossEntropy': va['ce'], 'valCodeAccuracy': va['acc'], 'valLayerExact': layer_exact, 'valGreedyChunk': err}
 
-    # 4. draft
-    log.info('stage 4: draft distillation (%.0f s)', args.draft_s)
-    draft_m, draft_steps = train_draft(cfg, main_m, data, args.draft_s, device, gen, args)
+    # 4. draft: the main model's prior path
+    log.info('stage 4: draft = copy of the main model\'s prior path')
+    draft_m = Draft.from_main(main_m).to(device).eval()
+    draft_steps = 0
     va = data['val']
     agree_val = draft_agreement(cfg, main_m, draft_m, va['proprio'], va['poses'], va['task'])
     rgen = torch.Generator().manual_seed(args.seed + 99)
     agree_rand = draft_agreement(cfg, main_m, draft_m, *random_obs(20000, cfg, rgen, device))
     log.info('  draft vs main greedy, validation observations: layer exact %s, mean accepted %.3f of %d', agree_val['layerExact'], agree_val['meanAccepted'], cfg.draft_layers)
     log.info('  draft vs main greedy, uniform random observations: layer exact %s, mean accepted %.3f of %d', agree_rand['layerExact'], agree_rand['meanAccepted'], cfg.draft_layers)
-    metrics['draft'] = {'steps': draft_steps, 'params': count_params(draft_m), 'validation': agree_val, 'randomObservations': agree_rand}
+    metrics['draft'] = {'params': count_params(draft_m), 'validation': agree_val, 'randomObservations': agree_rand,
+                        'note': 'the draft is the main model\'s prior path (observation encoder + prior head), copied; exact = all P codes of a layer equal the main model\'s greedy codes'}
     metrics['trainingSeconds'] = time.time() - t_start
 
     states = {k: {n: t.detach().cpu() for n, t in m.state_dict().items()} for k, m in (('decoder', dec), ('encoder', enc), ('main', main_m), ('parallel', par_m), ('draft', draft_m))}
@@ -409,8 +433,10 @@ def main():
             'rfsqScales': scales,
             'validation': f'{int(val_ep.sum())} held-out episodes ({args.val_fraction:.0%} per task), not trained on',
             'target': 'RFSQ codes of a[t:t+8] (repeat-last padding) from the observation at t; gripper target g = (1 - a_env)/2',
-            'augmentation': f'Gaussian noise std {args.noise} on normalised proprio and object poses',
-            'draft': 'distilled from the main model greedy codes of layers 0-2 on noise-augmented demonstration observations and on uniform random observations in [-1, 1] (the engine benchmark samples those)',
+            'augmentation': f'Gaussian noise std {args.noise} on normalised proprio, normalised object positions and quaternions; {args.raw_noise} m on unnormalised object positions',
+            'draft': 'a copy of the main model\'s coarse prior path (observation encoder + prior head, trained jointly with the main model on the true codes of layers 0-2); the main model adds a bounded correction (|.| <= coarse_correction per logit, penalised) from its blocks',
+            'correctionPenalty': f'{args.corr_penalty} x squared coarse correction, on demonstration batches and on uniform random observations (a quarter batch)',
+            'scheduledSampling': f'{args.sampled:.0%} of each batch feeds the prior\'s own coarse codes; layers 3-7 then learn to continue the residual from them',
         },
         'metrics': metrics,
     }
