@@ -5,7 +5,7 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -33,7 +33,7 @@ const MAX_STEPS = 24;
 let bundles: string;
 let dataDir: string;
 /** A real evaluation: task 0, trials 0 and 1, both with trajectories. */
-let real: { id: string; results: Results; scene: unknown; trajectories: Trajectory[] };
+let real: { id: string; dir: string; results: Results; scene: unknown; trajectories: Trajectory[] };
 /** A run made here with one episode of each outcome (trial 2 errored before writing a trajectory), the newest. */
 let mixedId: string;
 /** The real run's results imported from text: episodes name trajectories that are not in its folder. */
@@ -57,6 +57,7 @@ beforeAll(async () => {
   const read = async (file: string) => JSON.parse(await readFile(path.join(dir, 'trajectories', file), 'utf8')) as unknown;
   real = {
     id: report.run.id,
+    dir,
     results: report.results,
     scene: ((await read(sceneFileName(0))) as { description: unknown }).description,
     trajectories: await Promise.all(report.results.episodes.map(async (e) => Trajectory.parse(await read(e.trajectory!)))),
@@ -376,6 +377,31 @@ describe('replay slice', { timeout: 30_000 }, () => {
     const run = store.getState().replayRun;
     expect(run.status).toBe('failed');
     expect(run.status === 'failed' && run.message).toMatch(/no-such-run/);
+  });
+
+  test('runs that appear later are picked up: on eval.event, and by Refresh', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'rsd-replay-later-'));
+    const host = createEngineHost('in-process', { dataDir: empty, env: {} });
+    const store = createAppStore();
+    teardowns.push(store.getState().attach(createClient(inProcessTransport(host))));
+    const off = store.getState().followReplayRuns();
+    await store.getState().loadReplayRuns();
+    expect(store.getState().replayRuns).toEqual([]);
+
+    // A run lands in the store and the engine says it finished.
+    await cp(real.dir, path.join(empty, 'runs', real.id), { recursive: true });
+    const progress = { done: 2, total: 2, successes: 0, errors: 0, perTask: [], episodesPerMinute: null, etaSeconds: null, chunkMedianMs: null, elapsedSeconds: 1 };
+    host.emit('eval.event', { type: 'run-finished', runId: real.id, status: 'completed', error: null, progress });
+    await waitFor(() => expect(readyEpisode(store)).toMatchObject({ taskId: 0, trial: 0 }));
+    expect(store.getState().replayRun).toMatchObject({ runId: real.id });
+    off();
+
+    // Refresh keeps the episode and the cursor.
+    store.getState().seekReplay(7);
+    await store.getState().refreshReplayRuns();
+    expect(readyEpisode(store)).toMatchObject({ trial: 0 });
+    expect(store.getState().replayCursor).toBe(7);
+    await rm(empty, { recursive: true, force: true });
   });
 
   test('the later pick wins when two episodes load at once', async () => {

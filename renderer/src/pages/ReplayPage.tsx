@@ -130,12 +130,16 @@ export function ReplayPage() {
   const runsError = useApp((s) => s.replayRunsError);
   const target = useApp((s) => s.replayTarget);
   const load = useApp((s) => s.loadReplayRuns);
+  const follow = useApp((s) => s.followReplayRuns);
+  const client = useApp((s) => s.client);
   const setPlaying = useApp((s) => s.setReplayPlaying);
 
   // (Re)list runs when the page opens, the connection comes back, or another page asks for an episode.
   useEffect(() => {
     if (connected) void load();
   }, [connected, target, load]);
+  // Runs being evaluated while the page is open show up, and their episodes as they finish.
+  useEffect(() => (client ? follow() : undefined), [client, follow]);
   // Leaving the page stops playback.
   useEffect(() => () => setPlaying(false), [setPlaying]);
 

@@ -56,6 +56,13 @@ export interface ReplaySlice {
   /** Lists runs and picks one: the navigation's replay target, else the one shown, else the newest. */
   loadReplayRuns(): Promise<void>;
   selectReplayRun(runId: string, preselect?: { taskId: number; trial: number }): Promise<void>;
+  /**
+   * Lists the runs again and re-reads the shown run's episodes (a running run gains some), keeping
+   * the episode on screen and the timeline where they are.
+   */
+  refreshReplayRuns(): Promise<void>;
+  /** Refreshes as evaluations start, finish episodes and end (`eval.event`); returns the unsubscribe. */
+  followReplayRuns(): () => void;
   selectReplayEpisode(taskId: number, trial: number): Promise<void>;
   seekReplay(cursor: number): void;
   stepReplay(direction: -1 | 1): void;
@@ -162,6 +169,40 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
         if (token !== runToken) return;
         set({ replayRun: { status: 'failed', runId, message: asRsdError(thrown).message } });
       }
+    },
+
+    async refreshReplayRuns() {
+      const { client } = get();
+      if (!client) return;
+      const token = runToken;
+      try {
+        const runs = (await client.call('runs.list', {})).runs;
+        set({ replayRuns: runs, replayRunsError: null });
+        const shown = get().replayRun;
+        if (shown.status === 'none' && runs[0]) return await get().selectReplayRun(runs[0].id);
+        if (shown.status !== 'ready' || token !== runToken) return;
+        const { results } = await client.call('runs.results', { id: shown.runId });
+        const now = get().replayRun;
+        if (token !== runToken || now.status !== 'ready') return;
+        const episodes = orderFailedFirst(results.episodes).map(({ taskId, trial, initIndex, outcome, steps, error, trajectory }) => ({ taskId, trial, initIndex, outcome, steps, error, trajectory }));
+        const trajectories = now.trajectories === 'missing' ? 'missing' : episodes.some((e) => e.trajectory !== null) ? 'present' : 'none';
+        set({ replayRun: { ...now, episodes, trajectories } });
+        const e = get().replayEpisode;
+        const first = episodes.find((x) => x.trajectory !== null);
+        if (e.status === 'none' && trajectories === 'present' && first) await get().selectReplayEpisode(first.taskId, first.trial);
+      } catch (thrown) {
+        get().report('Could not refresh the runs', thrown);
+      }
+    },
+
+    followReplayRuns() {
+      const { client } = get();
+      if (!client) return () => undefined;
+      return client.listen('eval.event', (event) => {
+        const shown = get().replayRun;
+        const ours = shown.status !== 'none' && shown.runId === event.runId;
+        if (event.type === 'run-started' || event.type === 'run-finished' || (event.type === 'episode-finished' && (ours || shown.status === 'none'))) void get().refreshReplayRuns();
+      });
     },
 
     async selectReplayEpisode(taskId, trial) {

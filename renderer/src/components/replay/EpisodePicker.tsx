@@ -15,6 +15,7 @@ export function EpisodePicker() {
   const episode = useApp((s) => s.replayEpisode);
   const selectRun = useApp((s) => s.selectReplayRun);
   const selectEpisode = useApp((s) => s.selectReplayEpisode);
+  const refresh = useApp((s) => s.refreshReplayRuns);
 
   const runId = run.status === 'none' ? '' : run.runId;
   const episodes = run.status === 'ready' ? run.episodes : [];
@@ -61,6 +62,9 @@ export function EpisodePicker() {
           })}
         </select>
       </label>
+      <button type="button" onClick={() => void refresh()} title="List the runs again and re-read this run's episodes">
+        Refresh
+      </button>
     </div>
   );
 }

@@ -187,6 +187,8 @@ export class SceneView {
     this.built = null;
     this.sun.shadow.map?.dispose();
     this.renderer.dispose();
+    // The canvas goes with the view: free its context now rather than at collection (browsers cap live contexts).
+    this.renderer.forceContextLoss();
   }
 
   private draw(): void {
