@@ -22,7 +22,7 @@ import { gripperBody, type ReplayScene } from './scene.js';
  * `software` (a CPU rasteriser such as SwiftShader): no multisampling, diffuse shading, hard
  * shadows, and while the picture moves (playing, scrubbing, orbiting) three quarters of the
  * resolution, with a full-resolution frame once it settles. Measured in headless Chromium with
- * SwiftShader on 2 cores: the gpu profile scrubs at ~11 fps, this one at ~45.
+ * SwiftShader on 2 cores: the gpu profile scrubs at 9 to 11 fps, this one at 35 to 60.
  */
 export type RenderProfile = 'gpu' | 'software';
 
