@@ -40,7 +40,7 @@ export interface PoolRunOptions {
   signal?: AbortSignal;
 }
 
-const DEFAULT_WORKER = workerModule(new URL('./sim-worker.ts', import.meta.url), 'sim-worker');
+const DEFAULT_WORKER = workerModule(import.meta.url, './sim-worker.ts', 'sim-worker');
 /** Workers that die before ever becoming ready, after which the pool stops replacing them. */
 const MAX_START_FAILURES = 3;
 

@@ -32,7 +32,7 @@ export interface PoolReport {
   wallMs: number;
 }
 
-const DEFAULT_WORKER = workerModule(new URL('./worker.ts', import.meta.url), 'expert-worker');
+const DEFAULT_WORKER = workerModule(import.meta.url, './worker.ts', 'expert-worker');
 /** Workers that die before ever becoming ready, after which the pool stops replacing them. */
 const MAX_START_FAILURES = 3;
 

@@ -1,22 +1,27 @@
+import { URL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Worker threads of the engine (expert pool, evaluation runner) from source or from the Electron
- * bundle. From source, a worker runs its TypeScript module through worker-bootstrap.mjs (which
- * registers tsx); in the packaged app scripts/build.mjs bundles each worker to a .cjs file beside
- * engine-host.cjs, started directly. A worker module starts itself when workerData.module is its
- * own URL.
+ * Worker threads of the engine (expert pool, evaluation runner) from source or from a bundle. From
+ * source, a worker runs its TypeScript module through worker-bootstrap.mjs (which registers tsx);
+ * bundled, each worker is a file beside the bundle: `.cjs` beside the Electron engine host
+ * (scripts/build.mjs), `.mjs` beside the CLI bundle for the GPU machine (scripts/device-bundle.sh).
+ * A worker module starts itself when workerData.module is its own URL.
+ *
+ * URLs are built from variables, never `new URL('literal', import.meta.url)`: Vite rewrites that
+ * pattern to an http URL when the engine runs inside the renderer's jsdom tests. And Node's URL is
+ * imported explicitly, because jsdom replaces the global one and Worker accepts only Node's.
  */
 
-// Bundles: .cjs beside the Electron engine host, .mjs beside the CLI bundle for the GPU machine.
-const BUNDLE_EXT = /\.(cjs|mjs)$/.exec(import.meta.url)?.[1];
-const BOOTSTRAP = new URL('./worker-bootstrap.mjs', import.meta.url);
+const here = import.meta.url;
+const BUNDLE_EXT = /\.(cjs|mjs)$/.exec(here)?.[1];
+const BOOTSTRAP = './worker-bootstrap.mjs';
 
-/** The module a worker runs: `source` (a .ts URL) from source, `<bundled>.cjs|mjs` beside the bundle when bundled. */
-export function workerModule(source: URL, bundled: string): string {
-  return BUNDLE_EXT ? new URL(`./${bundled}.${BUNDLE_EXT}`, import.meta.url).href : source.href;
+/** The module a worker runs: `source` relative to `base` from source, `<bundled>.cjs|mjs` beside the bundle. */
+export function workerModule(base: string, source: string, bundled: string): string {
+  return BUNDLE_EXT ? new URL(`./${bundled}.${BUNDLE_EXT}`, here).href : new URL(source, base).href;
 }
 
 export function spawnWorker(module: string): Worker {
-  return new Worker(module.endsWith('.ts') ? BOOTSTRAP : new URL(module), { workerData: { module } });
+  return new Worker(module.endsWith('.ts') ? new URL(BOOTSTRAP, here) : new URL(module), { workerData: { module } });
 }

@@ -36,7 +36,7 @@ describe('the app in Chromium against rsd serve', () => {
     await expect.poll(() => page.getByTestId('engine-health').textContent()).toContain('Engine healthy');
     const pages = [
       ['Checklist', 'What an evaluation needs, probed for real'],
-      ['Run', 'Evaluation is not available in this build yet'],
+      ['Run', 'No run in progress'],
       ['Results', 'No runs yet'],
       ['Replay', 'No episode to replay'],
       ['System', 'What the engine runs on'],

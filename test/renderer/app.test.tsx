@@ -51,7 +51,7 @@ describe('navigation', () => {
 
   // Each page, reached by clicking its link, with what its empty state promises.
   test.each([
-    ['Run', '#/run', 'Evaluation is not available in this build yet', /start trials: a LIBERO suite/],
+    ['Run', '#/run', 'No run in progress', /Choose tasks and press Start/],
     ['Results', '#/results', 'No runs yet', /per-task success and Wilson 95% intervals/],
     ['Replay', '#/replay', 'No episode to replay', /trajectory will play here in 3D/],
   ])('clicking %s goes to %s and shows its empty state', async (name, hash, emptyTitle, promise) => {

@@ -19,23 +19,6 @@ import { applyEvalEvent, checkRunForm, LOG_LIMIT, type RunForm, type SuiteInfo }
 // The Run page on the real engine in this process: the engine's test bundle (synthetic-tiny, which
 // knows tasks 0, 1, 7 and 9 and runs out of steps) through real MuJoCo and onnxruntime.
 
-// IMPORTANT: in the jsdom project Vite transforms `new URL('./x', import.meta.url)` as a browser asset
-// (http://localhost:3000/...), so the engine's simulator workers would be started from an http URL
-// ("The URL must be of scheme file"). Map those URLs back onto the files, and start the worker as
-// engine/util/workers.ts does, with Node's URL (jsdom replaces the global one).
-vi.mock('../../engine/util/workers.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../engine/util/workers.js')>();
-  const { URL: NodeURL, pathToFileURL } = await import('node:url');
-  const { Worker } = await import('node:worker_threads');
-  const root = pathToFileURL(`${process.cwd()}/`).href;
-  const onDisk = (url: string) => url.replace(/^https?:\/\/localhost(:\d+)?\//, root);
-  const bootstrap = new NodeURL('engine/util/worker-bootstrap.mjs', root);
-  return {
-    ...actual,
-    workerModule: (source: URL, bundled: string) => onDisk(actual.workerModule(source, bundled)),
-    spawnWorker: (module: string) => new Worker(module.endsWith('.ts') ? bootstrap : new NodeURL(onDisk(module)), { workerData: { module: onDisk(module) } }),
-  };
-});
 
 let bundles: string;
 let tiny: string;
