@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { runEvaluation, RUNNER_SESSION_OPTIONS, type EvalReport } from '../eval/runner.js';
 import { expertEpisodes } from '../expert/suite.js';
-import { NUM_WAIT_STEPS, WAIT_ACTION, suiteTask, MAX_STEPS } from '../libero/suites.js';
+import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, suiteTasks, WAIT_ACTION } from '../libero/suites.js';
 import { loadBundle } from '../policy/bundle.js';
 import { defaultBundleDir } from '../policy/default-bundle.js';
 import { ObservationEncoder, observationFeeds } from '../policy/observation.js';
 import { postprocessChunk } from '../policy/processing.js';
-import { writeSyntheticBundle } from '../policy/synthetic.js';
+import { SYNTHETIC_PRESETS, writeSyntheticBundle } from '../policy/synthetic.js';
 import { Decoder } from '../rsd/decoder.js';
 import type { Strategy } from '../rsd/record.js';
 import { EmbeddedSimulator } from '../sim/embedded.js';
@@ -59,7 +59,9 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     let synthetic = false;
     if (!o.bundleDir && !existsSync(path.join(bundleDir, 'bundle.json'))) {
       bundleDir = path.join(tmp, 'tiny');
-      await writeSyntheticBundle(bundleDir, 'tiny', 1);
+      // The tiny test bundle, told every libero_spatial instruction so that any task can run.
+      const instructions = suiteTasks('libero_spatial').map((t) => t.instruction);
+      await writeSyntheticBundle(bundleDir, { ...SYNTHETIC_PRESETS.tiny, instructions }, 1);
       synthetic = true;
     }
     const bundle = await loadBundle(bundleDir, { ep: 'cpu', sessionOptions: RUNNER_SESSION_OPTIONS });
@@ -98,13 +100,16 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
       bareSteps += steps;
     }
     const bareMs = performance.now() - bareStart;
+    note(`bare loop: ${episodes.length} episodes in ${(bareMs / 1000).toFixed(1)} s`);
     sim.close();
     await bundle.release();
 
-    const evaluate = (workers: number, runsRoot: string, count: number, onDone?: (done: number) => void): Promise<EvalReport> =>
-      runEvaluation({ bundleDir, tasks, trials: Math.ceil(count / tasks.length), maxSteps, workers, decoding, runsRoot, onEvent: (ev) => ev.type === 'episode-finished' && onDone?.(ev.progress.done) });
+    const evaluate = (workers: number, runsRoot: string, count: number, onDone?: (done: number) => void, over: number[] = tasks): Promise<EvalReport> =>
+      runEvaluation({ bundleDir, tasks: over, trials: Math.ceil(count / over.length), maxSteps, workers, decoding, runsRoot, onEvent: (ev) => ev.type === 'episode-finished' && onDone?.(ev.progress.done) });
     const r1 = await evaluate(1, path.join(tmp, 'runs1'), episodes.length);
+    note(`runner, 1 worker: ${(r1.stats.wallMs / 1000).toFixed(1)} s`);
     const rN = await evaluate(o.workers, path.join(tmp, 'runsN'), episodes.length);
+    note(`runner, ${o.workers} workers: ${(rN.stats.wallMs / 1000).toFixed(1)} s`);
     const steps1 = r1.results.episodes.reduce((n, e) => n + e.steps, 0);
 
     let memory: EvalBenchReport['memory'] = null;
@@ -119,7 +124,8 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
       await evaluate(o.workers, path.join(tmp, 'runsMem'), o.memoryEpisodes, (done) => {
         sample();
         if (done === 50) at50 = peak;
-      });
+        if (done % 100 === 0) note(`memory run: ${done} episodes, peak RSS ${(peak / 2 ** 20).toFixed(0)} MB`);
+      }, known);
       clearInterval(timer);
       sample();
       memory = { episodes: o.memoryEpisodes, peakRssMbAt50: at50 === null ? null : at50 / 2 ** 20, peakRssMbAtEnd: peak / 2 ** 20, wallMs: performance.now() - started };
@@ -144,6 +150,11 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Progress on stderr, so a long benchmark shows where it is (stdout keeps the report). */
+function note(line: string): void {
+  process.stderr.write(`rsd bench eval: ${line}\n`);
 }
 
 export function formatEvalBench(r: EvalBenchReport): string {
