@@ -78,7 +78,7 @@ def export_models(models: dict, cfg: Config, dirs: dict) -> None:
         _export(_Prefill(models['main']), obs, os.path.join(lw, FILES['prefill']), obs_names, ['hidden', 'past_key', 'past_value'],
                 {**obs_dyn, 'hidden': {0: 'B'}, 'past_key': {0: 'B'}, 'past_value': {0: 'B'}})
         T, n = cfg.memory + 2, 2
-        step_args = (torch.zeros(B, n, cfg.latent, dtype=torch.long), torch.zeros(B, n, dtype=torch.long), torch.zeros(B, cfg.blocks, T, cfg.d_model), torch.zeros(B, cfg.blocks, T, cfg.d_model))
+        step_args = (torch.zeros(B, n, cfg.latent, dtype=torch.long), torch.zeros(B, n, dtype=torch.long), torch.zeros(B, cfg.applications, T, cfg.d_model), torch.zeros(B, cfg.applications, T, cfg.d_model))
         _export(_Step(models['main']), step_args, os.path.join(lw, FILES['step']), ['codes', 'layer_ids', 'past_key', 'past_value'], ['logits', 'present_key', 'present_value'],
                 {'codes': {0: 'B', 1: 'n'}, 'layer_ids': {0: 'B', 1: 'n'}, 'past_key': {0: 'B', 2: 'T'}, 'past_value': {0: 'B', 2: 'T'},
                  'logits': {0: 'B', 1: 'n'}, 'present_key': {0: 'B', 2: 'T+n'}, 'present_value': {0: 'B', 2: 'T+n'}})
@@ -190,9 +190,9 @@ def manifest(cfg: Config, stats: dict, instructions: list[str], scales: list[flo
         name, desc = 'default', (
             'Default bundle: a state-based policy for libero_spatial trained on the scripted expert\'s demonstrations. '
             + obs_desc + ' Residual FSQ action codes (8 layers x 8 codes x 7 levels), decoded layer by layer by a '
-            'prefix-KV transformer main model with a KV cache; a draft, a copy of the main model\'s coarse prior path (an MLP over the observation), proposes '
+            f'prefix-KV transformer main model with a KV cache ({cfg.blocks} blocks applied {cfg.repeat}x with shared weights: {cfg.applications} cache entries); a draft, a copy of the main model\'s coarse prior path (an MLP over the observation), proposes '
             'the 3 coarsest layers; the main model adds a bounded correction from its blocks.')
-        main = {'decoding': 'layerwise', 'kvCache': True, 'prefill': FILES['prefill'], 'step': FILES['step'], 'hiddenSize': cfg.hidden, 'blocks': cfg.blocks, 'kvSize': cfg.d_model}
+        main = {'decoding': 'layerwise', 'kvCache': True, 'prefill': FILES['prefill'], 'step': FILES['step'], 'hiddenSize': cfg.hidden, 'blocks': cfg.applications, 'kvSize': cfg.d_model}
         draft = {'model': FILES['draft'], 'layers': cfg.draft_layers, 'reads': 'observation'}
     else:
         name, desc = 'default-parallel', (

@@ -43,7 +43,8 @@ class Config:
     memory: int = 4  # M memory tokens (the cache adds one side slot: T0 = M + 1)
     memory_dim: int = 32
     d_model: int = 256  # D = kvSize
-    blocks: int = 8  # K
+    blocks: int = 8  # distinct transformer blocks
+    repeat: int = 2  # the stack is applied `repeat` times with shared weights; the cache has K = blocks x repeat entries
     heads: int = 8
     mlp_ratio: int = 4
     # draft
@@ -54,6 +55,11 @@ class Config:
 
     def dict(self):
         return asdict(self)
+
+    @property
+    def applications(self) -> int:
+        """K: block applications per step, one cache entry each."""
+        return self.blocks * self.repeat
 
 
 # ---------------------------------------------------------------- action autoencoder
@@ -138,12 +144,12 @@ class MemoryKV(nn.Module):
         super().__init__()
         self.c = c
         self.memory = nn.Linear(c.hidden, c.memory * c.memory_dim)
-        self.kv = nn.Linear(c.memory_dim, c.blocks * 2 * c.d_model)
+        self.kv = nn.Linear(c.memory_dim, c.applications * 2 * c.d_model)
 
     def forward(self, hidden):
         c = self.c
         mem = F.gelu(self.memory(hidden)).view(-1, c.memory, c.memory_dim)  # [B, M, dm]
-        kv = self.kv(mem).view(-1, c.memory, c.blocks, 2, c.d_model)  # [B, M, K, 2, D]
+        kv = self.kv(mem).view(-1, c.memory, c.applications, 2, c.d_model)  # [B, M, K, 2, D]
         kv = kv.permute(3, 0, 2, 1, 4)  # [2, B, K, M, D]
         return kv[0], kv[1]
 
@@ -231,10 +237,10 @@ class MainLayerwise(nn.Module):
         k, v = self.memkv(hidden)  # [B, K, M, D]
         prior = self.prior(hidden).flatten(1)  # [B, k P L]
         B = hidden.shape[0]
-        slot_k = torch.zeros(B, c.blocks, 1, c.d_model, device=hidden.device)
+        slot_k = torch.zeros(B, c.applications, 1, c.d_model, device=hidden.device)
         pad = torch.zeros(B, c.d_model - prior.shape[1], device=hidden.device)
         first = torch.cat([prior, pad], 1)[:, None, None, :]  # block 0
-        slot_v = torch.cat([first, torch.zeros(B, c.blocks - 1, 1, c.d_model, device=hidden.device)], 1)
+        slot_v = torch.cat([first, torch.zeros(B, c.applications - 1, 1, c.d_model, device=hidden.device)], 1)
         return hidden, torch.cat([k, slot_k], 2), torch.cat([v, slot_v], 2)
 
     def step_parts(self, codes, layer_ids, past_key, past_value):
@@ -250,8 +256,8 @@ class MainLayerwise(nn.Module):
         slot = (torch.arange(T + n, device=codes.device) == c.memory)[None, :]
         bias = torch.where(slot, torch.full((), -1e9, device=codes.device), bias)
         keys, values = [], []
-        for i, blk in enumerate(self.blocks):
-            x, k, v = blk(x, past_key[:, i], past_value[:, i], bias)
+        for i in range(c.applications):
+            x, k, v = self.blocks[i % c.blocks](x, past_key[:, i], past_value[:, i], bias)
             keys.append(k)
             values.append(v)
         t_logits = self.head(x, layer_ids)  # [B, n, P, L]
@@ -317,8 +323,8 @@ class MainParallel(nn.Module):
         ids = torch.arange(c.layers, device=proprio.device)[None, :].expand(B, -1)
         x = self.layer_emb(ids)
         bias = torch.zeros(c.layers, c.memory + c.layers, device=proprio.device)
-        for i, blk in enumerate(self.blocks):
-            x, _, _ = blk(x, k[:, i], v[:, i], bias)
+        for i in range(c.applications):
+            x, _, _ = self.blocks[i % c.blocks](x, k[:, i], v[:, i], bias)
         return self.head(x, ids)
 
 
