@@ -43,9 +43,9 @@ Usage:
   rsd runs compare RUN_A RUN_B [--runs DIR] [--json]
                                             paired success (McNemar), latency and acceptance
   rsd bench eval [--bundle DIR] [--episodes 8] [--workers N] [--decoding D]
-                 [--memory EPISODES] [--max-steps N] [--json]
-                                            the runner against a bare loop, 1 vs N workers,
-                                            same run; --memory: peak RSS over a long run
+                 [--long-episodes 8N] [--max-steps N] [--json]
+                                            the runner against a bare loop, then N workers
+                                            over a long run (throughput, peak RSS), same run
   rsd help
 
 Exit status: 0 on success, 1 on failure, 2 on a usage error.`;

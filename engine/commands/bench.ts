@@ -47,14 +47,14 @@ export async function bench(args: string[]): Promise<number> {
     return 0;
   }
   if (what === 'eval') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, memory: { type: 'string' }, 'max-steps': { type: 'string' } });
+    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, 'long-episodes': { type: 'string' }, 'max-steps': { type: 'string' } });
     if (values.decoding !== undefined && !STRATEGIES.includes(values.decoding as Strategy)) throw new UsageError(`--decoding: expected one of ${STRATEGIES.join(', ')}, got "${values.decoding}"`);
     const report = await runEvalBench({
       bundleDir: values.bundle,
       episodes: intFlag('episodes', values.episodes, 8, 1),
       workers: intFlag('workers', values.workers, os.availableParallelism(), 1, 256),
       decoding: values.decoding as Strategy | undefined,
-      memoryEpisodes: intFlag('memory', values.memory, 0, 0),
+      longEpisodes: values['long-episodes'] === undefined ? undefined : intFlag('long-episodes', values['long-episodes'], 16, 1, 500),
       maxSteps: values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 220, 1),
     });
     print(values.json, report, () => formatEvalBench(report));

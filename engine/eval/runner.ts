@@ -91,7 +91,17 @@ export interface EvalReport {
   results: Results;
   status: 'completed' | 'cancelled';
   /** Runner statistics of this session. */
-  stats: { wallMs: number; episodes: number; batches: number; meanBatch: number | null; workers: number };
+  stats: {
+    wallMs: number;
+    episodes: number;
+    batches: number;
+    meanBatch: number | null;
+    workers: number;
+    /** Sums over this session's episodes: wall time, the worker's time in the simulator, the decoding time of their chunks. */
+    episodeWallMs: number;
+    episodeSimMs: number;
+    episodeDecodeMs: number;
+  };
 }
 
 export class EvalError extends Error {
@@ -276,6 +286,7 @@ async function execute(x: Execution): Promise<EvalReport> {
     });
   };
 
+  const sums = { wall: 0, sim: 0, decode: 0 };
   const finishEpisode = (episode: PoolEpisode, end: EpisodeEnd): void => {
     active--;
     policy.schedule();
@@ -284,6 +295,9 @@ async function execute(x: Execution): Promise<EvalReport> {
     rngs.delete(episode);
     const wallMs = performance.now() - (episodeStart.get(episode) ?? performance.now());
     episodeStart.delete(episode);
+    sums.wall += wallMs;
+    sums.sim += end.simMs;
+    sums.decode += records.reduce((n, r) => n + r.latency.totalMs, 0);
     const trajectoryName = end.trajectory ? run.trajectoryPath(episode.taskId, episode.trial) : null;
     const record: EpisodeRecord = {
       taskId: episode.taskId,
@@ -367,7 +381,16 @@ async function execute(x: Execution): Promise<EvalReport> {
     run,
     results,
     status,
-    stats: { wallMs: performance.now() - started, episodes: progress.sessionDone, batches: policy.batches, meanBatch: policy.batches ? policy.items / policy.batches : null, workers },
+    stats: {
+      wallMs: performance.now() - started,
+      episodes: progress.sessionDone,
+      batches: policy.batches,
+      meanBatch: policy.batches ? policy.items / policy.batches : null,
+      workers,
+      episodeWallMs: sums.wall,
+      episodeSimMs: sums.sim,
+      episodeDecodeMs: sums.decode,
+    },
   };
 }
 
