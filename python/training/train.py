@@ -422,7 +422,7 @@ def main():
             'samples': len(arr.task),
             'initStates': "the project's demo pool: 100 initial states per task (initSource 'project'), disjoint from the project's 50 evaluation states per task",
             'initSources': sorted({e.init_source for e in demos.episodes}),
-            'expert': 'the scripted expert of engine/expert (rsd expert); each 8-action chunk executed open loop',
+            'expert': 'the scripted expert of engine/expert (rsd expert): one action per observation (closed loop), every step recorded',
         },
         'training': {
             'command': command,
