@@ -473,7 +473,9 @@ export async function measureStepVsDraft(bundle: LoadedBundle, runs = 50): Promi
   const prefillMs = await medianMs(() => main.prefill.run(obs), runs);
   const stepMs = await medianMs(() => main.step.run(one), runs);
   const verifyMs = await medianMs(() => main.step.run(verify), runs);
-  const draftMs = await medianMs(() => draft.run(obs), runs);
+  // A draft that reads the main model's hidden state gets the prefill's, as the decoder feeds it.
+  const draftFeeds = bundle.manifest.draft!.reads === 'main-hidden' ? { hidden: prefill.hidden! } : obs;
+  const draftMs = await medianMs(() => draft.run(draftFeeds), runs);
   return { prefillMs, stepMs, verifyMs, draftMs, ratio: stepMs / draftMs, runs };
 }
 
