@@ -2,6 +2,7 @@ import path from 'node:path';
 import { app, BrowserWindow, ipcMain, nativeTheme, session } from 'electron';
 import type { RsdError } from '../engine/api/errors.js';
 import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL, REQUEST_TYPES } from '../engine/api/names.js';
+import { registerDialogHandler } from './dialogs.js';
 import { EngineProcess } from './engine-process.js';
 import { registerAppScheme, serveRenderer } from './protocol.js';
 import { hardenSession, hardenWebContents, isTrustedSender, secureWebPreferences } from './security.js';
@@ -31,6 +32,9 @@ ipcMain.handle(IPC_REQUEST_CHANNEL, (event, type: unknown, params: unknown) => {
   }
   return engine.request(type, params);
 });
+
+// Folder and file dialogs, on their own channel, with the same check of the sender.
+registerDialogHandler();
 
 function createWindow(): void {
   const window = new BrowserWindow({

@@ -33,15 +33,31 @@ export function bridgeMethodName(type: string): string {
 /** IPC channels between preload and main. Not exposed to the renderer. */
 export const IPC_REQUEST_CHANNEL = 'rsd:request';
 export const IPC_EVENT_CHANNEL = 'rsd:event';
+/** Native dialogs (electron/dialogs.ts): main answers with the chosen path, or null when cancelled. */
+export const IPC_DIALOG_CHANNEL = 'rsd:dialog';
+
+/** What a folder is chosen for: it names the dialog's title. */
+export const FOLDER_PURPOSES = ['bundle', 'libero'] as const;
+export type FolderPurpose = (typeof FOLDER_PURPOSES)[number];
+
+/** The one argument the preload sends on IPC_DIALOG_CHANNEL; main checks it before showing anything. */
+export type DialogRequest = { kind: 'folder'; purpose: FolderPurpose } | { kind: 'save'; defaultName: string } | { kind: 'open' };
 
 type MethodName<T extends string> = T extends `${infer Head}.${infer Tail}` ? `${Head}${Capitalize<MethodName<Tail>>}` : T;
 
 /**
  * What the preload exposes as `window.rsd`: one function per request (each resolves to a raw reply,
- * `{ok, result}` or `{ok: false, error}`, validated by the renderer's client) and one subscription.
+ * `{ok, result}` or `{ok: false, error}`, validated by the renderer's client), one subscription, and
+ * the native dialogs (each resolves to the chosen absolute path, or null when the user cancels).
  */
 export type RsdBridge = {
   readonly [K in (typeof REQUEST_TYPES)[number] as MethodName<K>]: (params: unknown) => Promise<unknown>;
 } & {
   onEvent(listener: (event: unknown) => void): () => void;
+  /** A folder (a model bundle, a LIBERO checkout). */
+  chooseFolder(purpose: FolderPurpose): Promise<string | null>;
+  /** Where to save a results JSON; `defaultName` is a bare file name such as `<runId>.results.json`. */
+  chooseSaveFile(defaultName: string): Promise<string | null>;
+  /** A results JSON to open. */
+  chooseOpenFile(): Promise<string | null>;
 };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { bridgeMethodName, IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL, REQUEST_TYPES } from '../../engine/api/names.js';
+import { bridgeMethodName, IPC_DIALOG_CHANNEL, IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL, REQUEST_TYPES } from '../../engine/api/names.js';
 
 const preloadFile = path.resolve(import.meta.dirname, '../../dist/electron/preload.cjs');
 
@@ -44,8 +44,8 @@ describe('preload (dist/electron/preload.cjs)', () => {
     api = preload.exposed.get('rsd') ?? {};
   });
 
-  it('exposes one function per request type plus onEvent, and never ipcRenderer', () => {
-    const expected = [...REQUEST_TYPES.map(bridgeMethodName), 'onEvent'];
+  it('exposes one function per request type, onEvent and the three dialogs, and never ipcRenderer', () => {
+    const expected = [...REQUEST_TYPES.map(bridgeMethodName), 'onEvent', 'chooseFolder', 'chooseSaveFile', 'chooseOpenFile'];
     expect(Object.keys(api).sort()).toEqual(expected.sort());
     for (const key of expected) expect(typeof api[key]).toBe('function');
     for (const key of ['ipcRenderer', 'send', 'invoke', 'on']) expect(api).not.toHaveProperty(key);
@@ -74,5 +74,33 @@ describe('preload (dist/electron/preload.cjs)', () => {
 
     unsubscribe();
     expect(preload.ipcRenderer.removeListener).toHaveBeenCalledExactlyOnceWith(IPC_EVENT_CHANNEL, handler);
+  });
+
+  it('asks main for the dialogs on the dialog channel, one request object each, and passes the answer back', async () => {
+    const chooseFolder = api.chooseFolder as (purpose: string) => Promise<string | null>;
+    const chooseSaveFile = api.chooseSaveFile as (name: string) => Promise<string | null>;
+    const chooseOpenFile = api.chooseOpenFile as () => Promise<string | null>;
+
+    preload.ipcRenderer.invoke.mockResolvedValueOnce('/home/u/bundle' as never);
+    await expect(chooseFolder('bundle')).resolves.toBe('/home/u/bundle');
+    preload.ipcRenderer.invoke.mockResolvedValueOnce(null as never);
+    await expect(chooseFolder('libero')).resolves.toBeNull();
+    preload.ipcRenderer.invoke.mockResolvedValueOnce('/home/u/r.results.json' as never);
+    await expect(chooseSaveFile('r.results.json')).resolves.toBe('/home/u/r.results.json');
+    preload.ipcRenderer.invoke.mockResolvedValueOnce('/home/u/in.json' as never);
+    await expect(chooseOpenFile()).resolves.toBe('/home/u/in.json');
+
+    expect(preload.ipcRenderer.invoke.mock.calls).toEqual([
+      [IPC_DIALOG_CHANNEL, { kind: 'folder', purpose: 'bundle' }],
+      [IPC_DIALOG_CHANNEL, { kind: 'folder', purpose: 'libero' }],
+      [IPC_DIALOG_CHANNEL, { kind: 'save', defaultName: 'r.results.json' }],
+      [IPC_DIALOG_CHANNEL, { kind: 'open' }],
+    ]);
+    expect(IPC_DIALOG_CHANNEL).not.toBe(IPC_REQUEST_CHANNEL);
+  });
+
+  it("passes main's refusal on as a rejection", async () => {
+    preload.ipcRenderer.invoke.mockRejectedValueOnce(new Error('bad dialog request: unknown folder purpose "home"'));
+    await expect((api.chooseFolder as (purpose: string) => Promise<string | null>)('home')).rejects.toThrow('unknown folder purpose');
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { CheckFix } from '../../../engine/api/checks.js';
 import { DECODING_STRATEGIES, type SettingKey } from '../../../engine/api/settings.js';
+import { useFolderChooser } from '../dialogs.js';
 import { useApp } from '../store/context.js';
 
 const SETTING_LABEL: Record<SettingKey, string> = { bundleDir: 'Bundle folder', liberoDir: 'LIBERO folder', decoding: 'Decoding strategy' };
@@ -68,6 +69,8 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
   };
 
   const isFolder = setting !== 'decoding';
+  // In Electron, a native folder dialog fills the field; saving it is still the user's click.
+  const chooser = useFolderChooser(setting === 'liberoDir' ? 'libero' : 'bundle', setDraft);
   return (
     <form className="fix fix-setting" onSubmit={(e) => void submit(e)} aria-label={`Fix for ${title}`}>
       <label htmlFor={`${id}-input`}>{SETTING_LABEL[setting]}</label>
@@ -91,6 +94,11 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
           ))}
         </select>
       )}
+      {isFolder && chooser && (
+        <button type="button" onClick={chooser.choose} disabled={chooser.busy || saving} aria-label={setting === 'liberoDir' ? 'Choose the LIBERO folder' : 'Choose the bundle folder'}>
+          Choose…
+        </button>
+      )}
       <button type="submit" disabled={saving || (isFolder && value.trim() === '')}>
         {saving ? 'Saving…' : isFolder ? 'Use this folder' : 'Use this strategy'}
       </button>
@@ -100,6 +108,11 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
       {error && (
         <p id={`${id}-error`} className="fix-error" role="alert">
           {error}
+        </p>
+      )}
+      {isFolder && chooser?.error && (
+        <p className="fix-error" role="alert">
+          {chooser.error}
         </p>
       )}
     </form>

@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { Results } from '../../../../engine/runs/results-schema.js';
+import { dialogFailure, nativeDialogs } from '../../dialogs.js';
 import { useApp } from '../../store/context.js';
 
 export const exportFileName = (runId: string) => `${runId}.results.json`;
@@ -17,7 +18,10 @@ function download(runId: string, results: Results): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** Inside Electron the engine writes the file where the user says; no Node in the page. */
+/**
+ * Inside Electron without the preload's dialogs, the user types where the engine should write the file;
+ * no Node in the page.
+ */
 function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string | null): void }) {
   const id = useId();
   const exportResultsTo = useApp((s) => s.exportResultsTo);
@@ -51,14 +55,40 @@ function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string |
   );
 }
 
-/** Export the run's results JSON: a download in the browser, a file the engine writes in Electron. */
+/**
+ * Export the run's results JSON: a download in the browser; in Electron the native save dialog asks
+ * where and the engine writes the file there (a typed path where the preload has no dialogs).
+ */
 export function ExportControl({ runId, results }: { runId: string; results: Results }) {
+  const exportResultsTo = useApp((s) => s.exportResultsTo);
   const [asking, setAsking] = useState(false);
+  // The dialog is open or the engine is writing.
+  const [saving, setSaving] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const dialogs = nativeDialogs();
   const inElectron = typeof window !== 'undefined' && (window as { rsd?: unknown }).rsd !== undefined;
+
+  const saveWithDialog = async (chooseSaveFile: (defaultName: string) => Promise<string | null>) => {
+    setSaving(true);
+    try {
+      const target = await chooseSaveFile(exportFileName(runId));
+      if (target === null) return; // cancelled
+      const outcome = await exportResultsTo(runId, target);
+      if ('error' in outcome) setError(`Could not save to ${target}: ${outcome.error.message}`);
+      else setMessage(`Saved to ${outcome.path}`);
+    } catch (thrown) {
+      setError(`The save dialog failed: ${dialogFailure(thrown)}`);
+    } finally {
+      setSaving(false);
+    }
+  };
+
   const click = () => {
     setMessage(null);
-    if (inElectron) setAsking(true);
+    setError(null);
+    if (dialogs) void saveWithDialog(dialogs.chooseSaveFile);
+    else if (inElectron) setAsking(true);
     else {
       download(runId, results);
       setMessage(`Downloaded ${exportFileName(runId)}`);
@@ -75,7 +105,7 @@ export function ExportControl({ runId, results }: { runId: string; results: Resu
           }}
         />
       ) : (
-        <button type="button" onClick={click}>
+        <button type="button" onClick={click} disabled={saving}>
           Export JSON
         </button>
       )}
@@ -83,6 +113,11 @@ export function ExportControl({ runId, results }: { runId: string; results: Resu
         <span className="muted" role="status">
           {message}
         </span>
+      )}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
       )}
     </div>
   );

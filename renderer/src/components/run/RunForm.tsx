@@ -1,4 +1,5 @@
 import type { FormEvent } from 'react';
+import { useFolderChooser } from '../../dialogs.js';
 import { useApp } from '../../store/context.js';
 import { ACCEPT_RULES, DECODINGS, EXECUTION_PROVIDERS, MAX_SEED, MAX_TRIALS, usesAcceptRule, usesThreshold, type AcceptRule, type Decoding, type ExecutionProvider } from '../../store/run.js';
 import { Field } from './Field.js';
@@ -26,6 +27,8 @@ export function RunForm() {
   const startRun = useApp((s) => s.startRun);
   const connected = useApp((s) => s.connectionState === 'open');
   const busy = useApp((s) => s.liveRun?.status === 'starting' || s.liveRun?.status === 'running');
+  // In Electron, a native folder dialog fills the bundle folder; in the browser it is typed.
+  const bundleChooser = useFolderChooser('bundle', (bundleDir) => edit({ bundleDir }));
 
   const suite = suites?.find((s) => s.suite === form.suite);
   const submit = (event: FormEvent) => {
@@ -103,10 +106,32 @@ export function RunForm() {
         <Field label="Seed" error={errors.seed} hint={`0 to ${MAX_SEED}: seeds stochastic acceptance and sampling.`}>
           {(p) => <input {...p} type="number" min={0} step={1} value={form.seed} onChange={(e) => edit({ seed: e.target.value })} />}
         </Field>
-        <Field label="Bundle folder" hint={bundleSetting ? `Empty: the bundle in the settings, ${bundleSetting}.` : 'Empty: the bundle that ships with the app.'}>
-          {(p) => (
-            <input {...p} type="text" className="wide" value={form.bundleDir} placeholder={bundleSetting ?? 'the default bundle'} spellCheck={false} onChange={(e) => edit({ bundleDir: e.target.value })} />
-          )}
+        <Field
+          label="Bundle folder"
+          hint={
+            <>
+              {bundleSetting ? `Empty: the bundle in the settings, ${bundleSetting}.` : 'Empty: the bundle that ships with the app.'}
+              {bundleChooser?.error && (
+                <span className="field-error" role="alert">
+                  {' '}
+                  {bundleChooser.error}
+                </span>
+              )}
+            </>
+          }
+        >
+          {(p) => {
+            const input = <input {...p} type="text" className="wide" value={form.bundleDir} placeholder={bundleSetting ?? 'the default bundle'} spellCheck={false} onChange={(e) => edit({ bundleDir: e.target.value })} />;
+            if (!bundleChooser) return input;
+            return (
+              <div style={{ display: 'flex', gap: 8 }}>
+                {input}
+                <button type="button" onClick={bundleChooser.choose} disabled={bundleChooser.busy} aria-label="Choose the bundle folder">
+                  Choose…
+                </button>
+              </div>
+            );
+          }}
         </Field>
         <div className="field field-check">
           <label>
