@@ -1,6 +1,6 @@
 import type { CheckFix } from '../api/checks.js';
 import type { Manifest } from '../policy/manifest.js';
-import { bundleSource, isFolder, sharedManifest } from './bundle-source.js';
+import { bundleSource, defaultBundleDir, isFolder, sharedManifest } from './bundle-source.js';
 import { message, type Check } from './types.js';
 
 const chooseFolder = (hint: string): CheckFix => ({ kind: 'setting', setting: 'bundleDir', hint });
@@ -17,7 +17,7 @@ export const bundleManifestCheck: Check = {
     if (source.kind === 'none') {
       return {
         status: 'warn',
-        detail: 'No model bundle yet. The default bundle (a trained RFSQ policy with its draft) ships in a later release (issue 6) and is not in this build; until then, choose a bundle folder.',
+        detail: `No model bundle: none is chosen and the default bundle is missing from this install (${defaultBundleDir()}). Choose a bundle folder.`,
         fix: chooseFolder(FORMAT),
       };
     }

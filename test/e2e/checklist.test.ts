@@ -22,7 +22,9 @@ beforeAll(async () => {
   bundles = await mkdtemp(path.join(os.tmpdir(), 'rsd-e2e-bundles-'));
   await writeSyntheticBundle(path.join(bundles, 'tiny'), 'tiny', 1);
   // LIBERO's files, where this machine has them, so that row has real counts to show.
-  const env: Record<string, string> = existsSync(LIBERO) ? { RSD_LIBERO_DIR: LIBERO } : {};
+  // And no default bundle, as in an install without assets/bundles/default, so that the test walks
+  // the "choose a bundle folder" fix (the shipped bundle's rows: test/engine/prereq/bundle.test.ts).
+  const env: Record<string, string> = { RSD_DEFAULT_BUNDLE: path.join(os.tmpdir(), 'rsd-no-default-bundle'), ...(existsSync(LIBERO) ? { RSD_LIBERO_DIR: LIBERO } : {}) };
   [serve, browser] = await Promise.all([startRsdServe({ env }), launchChromium()]);
 });
 afterAll(async () => {

@@ -59,7 +59,7 @@ describe('rsd CLI', () => {
     expect(rows.some((r) => r.status === 'fail')).toBe(false);
     expect(code).toBe(0);
     const status = Object.fromEntries(rows.map((r) => [r.id, r.status]));
-    expect(status).toMatchObject({ 'ep.cpu': 'pass', 'bundle.manifest': 'warn', 'sim.mujoco': 'pass', 'sim.scene': 'pass', 'libero.files': 'not-configured', 'remote.modal': 'not-configured', 'settings.file': 'pass' });
+    expect(status).toMatchObject({ 'ep.cpu': 'pass', 'bundle.manifest': 'pass', 'bundle.draft': 'pass', 'sim.mujoco': 'pass', 'sim.scene': 'pass', 'libero.files': 'not-configured', 'remote.modal': 'not-configured', 'settings.file': 'pass' });
     expect(rows.find((r) => r.id === 'settings.file')?.detail).toContain(process.env.RSD_DATA_DIR!);
   });
 

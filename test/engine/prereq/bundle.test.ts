@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckId } from '../../../engine/api/checks.js';
 import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { DEFAULT_BUNDLE_ENV } from '../../../engine/policy/default-bundle.js';
 import { defaultBundleDir } from '../../../engine/prereq/bundle-source.js';
 import { runChecks } from './helpers.js';
 
@@ -45,15 +46,27 @@ const statuses = async (settings: object) => {
 };
 
 describe('no bundle chosen', () => {
-  it('warns "no bundle yet", says the default one ships later, and offers the folder setting', async () => {
+  it('uses the default bundle that ships: a trained, state-based policy with its draft', async () => {
     expect(defaultBundleDir()).toMatch(/assets\/bundles\/default$/);
     const { results, status } = await statuses({});
 
-    expect(status).toEqual({ 'bundle.manifest': 'warn', 'bundle.models': 'not-configured', 'bundle.rfsq': 'not-configured', 'bundle.draft': 'not-configured' });
-    const row = results.get('bundle.manifest')!;
-    expect(row.detail).toMatch(/^No model bundle yet\. The default bundle .* ships in a later release \(issue 6\) and is not in this build/);
-    expect(row.fix).toEqual({ kind: 'setting', setting: 'bundleDir', hint: expect.stringContaining('bundle.json') });
-    expect(results.get('bundle.models')!.detail).toBe('Needs a model bundle: choose one in the "Model bundle" row.');
+    expect(status).toEqual({ 'bundle.manifest': 'pass', 'bundle.models': 'pass', 'bundle.rfsq': 'pass', 'bundle.draft': 'pass' });
+    expect(results.get('bundle.manifest')!.detail).toMatch(/^"default" in .*assets\/bundles\/default \(default bundle\): layerwise main model with a KV cache, a draft for the 3 coarsest layers; .*state-based observations\.$/);
+  }, 30_000);
+
+  it('warns when the default bundle is missing from the install, and offers the folder setting', async () => {
+    const missing = path.join(root, 'no-default-bundle');
+    process.env[DEFAULT_BUNDLE_ENV] = missing;
+    try {
+      const { results, status } = await statuses({});
+      expect(status).toEqual({ 'bundle.manifest': 'warn', 'bundle.models': 'not-configured', 'bundle.rfsq': 'not-configured', 'bundle.draft': 'not-configured' });
+      const row = results.get('bundle.manifest')!;
+      expect(row.detail).toBe(`No model bundle: none is chosen and the default bundle is missing from this install (${missing}). Choose a bundle folder.`);
+      expect(row.fix).toEqual({ kind: 'setting', setting: 'bundleDir', hint: expect.stringContaining('bundle.json') });
+      expect(results.get('bundle.models')!.detail).toBe('Needs a model bundle: choose one in the "Model bundle" row.');
+    } finally {
+      delete process.env[DEFAULT_BUNDLE_ENV];
+    }
   });
 });
 

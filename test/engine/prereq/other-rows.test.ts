@@ -31,7 +31,7 @@ describe('settings.file', () => {
     expect(row.status).toBe('fail');
     expect(row.detail).toMatch(/settings\.json is not valid: not valid JSON: .*The defaults are used and the file is left as it is until you fix it/);
     expect(row.fix).toMatchObject({ kind: 'command', command: expect.stringMatching(/^mv ".*settings\.json" ".*settings\.json\.invalid"$/) });
-    // The other rows go on with the defaults.
-    expect(results.get('bundle.draft')!.status).toBe('not-configured');
+    // The other rows go on with the defaults (speculative decoding with the default bundle's draft).
+    expect(results.get('bundle.draft')!.status).toBe('pass');
   });
 });
