@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { _electron } from 'playwright-core';
+import { bridgeMethodName, REQUEST_TYPES } from '../../engine/api/names.js';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain .mjs helper shared with `npm start`
 import { findElectronBinary } from '../../scripts/electron-binary.mjs';
@@ -26,7 +27,9 @@ describe.skipIf(Boolean(reason))('the Electron app', () => {
         const page = globalThis as unknown as { rsd: object; require?: unknown; process?: unknown };
         return { keys: Object.keys(page.rsd).sort(), require: typeof page.require, process: typeof page.process };
       });
-      expect(exposed).toEqual({ keys: ['checksList', 'checksRun', 'onEvent', 'settingsGet', 'settingsSet', 'systemHealth', 'systemInfo'], require: 'undefined', process: 'undefined' });
+      // One function per request (engine/api/names.ts), the native dialogs, and the event subscription.
+      const expected = [...REQUEST_TYPES.map(bridgeMethodName), 'chooseFolder', 'chooseOpenFile', 'chooseSaveFile', 'onEvent'].sort();
+      expect(exposed).toEqual({ keys: expected, require: 'undefined', process: 'undefined' });
       await window.screenshot({ path: path.join(ARTIFACTS, 'electron-system.png') });
     } finally {
       await app.close();
