@@ -19,10 +19,22 @@ export function parseTaskList(text: string | undefined): number[] | undefined {
   return [...ids].sort((a, b) => a - b);
 }
 
+/** `--noise 0,0.1,0.2`: perturbation levels, each initial state runs once per level. */
+export function parseNoise(text: string | undefined): number[] {
+  if (text === undefined) return [0];
+  const levels = text.split(',').map((part) => Number(part.trim()));
+  if (levels.length === 0 || levels.some((v) => !Number.isFinite(v) || v < 0 || v > 1) || text.trim() === '') {
+    throw new UsageError(`--noise: expected stds in [0, 1] separated by commas, such as 0,0.1,0.2, got "${text}"`);
+  }
+  return levels;
+}
+
 /**
  * `rsd expert`: the scripted expert on a suite, across worker threads. With --record DIR it writes
  * every episode's observations and actions (demonstrations.jsonl, one episode per line; see
  * engine/expert/demos.ts), from the demonstration pool of initial states unless --init says otherwise.
+ * --noise L1,L2,... runs each initial state once per level with DART-style noise of that std on the
+ * executed actions (0: none), recording the expert's own actions (engine/expert/perturbation.ts).
  */
 export async function expert(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -33,6 +45,8 @@ export async function expert(args: string[]): Promise<number> {
     init: { type: 'string' },
     libero: { type: 'string' },
     record: { type: 'string' },
+    noise: { type: 'string' },
+    seed: { type: 'string' },
     json: { type: 'boolean' },
   });
   const init = values.init ?? (values.record ? 'demo' : 'eval');
@@ -54,6 +68,8 @@ export async function expert(args: string[]): Promise<number> {
     trials: intFlag('trials', values.trials, 50, 1),
     workers: values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256),
     initSource: source,
+    noise: parseNoise(values.noise),
+    seed: intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1),
     record: Boolean(out),
     signal: controller.signal,
     onResult(run, { done, total }) {

@@ -3,6 +3,7 @@ import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, WAIT_ACTION, type SuiteName } fro
 import type { TaskSpec } from '../libero/task.js';
 import type { EmbeddedSimulator } from '../sim/embedded.js';
 import { DemoRecorder, type DemoEpisode } from './demos.js';
+import { ActionPerturbation } from './perturbation.js';
 import { expertWorld } from './scene-model.js';
 import { ScriptedExpert, type ExpertPhase } from './scripted.js';
 
@@ -22,6 +23,8 @@ export interface ExpertEpisode {
   init: InitState;
   /** Recorded with demonstrations: `libero` or `project`. */
   initSource?: string;
+  /** DART-style noise on the executed actions (perturbation.ts); the recorded actions stay the expert's. */
+  perturbation?: { std: number; seed: number };
 }
 
 export type EpisodeOutcome = 'success' | 'failure' | 'error';
@@ -33,6 +36,8 @@ export interface EpisodeResult {
   outcome: EpisodeOutcome;
   /** Policy steps taken (the wait steps not counted). */
   steps: number;
+  /** The perturbation's std when the executed actions were perturbed. */
+  noise?: number;
   /** The expert's phase and attempt count when the episode ended: where a failure got stuck. */
   phase?: ExpertPhase;
   attempts?: number;
@@ -62,13 +67,14 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
   let expert: ScriptedExpert | undefined;
   try {
     expert = new ScriptedExpert(episode.task);
+    const perturbation = episode.perturbation ? new ActionPerturbation(episode.perturbation.std, episode.perturbation.seed) : undefined;
     let observation = sim.reset(episode.task, episode.init);
     for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
     const world = expertWorld(sim);
     while (steps < maxSteps) {
       const action = expert.act(observation, world);
       recorder?.add(observation.proprio, observation.objectPoses, action);
-      const result = sim.step(action);
+      const result = sim.step(perturbation ? perturbation.apply(action) : action);
       steps++;
       observation = result.observation;
       if (result.success) {
@@ -88,6 +94,7 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
     steps,
     ms: performance.now() - started,
   };
+  if (episode.perturbation) result.noise = episode.perturbation.std;
   if (expert) {
     result.phase = expert.phase;
     result.attempts = expert.attemptCount;
@@ -103,6 +110,7 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
       instruction: info.instruction,
       initIndex: episode.initIndex,
       initSource: episode.initSource ?? 'libero',
+      ...(episode.perturbation ? { noise: episode.perturbation.std } : {}),
       objects: episode.task.objects.map((o) => o.name),
       outcome,
       ...(error !== undefined ? { error } : {}),

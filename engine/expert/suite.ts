@@ -4,6 +4,7 @@ import { projectInitStates, type InitSplit } from '../libero/project-init-states
 import { projectTask } from '../libero/project-tasks.js';
 import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { EpisodeRun, ExpertEpisode } from './episodes.js';
+import { perturbationSeed } from './perturbation.js';
 import { runExpertPool, type PoolOptions } from './pool.js';
 
 /**
@@ -20,6 +21,13 @@ export interface ExpertSuiteOptions extends Omit<PoolOptions, 'workerModule'> {
   /** Initial states per task, the first `trials` of the source (default 50). */
   trials?: number;
   initSource: InitSource;
+  /**
+   * DART-style perturbation levels (std of the noise on executed actions, perturbation.ts): each
+   * initial state runs once per level, 0 meaning unperturbed. Default [0].
+   */
+  noise?: readonly number[];
+  /** Seeds the perturbations (default 0). */
+  seed?: number;
 }
 
 export interface TaskSummary {
@@ -47,7 +55,7 @@ export interface ExpertSuiteReport {
 }
 
 /** The episodes of a suite run, grouped by task so each worker mostly keeps one compiled scene. */
-export function expertEpisodes(suite: string, tasks: readonly number[] | undefined, trials: number, source: InitSource): ExpertEpisode[] {
+export function expertEpisodes(suite: string, tasks: readonly number[] | undefined, trials: number, source: InitSource, noise: readonly number[] = [0], seed = 0): ExpertEpisode[] {
   const s = suiteName(suite);
   const ids = tasks ?? suiteTasks(s).map((t) => t.id);
   const episodes: ExpertEpisode[] = [];
@@ -56,7 +64,11 @@ export function expertEpisodes(suite: string, tasks: readonly number[] | undefin
     const states = initStates(s, taskId, task.objects.length, source);
     if (states.length < trials) throw new Error(`${s} task ${taskId} has ${states.length} initial states in ${sourceName(source)}, fewer than the ${trials} trials asked for`);
     states.slice(0, trials).forEach((init, initIndex) => {
-      episodes.push({ suite: s, taskId, task, initIndex, init, initSource: source.kind });
+      noise.forEach((std, level) => {
+        const episode: ExpertEpisode = { suite: s, taskId, task, initIndex, init, initSource: source.kind };
+        if (std > 0) episode.perturbation = { std, seed: perturbationSeed(seed, taskId, initIndex, level) };
+        episodes.push(episode);
+      });
     });
   }
   return episodes;
@@ -65,7 +77,7 @@ export function expertEpisodes(suite: string, tasks: readonly number[] | undefin
 export async function runExpertSuite(options: ExpertSuiteOptions): Promise<ExpertSuiteReport> {
   const suite = suiteName(options.suite);
   const trials = options.trials ?? 50;
-  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource);
+  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource, options.noise, options.seed);
   const report = await runExpertPool(episodes, options);
   const ids = [...new Set(episodes.map((e) => e.taskId))];
   return {

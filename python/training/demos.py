@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import lzma
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,7 @@ class Episode:
     instruction: str
     init_index: int
     init_source: str
+    noise: float  # std of the DART-style noise on the executed actions (0: none)
     proprio: np.ndarray  # [T, 8]
     poses: np.ndarray  # [T, 7 E] in ENTITIES order
     actions: np.ndarray  # [T, 7], env convention
@@ -58,12 +60,13 @@ def _floats(s: str, rows: int, cols: int, what: str) -> np.ndarray:
 
 
 def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
-    """Successful episodes of a .jsonl file; poses reordered to `entities`."""
+    """Successful episodes of a .jsonl file (or .jsonl.xz); poses reordered to `entities`. The SHA-256
+    is the uncompressed JSON Lines text's, so a file and its .xz have the same."""
     h = hashlib.sha256()
     episodes: list[Episode] = []
     instructions: dict[int, str] = {}
     counts = {'lines': 0, 'success': 0, 'failure': 0, 'error': 0}
-    with open(path, 'rb') as f:
+    with (lzma.open(path, 'rb') if path.endswith('.xz') else open(path, 'rb')) as f:
         data = f.read()
     h.update(data)
     for n, line in enumerate(data.decode('utf-8').splitlines(), 1):
@@ -74,6 +77,9 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
         if d.get('format') != DEMO_FORMAT:
             raise ValueError(f'{path}:{n}: not an {DEMO_FORMAT} line')
         counts[d['outcome']] = counts.get(d['outcome'], 0) + 1
+        noise = float(d.get('noise', 0.0))
+        level = counts.setdefault('byNoise', {}).setdefault(f'{noise:g}', {'success': 0, 'failure': 0, 'error': 0})
+        level[d['outcome']] = level.get(d['outcome'], 0) + 1
         tid = int(d['taskId'])
         if instructions.setdefault(tid, d['instruction']) != d['instruction']:
             raise ValueError(f'{path}:{n}: task {tid} has two instructions')
@@ -92,6 +98,7 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
             instruction=d['instruction'],
             init_index=int(d['initIndex']),
             init_source=d['initSource'],
+            noise=noise,
             proprio=_floats(d['proprio'], steps, 8, 'proprio'),
             poses=poses_all[:, idx],
             actions=_floats(d['actions'], steps, 7, 'actions'),
@@ -194,13 +201,16 @@ def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
 
 
 def split_episodes(demos: DemoSet, val_fraction: float, seed: int) -> np.ndarray:
-    """Boolean per episode: True = validation. Stratified by task."""
+    """Boolean per episode: True = validation. Stratified by task, and by initial state: every
+    episode from a held-out initial state (each noise level's) is held out with it."""
     rng = np.random.default_rng(seed)
     val = np.zeros(len(demos.episodes), dtype=bool)
-    by_task: dict[int, list[int]] = {}
+    by_task: dict[int, dict[int, list[int]]] = {}
     for i, e in enumerate(demos.episodes):
-        by_task.setdefault(e.task_id, []).append(i)
-    for ids in by_task.values():
-        k = int(round(val_fraction * len(ids)))
-        val[rng.permutation(ids)[:k]] = True
+        by_task.setdefault(e.task_id, {}).setdefault(e.init_index, []).append(i)
+    for states in by_task.values():
+        inits = sorted(states)
+        k = int(round(val_fraction * len(inits)))
+        for j in rng.permutation(len(inits))[:k]:
+            val[states[inits[j]]] = True
     return val

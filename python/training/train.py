@@ -40,7 +40,7 @@ from .models import ActionDecoder, ActionEncoder, Config, Draft, MainLayerwise, 
 
 log = logging.getLogger('training')
 
-DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --record /work/data/demos --json'
+DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --noise 0,0.1,0.2,0.3 --seed 0 --workers 2 --record DIR --json'
 
 
 def setup_logging(out: str) -> None:
@@ -191,44 +191,14 @@ def train_policy(kind, cfg, data, seconds, device, gen, args, stats, scales):
     tr = data['train']
     it = batches(len(tr['codes']), args.batch, gen, device)
     w = torch.tensor(LAYER_WEIGHTS, device=device)
-    kD = cfg.draft_layers
     sig_poses = pose_noise(stats, args.noise, args.raw_noise, device)
     last = 0.0
     model.train()
+    amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == 'cuda')
     while not sched.done():
         idx = next(it)
-        proprio = noisy(tr['proprio'][idx], args.noise, gen)
-        poses = noisy(tr['poses'][idx], sig_poses, gen)
-        task, codes = tr['task'][idx], tr['codes'][idx]
-        extra = 0.0
-        if kind == 'layerwise':
-            # Scheduled sampling of the coarse layers: half the batch feeds the prior's own coarse
-            # codes, and the finer layers learn to continue the residual from there.
-            hidden, k, v = model.prefill(proprio, poses, task)
-            prior = model.prior(hidden)
-            own = (torch.rand(len(idx), generator=gen) < args.sampled).to(device)[:, None, None]
-            coarse = torch.where(own, prior.argmax(-1).detach(), codes[:, :kD])
-            fine = residual_targets(tr['latent'][idx], coarse, scales, cfg.levels)
-            targets = torch.cat([codes[:, :kD], fine], 1)
-            inputs = torch.cat([coarse, fine], 1)
-            fed = torch.cat([torch.zeros_like(inputs[:, :1]), inputs[:, :-1]], 1)
-            ids = torch.arange(cfg.layers, device=device)[None, :].expand(len(idx), -1)
-            logits, corr, _, _ = model.step_parts(fed, ids, k, v)
-            prior_ce = F.cross_entropy(prior.reshape(-1, cfg.levels), codes[:, :kD].reshape(-1))
-            # The correction is also kept small off the data (uniform random observations): where
-            # the blocks have seen no data they should not overrule the prior.
-            rp, ro, rt = random_obs(args.batch // 4, cfg, gen, device)
-            rh, rk, rv = model.prefill(rp, ro, rt)
-            rprior = model.prior(rh).argmax(-1).detach()
-            rfed = torch.cat([torch.zeros_like(rprior[:, :1]), rprior[:, :-1]], 1)
-            rids = torch.arange(kD, device=device)[None, :].expand(len(rp), -1)
-            _, rcorr, _, _ = model.step_parts(rfed, rids, rk, rv)
-            extra = prior_ce + args.corr_penalty * (corr.pow(2).sum((2, 3)).mean() + rcorr.pow(2).sum((2, 3)).mean())
-        else:
-            logits = model(proprio, poses, task)
-            targets = codes
-        ce = F.cross_entropy(logits.reshape(-1, cfg.levels), targets.reshape(-1), reduction='none').view(targets.shape).mean((0, 2))
-        loss = (ce * w).sum() / w.sum() + extra
+        with amp:
+            loss = policy_loss(kind, model, tr, idx, cfg, gen, args, device, scales, sig_poses, w)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -242,6 +212,44 @@ def train_policy(kind, cfg, data, seconds, device, gen, args, stats, scales):
                      ' '.join(f'{x:.3f}' for x in va['ce']), ' '.join(f'{x:.3f}' for x in va['acc']))
     log.info('  %s: %d steps in %.0f s (%.1f epochs)', kind, sched.step, sched.elapsed(), sched.step * args.batch / len(tr['codes']))
     return model.eval(), sched.step
+
+
+def policy_loss(kind, model, tr, idx, cfg, gen, args, device, scales, sig_poses, w):
+    """One batch's loss: layer-weighted code cross-entropy, plus for the layerwise model the prior's
+    cross-entropy and the coarse-correction penalty."""
+    kD = cfg.draft_layers
+    proprio = noisy(tr['proprio'][idx], args.noise, gen)
+    poses = noisy(tr['poses'][idx], sig_poses, gen)
+    task, codes = tr['task'][idx], tr['codes'][idx]
+    extra = 0.0
+    if kind == 'layerwise':
+        # Scheduled sampling of the coarse layers: half the batch feeds the prior's own coarse
+        # codes, and the finer layers learn to continue the residual from there.
+        hidden, k, v = model.prefill(proprio, poses, task)
+        prior = model.prior(hidden)
+        own = (torch.rand(len(idx), generator=gen) < args.sampled).to(device)[:, None, None]
+        coarse = torch.where(own, prior.argmax(-1).detach(), codes[:, :kD])
+        fine = residual_targets(tr['latent'][idx], coarse, scales, cfg.levels)
+        targets = torch.cat([codes[:, :kD], fine], 1)
+        inputs = torch.cat([coarse, fine], 1)
+        fed = torch.cat([torch.zeros_like(inputs[:, :1]), inputs[:, :-1]], 1)
+        ids = torch.arange(cfg.layers, device=device)[None, :].expand(len(idx), -1)
+        logits, corr, _, _ = model.step_parts(fed, ids, k, v)
+        prior_ce = F.cross_entropy(prior.reshape(-1, cfg.levels), codes[:, :kD].reshape(-1))
+        # The correction is also kept small off the data (uniform random observations): where
+        # the blocks have seen no data they should not overrule the prior.
+        rp, ro, rt = random_obs(args.batch // 4, cfg, gen, device)
+        rh, rk, rv = model.prefill(rp, ro, rt)
+        rprior = model.prior(rh).argmax(-1).detach()
+        rfed = torch.cat([torch.zeros_like(rprior[:, :1]), rprior[:, :-1]], 1)
+        rids = torch.arange(kD, device=device)[None, :].expand(len(rp), -1)
+        _, rcorr, _, _ = model.step_parts(rfed, rids, rk, rv)
+        extra = prior_ce + args.corr_penalty * (corr.float().pow(2).sum((2, 3)).mean() + rcorr.float().pow(2).sum((2, 3)).mean())
+    else:
+        logits = model(proprio, poses, task)
+        targets = codes
+    ce = F.cross_entropy(logits.float().reshape(-1, cfg.levels), targets.reshape(-1), reduction='none').view(targets.shape).mean((0, 2))
+    return (ce * w).sum() / w.sum() + extra
 
 
 @torch.no_grad()
@@ -315,6 +323,8 @@ def main():
     ap.add_argument('--val-fraction', type=float, default=0.05)
     ap.add_argument('--scale0', type=float, default=0.8)
     ap.add_argument('--rho', type=float, default=0.5, help='RFSQ scales s_q = scale0 * rho^q')
+    ap.add_argument('--amp', action=argparse.BooleanOptionalAction, default=True, help='bfloat16 autocast for the policies\' training steps on CUDA (evaluation, export and the ONNX check stay float32)')
+    ap.add_argument('--demo-command', default=DEMO_COMMAND, help='the command that recorded DEMOS, for the provenance')
     ap.add_argument('--git-commit', default=None)
     ap.add_argument('--small', action='store_true', help='a tiny configuration, for smoke tests')
     ap.add_argument('--no-export', action='store_true')
@@ -413,7 +423,7 @@ def main():
     provenance = {
         'synthetic': False,
         'demonstrations': {
-            'command': DEMO_COMMAND,
+            'command': args.demo_command,
             'file': os.path.basename(args.demos),
             'sha256': demos.sha256,
             'episodes': demos.counts,
@@ -423,6 +433,8 @@ def main():
             'initStates': "the project's demo pool: 100 initial states per task (initSource 'project'), disjoint from the project's 50 evaluation states per task",
             'initSources': sorted({e.init_source for e in demos.episodes}),
             'expert': 'the scripted expert of engine/expert (rsd expert): one action per observation (closed loop), every step recorded',
+            'perturbation': 'DART-style: with --noise levels > 0 the simulator executed each expert action plus AR(1) Gaussian noise of that std on the 3 translation dims (engine/expert/perturbation.ts), while the recorded action is the expert\'s own; each initial state runs once per level',
+            'noiseLevels': sorted({e.noise for e in demos.episodes}),
         },
         'training': {
             'command': command,
@@ -431,7 +443,8 @@ def main():
             'gitCommit': git_commit(args.git_commit),
             'config': cfg.dict(),
             'rfsqScales': scales,
-            'validation': f'{int(val_ep.sum())} held-out episodes ({args.val_fraction:.0%} per task), not trained on',
+            'validation': f'{int(val_ep.sum())} held-out episodes (the episodes of {args.val_fraction:.0%} of the initial states per task, every noise level), not trained on',
+            'precision': 'bfloat16 autocast for the policies\' training steps' if args.amp and device.type == 'cuda' else 'float32',
             'target': 'RFSQ codes of a[t:t+8] (repeat-last padding) from the observation at t; gripper target g = (1 - a_env)/2',
             'augmentation': f'Gaussian noise std {args.noise} on normalised proprio, normalised object positions and quaternions; {args.raw_noise} m on unnormalised object positions',
             'draft': 'a copy of the main model\'s coarse prior path (observation encoder + prior head, trained jointly with the main model on the true codes of layers 0-2); the main model adds a bounded correction (|.| <= coarse_correction per logit, penalised) from its blocks',
