@@ -60,29 +60,32 @@ def _floats(s: str, rows: int, cols: int, what: str) -> np.ndarray:
 
 
 def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
-    """Successful episodes of a .jsonl file (or .jsonl.xz); poses reordered to `entities`. The SHA-256
-    is the uncompressed JSON Lines text's, so a file and its .xz have the same."""
+    """Successful episodes of a .jsonl file (or .jsonl.xz); poses reordered to `entities`.
+
+    `rsd expert` appends episodes as its workers finish them, so the line order varies from one
+    recording to the next: episodes are sorted by (task, initial state, noise level) and the SHA-256
+    is that of the sorted lines (`LC_ALL=C sort FILE | sha256sum` for a .jsonl ending in a newline),
+    the same for a file and its .xz, whatever order the lines came in."""
     h = hashlib.sha256()
     episodes: list[Episode] = []
     instructions: dict[int, str] = {}
     counts = {'lines': 0, 'success': 0, 'failure': 0, 'error': 0}
     with (lzma.open(path, 'rb') if path.endswith('.xz') else open(path, 'rb')) as f:
-        data = f.read()
-    h.update(data)
-    for n, line in enumerate(data.decode('utf-8').splitlines(), 1):
-        if not line.strip():
-            continue
+        lines = sorted(line for line in f.read().split(b'\n') if line.strip())
+    for line in lines:
+        h.update(line + b'\n')
+    for n, line in enumerate(lines, 1):
         counts['lines'] += 1
         d = json.loads(line)
         if d.get('format') != DEMO_FORMAT:
-            raise ValueError(f'{path}:{n}: not an {DEMO_FORMAT} line')
+            raise ValueError(f'{path}: sorted line {n}: not an {DEMO_FORMAT} line')
         counts[d['outcome']] = counts.get(d['outcome'], 0) + 1
         noise = float(d.get('noise', 0.0))
         level = counts.setdefault('byNoise', {}).setdefault(f'{noise:g}', {'success': 0, 'failure': 0, 'error': 0})
         level[d['outcome']] = level.get(d['outcome'], 0) + 1
         tid = int(d['taskId'])
         if instructions.setdefault(tid, d['instruction']) != d['instruction']:
-            raise ValueError(f'{path}:{n}: task {tid} has two instructions')
+            raise ValueError(f'{path}: sorted line {n}: task {tid} has two instructions')
         if d['outcome'] != 'success':
             continue
         steps, objects = int(d['steps']), d['objects']
@@ -90,7 +93,7 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
         idx = []
         for name in entities:
             if name not in objects:
-                raise ValueError(f'{path}:{n}: episode has no object {name}')
+                raise ValueError(f'{path}: sorted line {n}: episode has no object {name}')
             i = objects.index(name)
             idx.extend(range(7 * i, 7 * i + 7))
         episodes.append(Episode(
@@ -103,6 +106,7 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
             poses=poses_all[:, idx],
             actions=_floats(d['actions'], steps, 7, 'actions'),
         ))
+    episodes.sort(key=lambda e: (e.task_id, e.init_index, e.noise))
     tasks = sorted(instructions)
     if tasks != list(range(len(tasks))):
         raise ValueError(f'{path}: task ids {tasks} are not 0..{len(tasks) - 1}')

@@ -25,6 +25,7 @@ import math
 import os
 import platform
 import random
+import shlex
 import subprocess
 import sys
 import time
@@ -68,25 +69,75 @@ def git_commit(given: str | None) -> str | None:
 
 
 class Schedule:
-    """Cosine learning rate over a wall-clock budget, with a linear warm-up in steps."""
+    """Cosine learning rate over a budget of steps, with a linear warm-up in steps.
 
-    def __init__(self, opt, lr: float, seconds: float, warmup: int = 200):
+    The budget is given in steps (`steps`, reproducible) or in seconds: then the step rate is measured
+    over steps CALIBRATE[0]..CALIBRATE[1] (after CUDA's warm-up) and the budget fixed in steps from
+    there. The schedule is a function of the step index alone (flat until CALIBRATE[1]), so a rerun
+    with `steps` set to the logged count follows the same learning rates."""
+
+    CALIBRATE = (20, 220)
+
+    def __init__(self, opt, lr: float, seconds: float | None = None, steps: int | None = None, warmup: int = 200):
+        if steps is None and seconds is None:
+            raise ValueError('a schedule needs a budget in steps or in seconds')
         self.opt, self.lr, self.seconds, self.warmup = opt, lr, seconds, warmup
+        self.total = steps
         self.t0 = time.time()
+        self.t_cal = self.t0
         self.step = 0
 
     def elapsed(self) -> float:
         return time.time() - self.t0
 
     def done(self) -> bool:
-        return self.elapsed() >= self.seconds
+        return self.total is not None and self.step >= self.total
 
     def tick(self) -> None:
         self.step += 1
-        frac = min(1.0, self.elapsed() / self.seconds)
+        lo, hi = self.CALIBRATE
+        if self.total is None and self.elapsed() >= self.seconds:
+            self.total = self.step  # out of time before the rate was measured (a slow device)
+            log.info('    budget: %.0f s spent after %d steps', self.seconds, self.step)
+        elif self.total is None:
+            if self.step == lo:
+                self.t_cal = time.time()
+            elif self.step == hi:
+                rate = (hi - lo) / max(1e-9, time.time() - self.t_cal)
+                self.total = max(hi, hi + int(rate * (self.seconds - self.elapsed())))
+                log.info('    budget: %.1f steps/s over steps %d-%d, so %d steps in %.0f s', rate, lo, hi, self.total, self.seconds)
+        frac = 0.0 if self.step <= hi or self.total is None else min(1.0, self.step / self.total)
         lr = self.lr * min(1.0, self.step / self.warmup) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in self.opt.param_groups:
             g['lr'] = lr
+
+
+def budget(seconds, steps) -> str:
+    return f'{steps} steps' if steps is not None else f'{seconds:.0f} s, fixed in steps after calibration'
+
+
+def reproduce_command(argv: list[str], ae: int, main: int, parallel: int) -> str:
+    """This run's command with its budgets in steps: on the same machine and library versions it
+    gives the same weights (make_deterministic)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        name = a.split('=')[0]
+        if name in ('--ae-s', '--main-s', '--parallel-s', '--ae-steps', '--main-steps', '--parallel-steps'):
+            skip = '=' not in a
+            continue
+        out.append(shlex.quote(a))
+    return ' '.join(['python -m training.train', *out, f'--ae-steps {ae} --main-steps {main} --parallel-steps {parallel}'])
+
+
+def make_deterministic() -> None:
+    """Same seed, same steps, same machine and library versions: same weights. cuBLAS needs its
+    workspace fixed before CUDA starts; ops without a deterministic kernel would warn in the log."""
+    os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
 
 
 def batches(n: int, size: int, gen: torch.Generator, device):
@@ -98,11 +149,11 @@ def batches(n: int, size: int, gen: torch.Generator, device):
 
 # ---------------------------------------------------------------- stage 1: RFSQ autoencoder
 
-def train_ae(cfg, scales, chunks_tr, chunks_va, seconds, device, gen):
+def train_ae(cfg, scales, chunks_tr, chunks_va, seconds, steps, device, gen):
     enc, dec = ActionEncoder(cfg).to(device), ActionDecoder(cfg).to(device)
     params = list(enc.parameters()) + list(dec.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
-    sched = Schedule(opt, 1e-3, seconds, warmup=100)
+    sched = Schedule(opt, 1e-3, seconds, steps, warmup=100)
     it = batches(len(chunks_tr), 1024, gen, device)
     last = 0.0
     while not sched.done():
@@ -184,10 +235,10 @@ def residual_targets(z, coarse, scales, L):
     return torch.stack(out, 1)
 
 
-def train_policy(kind, cfg, data, seconds, device, gen, args, stats, scales):
+def train_policy(kind, cfg, data, seconds, steps, device, gen, args, stats, scales):
     model = (MainLayerwise if kind == 'layerwise' else MainParallel)(cfg, stats).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05, betas=(0.9, 0.98))
-    sched = Schedule(opt, args.lr, seconds, warmup=300)
+    sched = Schedule(opt, args.lr, seconds, steps, warmup=300)
     tr = data['train']
     it = batches(len(tr['codes']), args.batch, gen, device)
     w = torch.tensor(LAYER_WEIGHTS, device=device)
@@ -314,6 +365,9 @@ def main():
     ap.add_argument('--ae-s', type=float, default=45)
     ap.add_argument('--main-s', type=float, default=200)
     ap.add_argument('--parallel-s', type=float, default=130)
+    ap.add_argument('--ae-steps', type=int, default=None, help='budget in steps (overrides --ae-s; reproducible)')
+    ap.add_argument('--main-steps', type=int, default=None, help='budget in steps (overrides --main-s; reproducible)')
+    ap.add_argument('--parallel-steps', type=int, default=None, help='budget in steps (overrides --parallel-s; reproducible)')
     ap.add_argument('--sampled', type=float, default=0.5, help='fraction of a batch whose coarse layers are the prior\'s own codes')
     ap.add_argument('--corr-penalty', type=float, default=1.0, help='weight of the squared coarse correction')
     ap.add_argument('--batch', type=int, default=2048)
@@ -330,6 +384,7 @@ def main():
     ap.add_argument('--no-export', action='store_true')
     args = ap.parse_args()
 
+    make_deterministic()
     os.makedirs(args.out, exist_ok=True)
     setup_logging(args.out)
     t_start = time.time()
@@ -337,7 +392,7 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     device = torch.device(args.device)
     torch.backends.cuda.matmul.allow_tf32 = True  # training only; the export and its ORT check run in float32 on the CPU
-    command = 'python -m training.train ' + ' '.join(sys.argv[1:])
+    command = 'python -m training.train ' + ' '.join(shlex.quote(a) for a in sys.argv[1:])
     machine = {'python': platform.python_version(), 'torch': torch.__version__, 'device': torch.cuda.get_device_name(0) if device.type == 'cuda' else platform.processor() or 'cpu', 'host': platform.node()}
     log.info('command: %s', command)
     log.info('machine: %s', machine)
@@ -362,8 +417,8 @@ def main():
     metrics: dict = {}
 
     # 1. RFSQ autoencoder
-    log.info('stage 1: RFSQ autoencoder (%.0f s)', args.ae_s)
-    enc, dec, ae_steps = train_ae(cfg, scales, chunks_tr, None, args.ae_s, device, gen)
+    log.info('stage 1: RFSQ autoencoder (%s)', budget(args.ae_s, args.ae_steps))
+    enc, dec, ae_steps = train_ae(cfg, scales, chunks_tr, None, args.ae_s, args.ae_steps, device, gen)
     codes, lat = encode_codes(enc, chunks, scales, cfg.levels, device)
     va_chunks = arr.chunks[is_val]
     by_layers = []
@@ -389,11 +444,11 @@ def main():
     data = {'train': split(~is_val), 'val': split(is_val)}
 
     # 2. main layerwise
-    log.info('stage 2: main layerwise (%.0f s)', args.main_s)
-    main_m, main_steps = train_policy('layerwise', cfg, data, args.main_s, device, gen, args, arr.stats, scales)
+    log.info('stage 2: main layerwise (%s)', budget(args.main_s, args.main_steps))
+    main_m, main_steps = train_policy('layerwise', cfg, data, args.main_s, args.main_steps, device, gen, args, arr.stats, scales)
     # 3. parallel
-    log.info('stage 3: main parallel (%.0f s)', args.parallel_s)
-    par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, device, gen, args, arr.stats, scales)
+    log.info('stage 3: main parallel (%s)', budget(args.parallel_s, args.parallel_steps))
+    par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, args.parallel_steps, device, gen, args, arr.stats, scales)
     for kind, model, steps in (('layerwise', main_m, main_steps), ('parallel', par_m, par_steps)):
         va = eval_policy(kind, model, data['val'], cfg)
         pred = predicted_codes(kind, model, data['val'], cfg)
@@ -438,6 +493,8 @@ def main():
         },
         'training': {
             'command': command,
+            'steps': {'autoencoder': ae_steps, 'main': main_steps, 'parallel': par_steps},
+            'reproduce': reproduce_command(sys.argv[1:], ae_steps, main_steps, par_steps),
             'seed': args.seed,
             'machine': machine,
             'gitCommit': git_commit(args.git_commit),
