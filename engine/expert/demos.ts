@@ -16,8 +16,9 @@ import { createInterface } from 'node:readline';
  *   objectPoses  steps x 7*len(objects)   per object xyz + quaternion wxyz, in `objects` order
  *   actions      steps x 7                OSC_POSE deltas in [-1, 1] and the gripper (-1 open, +1 close)
  * Row t is the observation the action of row t was computed from (after the 10 wait steps, which
- * are not recorded). With `"noise": std` the simulator executed each action plus DART-style noise
- * (engine/expert/perturbation.ts) while `actions` holds the expert's own, unperturbed actions. `outcome` is "success", "failure" or "error" (then `error` holds the cause).
+ * are not recorded). With `"noise": std` the simulator executed the actions of the steps in
+ * `"perturbedSteps": [[start, end), ...]` plus DART-style noise (engine/expert/perturbation.ts),
+ * while `actions` holds the expert's own, unperturbed actions. `outcome` is "success", "failure" or "error" (then `error` holds the cause).
  * Python: `np.frombuffer(base64.b64decode(d["actions"]), "<f4").reshape(d["steps"], 7)`.
  */
 
@@ -33,6 +34,8 @@ export interface DemoEpisode {
   initSource: string;
   /** Std of the DART-style noise added to the executed actions (absent: none); `actions` are the expert's own. */
   noise?: number;
+  /** With `noise`: the [start, end) step ranges whose executed actions were perturbed (bursts). */
+  perturbedSteps?: [number, number][];
   objects: string[];
   outcome: 'success' | 'failure' | 'error';
   error?: string;
@@ -98,6 +101,7 @@ export function decodeDemo(line: string): DemoEpisode {
   };
   if (typeof raw.error === 'string') demo.error = raw.error;
   if (typeof raw.noise === 'number') demo.noise = raw.noise;
+  if (Array.isArray(raw.perturbedSteps)) demo.perturbedSteps = raw.perturbedSteps as [number, number][];
   return demo;
 }
 

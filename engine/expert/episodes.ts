@@ -65,9 +65,9 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
   let error: string | undefined;
   let steps = 0;
   let expert: ScriptedExpert | undefined;
+  const perturbation = episode.perturbation ? new ActionPerturbation(episode.perturbation.std, episode.perturbation.seed) : undefined;
   try {
     expert = new ScriptedExpert(episode.task);
-    const perturbation = episode.perturbation ? new ActionPerturbation(episode.perturbation.std, episode.perturbation.seed) : undefined;
     let observation = sim.reset(episode.task, episode.init);
     for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
     const world = expertWorld(sim);
@@ -110,7 +110,7 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
       instruction: info.instruction,
       initIndex: episode.initIndex,
       initSource: episode.initSource ?? 'libero',
-      ...(episode.perturbation ? { noise: episode.perturbation.std } : {}),
+      ...(perturbation ? { noise: perturbation.std, perturbedSteps: perturbation.bursts.map(([a, b]) => [a, b] as [number, number]) } : {}),
       objects: episode.task.objects.map((o) => o.name),
       outcome,
       ...(error !== undefined ? { error } : {}),

@@ -7,38 +7,71 @@ import { mulberry32, type Rng } from '../util/random.js';
  * policy's own errors lead to, each labelled with the expert's correction, which clean
  * demonstrations never show.
  *
- * The noise is on the three translation dims only and temporally
- * correlated, an AR(1) process n_t = RHO n_{t-1} + sqrt(1 - RHO^2) std e_t with stationary std
- * `std`: a policy's errors are whole chunks off (8 steps executed open loop), not white noise.
- * Executed actions are clipped to the valid range [-1, 1]. Rotation and the gripper command stay the
- * expert's: with noise on the rotation dims the expert cannot hold its 0.05 rad yaw tolerance and
- * stalls in its approach (std 0.1 on all six dims: 6 of 8 episodes of tasks 0 and 6 failed, all in
- * `approach`), and the policies' failures are misplaced grasps, not turns.
+ * The noise comes in bursts: BURST steps of noise, then a quiet GAP of at least one chunk. A policy
+ * is trained on chunks a[t : t+8], and a chunk that spans perturbed steps holds the expert's
+ * reactions to noise that came after t, which nothing at t predicts: a policy trained on them
+ * learned to jitter around the hover point instead of descending (first perturbed bundle, task 1:
+ * 0 of 10). Training keeps only the chunks whose steps ran unperturbed (`perturbedSteps` in the
+ * demonstration), which start in the states the bursts led to.
+ *
+ * Within a burst the noise is on the three translation dims, an AR(1) process
+ * n_t = RHO n_{t-1} + sqrt(1 - RHO^2) std e_t with stationary std `std` (a policy's errors are
+ * whole chunks off, not white noise); executed actions are clipped to [-1, 1]. Rotation and the
+ * gripper command stay the expert's: with noise on the rotation dims the expert cannot hold its
+ * 0.05 rad yaw tolerance and stalls in its approach (std 0.1 on all six dims: 6 of 8 episodes of
+ * tasks 0 and 6 failed, all in `approach`), and the policies' failures are misplaced grasps.
  */
 
 /** The perturbed action dims: x, y, z of the OSC position delta. */
 const DIMS = 3;
 
-/** Per-step correlation of the noise: a correlation time of about ten steps, one chunk. */
+/** Per-step correlation of the noise within a burst. */
 export const RHO = 0.9;
+/** Steps of a burst, and of the quiet gap after it (at least a chunk of 8 and one more), uniform. */
+export const BURST: readonly [number, number] = [4, 12];
+export const GAP: readonly [number, number] = [9, 20];
 
 export class ActionPerturbation {
   private readonly rng: Rng;
   private readonly state = new Float64Array(DIMS);
-  private started = false;
+  /** Steps left in the current burst (> 0) or gap (< 0 counts up to 0). */
+  private left: number;
+  private inBurst = false;
+  private step = 0;
+  /** [start, end) step ranges whose executed actions were perturbed. */
+  readonly bursts: [number, number][] = [];
 
   constructor(readonly std: number, seed: number) {
     if (!(std >= 0) || !Number.isFinite(std)) throw new RangeError(`perturbation std must be a finite number >= 0, got ${std}`);
     this.rng = mulberry32(seed);
+    // Start inside a gap of random length, so bursts fall at every phase of the task.
+    this.left = this.uniformInt(0, GAP[1]);
   }
 
-  /** The action to execute for the expert's `action` (7 values); `action` is not changed. */
+  /** The action to execute for the expert's `action` (7 values) at the next step; `action` is not changed. */
   apply(action: readonly number[]): number[] {
+    const t = this.step++;
     if (this.std === 0) return [...action];
-    const innovation = this.started ? Math.sqrt(1 - RHO * RHO) : 1;
-    for (let i = 0; i < DIMS; i++) this.state[i] = (this.started ? RHO * this.state[i]! : 0) + innovation * this.std * this.gaussian();
-    this.started = true;
+    if (this.left <= 0) {
+      this.inBurst = !this.inBurst;
+      this.left = this.inBurst ? this.uniformInt(...BURST) : this.uniformInt(...GAP);
+      if (this.inBurst) {
+        for (let i = 0; i < DIMS; i++) this.state[i] = this.std * this.gaussian();
+        this.bursts.push([t, t]);
+      }
+    } else if (this.inBurst) {
+      const innovation = Math.sqrt(1 - RHO * RHO) * this.std;
+      for (let i = 0; i < DIMS; i++) this.state[i] = RHO * this.state[i]! + innovation * this.gaussian();
+    }
+    this.left--;
+    if (!this.inBurst) return [...action];
+    this.bursts[this.bursts.length - 1]![1] = t + 1;
     return action.map((a, i) => (i < DIMS ? Math.max(-1, Math.min(1, a + this.state[i]!)) : a));
+  }
+
+  /** Uniform integer in [lo, hi]. */
+  private uniformInt(lo: number, hi: number): number {
+    return lo + Math.floor(this.rng() * (hi - lo + 1));
   }
 
   /** Standard normal by Box-Muller, from the seeded stream. */

@@ -2,7 +2,9 @@
 
 Per step of a successful episode: proprio [8], object poses [7 E] (the manifest's entities, picked
 by name), the task index, and the action chunk a[t : t + C] (the env's actions; past the episode's
-end the last action repeats). Normalisation is BOUNDS_Q99 as OpenVLA-OFT, statistics from the
+end the last action repeats). In perturbed episodes only the steps whose chunk ran unperturbed are
+samples (clean_chunk_starts): they start in the states the noise led to and hold the expert's
+clean answer. Normalisation is BOUNDS_Q99 as OpenVLA-OFT, statistics from the
 demonstrations:
 
     x_norm = clip(2 (x - q01) / (q99 - q01 + 1e-8) - 1, -1, 1)    on masked dims, x elsewhere
@@ -39,6 +41,7 @@ class Episode:
     init_index: int
     init_source: str
     noise: float  # std of the DART-style noise on the executed actions (0: none)
+    perturbed: np.ndarray  # [T] bool: the executed action of step t had noise added
     proprio: np.ndarray  # [T, 8]
     poses: np.ndarray  # [T, 7 E] in ENTITIES order
     actions: np.ndarray  # [T, 7], env convention
@@ -102,6 +105,7 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
             init_index=int(d['initIndex']),
             init_source=d['initSource'],
             noise=noise,
+            perturbed=perturbed_mask(d.get('perturbedSteps', []), steps, f'{path}: sorted line {n}'),
             proprio=_floats(d['proprio'], steps, 8, 'proprio'),
             poses=poses_all[:, idx],
             actions=_floats(d['actions'], steps, 7, 'actions'),
@@ -111,6 +115,26 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
     if tasks != list(range(len(tasks))):
         raise ValueError(f'{path}: task ids {tasks} are not 0..{len(tasks) - 1}')
     return DemoSet(episodes, [instructions[t] for t in tasks], h.hexdigest(), counts)
+
+
+def perturbed_mask(ranges: list, steps: int, where: str) -> np.ndarray:
+    out = np.zeros(steps, dtype=bool)
+    for r in ranges:
+        a, b = int(r[0]), int(r[1])
+        if not 0 <= a < b <= steps:
+            raise ValueError(f'{where}: perturbedSteps range {r} is not inside [0, {steps})')
+        out[a:b] = True
+    return out
+
+
+def clean_chunk_starts(perturbed: np.ndarray, chunk: int) -> np.ndarray:
+    """Steps t whose chunk label a[t : t + chunk] the noise did not shape: the executed actions of
+    steps t .. t + chunk - 2 ran unperturbed (a[t + k] is computed from the state those led to)."""
+    T = len(perturbed)
+    bad = np.zeros(T, dtype=bool)
+    for k in range(chunk - 1):
+        bad[: T - k] |= perturbed[k:]
+    return ~bad
 
 
 # ---------------------------------------------------------------- q99 normalisation
@@ -174,6 +198,7 @@ class Arrays:
     chunks: np.ndarray  # [N, C, 7] model actions (normalised, gripper 1 = open)
     episode: np.ndarray  # [N] episode index
     stats: dict
+    dropped: int = 0  # steps whose chunk the perturbation shaped (not samples)
 
 
 def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
@@ -186,21 +211,24 @@ def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
         'poses': q99_stats(O, pose_mask(O)),
         'actions': q99_stats(A, ACTION_MASK),
     }
-    chunks, task, episode = [], [], []
+    chunks, task, episode, keep = [], [], [], []
     for i, e in enumerate(eps):
         T = len(e.actions)
         idx = np.minimum(np.arange(T)[:, None] + np.arange(chunk)[None, :], T - 1)
         chunks.append(e.actions[idx])
         task.append(np.full(T, e.task_id, dtype=np.int64))
         episode.append(np.full(T, i, dtype=np.int64))
-    chunks = action_to_model(np.concatenate(chunks), stats['actions'])
+        keep.append(clean_chunk_starts(e.perturbed, chunk))
+    keep = np.concatenate(keep)
+    chunks = action_to_model(np.concatenate(chunks)[keep], stats['actions'])
     return Arrays(
-        proprio=normalize(P, stats['proprio']),
-        poses=normalize(O, stats['poses']),
-        task=np.concatenate(task),
+        proprio=normalize(P[keep], stats['proprio']),
+        poses=normalize(O[keep], stats['poses']),
+        task=np.concatenate(task)[keep],
         chunks=chunks.astype(np.float32),
-        episode=np.concatenate(episode),
+        episode=np.concatenate(episode)[keep],
         stats=stats,
+        dropped=int((~keep).sum()),
     )
 
 

@@ -41,7 +41,7 @@ from .models import ActionDecoder, ActionEncoder, Config, Draft, MainLayerwise, 
 
 log = logging.getLogger('training')
 
-DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --noise 0,0.1,0.2,0.3 --seed 0 --workers 2 --record DIR --json'
+DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --noise 0,0.1,0.2,0.3,0.4 --seed 0 --record DIR --json'
 
 
 def setup_logging(out: str) -> None:
@@ -132,9 +132,11 @@ def reproduce_command(argv: list[str], ae: int, main: int, parallel: int) -> str
     return ' '.join(['python -m training.train', *out, f'--ae-steps {ae} --main-steps {main} --parallel-steps {parallel}'])
 
 
-def make_deterministic() -> None:
+def make_deterministic(on: bool = True) -> None:
     """Same seed, same steps, same machine and library versions: same weights. cuBLAS needs its
     workspace fixed before CUDA starts; ops without a deterministic kernel would warn in the log."""
+    if not on:
+        return
     os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     torch.use_deterministic_algorithms(True, warn_only=True)
     torch.backends.cudnn.benchmark = False
@@ -378,13 +380,14 @@ def main():
     ap.add_argument('--scale0', type=float, default=0.8)
     ap.add_argument('--rho', type=float, default=0.5, help='RFSQ scales s_q = scale0 * rho^q')
     ap.add_argument('--amp', action=argparse.BooleanOptionalAction, default=True, help='bfloat16 autocast for the policies\' training steps on CUDA (evaluation, export and the ONNX check stay float32)')
+    ap.add_argument('--deterministic', action=argparse.BooleanOptionalAction, default=True, help='deterministic CUDA algorithms (make_deterministic)')
     ap.add_argument('--demo-command', default=DEMO_COMMAND, help='the command that recorded DEMOS, for the provenance')
     ap.add_argument('--git-commit', default=None)
     ap.add_argument('--small', action='store_true', help='a tiny configuration, for smoke tests')
     ap.add_argument('--no-export', action='store_true')
     args = ap.parse_args()
 
-    make_deterministic()
+    make_deterministic(args.deterministic)
     os.makedirs(args.out, exist_ok=True)
     setup_logging(args.out)
     t_start = time.time()
@@ -402,8 +405,8 @@ def main():
     val_ep = split_episodes(demos, args.val_fraction, args.seed)
     is_val = val_ep[arr.episode]
     per_task = {t: sum(1 for e in demos.episodes if e.task_id == t) for t in range(len(demos.instructions))}
-    log.info('demos: %s, sha256 %s; %d successful episodes (%s per task), %d samples (%d train, %d val from %d held-out episodes)',
-             args.demos, demos.sha256, len(demos.episodes), per_task, len(arr.task), int((~is_val).sum()), int(is_val.sum()), int(val_ep.sum()))
+    log.info('demos: %s, sha256 %s; %d successful episodes (%s per task), %d samples (%d train, %d val from %d held-out episodes); %d perturbed steps\' chunks left out',
+             args.demos, demos.sha256, len(demos.episodes), per_task, len(arr.task), int((~is_val).sum()), int(is_val.sum()), int(val_ep.sum()), arr.dropped)
 
     cfg = Config()
     if args.small:
@@ -485,10 +488,11 @@ def main():
             'usedEpisodes': len(demos.episodes),
             'usedPerTask': per_task,
             'samples': len(arr.task),
+            'samplesLeftOut': f'{arr.dropped} steps of perturbed episodes whose chunk a[t:t+8] spans perturbed steps (the expert reacting to noise after t) are not samples',
             'initStates': "the project's demo pool: 100 initial states per task (initSource 'project'), disjoint from the project's 50 evaluation states per task",
             'initSources': sorted({e.init_source for e in demos.episodes}),
             'expert': 'the scripted expert of engine/expert (rsd expert): one action per observation (closed loop), every step recorded',
-            'perturbation': 'DART-style: with --noise levels > 0 the simulator executed each expert action plus AR(1) Gaussian noise of that std on the 3 translation dims (engine/expert/perturbation.ts), while the recorded action is the expert\'s own; each initial state runs once per level',
+            'perturbation': 'DART-style: with --noise levels > 0 the simulator executed the expert\'s actions plus AR(1) Gaussian noise of that std on the 3 translation dims in bursts of 4-12 steps with quiet gaps of 9-20 (engine/expert/perturbation.ts), while the recorded action is the expert\'s own; each initial state runs once per level',
             'noiseLevels': sorted({e.noise for e in demos.episodes}),
         },
         'training': {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNoise } from '../../../engine/commands/expert.js';
 import { runExpertEpisode } from '../../../engine/expert/episodes.js';
-import { ActionPerturbation, perturbationSeed, RHO } from '../../../engine/expert/perturbation.js';
+import { ActionPerturbation, BURST, GAP, perturbationSeed, RHO } from '../../../engine/expert/perturbation.js';
 import { expertWorld } from '../../../engine/expert/scene-model.js';
 import { ScriptedExpert } from '../../../engine/expert/scripted.js';
 import { expertEpisodes } from '../../../engine/expert/suite.js';
@@ -38,18 +38,42 @@ describe('ActionPerturbation (DART-style noise on executed actions)', () => {
     expect(new Set([perturbationSeed(0, 1, 2, 3), perturbationSeed(0, 1, 2, 2), perturbationSeed(0, 2, 1, 3), perturbationSeed(1, 1, 2, 3)]).size).toBe(4);
   });
 
-  it('has the stationary std it is given and the AR(1) correlation RHO between steps', () => {
+  it('perturbs in bursts, quiet for at least a chunk in between, and reports the bursts', () => {
+    const p = new ActionPerturbation(0.1, 5);
+    const base = [0, 0, 0, 0, 0, 0, -1];
+    const noisy = Array.from({ length: 2000 }, () => p.apply(base)[0] !== 0);
+    const fromBursts = new Array<boolean>(2000).fill(false);
+    for (const [a, b] of p.bursts) for (let t = a; t < b; t++) fromBursts[t] = true;
+    expect(fromBursts).toEqual(noisy);
+    p.bursts.forEach(([a, b], i) => {
+      expect(b - a).toBeGreaterThanOrEqual(BURST[0]);
+      expect(b - a).toBeLessThanOrEqual(BURST[1]);
+      const next = p.bursts[i + 1];
+      if (next) expect(next[0] - b).toBeGreaterThanOrEqual(GAP[0]);
+    });
+    expect(p.bursts.length).toBeGreaterThan(50);
+  });
+
+  it('has the std it is given and the AR(1) correlation RHO between steps of a burst', () => {
     const std = 0.1;
     const p = new ActionPerturbation(std, 11);
     const xs: number[] = [];
-    for (let t = 0; t < 40000; t++) xs.push(p.apply([0, 0, 0, 0, 0, 0, -1])[0]!);
-    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
-    let lag1 = 0;
-    for (let t = 1; t < xs.length; t++) lag1 += (xs[t]! - mean) * (xs[t - 1]! - mean);
-    expect(Math.sqrt(variance)).toBeGreaterThan(0.95 * std);
-    expect(Math.sqrt(variance)).toBeLessThan(1.05 * std);
-    expect(lag1 / (xs.length - 1) / variance).toBeCloseTo(RHO, 1);
+    const pairs: [number, number][] = [];
+    let previous: number | undefined;
+    for (let t = 0; t < 100000; t++) {
+      const x = p.apply([0, 0, 0, 0, 0, 0, -1])[0]!;
+      const inBurst = p.bursts.length > 0 && p.bursts[p.bursts.length - 1]![1] === t + 1;
+      if (inBurst) {
+        xs.push(x);
+        if (previous !== undefined && p.bursts[p.bursts.length - 1]![0] < t) pairs.push([previous, x]);
+      }
+      previous = inBurst ? x : undefined;
+    }
+    const sd = Math.sqrt(xs.reduce((a, b) => a + b * b, 0) / xs.length);
+    expect(sd).toBeGreaterThan(0.95 * std);
+    expect(sd).toBeLessThan(1.05 * std);
+    const lag1 = pairs.reduce((a, [u, v]) => a + u * v, 0) / pairs.length / (sd * sd);
+    expect(lag1).toBeCloseTo(RHO, 1);
   });
 
   it('refuses a negative or non-finite std', () => {
@@ -76,13 +100,15 @@ describe('perturbed expert episodes', () => {
   it('execute the noisy action but record the expert\'s own, so the demonstration shows its corrections', async () => {
     const sim = await EmbeddedSimulator.create();
     const [clean, noisy] = expertEpisodes('libero_spatial', [0], 1, { kind: 'project', split: 'demo' }, [0, 0.3], 0);
-    const a = runExpertEpisode(sim, clean!, { record: true, maxSteps: 40 });
-    const b = runExpertEpisode(sim, noisy!, { record: true, maxSteps: 40 });
+    const a = runExpertEpisode(sim, clean!, { record: true, maxSteps: 60 });
+    const b = runExpertEpisode(sim, noisy!, { record: true, maxSteps: 60 });
     expect(b.result.noise).toBe(0.3);
     expect(b.demo!.noise).toBe(0.3);
+    expect(b.demo!.perturbedSteps!.length).toBeGreaterThan(0);
     expect(a.demo!.noise).toBeUndefined();
+    expect(a.demo!.perturbedSteps).toBeUndefined();
     // The noise moved the arm: the visited states differ from the clean episode's.
-    expect(Array.from(b.demo!.proprio.slice(8 * 20, 8 * 20 + 3))).not.toEqual(Array.from(a.demo!.proprio.slice(8 * 20, 8 * 20 + 3)));
+    expect(Array.from(b.demo!.proprio.slice(8 * 59, 8 * 59 + 3))).not.toEqual(Array.from(a.demo!.proprio.slice(8 * 59, 8 * 59 + 3)));
     // A fresh expert fed the recorded observations says the recorded actions (up to the float32
     // rounding of the recorded observations): they are the expert's, not the executed ones, which
     // differ by the noise (std 0.3).
