@@ -19,6 +19,7 @@ Everything is logged to OUT/train.log; OUT/checkpoint.pt holds the weights, OUT/
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import math
@@ -248,6 +249,10 @@ def train_policy(kind, cfg, data, seconds, steps, device, gen, args, stats, scal
     last = 0.0
     model.train()
     amp = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == 'cuda')
+    # An exponential moving average of the weights is what gets exported: it averages out the last
+    # steps' noise, which otherwise decides per task whether a policy grasps a few cm off.
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    ema_params, params = list(ema.parameters()), list(model.parameters())
     while not sched.done():
         idx = next(it)
         with amp:
@@ -257,6 +262,10 @@ def train_policy(kind, cfg, data, seconds, steps, device, gen, args, stats, scal
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.tick()
+        with torch.no_grad():
+            decay = min(args.ema, (1 + sched.step) / (10 + sched.step))
+            torch._foreach_mul_(ema_params, decay)
+            torch._foreach_add_(ema_params, params, alpha=1 - decay)
         if sched.elapsed() - last > 30:
             last = sched.elapsed()
             va = eval_policy(kind, model, data['val'], cfg)
@@ -264,6 +273,10 @@ def train_policy(kind, cfg, data, seconds, steps, device, gen, args, stats, scal
             log.info('  %s step %d  t=%.0fs  loss %.4f  val ce/layer %s  val acc/layer %s', kind, sched.step, last, loss.item(),
                      ' '.join(f'{x:.3f}' for x in va['ce']), ' '.join(f'{x:.3f}' for x in va['acc']))
     log.info('  %s: %d steps in %.0f s (%.1f epochs)', kind, sched.step, sched.elapsed(), sched.step * args.batch / len(tr['codes']))
+    if args.ema > 0:
+        va = eval_policy(kind, model, data['val'], cfg)
+        log.info('  %s last weights: val ce/layer %s (the EMA weights are kept)', kind, ' '.join(f'{x:.3f}' for x in va['ce']))
+        return ema, sched.step
     return model.eval(), sched.step
 
 
@@ -380,6 +393,7 @@ def main():
     ap.add_argument('--scale0', type=float, default=0.8)
     ap.add_argument('--rho', type=float, default=0.5, help='RFSQ scales s_q = scale0 * rho^q')
     ap.add_argument('--amp', action=argparse.BooleanOptionalAction, default=True, help='bfloat16 autocast for the policies\' training steps on CUDA (evaluation, export and the ONNX check stay float32)')
+    ap.add_argument('--ema', type=float, default=0.999, help='decay of the exported weights\' exponential moving average (0: the last weights)')
     ap.add_argument('--deterministic', action=argparse.BooleanOptionalAction, default=True, help='deterministic CUDA algorithms (make_deterministic)')
     ap.add_argument('--demo-command', default=DEMO_COMMAND, help='the command that recorded DEMOS, for the provenance')
     ap.add_argument('--git-commit', default=None)
@@ -505,6 +519,7 @@ def main():
             'config': cfg.dict(),
             'rfsqScales': scales,
             'validation': f'{int(val_ep.sum())} held-out episodes (the episodes of {args.val_fraction:.0%} of the initial states per task, every noise level), not trained on',
+            'weights': f'exponential moving average of the policies\' weights, decay {args.ema}' if args.ema > 0 else 'the last step\'s weights',
             'precision': 'bfloat16 autocast for the policies\' training steps' if args.amp and device.type == 'cuda' else 'float32',
             'target': 'RFSQ codes of a[t:t+8] (repeat-last padding) from the observation at t; gripper target g = (1 - a_env)/2',
             'augmentation': f'Gaussian noise std {args.noise} on normalised proprio, normalised object positions and quaternions; {args.raw_noise} m on unnormalised object positions',
