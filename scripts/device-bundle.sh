@@ -3,6 +3,9 @@
 # .device-build/ plus Node and onnxruntime-node from ../shared/tools/device-prep.sh in .device/.
 # Then: run with carry [".device", ".device-build"] and the command
 #   source .device/setup.sh && node .device-build/rsd.mjs bench engine --ep webgpu --small-ep cpu
+# --no-mujoco leaves MuJoCo out (13 MB less; `bench engine` does not simulate), so that Node,
+# onnxruntime and one bundle fit a call's 64 MiB: with scripts/device-tree.sh keep package.json,
+# carry the bundle as an xz tarball (default: 26 MB) and unpack it there.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 grep -qxF '/.device-build/' .git/info/exclude 2>/dev/null || echo '/.device-build/' >>.git/info/exclude
@@ -14,4 +17,6 @@ npx esbuild "${entry#*:}" --bundle --platform=node --format=esm --target=node20 
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 done
 printf '%s\n' "const { main } = await import('./cli.mjs');" 'process.exitCode = await main(process.argv.slice(2));' >.device-build/rsd.mjs
-../shared/tools/device-prep.sh onnxruntime-node onnxruntime-common @mujoco/mujoco
+packages=(onnxruntime-node onnxruntime-common @mujoco/mujoco)
+[[ ${1:-} == --no-mujoco ]] && packages=(onnxruntime-node onnxruntime-common)
+../shared/tools/device-prep.sh "${packages[@]}"
