@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../engine/api/checks.js';
 import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
-import { ARTIFACTS, launchChromium } from './browser.js';
+import { fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 
 const FINAL = ['pass', 'warn', 'fail', 'unknown', 'not-configured'];
@@ -42,15 +42,6 @@ async function openChecklist(): Promise<{ page: Page; errors: string[] }> {
   await page.goto(`${serve.url}#/checklist`);
   await expect.poll(() => page.getByTestId('engine-health').textContent()).toContain('Engine healthy');
   return { page, errors };
-}
-
-/** The page's main area scrolls inside the window, so the window grows to the whole checklist for the picture. */
-async function shot(page: Page, name: string): Promise<void> {
-  const size = page.viewportSize()!;
-  const height = await page.locator('main').evaluate((el) => el.scrollHeight);
-  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height + 40) });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  await page.setViewportSize(size);
 }
 
 const statusOf = (page: Page, id: string) => page.getByTestId(`check-${id}`).getAttribute('data-status');

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResults, type Results } from '../../engine/runs/results-schema.js';
 import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
-import { ARTIFACTS, launchChromium } from './browser.js';
+import { fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 
 /** Policy steps per episode: enough for the progress to be seen moving, few enough for a quick test. */
@@ -33,15 +33,6 @@ afterAll(async () => {
   await serve?.stop();
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** The page's main area scrolls inside the window, so the window grows to the whole page for the picture. */
-async function shot(page: Page, name: string): Promise<void> {
-  const size = page.viewportSize()!;
-  const height = await page.locator('main').evaluate((el) => el.scrollHeight);
-  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height + 40) });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  await page.setViewportSize(size);
-}
 
 const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
 
