@@ -1,7 +1,9 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { encodeDemo } from '../expert/demos.js';
-import { runExpertSuite, type ExpertSuiteReport, type InitSource } from '../expert/suite.js';
+import { BundlePolicy } from '../expert/policy-perturbation.js';
+import { runExpertSuite, type ExpertSuiteReport, type InitSource, type PolicySpec } from '../expert/suite.js';
+import { STRATEGIES, type Strategy } from '../rsd/record.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
 /** `0-9`, `0,3,5`, `2`: task ids. */
@@ -35,6 +37,9 @@ export function parseNoise(text: string | undefined): number[] {
  * engine/expert/demos.ts), from the demonstration pool of initial states unless --init says otherwise.
  * --noise L1,L2,... runs each initial state once per level with DART-style noise of that std on the
  * executed actions (0: none), recording the expert's own actions (engine/expert/perturbation.ts).
+ * --policy DIR (repeatable) also runs each initial state once per bundle, that policy driving the
+ * arm in bursts (engine/expert/policy-perturbation.ts); --no-clean leaves out the noise levels
+ * (the clean run too), for a recording of policy-perturbed episodes alone.
  */
 export async function expert(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -47,8 +52,12 @@ export async function expert(args: string[]): Promise<number> {
     record: { type: 'string' },
     noise: { type: 'string' },
     seed: { type: 'string' },
+    policy: { type: 'string', multiple: true },
+    'policy-decoding': { type: 'string' },
+    'no-clean': { type: 'boolean' },
     json: { type: 'boolean' },
   });
+  if (values['no-clean'] && !values.policy?.length) throw new UsageError('--no-clean leaves only policy-perturbed episodes: give --policy DIR');
   const init = values.init ?? (values.record ? 'demo' : 'eval');
   const source: InitSource =
     init === 'libero' ? { kind: 'libero', ...(values.libero ? { dir: values.libero } : {}) }
@@ -68,7 +77,8 @@ export async function expert(args: string[]): Promise<number> {
     trials: intFlag('trials', values.trials, 50, 1),
     workers: values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256),
     initSource: source,
-    noise: parseNoise(values.noise),
+    noise: values['no-clean'] ? [] : parseNoise(values.noise),
+    policies: await policySpecs(values.policy ?? [], values['policy-decoding']),
     seed: intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1),
     record: Boolean(out),
     signal: controller.signal,
@@ -83,6 +93,27 @@ export async function expert(args: string[]): Promise<number> {
   const { runs, ...summary } = report;
   print(values.json, { ...summary, recorded: recordFile ?? null, episodes: runs.map((r) => r.result) }, () => formatExpert(report, recordFile));
   return report.cancelled ? 1 : 0;
+}
+
+/**
+ * `--policy DIR` (repeatable): bundles that drive the arm in bursts, each checked here (loaded
+ * once) so that a bad folder fails before any episode runs; `--policy-decoding` for all of them.
+ */
+async function policySpecs(dirs: readonly string[], decoding: string | undefined): Promise<PolicySpec[]> {
+  if (decoding !== undefined && !(STRATEGIES as readonly string[]).includes(decoding)) {
+    throw new UsageError(`--policy-decoding: expected one of ${STRATEGIES.join(', ')}, got "${decoding}"`);
+  }
+  if (decoding !== undefined && dirs.length === 0) throw new UsageError('--policy-decoding needs --policy DIR');
+  const specs: PolicySpec[] = [];
+  for (const dir of dirs) {
+    const bundle = path.resolve(dir);
+    const policy = await BundlePolicy.load(bundle, decoding as Strategy | undefined).catch((error: Error) => {
+      throw new UsageError(`--policy ${dir}: ${error.message}`);
+    });
+    specs.push({ bundle, decoding: policy.strategy });
+    await policy.release();
+  }
+  return specs;
 }
 
 function formatExpert(r: ExpertSuiteReport, recorded: string | undefined): string {

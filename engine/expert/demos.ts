@@ -18,7 +18,9 @@ import { createInterface } from 'node:readline';
  * Row t is the observation the action of row t was computed from (after the 10 wait steps, which
  * are not recorded). With `"noise": std` the simulator executed the actions of the steps in
  * `"perturbedSteps": [[start, end), ...]` plus DART-style noise (engine/expert/perturbation.ts),
- * while `actions` holds the expert's own, unperturbed actions. `outcome` is "success", "failure" or "error" (then `error` holds the cause).
+ * while `actions` holds the expert's own, unperturbed actions. With `"policy": {name, contentHash,
+ * decoding}` a trained bundle's chunk actions drove the arm in those steps instead
+ * (engine/expert/policy-perturbation.ts), the gripper command and `actions` still the expert's. `outcome` is "success", "failure" or "error" (then `error` holds the cause).
  * Python: `np.frombuffer(base64.b64decode(d["actions"]), "<f4").reshape(d["steps"], 7)`.
  */
 
@@ -34,7 +36,9 @@ export interface DemoEpisode {
   initSource: string;
   /** Std of the DART-style noise added to the executed actions (absent: none); `actions` are the expert's own. */
   noise?: number;
-  /** With `noise`: the [start, end) step ranges whose executed actions were perturbed (bursts). */
+  /** The trained policy that drove the arm in bursts (policy-perturbation.ts); `actions` are the expert's own. */
+  policy?: { name: string; contentHash: string; decoding: string };
+  /** With `noise` or `policy`: the [start, end) step ranges whose executed actions were perturbed (bursts). */
   perturbedSteps?: [number, number][];
   objects: string[];
   outcome: 'success' | 'failure' | 'error';
@@ -101,6 +105,7 @@ export function decodeDemo(line: string): DemoEpisode {
   };
   if (typeof raw.error === 'string') demo.error = raw.error;
   if (typeof raw.noise === 'number') demo.noise = raw.noise;
+  if (raw.policy && typeof raw.policy === 'object') demo.policy = raw.policy as DemoEpisode['policy'];
   if (Array.isArray(raw.perturbedSteps)) demo.perturbedSteps = raw.perturbedSteps as [number, number][];
   return demo;
 }

@@ -1,9 +1,11 @@
 import type { InitState } from '../libero/init-states.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, WAIT_ACTION, type SuiteName } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
+import type { Strategy } from '../rsd/record.js';
 import type { EmbeddedSimulator } from '../sim/embedded.js';
 import { DemoRecorder, type DemoEpisode } from './demos.js';
 import { ActionPerturbation } from './perturbation.js';
+import { PolicyPerturbation, type BundlePolicy } from './policy-perturbation.js';
 import { expertWorld } from './scene-model.js';
 import { ScriptedExpert, type ExpertPhase } from './scripted.js';
 
@@ -25,6 +27,12 @@ export interface ExpertEpisode {
   initSource?: string;
   /** DART-style noise on the executed actions (perturbation.ts); the recorded actions stay the expert's. */
   perturbation?: { std: number; seed: number };
+  /**
+   * A trained policy drives the arm in bursts (policy-perturbation.ts): its bundle folder, the
+   * decoding strategy (default: the bundle's fastest greedy one) and the bursts' seed. The recorded
+   * actions stay the expert's. Not with `perturbation`.
+   */
+  policy?: { bundle: string; decoding?: Strategy; seed: number };
 }
 
 export type EpisodeOutcome = 'success' | 'failure' | 'error';
@@ -38,6 +46,8 @@ export interface EpisodeResult {
   steps: number;
   /** The perturbation's std when the executed actions were perturbed. */
   noise?: number;
+  /** The bundle folder of the policy that drove the arm in bursts. */
+  policy?: string;
   /** The expert's phase and attempt count when the episode ended: where a failure got stuck. */
   phase?: ExpertPhase;
   attempts?: number;
@@ -57,7 +67,11 @@ export interface EpisodeOptions {
   maxSteps?: number;
 }
 
-export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode, options: EpisodeOptions = {}): EpisodeRun {
+/**
+ * `policy`: the loaded bundle of `episode.policy` (worker.ts keeps one per folder); required with it.
+ * Async because the policy's onnxruntime sessions are; an episode without one never waits.
+ */
+export async function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode, options: EpisodeOptions = {}, policy?: BundlePolicy): Promise<EpisodeRun> {
   const started = performance.now();
   const maxSteps = options.maxSteps ?? MAX_STEPS[episode.suite];
   const recorder = options.record ? new DemoRecorder(episode.task.objects.length) : undefined;
@@ -65,8 +79,15 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
   let error: string | undefined;
   let steps = 0;
   let expert: ScriptedExpert | undefined;
-  const perturbation = episode.perturbation ? new ActionPerturbation(episode.perturbation.std, episode.perturbation.seed) : undefined;
+  let perturbation: ActionPerturbation | undefined;
+  let driver: PolicyPerturbation | undefined;
   try {
+    if (episode.perturbation && episode.policy) throw new Error('an expert episode is perturbed by noise or by a policy, not both');
+    if (episode.perturbation) perturbation = new ActionPerturbation(episode.perturbation.std, episode.perturbation.seed);
+    if (episode.policy) {
+      if (!policy) throw new Error(`expert episode with policy ${episode.policy.bundle} run without its loaded bundle`);
+      driver = new PolicyPerturbation(policy.forTask(episode.task, suiteTask(episode.suite, episode.taskId).instruction), episode.policy.seed);
+    }
     expert = new ScriptedExpert(episode.task);
     let observation = sim.reset(episode.task, episode.init);
     for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
@@ -74,7 +95,8 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
     while (steps < maxSteps) {
       const action = expert.act(observation, world);
       recorder?.add(observation.proprio, observation.objectPoses, action);
-      const result = sim.step(perturbation ? perturbation.apply(action) : action);
+      const executed = driver ? await driver.apply(action, observation) : perturbation ? perturbation.apply(action) : action;
+      const result = sim.step(executed);
       steps++;
       observation = result.observation;
       if (result.success) {
@@ -95,6 +117,7 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
     ms: performance.now() - started,
   };
   if (episode.perturbation) result.noise = episode.perturbation.std;
+  if (episode.policy) result.policy = episode.policy.bundle;
   if (expert) {
     result.phase = expert.phase;
     result.attempts = expert.attemptCount;
@@ -111,6 +134,9 @@ export function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode,
       initIndex: episode.initIndex,
       initSource: episode.initSource ?? 'libero',
       ...(perturbation ? { noise: perturbation.std, perturbedSteps: perturbation.bursts.map(([a, b]) => [a, b] as [number, number]) } : {}),
+      ...(driver && policy
+        ? { policy: { name: policy.bundle.manifest.name, contentHash: policy.bundle.hash, decoding: policy.strategy }, perturbedSteps: driver.bursts.map(([a, b]) => [a, b] as [number, number]) }
+        : {}),
       objects: episode.task.objects.map((o) => o.name),
       outcome,
       ...(error !== undefined ? { error } : {}),

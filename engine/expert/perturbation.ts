@@ -31,53 +31,85 @@ export const RHO = 0.9;
 export const BURST: readonly [number, number] = [4, 12];
 export const GAP: readonly [number, number] = [9, 20];
 
-export class ActionPerturbation {
-  private readonly rng: Rng;
-  private readonly state = new Float64Array(DIMS);
+/**
+ * When a perturbation acts: bursts of `burst` steps separated by quiet gaps of `gap` steps (both
+ * uniform), starting inside a gap of random length so that bursts fall at every phase of the task.
+ * Shared by the noise (ActionPerturbation) and the policy (policy-perturbation.ts); its draws and
+ * the caller's come from one seeded stream, in step order.
+ */
+export class BurstSchedule {
   /** Steps left in the current burst (> 0) or gap (< 0 counts up to 0). */
   private left: number;
   private inBurst = false;
   private step = 0;
-  /** [start, end) step ranges whose executed actions were perturbed. */
+  /** [start, end) step ranges that were perturbed. */
   readonly bursts: [number, number][] = [];
+
+  constructor(
+    readonly rng: Rng,
+    private readonly burst: readonly [number, number],
+    private readonly gap: readonly [number, number] = GAP,
+  ) {
+    this.left = this.uniformInt(0, gap[1]);
+  }
+
+  /** Advances one step: `start` (a burst begins), `burst` (it goes on) or `quiet`. */
+  next(): 'start' | 'burst' | 'quiet' {
+    const t = this.step++;
+    let started = false;
+    if (this.left <= 0) {
+      this.inBurst = !this.inBurst;
+      this.left = this.inBurst ? this.uniformInt(...this.burst) : this.uniformInt(...this.gap);
+      if (this.inBurst) {
+        this.bursts.push([t, t]);
+        started = true;
+      }
+    }
+    this.left--;
+    if (!this.inBurst) return 'quiet';
+    this.bursts[this.bursts.length - 1]![1] = t + 1;
+    return started ? 'start' : 'burst';
+  }
+
+  /** Uniform integer in [lo, hi]. */
+  uniformInt(lo: number, hi: number): number {
+    return lo + Math.floor(this.rng() * (hi - lo + 1));
+  }
+}
+
+export class ActionPerturbation {
+  private readonly schedule: BurstSchedule;
+  private readonly state = new Float64Array(DIMS);
 
   constructor(readonly std: number, seed: number) {
     if (!(std >= 0) || !Number.isFinite(std)) throw new RangeError(`perturbation std must be a finite number >= 0, got ${std}`);
-    this.rng = mulberry32(seed);
-    // Start inside a gap of random length, so bursts fall at every phase of the task.
-    this.left = this.uniformInt(0, GAP[1]);
+    this.schedule = new BurstSchedule(mulberry32(seed), BURST);
+  }
+
+  /** [start, end) step ranges whose executed actions were perturbed. */
+  get bursts(): [number, number][] {
+    return this.schedule.bursts;
   }
 
   /** The action to execute for the expert's `action` (7 values) at the next step; `action` is not changed. */
   apply(action: readonly number[]): number[] {
-    const t = this.step++;
     if (this.std === 0) return [...action];
-    if (this.left <= 0) {
-      this.inBurst = !this.inBurst;
-      this.left = this.inBurst ? this.uniformInt(...BURST) : this.uniformInt(...GAP);
-      if (this.inBurst) {
-        for (let i = 0; i < DIMS; i++) this.state[i] = this.std * this.gaussian();
-        this.bursts.push([t, t]);
-      }
-    } else if (this.inBurst) {
+    const phase = this.schedule.next();
+    if (phase === 'start') {
+      for (let i = 0; i < DIMS; i++) this.state[i] = this.std * this.gaussian();
+    } else if (phase === 'burst') {
       const innovation = Math.sqrt(1 - RHO * RHO) * this.std;
       for (let i = 0; i < DIMS; i++) this.state[i] = RHO * this.state[i]! + innovation * this.gaussian();
     }
-    this.left--;
-    if (!this.inBurst) return [...action];
-    this.bursts[this.bursts.length - 1]![1] = t + 1;
+    if (phase === 'quiet') return [...action];
     return action.map((a, i) => (i < DIMS ? Math.max(-1, Math.min(1, a + this.state[i]!)) : a));
-  }
-
-  /** Uniform integer in [lo, hi]. */
-  private uniformInt(lo: number, hi: number): number {
-    return lo + Math.floor(this.rng() * (hi - lo + 1));
   }
 
   /** Standard normal by Box-Muller, from the seeded stream. */
   private gaussian(): number {
-    const u = 1 - this.rng(); // (0, 1]: log(0) never happens
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rng());
+    const rng = this.schedule.rng;
+    const u = 1 - rng(); // (0, 1]: log(0) never happens
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
   }
 }
 

@@ -6,6 +6,7 @@ import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { EpisodeRun, ExpertEpisode } from './episodes.js';
 import { perturbationSeed } from './perturbation.js';
 import { runExpertPool, type PoolOptions } from './pool.js';
+import type { Strategy } from '../rsd/record.js';
 
 /**
  * What `rsd expert` runs: a suite's tasks (the project's own definitions) from LIBERO's initial
@@ -28,7 +29,20 @@ export interface ExpertSuiteOptions extends Omit<PoolOptions, 'workerModule'> {
   noise?: readonly number[];
   /** Seeds the perturbations (default 0). */
   seed?: number;
+  /**
+   * Trained policies that drive the arm in bursts (policy-perturbation.ts): each initial state
+   * also runs once per policy. Bundle folders as given.
+   */
+  policies?: readonly PolicySpec[];
 }
+
+export interface PolicySpec {
+  bundle: string;
+  decoding?: Strategy;
+}
+
+/** Level index of a policy's bursts in perturbationSeed: apart from the noise levels'. */
+const POLICY_LEVEL = 1000;
 
 export interface TaskSummary {
   taskId: number;
@@ -55,7 +69,15 @@ export interface ExpertSuiteReport {
 }
 
 /** The episodes of a suite run, grouped by task so each worker mostly keeps one compiled scene. */
-export function expertEpisodes(suite: string, tasks: readonly number[] | undefined, trials: number, source: InitSource, noise: readonly number[] = [0], seed = 0): ExpertEpisode[] {
+export function expertEpisodes(
+  suite: string,
+  tasks: readonly number[] | undefined,
+  trials: number,
+  source: InitSource,
+  noise: readonly number[] = [0],
+  seed = 0,
+  policies: readonly PolicySpec[] = [],
+): ExpertEpisode[] {
   const s = suiteName(suite);
   const ids = tasks ?? suiteTasks(s).map((t) => t.id);
   const episodes: ExpertEpisode[] = [];
@@ -69,6 +91,10 @@ export function expertEpisodes(suite: string, tasks: readonly number[] | undefin
         if (std > 0) episode.perturbation = { std, seed: perturbationSeed(seed, taskId, initIndex, level) };
         episodes.push(episode);
       });
+      policies.forEach((spec, p) => {
+        const policy = { ...spec, seed: perturbationSeed(seed, taskId, initIndex, POLICY_LEVEL + p) };
+        episodes.push({ suite: s, taskId, task, initIndex, init, initSource: source.kind, policy });
+      });
     });
   }
   return episodes;
@@ -77,7 +103,7 @@ export function expertEpisodes(suite: string, tasks: readonly number[] | undefin
 export async function runExpertSuite(options: ExpertSuiteOptions): Promise<ExpertSuiteReport> {
   const suite = suiteName(options.suite);
   const trials = options.trials ?? 50;
-  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource, options.noise, options.seed);
+  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource, options.noise, options.seed, options.policies);
   const report = await runExpertPool(episodes, options);
   const ids = [...new Set(episodes.map((e) => e.taskId))];
   return {

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskSpec } from '../libero/task.js';
 import { EmbeddedSimulator } from '../sim/embedded.js';
 import { runExpertEpisode, type EpisodeOptions, type EpisodeRun, type ExpertEpisode } from './episodes.js';
+import { BundlePolicy } from './policy-perturbation.js';
 
 /**
  * The expert pool's worker thread: its own MuJoCo (one WebAssembly instance per thread) and
@@ -38,15 +39,40 @@ export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
   // Task specs by key: the simulator recompiles when the TaskSpec object changes, so a task's
   // episodes must share one object.
   const tasks = new Map<number, TaskSpec>();
+  // Policies that perturb episodes, loaded once per (bundle folder, decoding).
+  const policies = new Map<string, Promise<BundlePolicy>>();
+  const policyFor = (spec: NonNullable<ExpertEpisode['policy']>): Promise<BundlePolicy> => {
+    const key = policyKey(spec);
+    let p = policies.get(key);
+    if (!p) policies.set(key, (p = BundlePolicy.load(spec.bundle, spec.decoding)));
+    return p;
+  };
   port.on('message', (job: WorkerJob) => {
     if (job.task) tasks.set(job.taskKey, job.task);
     const task = tasks.get(job.taskKey);
     if (!task) throw new Error(`worker got task key ${job.taskKey} without its task`);
     hooks.beforeRun?.(job);
-    const run = runExpertEpisode(sim, { ...job.episode, task }, job.options);
-    port.postMessage({ type: 'result', id: job.id, run } satisfies WorkerMessage);
+    void (async () => {
+      const spec = job.episode.policy;
+      let policy: BundlePolicy | undefined;
+      let run: EpisodeRun | undefined;
+      try {
+        policy = spec ? await policyFor(spec) : undefined;
+      } catch (error) {
+        // The policy's bundle did not load: this episode is an error, the next one tries again.
+        policies.delete(policyKey(spec!));
+        const { suite, taskId, initIndex } = job.episode;
+        run = { result: { suite, taskId, initIndex, outcome: 'error', steps: 0, error: `policy bundle ${spec!.bundle}: ${(error as Error).message}`, ms: 0 } };
+      }
+      run ??= await runExpertEpisode(sim, { ...job.episode, task }, job.options, policy);
+      port.postMessage({ type: 'result', id: job.id, run } satisfies WorkerMessage);
+    })();
   });
   port.postMessage({ type: 'ready' } satisfies WorkerMessage);
+}
+
+function policyKey(spec: NonNullable<ExpertEpisode['policy']>): string {
+  return `${spec.bundle}\n${spec.decoding ?? ''}`;
 }
 
 // Started as the pool's worker (not when a test's worker module imports startWorker).

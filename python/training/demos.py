@@ -41,6 +41,7 @@ class Episode:
     init_index: int
     init_source: str
     noise: float  # std of the DART-style noise on the executed actions (0: none)
+    perturber: str  # what drove the perturbed steps: 'none', 'noise' or 'policy:<bundle name>'
     perturbed: np.ndarray  # [T] bool: the executed action of step t had noise added
     proprio: np.ndarray  # [T, 8]
     poses: np.ndarray  # [T, 7 E] in ENTITIES order
@@ -62,19 +63,25 @@ def _floats(s: str, rows: int, cols: int, what: str) -> np.ndarray:
     return np.frombuffer(raw, '<f4').reshape(rows, cols).astype(np.float32)
 
 
-def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
-    """Successful episodes of a .jsonl file (or .jsonl.xz); poses reordered to `entities`.
+def load_demos(paths: str | list[str], entities: list[str] = ENTITIES) -> DemoSet:
+    """Successful episodes of .jsonl files (or .jsonl.xz); poses reordered to `entities`.
 
     `rsd expert` appends episodes as its workers finish them, so the line order varies from one
     recording to the next: episodes are sorted by (task, initial state, noise level) and the SHA-256
     is that of the sorted lines (`LC_ALL=C sort FILE | sha256sum` for a .jsonl ending in a newline),
-    the same for a file and its .xz, whatever order the lines came in."""
+    the same for a file and its .xz, whatever order the lines came in. Several files are one set:
+    their lines sorted together (`xz -dc A.xz B.xz | LC_ALL=C sort | sha256sum`)."""
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    path = ' + '.join(paths)
     h = hashlib.sha256()
     episodes: list[Episode] = []
     instructions: dict[int, str] = {}
     counts = {'lines': 0, 'success': 0, 'failure': 0, 'error': 0}
-    with (lzma.open(path, 'rb') if path.endswith('.xz') else open(path, 'rb')) as f:
-        lines = sorted(line for line in f.read().split(b'\n') if line.strip())
+    lines = []
+    for p in paths:
+        with (lzma.open(p, 'rb') if p.endswith('.xz') else open(p, 'rb')) as f:
+            lines.extend(line for line in f.read().split(b'\n') if line.strip())
+    lines.sort()
     for line in lines:
         h.update(line + b'\n')
     for n, line in enumerate(lines, 1):
@@ -84,7 +91,9 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
             raise ValueError(f'{path}: sorted line {n}: not an {DEMO_FORMAT} line')
         counts[d['outcome']] = counts.get(d['outcome'], 0) + 1
         noise = float(d.get('noise', 0.0))
-        level = counts.setdefault('byNoise', {}).setdefault(f'{noise:g}', {'success': 0, 'failure': 0, 'error': 0})
+        policy = d.get('policy')
+        perturber = f"policy:{policy['name']}" if policy else 'noise' if noise > 0 else 'none'
+        level = counts.setdefault('byNoise', {}).setdefault(perturber if policy else f'{noise:g}', {'success': 0, 'failure': 0, 'error': 0})
         level[d['outcome']] = level.get(d['outcome'], 0) + 1
         tid = int(d['taskId'])
         if instructions.setdefault(tid, d['instruction']) != d['instruction']:
@@ -105,12 +114,13 @@ def load_demos(path: str, entities: list[str] = ENTITIES) -> DemoSet:
             init_index=int(d['initIndex']),
             init_source=d['initSource'],
             noise=noise,
+            perturber=perturber,
             perturbed=perturbed_mask(d.get('perturbedSteps', []), steps, f'{path}: sorted line {n}'),
             proprio=_floats(d['proprio'], steps, 8, 'proprio'),
             poses=poses_all[:, idx],
             actions=_floats(d['actions'], steps, 7, 'actions'),
         ))
-    episodes.sort(key=lambda e: (e.task_id, e.init_index, e.noise))
+    episodes.sort(key=lambda e: (e.task_id, e.init_index, e.perturber, e.noise))
     tasks = sorted(instructions)
     if tasks != list(range(len(tasks))):
         raise ValueError(f'{path}: task ids {tasks} are not 0..{len(tasks) - 1}')

@@ -43,6 +43,7 @@ from .models import ActionDecoder, ActionEncoder, Config, Draft, MainLayerwise, 
 log = logging.getLogger('training')
 
 DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --noise 0,0.1,0.2,0.3,0.4 --seed 0 --record DIR --json'
+POLICY_DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --no-clean --policy assets/bundles/default --policy assets/bundles/default-parallel --seed 0 --record DIR --json'
 
 
 def setup_logging(out: str) -> None:
@@ -373,7 +374,7 @@ def draft_agreement(cfg, main, draft, proprio, poses, task):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--demos', required=True)
+    ap.add_argument('--demos', required=True, nargs='+', help='rsd-demo/1 files (.jsonl or .jsonl.xz), read as one set')
     ap.add_argument('--out', required=True)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -395,7 +396,7 @@ def main():
     ap.add_argument('--amp', action=argparse.BooleanOptionalAction, default=True, help='bfloat16 autocast for the policies\' training steps on CUDA (evaluation, export and the ONNX check stay float32)')
     ap.add_argument('--ema', type=float, default=0.999, help='decay of the exported weights\' exponential moving average (0: the last weights)')
     ap.add_argument('--deterministic', action=argparse.BooleanOptionalAction, default=True, help='deterministic CUDA algorithms (make_deterministic)')
-    ap.add_argument('--demo-command', default=DEMO_COMMAND, help='the command that recorded DEMOS, for the provenance')
+    ap.add_argument('--demo-command', action='append', default=None, help='a command that recorded DEMOS, for the provenance (repeat per file; default: the clean + noise recipe)')
     ap.add_argument('--git-commit', default=None)
     ap.add_argument('--small', action='store_true', help='a tiny configuration, for smoke tests')
     ap.add_argument('--no-export', action='store_true')
@@ -495,8 +496,8 @@ def main():
     provenance = {
         'synthetic': False,
         'demonstrations': {
-            'command': args.demo_command,
-            'file': os.path.basename(args.demos),
+            'command': ' ; '.join(args.demo_command or [DEMO_COMMAND]),
+            'file': ' + '.join(os.path.basename(p) for p in args.demos),
             'sha256': demos.sha256,
             'episodes': demos.counts,
             'usedEpisodes': len(demos.episodes),
@@ -507,7 +508,9 @@ def main():
             'initSources': sorted({e.init_source for e in demos.episodes}),
             'expert': 'the scripted expert of engine/expert (rsd expert): one action per observation (closed loop), every step recorded',
             'perturbation': 'DART-style: with --noise levels > 0 the simulator executed the expert\'s actions plus AR(1) Gaussian noise of that std on the 3 translation dims in bursts of 4-12 steps with quiet gaps of 9-20 (engine/expert/perturbation.ts), while the recorded action is the expert\'s own; each initial state runs once per level',
+            'policyPerturbation': 'with --policy DIR a trained bundle\'s own chunk actions drove the arm (6 dims, the gripper stays the expert\'s) in bursts of 8-16 steps with quiet gaps of 9-20 (engine/expert/policy-perturbation.ts), DAgger-style: the expert observes every step and its actions are recorded; each initial state runs once per policy' if any(e.perturber.startswith('policy:') for e in demos.episodes) else None,
             'noiseLevels': sorted({e.noise for e in demos.episodes}),
+            'perturbers': {k: sum(1 for e in demos.episodes if e.perturber == k) for k in sorted({e.perturber for e in demos.episodes})},
         },
         'training': {
             'command': command,

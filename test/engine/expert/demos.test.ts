@@ -31,7 +31,7 @@ describe('demonstration files', () => {
   it.skipIf(!haveLibero)('records every policy step of an expert episode, and reads it back from a file', async () => {
     const sim = await EmbeddedSimulator.create();
     const [episode] = liberoEpisodes(8, [2]);
-    const { result, demo } = runExpertEpisode(sim, episode!, { record: true });
+    const { result, demo } = await runExpertEpisode(sim, episode!, { record: true });
     expect(result.outcome).toBe('success');
     expect(demo).toMatchObject({ taskId: 8, initIndex: 2, outcome: 'success', steps: result.steps });
     expect(demo!.instruction).toBe('pick up the black bowl next to the plate and place it on the plate');

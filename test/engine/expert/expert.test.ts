@@ -33,18 +33,18 @@ describe.skipIf(!haveLibero)('the scripted expert on libero_spatial', () => {
     [6, [12]],
     [7, [9]],
     [9, [5, 30]],
-  ])('succeeds on task %i from LIBERO init states %j within the 220 steps', (taskId, rows) => {
+  ])('succeeds on task %i from LIBERO init states %j within the 220 steps', async (taskId, rows) => {
     for (const episode of liberoEpisodes(taskId, rows)) {
-      const { result } = runExpertEpisode(sim, episode);
+      const { result } = await runExpertEpisode(sim, episode);
       expect({ init: episode.initIndex, outcome: result.outcome, error: result.error }).toEqual({ init: episode.initIndex, outcome: 'success', error: undefined });
       expect(result.steps).toBeLessThanOrEqual(220);
     }
   });
 
-  it('acts within [-1, 1], gripper ±1, and is deterministic', () => {
+  it('acts within [-1, 1], gripper ±1, and is deterministic', async () => {
     const [episode] = liberoEpisodes(3, [7]);
-    const first = runExpertEpisode(sim, episode!, { record: true }).demo!;
-    const again = runExpertEpisode(sim, episode!, { record: true }).demo!;
+    const first = (await runExpertEpisode(sim, episode!, { record: true })).demo!;
+    const again = (await runExpertEpisode(sim, episode!, { record: true })).demo!;
     expect(first.outcome).toBe('success');
     expect(Array.from(again.actions)).toEqual(Array.from(first.actions));
     for (let t = 0; t < first.steps; t++) {
@@ -76,17 +76,17 @@ describe.skipIf(!haveLibero)('the scripted expert on libero_spatial', () => {
     }
   });
 
-  it('ends an episode that cannot run as an error naming the cause', () => {
+  it('ends an episode that cannot run as an error naming the cause', async () => {
     const [episode] = liberoEpisodes(0, [0]);
     const broken = { ...episode!, init: { ...episode!.init, qpos: episode!.init.qpos.subarray(0, 40) } };
-    const { result } = runExpertEpisode(sim, broken);
+    const { result } = await runExpertEpisode(sim, broken);
     expect(result.outcome).toBe('error');
     expect(result.error).toMatch(/SimulationError: .*nq 40/);
   });
 
-  it('fails (runs out of steps) when given too few', () => {
+  it('fails (runs out of steps) when given too few', async () => {
     const [episode] = liberoEpisodes(0, [0]);
-    const { result } = runExpertEpisode(sim, episode!, { maxSteps: 15 });
+    const { result } = await runExpertEpisode(sim, episode!, { maxSteps: 15 });
     expect(result).toMatchObject({ outcome: 'failure', steps: 15 });
   });
 });

@@ -100,8 +100,8 @@ describe('perturbed expert episodes', () => {
   it('execute the noisy action but record the expert\'s own, so the demonstration shows its corrections', async () => {
     const sim = await EmbeddedSimulator.create();
     const [clean, noisy] = expertEpisodes('libero_spatial', [0], 1, { kind: 'project', split: 'demo' }, [0, 0.3], 0);
-    const a = runExpertEpisode(sim, clean!, { record: true, maxSteps: 60 });
-    const b = runExpertEpisode(sim, noisy!, { record: true, maxSteps: 60 });
+    const a = await runExpertEpisode(sim, clean!, { record: true, maxSteps: 60 });
+    const b = await runExpertEpisode(sim, noisy!, { record: true, maxSteps: 60 });
     expect(b.result.noise).toBe(0.3);
     expect(b.demo!.noise).toBe(0.3);
     expect(b.demo!.perturbedSteps!.length).toBeGreaterThan(0);
