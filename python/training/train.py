@@ -496,7 +496,7 @@ def main():
     provenance = {
         'synthetic': False,
         'demonstrations': {
-            'command': ' ; '.join(args.demo_command or [DEMO_COMMAND]),
+            'command': ' ; '.join(args.demo_command or [DEMO_COMMAND] + ([POLICY_DEMO_COMMAND] if any(e.perturber.startswith('policy:') for e in demos.episodes) else [])),
             'file': ' + '.join(os.path.basename(p) for p in args.demos),
             'sha256': demos.sha256,
             'episodes': demos.counts,
