@@ -26,11 +26,14 @@ Usage:
                                             results in <data dir>/runs/<run>/ (or --out)
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
-             [--noise 0,0.1,0.2] [--seed N] [--json]
+             [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
+             [--no-clean] [--seed N] [--json]
                                             the scripted expert: success per task; --record
                                             writes demonstrations (default pool: demo);
                                             --noise: one episode per level with DART noise
-                                            on the executed actions
+                                            on the executed actions; --policy: one episode
+                                            per bundle, which drives the arm in bursts
+                                            (DAgger-style); --no-clean: policy episodes only
   rsd bench sim [--task N] [--steps N] [--json]
                                             env.step against 25 bare mj_step calls, same run
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
