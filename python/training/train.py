@@ -386,6 +386,8 @@ def main():
     ap.add_argument('--parallel-steps', type=int, default=None, help='budget in steps (overrides --parallel-s; reproducible)')
     ap.add_argument('--sampled', type=float, default=0.5, help='fraction of a batch whose coarse layers are the prior\'s own codes')
     ap.add_argument('--corr-penalty', type=float, default=1.0, help='weight of the squared coarse correction')
+    ap.add_argument('--draft-hidden', type=int, default=Config.draft_hidden, help='hidden width of the coarse prior head (and so of the draft)')
+    ap.add_argument('--coarse-correction', type=float, default=Config.coarse_correction, help='bound of the blocks\' correction to the coarse prior logits')
     ap.add_argument('--batch', type=int, default=2048)
     ap.add_argument('--lr', type=float, default=8e-4)
     ap.add_argument('--noise', type=float, default=0.01, help='std of Gaussian noise on normalised proprio and object poses, and on quaternions')
@@ -423,7 +425,7 @@ def main():
     log.info('demos: %s, sha256 %s; %d successful episodes (%s per task), %d samples (%d train, %d val from %d held-out episodes); %d perturbed steps\' chunks left out',
              args.demos, demos.sha256, len(demos.episodes), per_task, len(arr.task), int((~is_val).sum()), int(is_val.sum()), int(val_ep.sum()), arr.dropped)
 
-    cfg = Config()
+    cfg = Config(draft_hidden=args.draft_hidden, coarse_correction=args.coarse_correction)
     if args.small:
         cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=192, blocks=1, heads=4, mlp_ratio=1, draft_hidden=64)
     scales = [float(args.scale0 * args.rho ** q) for q in range(cfg.layers)]
