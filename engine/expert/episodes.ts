@@ -125,6 +125,7 @@ export async function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEp
   if (error !== undefined) result.error = error;
   const run: EpisodeRun = { result };
   if (recorder) {
+    const bursts = (driver ?? perturbation)?.bursts;
     const info = suiteTask(episode.suite, episode.taskId);
     run.demo = recorder.finish({
       suite: episode.suite,
@@ -133,10 +134,9 @@ export async function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEp
       instruction: info.instruction,
       initIndex: episode.initIndex,
       initSource: episode.initSource ?? 'libero',
-      ...(perturbation ? { noise: perturbation.std, perturbedSteps: perturbation.bursts.map(([a, b]) => [a, b] as [number, number]) } : {}),
-      ...(driver && policy
-        ? { policy: { name: policy.bundle.manifest.name, contentHash: policy.bundle.hash, decoding: policy.strategy }, perturbedSteps: driver.bursts.map(([a, b]) => [a, b] as [number, number]) }
-        : {}),
+      ...(perturbation ? { noise: perturbation.std } : {}),
+      ...(driver && policy ? { policy: { name: policy.bundle.manifest.name, contentHash: policy.bundle.hash, decoding: policy.strategy } } : {}),
+      ...(bursts ? { perturbedSteps: bursts.map(([a, b]) => [a, b] as [number, number]) } : {}),
       objects: episode.task.objects.map((o) => o.name),
       outcome,
       ...(error !== undefined ? { error } : {}),
