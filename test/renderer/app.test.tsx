@@ -61,7 +61,8 @@ describe('navigation', () => {
 
     expect(await pageTitle(name)).toBeInTheDocument();
     expect(window.location.hash).toBe(hash);
-    expect(screen.getByRole('heading', { level: 2, name: emptyTitle })).toBeInTheDocument();
+    // The empty state follows the page's first engine request (runs list), which a loaded machine delays.
+    expect(await screen.findByRole('heading', { level: 2, name: emptyTitle })).toBeInTheDocument();
     expect(screen.getByText(promise)).toBeInTheDocument();
     expect(within(nav()).getByRole('link', { name })).toHaveAttribute('aria-current', 'page');
   });
