@@ -9,8 +9,8 @@ import { handPrisms } from './scene-model.js';
 export interface GraspSpec {
   /** Horizontal distance from the object's origin to the grip site once held (the wall's mid-line). */
   radius: number;
-  /** Heights of the grip site above the object's origin, preferred first. */
-  heights: readonly number[];
+  /** Heights of the grip site above the object's origin, preferred first, each with the largest inset it takes. */
+  heights: readonly { z: number; maxInset: number }[];
   /**
    * How much nearer the centre the open hand may come down, preferred first: the outer finger then
    * lands closer to the wall (an open Panda hand spans 8 cm, the wall 2.6 mm), and closing pushes
@@ -25,7 +25,18 @@ export interface GraspSpec {
  * it around r 4.5..5 cm, and the inner finger's tip stays well above the bowl's floor.
  */
 export const GRASPS: Readonly<Record<string, GraspSpec>> = {
-  akita_black_bowl: { radius: 0.047, heights: [0.03, 0.036], insets: [0, 0.01, 0.02] },
+  akita_black_bowl: {
+    radius: 0.047,
+    // Closing after the largest inset pushes the bowl 2 cm. Pushed from the higher grip (pads 3.2-4.8
+    // cm up the wall, under its flared rim) inside the cabinet's top drawer (task 4), the wall then
+    // slipped out of the pads on the lift in 47 of 100 demo-pool first attempts, each costing a
+    // second; from the lower grip none did. Task 6 needs the higher grip, with smaller insets.
+    heights: [
+      { z: 0.03, maxInset: 0.02 },
+      { z: 0.036, maxInset: 0.01 },
+    ],
+    insets: [0, 0.01, 0.02],
+  },
 };
 
 /** Height of a support's top surface above its origin, where a placed object comes to rest. */
@@ -86,7 +97,8 @@ export function chooseGrasp(q: GraspQuery): GraspChoice {
   for (const deg of YAW_OFFSETS_DEG) {
     const yawOffset = (deg * Math.PI) / 180;
     for (const inset of q.spec.insets) {
-      for (const height of q.spec.heights) {
+      for (const { z: height, maxInset } of q.spec.heights) {
+        if (inset > maxInset) continue;
         let best: GraspChoice | undefined;
         for (const side of [1, -1] as const) {
           const ux = side * Math.cos(q.yaw0 + yawOffset);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runExpertEpisode } from '../../../engine/expert/episodes.js';
+import { expertEpisodes } from '../../../engine/expert/suite.js';
 import { rotateVec } from '../../../engine/expert/geometry.js';
 import { expertWorld } from '../../../engine/expert/scene-model.js';
 import { ScriptedExpert } from '../../../engine/expert/scripted.js';
@@ -15,6 +16,15 @@ describe('ScriptedExpert', () => {
     expect(expert.object).toBe('akita_black_bowl_1');
     expect(expert.support).toBe('plate_1');
     expect(expert.phase).toBe('approach');
+  });
+
+  it('holds the bowl in the drawer with its first grasp (task 4, the project states that needed two)', async () => {
+    // Eval states 0-3 took two attempts when the higher grip came with the largest inset.
+    const sim = await EmbeddedSimulator.create();
+    for (const episode of expertEpisodes('libero_spatial', [4], 4, { kind: 'project', split: 'eval' })) {
+      const { result } = await runExpertEpisode(sim, episode);
+      expect({ init: episode.initIndex, outcome: result.outcome, attempts: result.attempts }).toEqual({ init: episode.initIndex, outcome: 'success', attempts: 1 });
+    }
   });
 });
 
