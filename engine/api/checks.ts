@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SETTING_KEYS, SettingsPatch } from './settings.js';
 
-/** The `checks` domain: the prerequisites checklist (engine/prereq runs the checks). */
+/** The `checks` domain: the prerequisites checklist (engine/checks runs the checks). */
 
 export const CHECK_IDS = [
   'ep.cpu',

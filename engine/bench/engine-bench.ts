@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SeededRandom } from '../onnx/random.js';
-import { loadBundle, type ExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderRequest, type LoadedBundle } from '../policy/bundle.js';
-import { onnxRuntimeVersion } from '../policy/onnxruntime.js';
-import { checkSyntheticCostRatio, syntheticObservation, writeSyntheticBundle, type CostMeasurement } from '../policy/synthetic.js';
-import { Decoder, type AcceptRule, type ChunkRecord, type DecodeOptions, type Strategy } from '../rsd/index.js';
+import { loadBundle, type ExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderRequest, type LoadedBundle } from '../bundle/bundle.js';
+import { onnxRuntimeVersion } from '../bundle/onnxruntime.js';
+import { checkSyntheticCostRatio, syntheticObservation, writeSyntheticBundle, type CostMeasurement } from '../bundle/synthetic.js';
+import { Decoder, type AcceptRule, type ChunkRecord, type DecodeOptions, type Strategy } from '../decoding/index.js';
 
 /**
  * `rsd bench engine`: chunk latency per decoding strategy, in one process run on one bundle, with

@@ -5,13 +5,13 @@ import path from 'node:path';
 import { runEvaluation, RUNNER_SESSION_OPTIONS, type EvalReport } from '../eval/runner.js';
 import { expertEpisodes } from '../expert/suite.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, suiteTasks, WAIT_ACTION } from '../libero/suites.js';
-import { loadBundle } from '../policy/bundle.js';
-import { defaultBundleDir } from '../policy/default-bundle.js';
-import { ObservationEncoder, observationFeeds } from '../policy/observation.js';
-import { postprocessChunk } from '../policy/processing.js';
-import { SYNTHETIC_PRESETS, writeSyntheticBundle } from '../policy/synthetic.js';
-import { Decoder } from '../rsd/decoder.js';
-import type { Strategy } from '../rsd/record.js';
+import { loadBundle } from '../bundle/bundle.js';
+import { defaultBundleDir } from '../bundle/default-bundle.js';
+import { ObservationEncoder, observationFeeds } from '../bundle/observation.js';
+import { postprocessChunk } from '../bundle/processing.js';
+import { SYNTHETIC_PRESETS, writeSyntheticBundle } from '../bundle/synthetic.js';
+import { Decoder } from '../decoding/decoder.js';
+import type { Strategy } from '../decoding/record.js';
 import { EmbeddedSimulator } from '../sim/embedded.js';
 
 /**

@@ -2,8 +2,8 @@ import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
 import os from 'node:os';
-import { STRATEGIES, type Strategy } from '../rsd/record.js';
-import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../policy/bundle.js';
+import { STRATEGIES, type Strategy } from '../decoding/record.js';
+import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */

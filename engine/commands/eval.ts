@@ -1,6 +1,6 @@
-import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../policy/bundle.js';
-import { ACCEPT_RULES, type AcceptRule } from '../rsd/acceptance.js';
-import { STRATEGIES, type Strategy } from '../rsd/record.js';
+import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../bundle/bundle.js';
+import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
+import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { runEvaluation, type EvalEvent, type EvalReport, type Progress } from '../eval/runner.js';
 import type { InitSource } from '../expert/suite.js';
 import { intFlag, parse, print, UsageError } from './args.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { encodeDemo } from '../expert/demos.js';
 import { BundlePolicy } from '../expert/policy-perturbation.js';
 import { runExpertSuite, type ExpertSuiteReport, type InitSource, type PolicySpec } from '../expert/suite.js';
-import { STRATEGIES, type Strategy } from '../rsd/record.js';
+import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
 /** `0-9`, `0,3,5`, `2`: task ids. */

@@ -1,8 +1,8 @@
-import { observationFeeds, type EncodedObservation } from '../policy/observation.js';
-import { postprocessChunk } from '../policy/processing.js';
-import type { Random } from '../rsd/categorical.js';
-import type { DecodeOptions, Decoder } from '../rsd/decoder.js';
-import type { ChunkRecord } from '../rsd/record.js';
+import { observationFeeds, type EncodedObservation } from '../bundle/observation.js';
+import { postprocessChunk } from '../bundle/processing.js';
+import type { Random } from '../decoding/categorical.js';
+import type { DecodeOptions, Decoder } from '../decoding/decoder.js';
+import type { ChunkRecord } from '../decoding/record.js';
 
 /**
  * The runner's one inference thread (DESIGN.md: all onnxruntime sessions on one thread, requests
@@ -12,7 +12,7 @@ import type { ChunkRecord } from '../rsd/record.js';
  * which holds it until every active episode has asked or that long has passed: measured on 2 CPU
  * cores, a 5 ms window cost the runner a third of its 2-worker throughput (1.30x against 1.81x with
  * none), because workers that do not step in lockstep mostly wait out the window alone. Each item carries its own random stream, so under `stochastic` an item's codes do not
- * depend on what it was batched with; greedy items do not depend on it either (engine/rsd).
+ * depend on what it was batched with; greedy items do not depend on it either (engine/decoding).
  */
 
 export interface ChunkRequest {

@@ -1,7 +1,7 @@
 import type { InitState } from '../libero/init-states.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, WAIT_ACTION, type SuiteName } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
-import type { Strategy } from '../rsd/record.js';
+import type { Strategy } from '../decoding/record.js';
 import type { EmbeddedSimulator } from '../sim/embedded.js';
 import { DemoRecorder, type DemoEpisode } from './demos.js';
 import { ActionPerturbation } from './perturbation.js';

@@ -1,8 +1,8 @@
-import { loadBundle, type LoadedBundle } from '../policy/bundle.js';
-import { ObservationEncoder, observationFeeds } from '../policy/observation.js';
-import { postprocessChunk } from '../policy/processing.js';
-import { Decoder } from '../rsd/decoder.js';
-import type { Strategy } from '../rsd/record.js';
+import { loadBundle, type LoadedBundle } from '../bundle/bundle.js';
+import { ObservationEncoder, observationFeeds } from '../bundle/observation.js';
+import { postprocessChunk } from '../bundle/processing.js';
+import { Decoder } from '../decoding/decoder.js';
+import type { Strategy } from '../decoding/record.js';
 import type { Observation } from '../sim/simulator.js';
 import type { TaskSpec } from '../libero/task.js';
 import { mulberry32 } from '../util/random.js';

@@ -6,7 +6,7 @@ import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { EpisodeRun, ExpertEpisode } from './episodes.js';
 import { perturbationSeed } from './perturbation.js';
 import { runExpertPool, type PoolOptions } from './pool.js';
-import type { Strategy } from '../rsd/record.js';
+import type { Strategy } from '../decoding/record.js';
 
 /**
  * What `rsd expert` runs: a suite's tasks (the project's own definitions) from LIBERO's initial

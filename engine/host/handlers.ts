@@ -1,6 +1,6 @@
-import { checksHandlers } from '../prereq/handlers.js';
-import { CHECKS } from '../prereq/checks.js';
-import { ChecksRunner } from '../prereq/runner.js';
+import { checksHandlers } from '../checks/handlers.js';
+import { CHECKS } from '../checks/checks.js';
+import { ChecksRunner } from '../checks/runner.js';
 import { EvalService } from '../eval/service.js';
 import { runsHandlers } from '../runs/handlers.js';
 import { defaultRunsRoot, RunStore } from '../runs/store.js';

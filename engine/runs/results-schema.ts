@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { percentile, pointBiserial, wilson } from '../eval/metrics.js';
 import { SUITES } from '../libero/suites.js';
-import type { ChunkRecord } from '../rsd/record.js';
+import type { ChunkRecord } from '../decoding/record.js';
 
 /**
  * results.json, format version 1 (DESIGN.md "Results and trajectories"; docs/results.schema.json

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { SystemInfo } from '../api/system.js';
-import { executionProviders, onnxRuntimeVersion } from '../policy/onnxruntime.js';
+import { executionProviders, onnxRuntimeVersion } from '../bundle/onnxruntime.js';
 import { loadMujoco } from '../sim/mujoco.js';
 import { APP } from './app.js';
 

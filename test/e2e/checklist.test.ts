@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../engine/api/checks.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   await writeSyntheticBundle(path.join(bundles, 'tiny'), 'tiny', 1);
   // LIBERO's files, where this machine has them, so that row has real counts to show.
   // And no default bundle, as in an install without assets/bundles/default, so that the test walks
-  // the "choose a bundle folder" fix (the shipped bundle's rows: test/engine/prereq/bundle.test.ts).
+  // the "choose a bundle folder" fix (the shipped bundle's rows: test/engine/checks/bundle.test.ts).
   const env: Record<string, string> = { RSD_DEFAULT_BUNDLE: path.join(os.tmpdir(), 'rsd-no-default-bundle'), ...(existsSync(LIBERO) ? { RSD_LIBERO_DIR: LIBERO } : {}) };
   [serve, browser] = await Promise.all([startRsdServe({ env }), launchChromium()]);
 });

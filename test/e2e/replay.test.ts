@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../engine/eval/runner.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { ARTIFACTS, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 

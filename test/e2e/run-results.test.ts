@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResults, type Results } from '../../engine/runs/results-schema.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 

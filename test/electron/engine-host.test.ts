@@ -8,7 +8,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 
 const require = createRequire(import.meta.url);
 const hostFile = path.resolve(import.meta.dirname, '../../dist/electron/engine-host.cjs');

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CHECK_IDS, CheckResult } from '../../engine/api/checks.js';
 import { SystemInfo } from '../../engine/api/system.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);

@@ -9,7 +9,7 @@ import { createClient } from '../../engine/api/client.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
 import type { EngineHost } from '../../engine/host/host.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { App } from '../../renderer/src/App.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';
@@ -21,7 +21,7 @@ let dataDir: string;
 const teardowns: (() => void)[] = [];
 
 // These tests walk the "no bundle yet" path, as in an install without assets/bundles/default (the
-// shipped default bundle's own rows are checked in test/engine/prereq/bundle.test.ts).
+// shipped default bundle's own rows are checked in test/engine/checks/bundle.test.ts).
 beforeAll(async () => {
   process.env.RSD_DEFAULT_BUNDLE = path.join(os.tmpdir(), 'rsd-no-default-bundle');
   bundles = await mkdtemp(path.join(os.tmpdir(), 'rsd-renderer-bundles-'));

@@ -8,7 +8,7 @@ import { createClient, type RsdClient } from '../../engine/api/client.js';
 import type { CheckFix } from '../../engine/api/checks.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { validateResults, type Results } from '../../engine/runs/results-schema.js';
 import { defaultRunsRoot, RunStore } from '../../engine/runs/store.js';
 import { App } from '../../renderer/src/App.js';

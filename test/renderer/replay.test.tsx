@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { createClient } from '../../engine/api/client.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { LATENCY_STAGES, type EpisodeRecord, type Results } from '../../engine/runs/results-schema.js';
 import { RunStore } from '../../engine/runs/store.js';
 import { sceneFileName, Trajectory } from '../../engine/runs/trajectory.js';

@@ -10,7 +10,7 @@ import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
 import type { EngineHost } from '../../engine/host/host.js';
 import { suiteTasks } from '../../engine/libero/suites.js';
-import { writeSyntheticBundle } from '../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { App } from '../../renderer/src/App.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';

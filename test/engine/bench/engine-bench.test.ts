@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatEngineBench, predictedSpeculativeMs, runEngineBench, stats, type EngineBenchReport } from '../../../engine/bench/engine-bench.js';
-import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 
 let report: EngineBenchReport;
 let root: string;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../../engine/eval/runner.js';
-import { defaultBundleDir } from '../../../engine/policy/default-bundle.js';
+import { defaultBundleDir } from '../../../engine/bundle/default-bundle.js';
 import { Trajectory } from '../../../engine/runs/trajectory.js';
 
 // The shipped default bundle (a trained policy, assets/bundles/default) in closed loop: speculative

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults, type Results } from '../../../engine/runs/results-schema.js';
 
 // `rsd eval` in a child process, killed with SIGKILL mid-run, then `--resume`d: the issue's

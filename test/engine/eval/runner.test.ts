@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvalError, runEvaluation, type EvalEvent } from '../../../engine/eval/runner.js';
-import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
 import { expandPoses, Trajectory } from '../../../engine/runs/trajectory.js';
 

@@ -3,7 +3,7 @@
  * shapes, computed in float64 so the comparison measures onnxruntime's float32 error only.
  */
 import type * as Ort from 'onnxruntime-node';
-import { loadOnnxRuntime } from '../../../engine/policy/onnxruntime.js';
+import { loadOnnxRuntime } from '../../../engine/bundle/onnxruntime.js';
 
 export interface Nd {
   data: number[];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../engine/api/contract.js';
 import { createEngineHost } from '../../../engine/host/handlers.js';
-import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
 import { histogram } from '../../../engine/runs/handlers.js';
 import { RunStore } from '../../../engine/runs/store.js';

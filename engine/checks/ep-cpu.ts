@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { onnxRuntimeVersion } from '../policy/onnxruntime.js';
+import { onnxRuntimeVersion } from '../bundle/onnxruntime.js';
 import { runProbe } from './probe-model.js';
 import { message, type Check } from './types.js';
 

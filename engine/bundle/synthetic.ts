@@ -166,7 +166,7 @@ function syntheticManifest(p: SyntheticParams, preset: string, seed: number) {
     draft: p.draftLayers > 0 ? { model: FILES.draft, layers: p.draftLayers, reads: 'observation' } : null,
     provenance: {
       synthetic: true,
-      generator: 'engine/policy/synthetic.ts',
+      generator: 'engine/bundle/synthetic.ts',
       preset,
       seed,
       params: p,

@@ -1,5 +1,5 @@
 import type { CheckFix } from '../api/checks.js';
-import type { Manifest } from '../policy/manifest.js';
+import type { Manifest } from '../bundle/manifest.js';
 import { upstreamBundle, upstreamManifest } from './bundle-source.js';
 import type { Check } from './types.js';
 

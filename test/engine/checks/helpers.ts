@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { CheckId, CheckResult, ChecksProgress } from '../../../engine/api/checks.js';
-import { CHECKS } from '../../../engine/prereq/checks.js';
-import { ChecksRunner } from '../../../engine/prereq/runner.js';
+import { CHECKS } from '../../../engine/checks/checks.js';
+import { ChecksRunner } from '../../../engine/checks/runner.js';
 import { SettingsStore } from '../../../engine/settings/store.js';
 
 export interface Ran {

@@ -1,5 +1,5 @@
 import type { CheckFix } from '../api/checks.js';
-import type { Manifest } from '../policy/manifest.js';
+import type { Manifest } from '../bundle/manifest.js';
 import { bundleSource, defaultBundleDir, isFolder, sharedManifest } from './bundle-source.js';
 import { message, type Check } from './types.js';
 

@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
-import type { LoadedBundle, Session } from '../policy/bundle.js';
-import { loadOnnxRuntime } from '../policy/onnxruntime.js';
+import type { LoadedBundle, Session } from '../bundle/bundle.js';
+import { loadOnnxRuntime } from '../bundle/onnxruntime.js';
 import { checkFinite, DecodingError } from './errors.js';
 import type { StageClock } from './record.js';
 

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../engine/onnx/index.js';
-import { loadBundle, type LoadedBundle, type Session } from '../../../engine/policy/bundle.js';
-import { loadOnnxRuntime } from '../../../engine/policy/onnxruntime.js';
-import { SYNTHETIC_PRESETS, buildSyntheticBundle, checkSyntheticCostRatio, measureDraftAgreement, measureStepVsDraft, syntheticObservation, writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { loadBundle, type LoadedBundle, type Session } from '../../../engine/bundle/bundle.js';
+import { loadOnnxRuntime } from '../../../engine/bundle/onnxruntime.js';
+import { SYNTHETIC_PRESETS, buildSyntheticBundle, checkSyntheticCostRatio, measureDraftAgreement, measureStepVsDraft, syntheticObservation, writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 
 const ort = loadOnnxRuntime();
 let root: string;

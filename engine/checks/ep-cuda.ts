@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CheckFix } from '../api/checks.js';
-import { executionProviders } from '../policy/onnxruntime.js';
+import { executionProviders } from '../bundle/onnxruntime.js';
 import { packageDir } from '../util/packages.js';
 import { runProbe } from './probe-model.js';
 import { nvidiaDriverVersion } from './system-libraries.js';

@@ -1,8 +1,8 @@
 // The provider rows against real probes: what they report must agree with what the machine does.
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { executionProviders } from '../../../engine/policy/onnxruntime.js';
-import { runProbe } from '../../../engine/prereq/probe-model.js';
-import { findSharedLibrary, nvidiaDriverVersion } from '../../../engine/prereq/system-libraries.js';
+import { executionProviders } from '../../../engine/bundle/onnxruntime.js';
+import { runProbe } from '../../../engine/checks/probe-model.js';
+import { findSharedLibrary, nvidiaDriverVersion } from '../../../engine/checks/system-libraries.js';
 import { runCheck } from './helpers.js';
 
 /** What the probe itself says about a provider here: null when it ran, else its error. */

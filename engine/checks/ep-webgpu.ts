@@ -1,5 +1,5 @@
 import type { CheckFix } from '../api/checks.js';
-import { executionProviders } from '../policy/onnxruntime.js';
+import { executionProviders } from '../bundle/onnxruntime.js';
 import { runProbe } from './probe-model.js';
 import { findSharedLibrary, nvidiaDriverVersion } from './system-libraries.js';
 import { message, type Check, type Outcome } from './types.js';

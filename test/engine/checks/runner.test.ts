@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksProgress, type CheckId } from '../../../engine/api/checks.js';
-import { ChecksRunner } from '../../../engine/prereq/runner.js';
-import type { Check, Outcome } from '../../../engine/prereq/types.js';
+import { ChecksRunner } from '../../../engine/checks/runner.js';
+import type { Check, Outcome } from '../../../engine/checks/types.js';
 import { SettingsStore } from '../../../engine/settings/store.js';
 
 let dir: string;

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../engine/onnx/index.js';
-import { BundleError, contentHash, loadBundle, onnxProblem, type LoadedBundle } from '../../../engine/policy/bundle.js';
-import { Manifest } from '../../../engine/policy/manifest.js';
-import { loadOnnxRuntime } from '../../../engine/policy/onnxruntime.js';
-import { FILES, SYNTHETIC_PRESETS, buildSyntheticBundle, writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
-import { expectedModels, formatSpec, signatureMismatch, type FoundValue } from '../../../engine/policy/tensor-specs.js';
+import { BundleError, contentHash, loadBundle, onnxProblem, type LoadedBundle } from '../../../engine/bundle/bundle.js';
+import { Manifest } from '../../../engine/bundle/manifest.js';
+import { loadOnnxRuntime } from '../../../engine/bundle/onnxruntime.js';
+import { FILES, SYNTHETIC_PRESETS, buildSyntheticBundle, writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { expectedModels, formatSpec, signatureMismatch, type FoundValue } from '../../../engine/bundle/tensor-specs.js';
 
 let root: string;
 let good: string;
@@ -170,14 +170,14 @@ describe('loadBundle: bad input names the thing', () => {
   });
 
   it('an execution provider that is not available (cuda here)', async () => {
-    const ort = await import('../../../engine/policy/onnxruntime.js');
+    const ort = await import('../../../engine/bundle/onnxruntime.js');
     const cuda = ort.executionProviders().find((p) => p.name === 'cuda');
     if (cuda?.available) return console.log('cuda is available on this machine: nothing to refuse');
     expect((await loadError(good, 'cuda')).message).toMatch(/^execution provider "cuda": not available: /);
   });
 
   it('an unavailable provider for the small models, named as such', async () => {
-    const ort = await import('../../../engine/policy/onnxruntime.js');
+    const ort = await import('../../../engine/bundle/onnxruntime.js');
     if (ort.executionProviders().find((p) => p.name === 'cuda')?.available) return console.log('cuda is available on this machine: nothing to refuse');
     const error = await loadBundle(good, { ep: 'auto', smallModelsEp: 'cuda' }).then(
       () => new Error('loaded'),

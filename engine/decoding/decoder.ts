@@ -1,8 +1,8 @@
 import type * as Ort from 'onnxruntime-node';
 import { SeededRandom } from '../onnx/random.js';
-import type { LoadedBundle } from '../policy/bundle.js';
-import type { Manifest } from '../policy/manifest.js';
-import { loadOnnxRuntime } from '../policy/onnxruntime.js';
+import type { LoadedBundle } from '../bundle/bundle.js';
+import type { Manifest } from '../bundle/manifest.js';
+import { loadOnnxRuntime } from '../bundle/onnxruntime.js';
 import { Rfsq } from '../rfsq/index.js';
 import { ACCEPT_RULES, Acceptor, type AcceptRule } from './acceptance.js';
 import { argmaxRow, type Random } from './categorical.js';

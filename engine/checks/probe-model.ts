@@ -1,7 +1,7 @@
 import { GraphBuilder } from '../onnx/index.js';
-import type { ExecutionProvider } from '../policy/bundle.js';
-import { loadOnnxRuntime } from '../policy/onnxruntime.js';
-import { ortErrorSentence } from '../policy/ort-error.js';
+import type { ExecutionProvider } from '../bundle/bundle.js';
+import { loadOnnxRuntime } from '../bundle/onnxruntime.js';
+import { ortErrorSentence } from '../bundle/ort-error.js';
 
 // y = relu(x·W + b) on [1, 4]: MatMul and Add run on every provider, and the answer is known.
 const X = Float32Array.from([1, -2, 3, 0.5]);

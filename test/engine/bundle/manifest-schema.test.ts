@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { manifestJsonSchema } from '../../../engine/policy/manifest-schema.js';
-import { buildSyntheticBundle } from '../../../engine/policy/synthetic.js';
+import { manifestJsonSchema } from '../../../engine/bundle/manifest-schema.js';
+import { buildSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 
 const published = JSON.parse(readFileSync('docs/bundle.schema.json', 'utf8')) as object;
 

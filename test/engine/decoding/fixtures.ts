@@ -1,5 +1,5 @@
 import type * as Ort from 'onnxruntime-node';
-import { loadOnnxRuntime } from '../../../engine/policy/onnxruntime.js';
+import { loadOnnxRuntime } from '../../../engine/bundle/onnxruntime.js';
 
 const ort = loadOnnxRuntime();
 

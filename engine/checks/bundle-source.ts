@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadBundle, MANIFEST_FILE, readManifest, type LoadedBundle } from '../policy/bundle.js';
-import type { Manifest } from '../policy/manifest.js';
-import { defaultBundleDir } from '../policy/default-bundle.js';
+import { loadBundle, MANIFEST_FILE, readManifest, type LoadedBundle } from '../bundle/bundle.js';
+import type { Manifest } from '../bundle/manifest.js';
+import { defaultBundleDir } from '../bundle/default-bundle.js';
 import type { CheckContext, Outcome } from './types.js';
 
 export { defaultBundleDir };

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, float32 } from '../../../engine/onnx/index.js';
-import { loadBundle, type LoadedBundle } from '../../../engine/policy/bundle.js';
-import { FILES, SYNTHETIC_PRESETS, syntheticObservation, writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
-import { Decoder, DecodingError, checkFinite } from '../../../engine/rsd/index.js';
+import { loadBundle, type LoadedBundle } from '../../../engine/bundle/bundle.js';
+import { FILES, SYNTHETIC_PRESETS, syntheticObservation, writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { Decoder, DecodingError, checkFinite } from '../../../engine/decoding/index.js';
 
 const { latentSize: P, levels: L, blocks: K, hidden: D, draftLayers: k } = SYNTHETIC_PRESETS.tiny;
 const MODEL = { opset: 17, producer: 'rsd-workbench test' };

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckId } from '../../../engine/api/checks.js';
-import { writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
-import { DEFAULT_BUNDLE_ENV } from '../../../engine/policy/default-bundle.js';
-import { defaultBundleDir } from '../../../engine/prereq/bundle-source.js';
+import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { DEFAULT_BUNDLE_ENV } from '../../../engine/bundle/default-bundle.js';
+import { defaultBundleDir } from '../../../engine/checks/bundle-source.js';
 import { runChecks } from './helpers.js';
 
 const BUNDLE_ROWS: CheckId[] = ['bundle.manifest', 'bundle.models', 'bundle.rfsq', 'bundle.draft'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gripperToEnv, normalizeQ99, postprocessChunk, ProcessingError, unnormalizeQ99, type ActionSpec, type GripperSpec, type Q99 } from '../../../engine/policy/processing.js';
+import { gripperToEnv, normalizeQ99, postprocessChunk, ProcessingError, unnormalizeQ99, type ActionSpec, type GripperSpec, type Q99 } from '../../../engine/bundle/processing.js';
 import { mulberry32 } from '../../../engine/util/random.js';
 
 function expectProcessingError(fn: () => unknown, field: string, message: RegExp): void {

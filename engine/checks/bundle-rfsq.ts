@@ -1,7 +1,7 @@
 import { SeededRandom } from '../onnx/index.js';
-import { loadOnnxRuntime } from '../policy/onnxruntime.js';
-import { ortErrorSentence } from '../policy/ort-error.js';
-import type { Manifest } from '../policy/manifest.js';
+import { loadOnnxRuntime } from '../bundle/onnxruntime.js';
+import { ortErrorSentence } from '../bundle/ort-error.js';
+import type { Manifest } from '../bundle/manifest.js';
 import { Rfsq } from '../rfsq/index.js';
 import { upstreamBundle } from './bundle-source.js';
 import { message, type Check } from './types.js';

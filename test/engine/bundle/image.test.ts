@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ImagePreprocessor, orientImage, prepareImage, type CameraSpec, type RgbImage } from '../../../engine/policy/image.js';
-import { ProcessingError } from '../../../engine/policy/processing.js';
+import { ImagePreprocessor, orientImage, prepareImage, type CameraSpec, type RgbImage } from '../../../engine/bundle/image.js';
+import { ProcessingError } from '../../../engine/bundle/processing.js';
 
 function camera(height: number, width: number, orientation: CameraSpec['orientation'] = 'upright', centerCrop: number | null = null): CameraSpec {
   return { name: 'agentview', height, width, orientation, centerCrop };

@@ -7,10 +7,10 @@ import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../engine/onnx/index.js';
-import { loadBundle, type LoadedBundle, type Session } from '../../../engine/policy/bundle.js';
-import { loadOnnxRuntime } from '../../../engine/policy/onnxruntime.js';
-import { SYNTHETIC_PRESETS, argmaxLast, syntheticObservation, writeSyntheticBundle } from '../../../engine/policy/synthetic.js';
-import { Decoder, DecodingError, type DecodedChunk } from '../../../engine/rsd/index.js';
+import { loadBundle, type LoadedBundle, type Session } from '../../../engine/bundle/bundle.js';
+import { loadOnnxRuntime } from '../../../engine/bundle/onnxruntime.js';
+import { SYNTHETIC_PRESETS, argmaxLast, syntheticObservation, writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { Decoder, DecodingError, type DecodedChunk } from '../../../engine/decoding/index.js';
 import { item } from './fixtures.js';
 
 const ort = loadOnnxRuntime();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ObservationEncoder, observationFeeds } from '../../../engine/policy/observation.js';
-import { buildSyntheticBundle } from '../../../engine/policy/synthetic.js';
-import { ProcessingError } from '../../../engine/policy/processing.js';
+import { ObservationEncoder, observationFeeds } from '../../../engine/bundle/observation.js';
+import { buildSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { ProcessingError } from '../../../engine/bundle/processing.js';
 
 const { manifest } = buildSyntheticBundle('tiny', 1); // entities: akita_black_bowl_1, plate_1
 const objects = ['akita_black_bowl_1', 'akita_black_bowl_2', 'cookies_1', 'glazed_rim_porcelain_ramekin_1', 'plate_1'];

@@ -7,10 +7,10 @@ import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../engine/onnx/index.js';
-import { loadBundle, type LoadedBundle } from '../../../engine/policy/bundle.js';
-import { loadOnnxRuntime } from '../../../engine/policy/onnxruntime.js';
-import { SYNTHETIC_PRESETS, syntheticObservation, writeSyntheticBundle, type SyntheticParams } from '../../../engine/policy/synthetic.js';
-import { Acceptor, Decoder, softmaxRow } from '../../../engine/rsd/index.js';
+import { loadBundle, type LoadedBundle } from '../../../engine/bundle/bundle.js';
+import { loadOnnxRuntime } from '../../../engine/bundle/onnxruntime.js';
+import { SYNTHETIC_PRESETS, syntheticObservation, writeSyntheticBundle, type SyntheticParams } from '../../../engine/bundle/synthetic.js';
+import { Acceptor, Decoder, softmaxRow } from '../../../engine/decoding/index.js';
 import { chiSquareTest, upperRegularizedGamma } from './chi-square.js';
 import { tile } from './fixtures.js';
 
