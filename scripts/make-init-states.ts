@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GENERATOR_VERSION, SETTLE_STEPS, emptyRejections, type RejectReason } from '../engine/libero/init-sampler.js';
+import { GENERATOR_VERSION, SETTLE_STEPS, emptyRejections, type RejectReason } from '../engine/sim/embedded/init-sampler.js';
 import {
   FORMAT_VERSION,
   INIT_SPLITS,
@@ -26,10 +26,10 @@ import {
   sceneDims,
   splitRows,
   splitSeed,
-} from '../engine/libero/project-init-states.js';
+} from '../engine/sim/embedded/project-init-states.js';
 import { projectTask } from '../engine/libero/project-tasks.js';
 import { NUM_WAIT_STEPS, suiteTask } from '../engine/libero/suites.js';
-import { EmbeddedSimulator } from '../engine/sim/embedded.js';
+import { EmbeddedPhysics } from '../engine/sim/embedded/physics.js';
 
 const SUITE = 'libero_spatial';
 const SPLIT_ORDER: InitSplit[] = ['eval', 'demo'];
@@ -54,7 +54,7 @@ function parseArgs(argv: string[]): { tasks: number[]; check: boolean } {
 }
 
 const { tasks, check } = parseArgs(process.argv.slice(2));
-const sim = await EmbeddedSimulator.create();
+const sim = await EmbeddedPhysics.create();
 const mujoco = sim.version.replace(/^MuJoCo /, '');
 const started = performance.now();
 let totalBytes = 0;

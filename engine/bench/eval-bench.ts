@@ -12,7 +12,7 @@ import { postprocessChunk } from '../bundle/processing.js';
 import { SYNTHETIC_PRESETS, writeSyntheticBundle } from '../bundle/synthetic.js';
 import { Decoder } from '../decoding/decoder.js';
 import type { Strategy } from '../decoding/record.js';
-import { EmbeddedSimulator } from '../sim/embedded.js';
+import { EmbeddedPhysics } from '../sim/embedded/physics.js';
 
 /**
  * `rsd bench eval`: the evaluation runner against a bare loop, in the same process on the same
@@ -84,7 +84,7 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     // Bare loop.
     const episodes = expertEpisodes('libero_spatial', tasks, trials, { kind: 'project', split: 'eval' });
     const decoder = new Decoder(bundle, { seed: 7 });
-    const sim = await EmbeddedSimulator.create();
+    const sim = await EmbeddedPhysics.create();
     let bareSteps = 0;
     const bareStart = performance.now();
     for (const e of episodes) {

@@ -1,7 +1,8 @@
 import { projectTask } from '../libero/project-tasks.js';
 import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
-import { EmbeddedSimulator } from '../sim/embedded.js';
-import { SUBSTEPS_PER_ENV_STEP } from '../sim/osc.js';
+import { embeddedPhysics } from '../sim/embedded/simulator.js';
+import { createSimulator } from '../sim/factory.js';
+import { SUBSTEPS_PER_ENV_STEP } from '../sim/embedded/osc.js';
 
 export interface SimBenchOptions {
   suite?: string;
@@ -43,7 +44,8 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
   const steps = options.steps ?? 400;
   const block = options.block ?? 20;
   const task = projectTask(suite, taskId);
-  const sim = await EmbeddedSimulator.create();
+  // The physics floor is the embedded backend's; timed on its synchronous calls.
+  const sim = embeddedPhysics(await createSimulator({ kind: 'embedded' }), 'rsd bench sim');
   const start = sim.defaultState(task);
   const env: number[] = [];
   const bare: number[] = [];

@@ -1,4 +1,4 @@
-import { loadMujoco } from '../sim/mujoco.js';
+import { loadMujoco } from '../sim/embedded/mujoco.js';
 import { message, type Check } from './types.js';
 
 export const mujocoCheck: Check = {

@@ -1,7 +1,9 @@
 import { projectTask } from '../libero/project-tasks.js';
 import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
-import { EmbeddedSimulator } from '../sim/embedded.js';
-import { loadMujoco } from '../sim/mujoco.js';
+import { embeddedPhysics } from '../sim/embedded/simulator.js';
+import { createSimulator } from '../sim/factory.js';
+import type { Simulator } from '../sim/simulator.js';
+import { loadMujoco } from '../sim/embedded/mujoco.js';
 import { message, type Check } from './types.js';
 
 const SUITE = 'libero_spatial';
@@ -19,13 +21,13 @@ export const sceneCheck: Check = {
       return { status: 'unknown', detail: 'Not checked: MuJoCo did not load (see the "Embedded MuJoCo" row).' };
     }
     const started = performance.now();
-    let sim: EmbeddedSimulator | undefined;
+    let sim: Simulator | undefined;
     try {
-      sim = await EmbeddedSimulator.create();
+      sim = await createSimulator({ kind: 'embedded' });
       const task = projectTask(SUITE, 0);
-      const state = sim.defaultState(task);
-      sim.reset(task, state);
-      const { observation } = sim.step(WAIT_ACTION);
+      const state = embeddedPhysics(sim, 'the scene check').defaultState(task);
+      await sim.reset(task, state);
+      const { observation } = await sim.step(WAIT_ACTION);
       if (!observation.proprio.every(Number.isFinite)) throw new Error('the robot state is not finite after one step');
       const ms = (performance.now() - started).toFixed(0);
       return {
@@ -35,7 +37,7 @@ export const sceneCheck: Check = {
     } catch (thrown) {
       return { status: 'fail', detail: `The embedded ${SUITE} scene did not run: ${message(thrown)}` };
     } finally {
-      sim?.close();
+      await sim?.close();
     }
   },
 };

@@ -3,7 +3,7 @@ import type { InitState } from '../libero/init-states.js';
 import { WAIT_ACTION } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
 import { TrajectoryRecorder, type Trajectory } from '../runs/trajectory.js';
-import { EmbeddedSimulator } from '../sim/embedded.js';
+import { EmbeddedPhysics } from '../sim/embedded/physics.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
 
 /**
@@ -66,9 +66,9 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
   const port = parentPort;
   if (!port) throw new Error('engine/eval/sim-worker.ts runs in a worker thread');
   const post = (message: FromWorker): void => port.postMessage(message);
-  let sim: EmbeddedSimulator;
+  let sim: EmbeddedPhysics;
   try {
-    sim = await EmbeddedSimulator.create();
+    sim = await EmbeddedPhysics.create();
   } catch (error) {
     post({ type: 'fatal', message: `MuJoCo failed to start in an evaluation worker: ${(error as Error).message}` });
     return;

@@ -1,4 +1,4 @@
-import { axisAngleToMat, OSC_POS_SCALE, OSC_ROT_SCALE } from '../sim/osc.js';
+import { axisAngleToMat, OSC_POS_SCALE, OSC_ROT_SCALE } from '../sim/embedded/osc.js';
 import type { Vec3 } from './geometry.js';
 
 /**

@@ -2,7 +2,8 @@ import type { InitState } from '../libero/init-states.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, WAIT_ACTION, type SuiteName } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
 import type { Strategy } from '../decoding/record.js';
-import type { EmbeddedSimulator } from '../sim/embedded.js';
+import { embeddedPhysics } from '../sim/embedded/simulator.js';
+import type { Simulator } from '../sim/simulator.js';
 import { DemoRecorder, type DemoEpisode } from './demos.js';
 import { ActionPerturbation } from './perturbation.js';
 import { PolicyPerturbation, type BundlePolicy } from './policy-perturbation.js';
@@ -71,7 +72,7 @@ export interface EpisodeOptions {
  * `policy`: the loaded bundle of `episode.policy` (worker.ts keeps one per folder); required with it.
  * Async because the policy's onnxruntime sessions are; an episode without one never waits.
  */
-export async function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEpisode, options: EpisodeOptions = {}, policy?: BundlePolicy): Promise<EpisodeRun> {
+export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, options: EpisodeOptions = {}, policy?: BundlePolicy): Promise<EpisodeRun> {
   const started = performance.now();
   const maxSteps = options.maxSteps ?? MAX_STEPS[episode.suite];
   const recorder = options.record ? new DemoRecorder(episode.task.objects.length) : undefined;
@@ -89,14 +90,14 @@ export async function runExpertEpisode(sim: EmbeddedSimulator, episode: ExpertEp
       driver = new PolicyPerturbation(policy.forTask(episode.task, suiteTask(episode.suite, episode.taskId).instruction), episode.policy.seed);
     }
     expert = new ScriptedExpert(episode.task);
-    let observation = sim.reset(episode.task, episode.init);
-    for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
-    const world = expertWorld(sim);
+    let observation = await sim.reset(episode.task, episode.init);
+    for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = (await sim.step(WAIT_ACTION)).observation;
+    const world = expertWorld(embeddedPhysics(sim, 'the scripted expert'));
     while (steps < maxSteps) {
       const action = expert.act(observation, world);
       recorder?.add(observation.proprio, observation.objectPoses, action);
       const executed = driver ? await driver.apply(action, observation) : perturbation ? perturbation.apply(action) : action;
-      const result = sim.step(executed);
+      const result = await sim.step(executed);
       steps++;
       observation = result.observation;
       if (result.success) {

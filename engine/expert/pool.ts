@@ -6,7 +6,7 @@ import { spawnWorker, workerModule } from '../util/workers.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 /**
- * Expert episodes across worker threads, each with its own EmbeddedSimulator (MuJoCo is one
+ * Expert episodes across worker threads, each with its own embedded simulator (MuJoCo is one
  * WebAssembly instance per thread). Episodes are handed out one at a time, in the given order, to
  * whichever worker is free; results come back in completion order. A worker that dies takes only
  * its current episode with it (an `error` result naming the cause) and is replaced. Aborting stops

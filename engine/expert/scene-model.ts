@@ -1,8 +1,8 @@
 import type { TaskSpec } from '../libero/task.js';
-import type { EmbeddedSimulator } from '../sim/embedded.js';
-import { PANDA_DEFAULT_BASE_POS } from '../sim/assets/panda.js';
-import { fixtureDef, OBJECT_EXTENTS, type FixtureDef } from '../sim/assets/objects.js';
-import { TABLE_SIZE, TABLE_TOP_Z } from '../sim/assets/table.js';
+import type { EmbeddedPhysics } from '../sim/embedded/physics.js';
+import { PANDA_DEFAULT_BASE_POS } from '../sim/embedded/assets/panda.js';
+import { fixtureDef, OBJECT_EXTENTS, type FixtureDef } from '../sim/embedded/assets/objects.js';
+import { TABLE_SIZE, TABLE_TOP_Z } from '../sim/embedded/assets/table.js';
 import { axisAngleQuat, boxPrism, compose, rotateVec, type CirclePrism, type Pose, type Prism, type Quat, type RectPrism, type Vec3 } from './geometry.js';
 
 /**
@@ -19,7 +19,7 @@ export interface ExpertWorld {
 }
 
 /** The ExpertWorld of the simulator's current task (call after reset). */
-export function expertWorld(sim: EmbeddedSimulator): ExpertWorld {
+export function expertWorld(sim: EmbeddedPhysics): ExpertWorld {
   const task = sim.task;
   const world = sim.world;
   const fixtures = sim.scene.entities.filter((e) => e.kind === 'fixture');

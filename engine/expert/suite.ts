@@ -1,6 +1,6 @@
 import { liberoInitStatesPath } from '../libero/libero-dir.js';
 import { initStateRow, readInitStates, splitInitState, type InitState } from '../libero/init-states.js';
-import { projectInitStates, type InitSplit } from '../libero/project-init-states.js';
+import { projectInitStates, type InitSplit } from '../sim/embedded/project-init-states.js';
 import { projectTask } from '../libero/project-tasks.js';
 import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { EpisodeRun, ExpertEpisode } from './episodes.js';

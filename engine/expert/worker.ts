@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskSpec } from '../libero/task.js';
-import { EmbeddedSimulator } from '../sim/embedded.js';
+import { createSimulator } from '../sim/factory.js';
+import type { Simulator } from '../sim/simulator.js';
 import { runExpertEpisode, type EpisodeOptions, type EpisodeRun, type ExpertEpisode } from './episodes.js';
 import { BundlePolicy } from './policy-perturbation.js';
 
 /**
- * The expert pool's worker thread: its own MuJoCo (one WebAssembly instance per thread) and
- * EmbeddedSimulator, running one episode per message. Started through worker-bootstrap.mjs.
+ * The expert pool's worker thread: its own simulator (the embedded one: the scripted expert reads
+ * its ground truth; one MuJoCo WebAssembly instance per thread), running one episode per message. Started through worker-bootstrap.mjs.
  */
 
 /** Main thread -> worker: run one episode. `task` comes with the first job of each task key. */
@@ -29,9 +30,9 @@ export interface WorkerHooks {
 export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('engine/expert/worker.ts runs in a worker thread');
-  let sim: EmbeddedSimulator;
+  let sim: Simulator;
   try {
-    sim = await EmbeddedSimulator.create();
+    sim = await createSimulator({ kind: 'embedded' });
   } catch (error) {
     port.postMessage({ type: 'fatal', message: `MuJoCo failed to start in a worker: ${(error as Error).message}` } satisfies WorkerMessage);
     return;

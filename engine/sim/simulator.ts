@@ -4,18 +4,28 @@ import type { TaskSpec } from '../libero/task.js';
 export type { InitState };
 
 /**
- * The simulator contract (DESIGN.md): evaluation and replay do not care which backend ran.
- * `embedded` is MuJoCo WebAssembly in this process; `libero` (later) a Python worker running
- * real LIBERO over a line protocol.
+ * The simulator contract (DESIGN.md "Seams"): evaluation, the expert, the checks and the
+ * benchmarks hold a `Simulator` made by `createSimulator` (factory.ts) and never learn which kind
+ * runs. Asynchronous, because a backend may live in another process: `embedded` is MuJoCo
+ * WebAssembly in this thread (engine/sim/embedded); `libero` (a later issue) a Python worker
+ * running real LIBERO.
  */
+
+/** One camera image: row-major, top row first, `channels` bytes per pixel (3: RGB). */
+export interface CameraImage {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array;
+}
 
 export interface Observation {
   /** Grip-site position, axis-angle of the hand's quaternion, the two finger positions (OFT's 8-D proprio). */
   proprio: Float64Array;
   /** Position xyz + quaternion wxyz of each task object, in the task's `:objects` order. */
   objectPoses: Float64Array;
-  /** Camera images arrive with rendering (a later issue); empty until then. */
-  images: Record<string, never>;
+  /** Camera images by camera name; the embedded backend renders none yet (a later issue). */
+  images: Record<string, CameraImage>;
 }
 
 export interface StepResult {
@@ -48,12 +58,16 @@ export interface SceneDescription {
 export type BodyPoses = Float64Array;
 
 export interface Simulator {
-  readonly backend: 'embedded' | 'libero';
+  /** The kind, as run configurations name it (SimulatorSpec['kind']). */
+  readonly backend: string;
   /** Backend version recorded with results (e.g. MuJoCo 3.14.0). */
   readonly version: string;
-  reset(task: TaskSpec, initState: InitState): Observation;
-  step(action: ArrayLike<number>): StepResult;
-  sceneDescription(): SceneDescription;
-  bodyPoses(): BodyPoses;
-  close(): void;
+  /** Puts the task's scene in `initState`: the observation before the wait steps. */
+  reset(task: TaskSpec, initState: InitState): Promise<Observation>;
+  /** One env step (20 Hz): a 7-D action, OSC position and rotation deltas and the gripper. */
+  step(action: ArrayLike<number>): Promise<StepResult>;
+  /** The current task's scene for replay (call after reset). */
+  sceneDescription(): Promise<SceneDescription>;
+  bodyPoses(): Promise<BodyPoses>;
+  close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { SystemInfo } from '../api/system.js';
 import { executionProviders, onnxRuntimeVersion } from '../bundle/onnxruntime.js';
-import { loadMujoco } from '../sim/mujoco.js';
+import { loadMujoco } from '../sim/embedded/mujoco.js';
 import { APP } from './app.js';
 
 export type EngineHostKind = SystemInfo['engineHost'];

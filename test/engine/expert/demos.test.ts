@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeDemo, DemoRecorder, encodeDemo, readDemos } from '../../../engine/expert/demos.js';
 import { runExpertEpisode } from '../../../engine/expert/episodes.js';
-import { EmbeddedSimulator } from '../../../engine/sim/embedded.js';
+import { EmbeddedSimulator } from '../../../engine/sim/embedded/simulator.js';
 import { haveLibero, liberoEpisodes } from './liberos.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rsd-demos-'));

@@ -4,7 +4,7 @@ import { expertEpisodes } from '../../../engine/expert/suite.js';
 import { rotateVec } from '../../../engine/expert/geometry.js';
 import { expertWorld } from '../../../engine/expert/scene-model.js';
 import { ScriptedExpert } from '../../../engine/expert/scripted.js';
-import { EmbeddedSimulator } from '../../../engine/sim/embedded.js';
+import { EmbeddedSimulator } from '../../../engine/sim/embedded/simulator.js';
 import { projectTask } from '../../../engine/libero/project-tasks.js';
 import { haveLibero, LIBERO, liberoEpisodes } from './liberos.js';
 
@@ -64,13 +64,13 @@ describe.skipIf(!haveLibero)('the scripted expert on libero_spatial', () => {
     }
   });
 
-  it("models the fixtures' collision boxes where the simulator has them (the open drawer included)", () => {
+  it("models the fixtures' collision boxes where the simulator has them (the open drawer included)", async () => {
     const [episode] = liberoEpisodes(4, [0]);
-    sim.reset(episode!.task, episode!.init);
-    const prisms = expertWorld(sim).fixturePrisms().filter((p) => p.owner !== 'main_table');
+    await sim.reset(episode!.task, episode!.init);
+    const prisms = expertWorld(sim.physics).fixturePrisms().filter((p) => p.owner !== 'main_table');
     // Each fixture part is a collision box and a visual copy of it: find the copies' world centres.
-    const scene = sim.sceneDescription();
-    const poses = sim.bodyPoses();
+    const scene = await sim.sceneDescription();
+    const poses = await sim.bodyPoses();
     const centres = scene.geoms
       .filter((g) => g.type === 'box' && /^(wooden_cabinet_1|flat_stove_1)/.test(scene.bodies[g.body]!))
       .map((g) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { boxPrism, footprintGap, prismGap, type Prism, type RectPrism } from '../../../engine/expert/geometry.js';
 import { chooseGrasp, GRASPS, heightProfile } from '../../../engine/expert/grasp-plan.js';
 import { fixtureBoxes, handPrisms, heldPrisms, objectPrism } from '../../../engine/expert/scene-model.js';
-import { fixtureDef } from '../../../engine/sim/assets/objects.js';
+import { fixtureDef } from '../../../engine/sim/embedded/assets/objects.js';
 
 const rect = (cx: number, cy: number, hx: number, hy: number, yaw = 0, zMin = 0, zMax = 1): RectPrism => ({
   kind: 'rect', owner: 'r', cx, cy, ux: Math.cos(yaw), uy: Math.sin(yaw), hx, hy, zMin, zMax,

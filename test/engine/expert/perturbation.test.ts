@@ -6,7 +6,7 @@ import { expertWorld } from '../../../engine/expert/scene-model.js';
 import { ScriptedExpert } from '../../../engine/expert/scripted.js';
 import { expertEpisodes } from '../../../engine/expert/suite.js';
 import { NUM_WAIT_STEPS, WAIT_ACTION } from '../../../engine/libero/suites.js';
-import { EmbeddedSimulator } from '../../../engine/sim/embedded.js';
+import { EmbeddedSimulator } from '../../../engine/sim/embedded/simulator.js';
 
 const ACTION = [0.2, -0.3, 0.1, 0.05, -0.05, 0.01, 1];
 
@@ -112,9 +112,9 @@ describe('perturbed expert episodes', () => {
     // A fresh expert fed the recorded observations says the recorded actions (up to the float32
     // rounding of the recorded observations): they are the expert's, not the executed ones, which
     // differ by the noise (std 0.3).
-    let observation = sim.reset(noisy!.task, noisy!.init);
-    for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
-    const world = expertWorld(sim);
+    let observation = await sim.reset(noisy!.task, noisy!.init);
+    for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = (await sim.step(WAIT_ACTION)).observation;
+    const world = expertWorld(sim.physics);
     const expert = new ScriptedExpert(noisy!.task);
     const demo = b.demo!;
     const P = 8;

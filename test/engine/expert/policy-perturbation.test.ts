@@ -8,7 +8,7 @@ import { expertWorld } from '../../../engine/expert/scene-model.js';
 import { ScriptedExpert } from '../../../engine/expert/scripted.js';
 import { expertEpisodes, runExpertSuite } from '../../../engine/expert/suite.js';
 import { NUM_WAIT_STEPS, WAIT_ACTION } from '../../../engine/libero/suites.js';
-import { EmbeddedSimulator } from '../../../engine/sim/embedded.js';
+import { EmbeddedSimulator } from '../../../engine/sim/embedded/simulator.js';
 
 const SHIPPED = path.resolve('assets/bundles/default');
 const SHIPPED_PARALLEL = path.resolve('assets/bundles/default-parallel');
@@ -99,9 +99,9 @@ describe('policy-perturbed expert episodes with the shipped bundle', () => {
       const last = 8 * (Math.min(a.demo!.steps, b.demo!.steps) - 1);
       expect(Array.from(b.demo!.proprio.slice(last, last + 3))).not.toEqual(Array.from(a.demo!.proprio.slice(last, last + 3)));
       // A fresh expert fed the recorded observations says the recorded actions: the expert's.
-      let observation = sim.reset(driven!.task, driven!.init);
-      for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = sim.step(WAIT_ACTION).observation;
-      const world = expertWorld(sim);
+      let observation = await sim.reset(driven!.task, driven!.init);
+      for (let t = 0; t < NUM_WAIT_STEPS; t++) observation = (await sim.step(WAIT_ACTION)).observation;
+      const world = expertWorld(sim.physics);
       const fresh = new ScriptedExpert(driven!.task);
       const demo = b.demo!;
       const O = demo.objectPoses.length / demo.steps;

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { mountedPanda } from '../sim/assets/panda.js';
-import type { EmbeddedSimulator } from '../sim/embedded.js';
-import { buildScene } from '../sim/scene.js';
-import { appRoot } from '../util/app-root.js';
+import { mountedPanda } from './assets/panda.js';
+import type { EmbeddedPhysics } from './physics.js';
+import { buildScene } from './scene.js';
+import { appRoot } from '../../util/app-root.js';
 import { type RejectReason, type SampleResult, mulberry32At, sampleInitStateDetailed } from './init-sampler.js';
-import { type InitState, InitStatesError, splitInitState } from './init-states.js';
-import { projectTask } from './project-tasks.js';
-import { suiteTask } from './suites.js';
-import type { TaskSpec } from './task.js';
+import { type InitState, InitStatesError, splitInitState } from '../../libero/init-states.js';
+import { projectTask } from '../../libero/project-tasks.js';
+import { suiteTask } from '../../libero/suites.js';
+import type { TaskSpec } from '../../libero/task.js';
 
 /**
  * The project's own initial states (assets/libero/init_states/<suite>/<task>.bin), made by
@@ -55,7 +55,7 @@ export interface InitStatesHeader {
   cols: number;
   splits: { name: InitSplit; rows: number; seed: number; rowStride: number }[];
   generator: { version: number; script: string; settleSteps: number; waitSteps: number };
-  /** The MuJoCo build the states were settled with (`EmbeddedSimulator.version`). */
+  /** The MuJoCo build the states were settled with (`EmbeddedPhysics.version`). */
   mujoco: string;
   /** Attempts and rejections per split (informational). */
   stats?: Record<string, { attempts: number; rejections: Record<RejectReason, number> }>;
@@ -219,7 +219,7 @@ export interface GeneratedRow extends SampleResult {
 }
 
 /** Row `index` of a task's split, exactly as scripts/make-init-states.ts makes it. */
-export function generateProjectInitState(sim: EmbeddedSimulator, task: TaskSpec, taskId: number, split: InitSplit, index: number): GeneratedRow {
+export function generateProjectInitState(sim: EmbeddedPhysics, task: TaskSpec, taskId: number, split: InitSplit, index: number): GeneratedRow {
   const { rows } = INIT_SPLITS[split];
   if (!Number.isInteger(index) || index < 0 || index >= rows) throw new RangeError(`${split} row ${index} does not exist: the split has ${rows} (0..${rows - 1})`);
   const stream = mulberry32At(splitSeed(taskId, split), index * ROW_STRIDE);

@@ -1,8 +1,8 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountedPanda, PANDA_DEFAULT_BASE_POS, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../engine/sim/assets/panda.js';
-import { loadMujoco } from '../../../engine/sim/mujoco.js';
-import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio } from '../../../engine/sim/osc.js';
+import { mountedPanda, PANDA_DEFAULT_BASE_POS, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../../engine/sim/embedded/assets/panda.js';
+import { loadMujoco } from '../../../../engine/sim/embedded/mujoco.js';
+import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio } from '../../../../engine/sim/embedded/osc.js';
 
 // A minimal world: floor + the mounted Panda, with LIBERO's physics options (docs/scene-conventions.md).
 function worldXml(basePos?: [number, number, number], extraBodies = ''): string {

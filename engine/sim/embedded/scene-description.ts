@@ -1,5 +1,5 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
-import type { BodyPoses, SceneDescription, SceneGeom } from './simulator.js';
+import type { BodyPoses, SceneDescription, SceneGeom } from '../simulator.js';
 
 /** Visual geoms are group 1 in every asset of this project (docs/scene-conventions.md). */
 const VISUAL_GROUP = 1;

@@ -1,4 +1,4 @@
-import type { Atom, Entity, Region, TaskSpec } from '../libero/task.js';
+import type { Atom, Entity, Region, TaskSpec } from '../../libero/task.js';
 import { type Vec3, yawQuat } from './assets/lathe.js';
 import type { MjcfParts } from './assets/mjcf.js';
 import {

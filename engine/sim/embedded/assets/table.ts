@@ -1,4 +1,4 @@
-import type { Region } from '../../libero/task.js';
+import type { Region } from '../../../libero/task.js';
 import { num, nums } from './lathe.js';
 import type { MjcfParts } from './mjcf.js';
 

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initStateRow, readInitStates, splitInitState, type InitState } from '../../../engine/libero/init-states.js';
-import { projectInitStates } from '../../../engine/libero/project-init-states.js';
-import { projectTask } from '../../../engine/libero/project-tasks.js';
-import { suiteTask, WAIT_ACTION } from '../../../engine/libero/suites.js';
-import type { TaskSpec } from '../../../engine/libero/task.js';
-import { EmbeddedSimulator, SimulationError } from '../../../engine/sim/embedded.js';
+import { initStateRow, readInitStates, splitInitState, type InitState } from '../../../../engine/libero/init-states.js';
+import { projectInitStates } from '../../../../engine/sim/embedded/project-init-states.js';
+import { projectTask } from '../../../../engine/libero/project-tasks.js';
+import { suiteTask, WAIT_ACTION } from '../../../../engine/libero/suites.js';
+import type { TaskSpec } from '../../../../engine/libero/task.js';
+import { EmbeddedPhysics, SimulationError } from '../../../../engine/sim/embedded/physics.js';
 
 const LIBERO = path.resolve('../shared/libero');
 const haveLibero = existsSync(LIBERO);
@@ -23,11 +23,11 @@ function liberoInit(taskId: number, row: number): InitState {
   return splitInitState(initStateRow(states, row), DIMS);
 }
 
-describe('EmbeddedSimulator on libero_spatial', () => {
-  let sim: EmbeddedSimulator;
+describe('EmbeddedPhysics on libero_spatial', () => {
+  let sim: EmbeddedPhysics;
   let task: TaskSpec;
   beforeAll(async () => {
-    sim = await EmbeddedSimulator.create();
+    sim = await EmbeddedPhysics.create();
     task = projectTask('libero_spatial', 0);
   });
 

@@ -1,13 +1,13 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
-import { evaluateGoal } from '../libero/predicates.js';
-import type { TaskSpec } from '../libero/task.js';
-import type { WorldQuery } from '../libero/world.js';
+import { evaluateGoal } from '../../libero/predicates.js';
+import type { TaskSpec } from '../../libero/task.js';
+import type { WorldQuery } from '../../libero/world.js';
 import { mountedPanda, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from './assets/panda.js';
 import { loadMujoco } from './mujoco.js';
 import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio, type PandaIds } from './osc.js';
 import { buildScene, type Pose, type Scene } from './scene.js';
 import { describeScene, readBodyPoses, visualBodies } from './scene-description.js';
-import type { BodyPoses, InitState, Observation, SceneDescription, Simulator, StepResult } from './simulator.js';
+import type { BodyPoses, InitState, Observation, SceneDescription, StepResult } from '../simulator.js';
 import { mujocoWorldQuery } from './world-query.js';
 
 /** The simulation cannot go on: a bad action or MuJoCo's instability warnings. The episode ends in `error`. */
@@ -27,11 +27,15 @@ export interface EmbeddedOptions {
 const UNSTABLE_WARNINGS = ['mjWARN_BADQPOS', 'mjWARN_BADQVEL', 'mjWARN_BADQACC'] as const;
 
 /**
+ * The embedded backend's physics, synchronous, with privileged access for tools that need the
+ * ground truth (the scripted expert, the initial-state sampler, `rsd bench sim`); everything else
+ * holds it as a `Simulator` (simulator.ts beside this file).
+ *
  * LIBERO's tabletop tasks on the official MuJoCo WebAssembly build, in this thread: one compiled
  * scene per task (recompiled when the task changes), OSC_POSE control at 20 Hz with 25 substeps,
  * and the goal checked once per env step, as LIBERO does.
  */
-export class EmbeddedSimulator implements Simulator {
+export class EmbeddedPhysics {
   readonly backend = 'embedded' as const;
   readonly version: string;
   private current: Compiled | undefined;
@@ -43,9 +47,9 @@ export class EmbeddedSimulator implements Simulator {
     this.version = `MuJoCo ${mj.mj_versionString()}`;
   }
 
-  static async create(options: EmbeddedOptions = {}): Promise<EmbeddedSimulator> {
+  static async create(options: EmbeddedOptions = {}): Promise<EmbeddedPhysics> {
     const { module } = await loadMujoco();
-    return new EmbeddedSimulator(module, options);
+    return new EmbeddedPhysics(module, options);
   }
 
   /** The compiled scene of the last reset (for tools such as the scripted expert). */

@@ -1,7 +1,7 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mountedPanda, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../engine/sim/assets/panda.js';
-import { loadMujoco } from '../../../engine/sim/mujoco.js';
+import { mountedPanda, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../../engine/sim/embedded/assets/panda.js';
+import { loadMujoco } from '../../../../engine/sim/embedded/mujoco.js';
 import {
   axisAngleToMat,
   cholesky,
@@ -15,7 +15,7 @@ import {
   quatToAxisAngle,
   robotProprio,
   symmetricPinv,
-} from '../../../engine/sim/osc.js';
+} from '../../../../engine/sim/embedded/osc.js';
 
 const XML = (() => {
   const p = mountedPanda();

@@ -9,13 +9,13 @@ import {
   sampleInitState,
   sampleInitStateDetailed,
   tilt,
-} from '../../../engine/libero/init-sampler.js';
-import { evaluateAtom } from '../../../engine/libero/predicates.js';
-import { projectTask } from '../../../engine/libero/project-tasks.js';
-import { NUM_WAIT_STEPS, WAIT_ACTION } from '../../../engine/libero/suites.js';
-import type { TaskSpec } from '../../../engine/libero/task.js';
-import { PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../engine/sim/assets/panda.js';
-import { EmbeddedSimulator } from '../../../engine/sim/embedded.js';
+} from '../../../../engine/sim/embedded/init-sampler.js';
+import { evaluateAtom } from '../../../../engine/libero/predicates.js';
+import { projectTask } from '../../../../engine/libero/project-tasks.js';
+import { NUM_WAIT_STEPS, WAIT_ACTION } from '../../../../engine/libero/suites.js';
+import type { TaskSpec } from '../../../../engine/libero/task.js';
+import { PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../../engine/sim/embedded/assets/panda.js';
+import { EmbeddedPhysics } from '../../../../engine/sim/embedded/physics.js';
 
 describe('mulberry32', () => {
   it('is deterministic, uniform in [0, 1), and differs between seeds', () => {
@@ -49,7 +49,7 @@ describe('mulberry32', () => {
 });
 
 describe('sampleInitState on libero_spatial', () => {
-  let sim: EmbeddedSimulator;
+  let sim: EmbeddedPhysics;
   const tasks = new Map<number, TaskSpec>();
   const task = (id: number): TaskSpec => {
     let t = tasks.get(id);
@@ -57,7 +57,7 @@ describe('sampleInitState on libero_spatial', () => {
     return t;
   };
   beforeAll(async () => {
-    sim = await EmbeddedSimulator.create();
+    sim = await EmbeddedPhysics.create();
   });
 
   it('is deterministic for a seed, whatever ran before it', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENERATOR_VERSION } from '../../../engine/libero/init-sampler.js';
+import { GENERATOR_VERSION } from '../../../../engine/sim/embedded/init-sampler.js';
 import {
   INIT_SPLITS,
   type InitStatesHeader,
@@ -16,10 +16,10 @@ import {
   sceneDims,
   splitRows,
   splitSeed,
-} from '../../../engine/libero/project-init-states.js';
-import { projectTask } from '../../../engine/libero/project-tasks.js';
-import { suiteTask } from '../../../engine/libero/suites.js';
-import { EmbeddedSimulator } from '../../../engine/sim/embedded.js';
+} from '../../../../engine/sim/embedded/project-init-states.js';
+import { projectTask } from '../../../../engine/libero/project-tasks.js';
+import { suiteTask } from '../../../../engine/libero/suites.js';
+import { EmbeddedPhysics } from '../../../../engine/sim/embedded/physics.js';
 
 const SUITE = 'libero_spatial';
 const TASK_IDS = Array.from({ length: 10 }, (_, i) => i);
@@ -74,9 +74,9 @@ describe("the project's libero_spatial initial states", () => {
   });
 
   describe('regenerating rows with their documented seeds', () => {
-    let sim: EmbeddedSimulator;
+    let sim: EmbeddedPhysics;
     beforeAll(async () => {
-      sim = await EmbeddedSimulator.create();
+      sim = await EmbeddedPhysics.create();
     });
 
     it.each([

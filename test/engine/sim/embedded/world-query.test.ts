@@ -1,10 +1,10 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateGoal } from '../../../engine/libero/predicates.js';
-import type { Formula, TaskSpec } from '../../../engine/libero/task.js';
-import type { WorldQuery } from '../../../engine/libero/world.js';
-import { loadMujoco } from '../../../engine/sim/mujoco.js';
-import { mujocoWorldQuery } from '../../../engine/sim/world-query.js';
+import { evaluateGoal } from '../../../../engine/libero/predicates.js';
+import type { Formula, TaskSpec } from '../../../../engine/libero/task.js';
+import type { WorldQuery } from '../../../../engine/libero/world.js';
+import { loadMujoco } from '../../../../engine/sim/embedded/mujoco.js';
+import { mujocoWorldQuery } from '../../../../engine/sim/embedded/world-query.js';
 
 // A table (top at z = 0.9) with a zone site on its top, two boxes dropped onto each other, a third
 // box apart, and a cabinet whose drawer (a child body on a slide joint) carries a region site and

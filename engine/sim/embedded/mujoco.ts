@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MainModule } from '@mujoco/mujoco';
-import { packageDir, packageVersion } from '../util/packages.js';
+import { packageDir, packageVersion } from '../../util/packages.js';
 
 export interface LoadedMujoco {
   module: MainModule;

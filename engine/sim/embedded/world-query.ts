@@ -1,6 +1,6 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
-import type { TaskSpec } from '../libero/task.js';
-import type { Mat3, SiteFrame, Vec3, WorldQuery } from '../libero/world.js';
+import type { TaskSpec } from '../../libero/task.js';
+import type { Mat3, SiteFrame, Vec3, WorldQuery } from '../../libero/world.js';
 
 /**
  * The WorldQuery of a compiled scene (names per docs/scene-conventions.md). Every name is resolved

@@ -1,14 +1,14 @@
-import { PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS, mountedPanda } from '../sim/assets/panda.js';
-import { type Quat, type Vec3 } from '../sim/assets/lathe.js';
-import { OBJECT_EXTENTS, fixtureDef, regionSurface } from '../sim/assets/objects.js';
-import { TABLE_NAME, TABLE_TOP_Z } from '../sim/assets/table.js';
-import { SimulationError, type EmbeddedSimulator } from '../sim/embedded.js';
-import { buildScene, type Scene } from '../sim/scene.js';
-import type { InitState } from './init-states.js';
-import { evaluateAtom } from './predicates.js';
-import { NUM_WAIT_STEPS, WAIT_ACTION } from './suites.js';
-import type { Atom, Entity, Region, TaskSpec } from './task.js';
-import type { Rng } from '../util/random.js';
+import { PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS, mountedPanda } from './assets/panda.js';
+import { type Quat, type Vec3 } from './assets/lathe.js';
+import { OBJECT_EXTENTS, fixtureDef, regionSurface } from './assets/objects.js';
+import { TABLE_NAME, TABLE_TOP_Z } from './assets/table.js';
+import { SimulationError, type EmbeddedPhysics } from './physics.js';
+import { buildScene, type Scene } from './scene.js';
+import type { InitState } from '../../libero/init-states.js';
+import { evaluateAtom } from '../../libero/predicates.js';
+import { NUM_WAIT_STEPS, WAIT_ACTION } from '../../libero/suites.js';
+import type { Atom, Entity, Region, TaskSpec } from '../../libero/task.js';
+import type { Rng } from '../../util/random.js';
 
 /**
  * The project's own initial states for LIBERO's tabletop tasks: one state is sampled the way
@@ -62,7 +62,7 @@ import type { Rng } from '../util/random.js';
 /** Bumped whenever a change alters the states generated for a seed. */
 export const GENERATOR_VERSION = 1;
 
-export { mulberry32, mulberry32At, MULBERRY32_STEP, type Rng } from '../util/random.js';
+export { mulberry32, mulberry32At, MULBERRY32_STEP, type Rng } from '../../util/random.js';
 
 // ---------------------------------------------------------------------------------------------
 // LIBERO's facts used by the sampler
@@ -138,11 +138,11 @@ export function emptyRejections(): Record<RejectReason, number> {
 // Sampling
 
 /** One settled, verified initial state of `task` (see the header); `rng` drives every draw. */
-export function sampleInitState(sim: EmbeddedSimulator, task: TaskSpec, rng: Rng, options: SamplerOptions = {}): InitState {
+export function sampleInitState(sim: EmbeddedPhysics, task: TaskSpec, rng: Rng, options: SamplerOptions = {}): InitState {
   return sampleInitStateDetailed(sim, task, rng, options).state;
 }
 
-export function sampleInitStateDetailed(sim: EmbeddedSimulator, task: TaskSpec, rng: Rng, options: SamplerOptions = {}): SampleResult {
+export function sampleInitStateDetailed(sim: EmbeddedPhysics, task: TaskSpec, rng: Rng, options: SamplerOptions = {}): SampleResult {
   const maxAttempts = options.maxAttempts ?? 2000;
   const settleSteps = options.settleSteps ?? SETTLE_STEPS;
   const plan = planFor(sim, task);
@@ -164,7 +164,7 @@ export function sampleInitStateDetailed(sim: EmbeddedSimulator, task: TaskSpec, 
 }
 
 /** Place, settle, check, store, re-check as an episode starts: the stored state or why it was rejected. */
-function trial(sim: EmbeddedSimulator, task: TaskSpec, plan: Plan, qpos: Float64Array, settleSteps: number): InitState | RejectReason {
+function trial(sim: EmbeddedPhysics, task: TaskSpec, plan: Plan, qpos: Float64Array, settleSteps: number): InitState | RejectReason {
   const zeros = new Float64Array(plan.nv);
   sim.reset(task, { time: 0, qpos, qvel: zeros });
   if (plan.anyOverlap(sim)) return 'overlap';
@@ -184,7 +184,7 @@ function trial(sim: EmbeddedSimulator, task: TaskSpec, plan: Plan, qpos: Float64
 }
 
 /** `steps` wait actions (from `from` if given, else from the current state), then the checks. */
-function run(sim: EmbeddedSimulator, plan: Plan, steps: number, from?: InitState): { poses: Float64Array } | RejectReason {
+function run(sim: EmbeddedPhysics, plan: Plan, steps: number, from?: InitState): { poses: Float64Array } | RejectReason {
   let poses = from ? sim.reset(plan.task, from).objectPoses : undefined;
   let joints = plan.fixtureJoints(sim);
   let before = poses;
@@ -417,7 +417,7 @@ class Plan {
     return h;
   }
 
-  readHalfSizes(sim: EmbeddedSimulator): void {
+  readHalfSizes(sim: EmbeddedPhysics): void {
     for (const s of this.supports.values()) {
       if (s.kind !== 'site') continue;
       const site = sim.world.site(s.region.name);
@@ -426,17 +426,17 @@ class Plan {
     }
   }
 
-  anyOverlap(sim: EmbeddedSimulator): boolean {
+  anyOverlap(sim: EmbeddedPhysics): boolean {
     const world = sim.world;
     return this.pairs.some(([a, b]) => world.inContact(a, b));
   }
 
-  fixtureJoints(sim: EmbeddedSimulator): number[] {
+  fixtureJoints(sim: EmbeddedPhysics): number[] {
     return this.fixturesWithJoints.flatMap((f) => sim.world.jointPositions(f));
   }
 
   /** The state row to store: robot at its init, objects as settled (poses from the last observation), fixture joints as settled. */
-  storedQpos(sim: EmbeddedSimulator, poses: Float64Array): Float64Array {
+  storedQpos(sim: EmbeddedPhysics, poses: Float64Array): Float64Array {
     const qpos = Float64Array.from(this.base);
     this.objectAdr.forEach((adr, i) => qpos.set(poses.subarray(7 * i, 7 * i + 7), adr));
     let k = 0;
@@ -471,10 +471,10 @@ export function defaultInitState(task: TaskSpec, scene: Scene = buildScene(task,
   return { time: 0, qpos: plan.defaultQpos(), qvel: new Float64Array(plan.nv) };
 }
 
-const plans = new WeakMap<EmbeddedSimulator, { task: TaskSpec; scene: Scene; plan: Plan }>();
+const plans = new WeakMap<EmbeddedPhysics, { task: TaskSpec; scene: Scene; plan: Plan }>();
 
 /** The task's plan on this simulator, compiling the task first if the simulator runs another. */
-function planFor(sim: EmbeddedSimulator, task: TaskSpec): Plan {
+function planFor(sim: EmbeddedPhysics, task: TaskSpec): Plan {
   const cached = plans.get(sim);
   let current: TaskSpec | undefined;
   try {

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { DECODING_STRATEGIES } from '../settings.js';
+
+/**
+ * What a caller asks of an evaluation run (the CLI's flags, the Run page's form, an Electron
+ * window): every field optional, and the three seams as tagged unions, `simulator`, `policy` and
+ * `target`, to which later issues add kinds. engine/eval/resolve.ts turns a request, the user's
+ * settings and the defaults (engine/eval/defaults.ts, each defined once) into a `ResolvedRun`.
+ */
+
+const NonNegInt = z.number().int().nonnegative();
+
+export const ACCEPT_RULES = ['exact', 'threshold', 'stochastic'] as const;
+export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'auto'] as const;
+
+/** Which simulator runs the episodes. */
+export const SimulatorSpec = z.discriminatedUnion('kind', [
+  /** MuJoCo WebAssembly in the engine's worker threads (engine/sim/embedded). */
+  z.strictObject({ kind: z.literal('embedded') }),
+]);
+export type SimulatorSpec = z.infer<typeof SimulatorSpec>;
+
+/** Which policy acts; a request may leave any field out. */
+export const PolicyRequest = z.discriminatedUnion('kind', [
+  /** A model bundle (docs/bundle-format.md) run in-process by the RSD engine. */
+  z.strictObject({
+    kind: z.literal('bundle'),
+    /** The bundle folder; default the settings' bundle, else the default bundle. */
+    dir: z.string().trim().min(1).optional(),
+    decoding: z.enum(DECODING_STRATEGIES).optional(),
+    accept: z.enum(ACCEPT_RULES).optional(),
+    threshold: z.number().min(0).max(1).optional(),
+    ep: z.enum(EXECUTION_PROVIDERS).optional(),
+  }),
+]);
+export type PolicyRequest = z.infer<typeof PolicyRequest>;
+
+/** Where the episodes execute. */
+export const TargetSpec = z.discriminatedUnion('kind', [
+  /** Worker threads on this machine. */
+  z.strictObject({ kind: z.literal('local') }),
+]);
+export type TargetSpec = z.infer<typeof TargetSpec>;
+
+export const InitStatesRequest = z.strictObject({
+  source: z.enum(['project', 'libero']),
+  /** A LIBERO checkout or its data folder (libero only); default the settings' LIBERO folder. */
+  location: z.string().trim().min(1).optional(),
+});
+
+export const RunRequest = z.strictObject({
+  suite: z.string().min(1).optional(),
+  tasks: z.array(NonNegInt).min(1, 'choose at least one task').optional(),
+  trials: z.number().int().min(1, 'at least 1 trial').max(500).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  maxSteps: z.number().int().min(1).max(10_000).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+  initStates: InitStatesRequest.optional(),
+  simulator: SimulatorSpec.optional(),
+  policy: PolicyRequest.optional(),
+  target: TargetSpec.optional(),
+  /** One task, one trial, one worker, a log line per step and per chunk. */
+  debug: z.boolean().optional(),
+});
+export type RunRequest = z.infer<typeof RunRequest>;
