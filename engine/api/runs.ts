@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Results, RunConfig } from '../runs/results-schema.js';
 import { Trajectory } from '../runs/trajectory.js';
+import { RunRequest } from './schemas/run-request.js';
 
 /**
  * The `runs` and `eval` domains: the run store (list, results, trajectories, export/import,
@@ -68,26 +69,6 @@ export const EvalEvent = z.discriminatedUnion('type', [
 ]);
 export type EvalEvent = z.infer<typeof EvalEvent>;
 
-/** What the Run page can ask for; the engine fills in the rest as `rsd eval` does. */
-export const EvalRequest = z
-  .object({
-    suite: z.string().default('libero_spatial'),
-    tasks: z.array(NonNegInt).min(1, 'choose at least one task'),
-    trials: z.number().int().min(1, 'at least 1 trial').max(500),
-    decoding: z.enum(['parallel', 'autoregressive', 'speculative']),
-    accept: z.enum(['exact', 'threshold', 'stochastic']).optional(),
-    threshold: z.number().min(0).max(1).optional(),
-    ep: z.enum(['cpu', 'webgpu', 'cuda', 'auto']).default('cpu'),
-    workers: z.number().int().min(1).max(256).optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(7),
-    /** Bundle folder; default the settings' bundle, else the default bundle. */
-    bundleDir: z.string().trim().min(1).optional(),
-    maxSteps: z.number().int().min(1).optional(),
-    debug: z.boolean().default(false),
-  })
-  .strict();
-export type EvalRequest = z.input<typeof EvalRequest>;
-
 /** The configuration choices a task picker needs. */
 export const SuiteInfo = z.object({
   suite: z.string(),
@@ -140,11 +121,12 @@ export const runsRequests = {
   },
   'eval.suites': {
     params: z.object({}).strict(),
-    result: z.object({ suites: z.array(SuiteInfo) }),
+    /** The suites, and the run defaults a form shows (engine/eval/defaults.ts). */
+    result: z.object({ suites: z.array(SuiteInfo), defaults: z.object({ seed: NonNegInt, workers: NonNegInt }) }),
   },
-  /** Starts a run in the engine; progress arrives as `eval.event`. One run at a time. */
+  /** Starts a run in the engine (request + settings + defaults, engine/eval/resolve.ts); progress arrives as `eval.event`. One run at a time. */
   'eval.start': {
-    params: EvalRequest,
+    params: RunRequest,
     result: z.object({ runId: z.string() }),
   },
   'eval.resume': {

@@ -2,17 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runEvaluation, RUNNER_SESSION_OPTIONS, type EvalReport } from '../eval/runner.js';
-import { expertEpisodes } from '../expert/suite.js';
-import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, suiteTasks, WAIT_ACTION } from '../libero/suites.js';
-import { loadBundle } from '../bundle/bundle.js';
 import { defaultBundleDir } from '../bundle/default-bundle.js';
-import { ObservationEncoder, observationFeeds } from '../bundle/observation.js';
-import { postprocessChunk } from '../bundle/processing.js';
 import { SYNTHETIC_PRESETS, writeSyntheticBundle } from '../bundle/synthetic.js';
-import { Decoder } from '../decoding/decoder.js';
 import type { Strategy } from '../decoding/record.js';
-import { EmbeddedPhysics } from '../sim/embedded/physics.js';
+import { RUN_DEFAULTS } from '../eval/defaults.js';
+import { planEpisodes, taskContext } from '../eval/plan.js';
+import { resolveRun } from '../eval/resolve.js';
+import { runEvaluation, RUNNER_SESSION_OPTIONS, type EvalReport } from '../eval/runner.js';
+import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, suiteTasks, WAIT_ACTION } from '../libero/suites.js';
+import { BundlePolicy } from '../policy/bundle-policy.js';
+import { createSimulator } from '../sim/factory.js';
 
 /**
  * `rsd bench eval`: the evaluation runner against a bare loop, in the same process on the same
@@ -73,31 +72,31 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
       await writeSyntheticBundle(bundleDir, { ...SYNTHETIC_PRESETS.tiny, instructions }, 1);
       synthetic = true;
     }
-    const bundle = await loadBundle(bundleDir, { ep: 'cpu', sessionOptions: RUNNER_SESSION_OPTIONS });
-    const decoding: Strategy = o.decoding ?? (bundle.sessions.draft ? 'speculative' : bundle.manifest.main.decoding === 'parallel' ? 'parallel' : 'autoregressive');
+    const policy = await BundlePolicy.load({ dir: bundleDir, ep: 'cpu', seed: RUN_DEFAULTS.seed, sessionOptions: RUNNER_SESSION_OPTIONS, ...(o.decoding ? { decoding: o.decoding } : {}) });
+    const decoding: Strategy = policy.strategy;
+    const { manifest } = policy.bundle;
     // Tasks the bundle knows, in order; trials spread over them.
-    const known = Array.from({ length: 10 }, (_, id) => id).filter((id) => bundle.manifest.observation.instruction.instructions.some((s) => s.toLowerCase() === suiteTask('libero_spatial', id).instruction));
+    const known = Array.from({ length: 10 }, (_, id) => id).filter((id) => manifest.observation.instruction.instructions.some((s) => s.toLowerCase() === suiteTask('libero_spatial', id).instruction));
     const tasks = known.slice(0, Math.min(known.length, o.episodes));
     const trials = Math.ceil(o.episodes / tasks.length);
     const maxSteps = o.maxSteps ?? MAX_STEPS.libero_spatial;
 
     // Bare loop.
-    const episodes = expertEpisodes('libero_spatial', tasks, trials, { kind: 'project', split: 'eval' });
-    const decoder = new Decoder(bundle, { seed: 7 });
-    const sim = await EmbeddedPhysics.create();
+    const episodes = planEpisodes('libero_spatial', tasks, trials, RUN_DEFAULTS.initSource);
+    const sim = await createSimulator(RUN_DEFAULTS.simulator);
     let bareSteps = 0;
     const bareStart = performance.now();
     for (const e of episodes) {
-      const encoder = new ObservationEncoder(bundle.manifest, e.task.objects.map((x) => x.name), suiteTask('libero_spatial', e.taskId).instruction);
-      let obs = sim.reset(e.task, e.init);
-      for (let t = 0; t < NUM_WAIT_STEPS; t++) obs = sim.step(WAIT_ACTION).observation;
+      const task = taskContext('libero_spatial', e.taskId, e.task);
+      let obs = await sim.reset(e.task, e.init);
+      for (let t = 0; t < NUM_WAIT_STEPS; t++) obs = (await sim.step(WAIT_ACTION)).observation;
       let steps = 0;
       let done = false;
       while (!done && steps < maxSteps) {
-        const [chunk] = await decoder.decodeBatch(observationFeeds(bundle.manifest, [encoder.encode(obs)]), { strategy: decoding });
-        const actions = postprocessChunk(chunk!.actionsNormalized, bundle.manifest.action);
+        const [chunk] = await policy.inferBatch([{ observation: obs, task }]);
+        const actions = chunk!.actions;
         for (let a = 0; a < actions.length && steps < maxSteps; a += 7) {
-          const r = sim.step(actions.subarray(a, a + 7));
+          const r = await sim.step(actions.subarray(a, a + 7));
           steps++;
           obs = r.observation;
           if (r.success) {
@@ -110,11 +109,13 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     }
     const bareMs = performance.now() - bareStart;
     note(`bare loop: ${episodes.length} episodes in ${(bareMs / 1000).toFixed(1)} s`);
-    sim.close();
-    await bundle.release();
+    await sim.close();
+    await policy.close();
 
-    const evaluate = (workers: number, runsRoot: string, count: number, onDone?: (done: number) => void, over: number[] = tasks): Promise<EvalReport> =>
-      runEvaluation({ bundleDir, tasks: over, trials: Math.ceil(count / over.length), maxSteps, workers, decoding, runsRoot, onEvent: (ev) => ev.type === 'episode-finished' && onDone?.(ev.progress.done) });
+    const evaluate = async (workers: number, runsRoot: string, count: number, onDone?: (done: number) => void, over: number[] = tasks): Promise<EvalReport> => {
+      const run = await resolveRun({ tasks: over, trials: Math.ceil(count / over.length), maxSteps, workers, policy: { kind: 'bundle', dir: bundleDir, decoding } }, { settings: null, runsRoot });
+      return runEvaluation(run, { onEvent: (ev) => void (ev.type === 'episode-finished' && onDone?.(ev.progress.done)) });
+    };
     const r1 = await evaluate(1, path.join(tmp, 'runs1'), episodes.length);
     note(`runner, 1 worker: ${(r1.stats.wallMs / 1000).toFixed(1)} s`);
     const steps1 = r1.results.episodes.reduce((n, e) => n + e.steps, 0);

@@ -1,8 +1,13 @@
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
-import { runEvaluation, type EvalEvent, type EvalReport, type Progress } from '../eval/runner.js';
-import type { InitSource } from '../expert/suite.js';
+import type { RunRequest } from '../api/schemas/run-request.js';
+import { resolveResume, resolveRun, type ResolvedRun } from '../eval/resolve.js';
+import type { EvalEvent, EvalReport, Progress } from '../eval/runner.js';
+import { defaultRunsRoot } from '../runs/store.js';
+import { settingsFile } from '../settings/paths.js';
+import { SettingsStore } from '../settings/store.js';
+import { createTarget } from '../targets/factory.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 import { parseTaskList } from './expert.js';
 
@@ -42,7 +47,32 @@ export async function evaluate(args: string[]): Promise<number> {
   }
   const init = values.init ?? (values.libero ? 'libero' : 'project');
   if (init !== 'project' && init !== 'libero') throw new UsageError(`--init: expected project or libero, got "${init}"`);
-  const initSource: InitSource = init === 'libero' ? { kind: 'libero', ...(values.libero ? { dir: values.libero } : {}) } : { kind: 'project', split: 'eval' };
+  const workers = values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256);
+  const runsRoot = values.out ?? defaultRunsRoot();
+  let run: ResolvedRun;
+  if (values.resume !== undefined) {
+    run = await resolveResume(values.resume, { runsRoot, ...(workers !== undefined ? { workers } : {}), ...(values.debug ? { debug: true } : {}) });
+  } else {
+    const request: RunRequest = {
+      ...(values.suite !== undefined ? { suite: values.suite } : {}),
+      ...(values.tasks !== undefined ? { tasks: parseTaskList(values.tasks)! } : {}),
+      ...(values.trials !== undefined ? { trials: intFlag('trials', values.trials, 50, 1) } : {}),
+      ...(values.seed !== undefined ? { seed: intFlag('seed', values.seed, 7, 0, 2 ** 31 - 1) } : {}),
+      ...(values['max-steps'] !== undefined ? { maxSteps: intFlag('max-steps', values['max-steps'], 220, 1) } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      ...(init === 'libero' ? { initStates: { source: 'libero', ...(values.libero ? { location: values.libero } : {}) } } : {}),
+      policy: {
+        kind: 'bundle',
+        ...(values.bundle !== undefined ? { dir: values.bundle } : {}),
+        ...(decoding ? { decoding } : {}),
+        ...(accept ? { accept } : {}),
+        ...(threshold !== undefined ? { threshold } : {}),
+        ...(ep ? { ep } : {}),
+      },
+      ...(values.debug ? { debug: true } : {}),
+    };
+    run = await resolveRun(request, { settings: await userSettings(), runsRoot });
+  }
 
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -55,32 +85,21 @@ export async function evaluate(args: string[]): Promise<number> {
   const bar = new ProgressLine(tty && !values.debug);
   let report: EvalReport;
   try {
-    report = await runEvaluation({
-      suite: values.suite,
-      tasks: parseTaskList(values.tasks),
-      trials: values.trials === undefined ? undefined : intFlag('trials', values.trials, 50, 1),
-      seed: values.seed === undefined ? undefined : intFlag('seed', values.seed, 7, 0, 2 ** 31 - 1),
-      decoding,
-      accept: accept ?? (threshold !== undefined ? 'threshold' : undefined),
-      threshold,
-      ep,
-      bundleDir: values.bundle,
-      workers: values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256),
-      runsRoot: values.out,
-      resume: values.resume,
-      initSource,
-      maxSteps: values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 220, 1),
-      debug: values.debug,
-      signal: controller.signal,
-      onEvent: (event) => onEvent(event, bar, values.json === true, values.debug === true),
-    });
+    report = await createTarget(run.target).start(run, controller.signal, (event) => onEvent(event, bar, values.json === true, values.debug === true));
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.clear();
   }
-  const { run, results, stats } = report;
-  print(values.json, { runId: run.id, dir: run.dir, status: report.status, stats, results }, () => formatResults(run.id, run.dir, report));
+  const { results, stats } = report;
+  const stored = report.run;
+  print(values.json, { runId: stored.id, dir: stored.dir, status: report.status, stats, results }, () => formatResults(stored.id, stored.dir, report));
   return report.status === 'completed' ? 0 : 1;
+}
+
+/** The bundle and decoding saved in settings.json, as the app uses them (none when the file is missing or invalid). */
+async function userSettings() {
+  const state = await new SettingsStore(settingsFile()).read();
+  return state.exists && state.problem === null ? state.settings : null;
 }
 
 function oneOf(flag: string, value: string | undefined, allowed: readonly string[]): string | undefined {

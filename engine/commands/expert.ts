@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { encodeDemo } from '../expert/demos.js';
-import { BundlePolicy } from '../expert/policy-perturbation.js';
+import { loadPerturbingPolicy } from '../expert/policy-perturbation.js';
 import { runExpertSuite, type ExpertSuiteReport, type InitSource, type PolicySpec } from '../expert/suite.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { intFlag, parse, print, UsageError } from './args.js';
@@ -107,11 +107,11 @@ async function policySpecs(dirs: readonly string[], decoding: string | undefined
   const specs: PolicySpec[] = [];
   for (const dir of dirs) {
     const bundle = path.resolve(dir);
-    const policy = await BundlePolicy.load(bundle, decoding as Strategy | undefined).catch((error: Error) => {
+    const policy = await loadPerturbingPolicy(bundle, decoding as Strategy | undefined).catch((error: Error) => {
       throw new UsageError(`--policy ${dir}: ${error.message}`);
     });
     specs.push({ bundle, decoding: policy.strategy });
-    await policy.release();
+    await policy.close();
   }
   return specs;
 }

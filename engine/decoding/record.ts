@@ -93,3 +93,12 @@ export class StageClock {
     };
   }
 }
+
+/**
+ * The record of a chunk from a policy that keeps none (a scripted or remote policy without RSD
+ * stages): only its wall time, as the caller measured it.
+ */
+export function wallTimeRecord(strategy: Strategy, totalMs: number, batchSize = 1): ChunkRecord {
+  const zero = { prefillMs: 0, draftMs: 0, verifyMs: 0, mainStepsMs: 0, mainSteps: 0, parallelMs: 0, decoderMs: 0, rfsqMs: 0, ortMs: 0 };
+  return { strategy, accept: null, threshold: null, batchSize, draftLayers: 0, acceptedLayers: 0, accepted: [], agreement: [], latency: { ...zero, totalMs, overheadMs: totalMs }, deviation: null };
+}

@@ -1,62 +1,45 @@
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { expertEpisodes, type InitSource } from '../expert/suite.js';
-import { MAX_STEPS, NUM_WAIT_STEPS, suiteName, suiteTask, suiteTasks, type SuiteName } from '../libero/suites.js';
-import { loadBundle, type ExecutionProviderRequest, type LoadedBundle } from '../bundle/bundle.js';
-import { defaultBundleDir } from '../bundle/default-bundle.js';
-import { ObservationEncoder } from '../bundle/observation.js';
 import { onnxRuntimeVersion } from '../bundle/onnxruntime.js';
-import type { AcceptRule } from '../decoding/acceptance.js';
-import { Decoder, DEFAULT_THRESHOLD } from '../decoding/decoder.js';
-import type { ChunkRecord, Strategy } from '../decoding/record.js';
+import { wallTimeRecord, type ChunkRecord } from '../decoding/record.js';
+import { suiteTask } from '../libero/suites.js';
+import { BatchingPolicy } from '../policy/batching.js';
+import { createPolicy, type PolicySpec } from '../policy/factory.js';
+import type { Policy, PolicyMetadata, TaskContext } from '../policy/policy.js';
 import { episodeChunks, type EpisodeRecord, type Results, type RunConfig } from '../runs/results-schema.js';
-import { defaultRunsRoot, defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
+import { defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
 import { sceneFileName, SCENE_FORMAT, TRAJECTORY_FORMAT, type Trajectory, type TrajectoryChunk } from '../runs/trajectory.js';
+import { describeSimulator } from '../sim/factory.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { packageVersion } from '../util/packages.js';
 import { mulberry32At } from '../util/random.js';
+import { EvalError } from './errors.js';
 import { percentile } from './metrics.js';
-import { BatchedPolicy } from './batched-policy.js';
+import { planEpisodes, taskContext, type PlannedEpisode } from './plan.js';
+import type { ResolvedRun } from './resolve.js';
 import { runSimPool, type PoolEpisode } from './sim-pool.js';
 import type { EpisodeEnd } from './sim-worker.js';
 
+export { EvalError };
+
 /**
- * The evaluation runner (issue 5): a policy bundle on a LIBERO suite, suites x trials, episodes
- * across simulator worker threads with inference on this thread batched across them, every
- * finished episode appended to the run store before it is reported, resumable after a crash.
+ * The evaluation runner: a resolved run (resolve.ts) of a policy on a LIBERO suite, tasks x
+ * trials, episodes across simulator worker threads with the policy on this thread batched across
+ * them, every finished episode appended to the run store before it is reported, resumable after a
+ * crash. It holds a `Policy` and the workers hold `Simulator`s, each made by its factory from the
+ * run's configuration: the runner never learns which kinds it runs.
  */
 
-export interface EvalOptions {
-  suite?: string;
-  /** Task ids; default all of the suite's. */
-  tasks?: readonly number[];
-  /** Trials per task: trial t starts from initial state t. Default 50. */
-  trials?: number;
-  seed?: number;
-  initSource?: InitSource;
-  /** Policy steps at most; default the suite's (research/libero.md 1.3). */
-  maxSteps?: number;
-  waitSteps?: number;
-  decoding?: Strategy;
-  accept?: AcceptRule;
-  threshold?: number;
-  ep?: ExecutionProviderRequest;
-  /** Bundle folder; default assets/bundles/default. */
-  bundleDir?: string;
-  workers?: number;
-  /** Runs root; default `<data dir>/runs`. */
-  runsRoot?: string;
-  /** Continue this run: its configuration comes from its run.json, the options above are ignored. */
-  resume?: string;
-  /** One task, one trial, one worker, a log line per step and per chunk. */
-  debug?: boolean;
+/** What a caller (an execution target, a test) hands the runner besides the resolved run. */
+export interface RunHooks {
   signal?: AbortSignal;
   onEvent?(event: EvalEvent): void;
   /** Longest wait for a fuller inference batch, ms. */
   batchWindowMs?: number;
-  /** The simulator worker module (tests substitute one that misbehaves). */
+  /** The simulator worker module (tests substitute one with another simulator, or one that misbehaves). */
   workerModule?: string | URL;
+  /** Makes the run's policy; default the factory (tests substitute their own kinds). */
+  createPolicy?(spec: PolicySpec, options: { seed: number; sessionOptions: typeof RUNNER_SESSION_OPTIONS }): Promise<Policy>;
 }
 
 export interface TaskProgress {
@@ -105,58 +88,28 @@ export interface EvalReport {
   };
 }
 
-export class EvalError extends Error {
-  constructor(
-    /** The option, file or resource at fault. */
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EvalError';
-  }
-}
-
-/** Default trials per task, as OpenVLA-OFT's LIBERO evaluation (research/libero.md). */
-export const DEFAULT_TRIALS = 50;
-
-export async function runEvaluation(options: EvalOptions): Promise<EvalReport> {
-  const store = new RunStore(options.runsRoot ?? defaultRunsRoot());
+export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Promise<EvalReport> {
+  const store = new RunStore(run.runsRoot);
   await checkWritable(store.root);
-
-  // The configuration: from run.json when resuming, else from the options.
-  const resumed = options.resume ? await store.open(options.resume).then((r) => r.info) : null;
-  const bundleDir = resumed ? resumed.bundleDir : (options.bundleDir ?? defaultBundleDir());
-  if (!bundleDir) throw new EvalError('bundle', `run ${options.resume} does not record its bundle folder, so it cannot be resumed`);
-  const ep = resumed?.config.executionProvider.requested ?? options.ep ?? 'cpu';
-  const bundle = await loadBundleFor(bundleDir, ep, options.bundleDir === undefined && !resumed);
+  const resumed = run.resume ? (await store.open(run.resume)).info : null;
+  const policy = await (hooks.createPolicy ?? createPolicy)(run.policy, { seed: run.seed, sessionOptions: RUNNER_SESSION_OPTIONS });
   try {
-    if (resumed && resumed.config.bundle.hash !== bundleHash(bundle)) {
-      throw new EvalError('bundle', `the bundle in ${bundleDir} changed since run ${resumed.id} started (${bundleHash(bundle).slice(0, 19)}, the run has ${resumed.config.bundle.hash.slice(0, 19)}); resuming would mix two policies`);
+    const meta = policy.metadata;
+    if (resumed && resumed.config.bundle.hash !== meta.hash) {
+      throw new EvalError('bundle', `the bundle in ${run.policy.dir} changed since run ${resumed.id} started (${meta.hash.slice(0, 19)}, the run has ${resumed.config.bundle.hash.slice(0, 19)}); resuming would mix two policies`);
     }
-    const config = resumed?.config ?? newConfig(options, bundle);
-    const decoder = new Decoder(bundle, { seed: config.seed });
-    if (!decoder.strategies().includes(config.decoding)) {
-      throw new EvalError('decoding', `bundle "${bundle.manifest.name}" cannot decode ${config.decoding}: it supports ${decoder.strategies().join(', ')}`);
-    }
-    const initSource: InitSource = config.initStates.source === 'libero' ? { kind: 'libero', ...(config.initStates.location ? { dir: config.initStates.location } : {}) } : { kind: 'project', split: 'eval' };
-    const planned = plan(config, initSource);
-    const encoders = new Map(config.tasks.map((taskId) => [taskId, new ObservationEncoder(bundle.manifest, planned.find((e) => e.taskId === taskId)!.task.objects.map((o) => o.name), suiteTask(config.suite, taskId).instruction)]));
+    const config = resumed?.config ?? newConfig(run, meta);
+    const planned = plan(run);
+    const contexts = new Map(run.tasks.map((taskId) => [taskId, taskContext(run.suite, taskId, planned.find((e) => e.taskId === taskId)!.task)]));
+    policy.check([...contexts.values()]);
+    policy.reset();
 
     const state = resumed ? await store.resume(resumed.id) : null;
-    const run = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(bundleDir) }));
-    return await execute({ options, config, run, planned, decoder, encoders, dropped: state?.dropped ?? null, previous: state?.episodes ?? [] });
+    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir) }));
+    return await execute({ run, hooks, config, stored, planned, policy, contexts, dropped: state?.dropped ?? null, previous: state?.episodes ?? [] });
   } finally {
-    await bundle.release();
+    await policy.close();
   }
-}
-
-async function loadBundleFor(dir: string, ep: ExecutionProviderRequest, isDefault: boolean): Promise<LoadedBundle> {
-  try {
-    await access(path.join(dir, 'bundle.json'));
-  } catch {
-    throw new EvalError('bundle', isDefault ? `no bundle given and the default bundle is missing (${dir}); pass --bundle DIR` : `no bundle.json in ${dir}`);
-  }
-  return loadBundle(dir, { ep, sessionOptions: RUNNER_SESSION_OPTIONS });
 }
 
 /**
@@ -177,80 +130,62 @@ async function checkWritable(root: string): Promise<void> {
   }
 }
 
-const bundleHash = (bundle: LoadedBundle): string => `sha256:${bundle.hash}`;
-
 function versions(): Record<string, string> {
   return { ...defaultVersions(), onnxruntime: onnxRuntimeVersion(), mujoco: packageVersion('@mujoco/mujoco') };
 }
 
-function newConfig(o: EvalOptions, bundle: LoadedBundle): RunConfig {
-  const suite: SuiteName = suiteName(o.suite ?? 'libero_spatial');
-  const all = suiteTasks(suite).map((t) => t.id);
-  const debug = o.debug ?? false;
-  const tasks = o.tasks ? [...o.tasks] : all;
-  for (const t of tasks) if (!all.includes(t)) throw new EvalError('tasks', `${suite} has tasks 0-${all.length - 1}; ${t} is not one of them`);
-  if (tasks.length === 0) throw new EvalError('tasks', 'no tasks chosen');
-  const trials = debug ? 1 : (o.trials ?? DEFAULT_TRIALS);
-  if (!(Number.isInteger(trials) && trials >= 1)) throw new EvalError('trials', `must be a positive integer, got ${trials}`);
-  const decoding = o.decoding ?? (bundle.sessions.draft ? 'speculative' : bundle.manifest.main.decoding === 'parallel' ? 'parallel' : 'autoregressive');
-  const speculative = decoding === 'speculative';
-  const accept = speculative ? (o.accept ?? 'exact') : null;
-  const threshold = accept === 'threshold' ? (o.threshold ?? DEFAULT_THRESHOLD) : null;
-  if (threshold !== null && !(threshold >= 0 && threshold <= 1)) throw new EvalError('threshold', `must be in [0, 1], got ${threshold}`);
-  const source = o.initSource ?? { kind: 'project', split: 'eval' };
-  const maxSteps = o.maxSteps ?? MAX_STEPS[suite];
-  if (!(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new EvalError('maxSteps', `must be a positive integer, got ${maxSteps}`);
-  const choice = bundle.epChoice;
+function newConfig(run: ResolvedRun, policy: PolicyMetadata): RunConfig {
   return {
-    suite,
-    tasks: debug ? tasks.slice(0, 1) : tasks,
-    trials,
-    seed: o.seed ?? 7,
-    maxSteps,
-    waitSteps: o.waitSteps ?? NUM_WAIT_STEPS,
-    decoding,
-    accept,
-    threshold,
-    bundle: { name: bundle.manifest.name, hash: bundleHash(bundle) },
-    executionProvider: { requested: choice.requested, used: choice.chosen, reason: choice.attempts.length > 1 || choice.requested === 'auto' ? choice.attempts.map((a) => `${a.ep}: ${a.reason}`).join('; ') : null },
-    simulator: { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')}` },
-    initStates: source.kind === 'libero' ? { source: 'libero', location: source.dir ?? null } : { source: 'project', location: null },
+    suite: run.suite,
+    tasks: run.tasks,
+    trials: run.trials,
+    seed: run.seed,
+    maxSteps: run.maxSteps,
+    waitSteps: run.waitSteps,
+    decoding: policy.decoding.strategy,
+    accept: policy.decoding.accept,
+    threshold: policy.decoding.threshold,
+    bundle: { name: policy.name, hash: policy.hash },
+    executionProvider: policy.executionProvider,
+    simulator: describeSimulator(run.simulator),
+    initStates: run.initSource.kind === 'libero' ? { source: 'libero', location: run.initSource.dir ?? null } : { source: 'project', location: null },
     machine: machineInfo(),
   };
 }
 
-function plan(config: RunConfig, source: InitSource): PoolEpisode[] {
+function plan(run: ResolvedRun): PlannedEpisode[] {
   try {
-    return expertEpisodes(config.suite, config.tasks, config.trials, source).map((e) => ({ taskId: e.taskId, trial: e.initIndex, initIndex: e.initIndex, task: e.task, init: e.init }));
+    return planEpisodes(run.suite, run.tasks, run.trials, run.initSource);
   } catch (error) {
     throw new EvalError('initStates', (error as Error).message);
   }
 }
 
 interface Execution {
-  options: EvalOptions;
+  run: ResolvedRun;
+  hooks: RunHooks;
   config: RunConfig;
-  run: Run;
+  stored: Run;
   planned: PoolEpisode[];
-  decoder: Decoder;
-  encoders: Map<number, ObservationEncoder>;
+  policy: Policy;
+  contexts: Map<number, TaskContext>;
   dropped: string | null;
   previous: EpisodeRecord[];
 }
 
 async function execute(x: Execution): Promise<EvalReport> {
-  const { options, config, run } = x;
-  const emit = (event: EvalEvent): void => options.onEvent?.(event);
+  const { config, stored: run, hooks } = x;
+  const emit = (event: EvalEvent): void => hooks.onEvent?.(event);
   const log = (level: 'info' | 'warn' | 'debug', message: string): void => emit({ type: 'log', runId: run.id, level, message });
   const started = performance.now();
   const todo = x.planned.filter((e) => !run.isFinished(e.taskId, e.trial));
   const progress = new ProgressTracker(config, x.previous, todo.length);
-  const debug = options.debug ?? false;
-  const workers = debug ? 1 : Math.max(1, options.workers ?? defaultWorkers());
+  const { debug, workers } = x.run;
+  const resumed = x.run.resume !== null;
 
-  emit({ type: 'run-started', runId: run.id, dir: run.dir, config, resumed: Boolean(options.resume), progress: progress.snapshot() });
+  emit({ type: 'run-started', runId: run.id, dir: run.dir, config, resumed, progress: progress.snapshot() });
   if (x.dropped) log('warn', x.dropped);
-  if (options.resume) log('info', `resuming run ${run.id}: ${x.previous.length} episodes already finished, ${todo.length} to run`);
+  if (resumed) log('info', `resuming run ${run.id}: ${x.previous.length} episodes already finished, ${todo.length} to run`);
 
   const scenesWritten = new Set<number>();
   const sceneExists = (taskId: number): boolean => scenesWritten.has(taskId);
@@ -262,19 +197,14 @@ async function execute(x: Execution): Promise<EvalReport> {
   const chunkRecords = new Map<PoolEpisode, ChunkRecord[]>();
   const episodeStart = new Map<PoolEpisode, number>();
   const rngs = new Map<PoolEpisode, ReturnType<typeof mulberry32At>>();
-  const policy = new BatchedPolicy(
-    x.decoder,
-    { strategy: config.decoding, ...(config.accept ? { accept: config.accept } : {}), ...(config.threshold !== null ? { threshold: config.threshold } : {}) },
-    () => active,
-    options.batchWindowMs,
-  );
+  const policy = new BatchingPolicy(x.policy, () => active, hooks.batchWindowMs);
 
   // Writes happen in order; the first failure stops the run (nothing after it is written).
   let writes: Promise<void> = Promise.resolve();
   let writeError: Error | null = null;
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
   const enqueue = (what: string, job: () => Promise<void>): void => {
     writes = writes.then(async () => {
       if (writeError) return;
@@ -341,14 +271,14 @@ async function execute(x: Execution): Promise<EvalReport> {
           scenesWritten.add(episode.taskId);
           enqueue(`writing the scene of task ${episode.taskId}`, () => writeFileAtomic(path.join(run.trajectoriesDir, sceneFileName(episode.taskId)), JSON.stringify({ format: SCENE_FORMAT, taskId: episode.taskId, description })));
         },
-        async requestChunk(episode, observation) {
-          const encoded = x.encoders.get(episode.taskId)!.encode(observation);
+        async requestChunk(episode, { step, observation }) {
           const rng = rngs.get(episode)!;
-          const decoded = await policy.request({ observation: encoded, rng: { next: rng } });
-          chunkRecords.get(episode)?.push(decoded.record);
+          const asked = performance.now();
+          const decoded = await policy.request({ observation, task: x.contexts.get(episode.taskId)!, rng: { next: rng } });
+          const r = decoded.record ?? wallTimeRecord(config.decoding, performance.now() - asked);
+          chunkRecords.get(episode)?.push(r);
           if (debug) {
-            const r = decoded.record;
-            log('debug', `step ${observation.step}: chunk in ${r.latency.totalMs.toFixed(2)} ms${r.draftLayers > 0 ? `, accepted ${r.acceptedLayers}/${r.draftLayers} draft layers` : ''}; first action [${Array.from(decoded.actions.subarray(0, 7), (v) => v.toFixed(3)).join(', ')}]`);
+            log('debug', `step ${step}: chunk in ${r.latency.totalMs.toFixed(2)} ms${r.draftLayers > 0 ? `, accepted ${r.acceptedLayers}/${r.draftLayers} draft layers` : ''}; first action [${Array.from(decoded.actions.subarray(0, 7), (v) => v.toFixed(3)).join(', ')}]`);
           }
           return decoded.actions;
         },
@@ -358,13 +288,13 @@ async function execute(x: Execution): Promise<EvalReport> {
         onFinished: finishEpisode,
       },
       { maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
-      options.workerModule,
+      hooks.workerModule,
     );
     cancelled = result.cancelled;
   } catch (error) {
     poolError = error as Error;
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    hooks.signal?.removeEventListener('abort', onAbort);
   }
   await writes;
 
@@ -375,7 +305,7 @@ async function execute(x: Execution): Promise<EvalReport> {
     emit({ type: 'run-finished', runId: run.id, status: 'failed', error: message, progress: progress.snapshot() });
     throw failure;
   }
-  const status = cancelled || (options.signal?.aborted ?? false) ? 'cancelled' : 'completed';
+  const status = cancelled || (hooks.signal?.aborted ?? false) ? 'cancelled' : 'completed';
   const results = status === 'completed' ? await run.finish() : await run.cancel();
   emit({ type: 'run-finished', runId: run.id, status, error: null, progress: progress.snapshot() });
   return {
@@ -393,12 +323,6 @@ async function execute(x: Execution): Promise<EvalReport> {
       episodeDecodeMs: sums.decode,
     },
   };
-}
-
-function defaultWorkers(): number {
-  // One per CPU, as docs/evaluation.md says: the inference thread mostly waits while workers step,
-  // and 2 workers on 2 cores ran 2.00x one (docs/benchmarks.md).
-  return os.availableParallelism();
 }
 
 function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, records: readonly ChunkRecord[]): Trajectory {

@@ -1,6 +1,7 @@
 import type { EvalEvent, EvalProgress } from '../api/runs.js';
 import { rsdError, RsdCallError } from '../api/errors.js';
-import { runEvaluation, type EvalOptions } from './runner.js';
+import { createTarget } from '../targets/factory.js';
+import type { ResolvedRun } from './resolve.js';
 
 /**
  * The engine's one evaluation at a time, started from the UI: keeps the active run's progress and
@@ -31,8 +32,8 @@ export class EvalService {
     return { active: a?.runId ? { runId: a.runId, progress: a.progress, log: [...a.log] } : null };
   }
 
-  /** Starts a run; resolves with its id once the run exists (configuration and bundle checked). */
-  start(options: Omit<EvalOptions, 'signal' | 'onEvent'>): Promise<string> {
+  /** Starts a resolved run on its target; resolves with its id once the run exists (configuration and policy checked). */
+  start(resolved: ResolvedRun): Promise<string> {
     if (this.active) throw new RsdCallError(rsdError('internal', `run ${this.active.runId ?? '(starting)'} is still going: cancel it or wait for it to finish`, { field: 'params' }));
     const controller = new AbortController();
     let started: (id: string) => void = () => undefined;
@@ -43,10 +44,7 @@ export class EvalService {
       active.log.push(line);
       if (active.log.length > LOG_LINES) active.log.splice(0, active.log.length - LOG_LINES);
     };
-    const run = runEvaluation({
-      ...options,
-      signal: controller.signal,
-      onEvent: (event) => {
+    const run = createTarget(resolved.target).start(resolved, controller.signal, (event) => {
         if (event.type === 'run-started') {
           active.runId = event.runId;
           started(event.runId);
@@ -59,7 +57,6 @@ export class EvalService {
         }
         if (event.type === 'run-finished') push(`run ${event.status}${event.error ? `: ${event.error}` : ''}`);
         this.emit(event);
-      },
     });
     active.done = run.then(
       () => undefined,

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
-import type { SceneDescription } from '../sim/simulator.js';
+import type { Observation, SceneDescription } from '../sim/simulator.js';
 import { spawnWorker, workerModule } from '../util/workers.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
@@ -26,7 +26,7 @@ export interface PoolCallbacks {
   onStart?(episode: PoolEpisode): void;
   /** The task's scene description, asked for with `wantScene`. */
   onScene?(episode: PoolEpisode, description: SceneDescription): void;
-  requestChunk(episode: PoolEpisode, observation: { step: number; proprio: Float64Array; objectPoses: Float64Array }): Promise<Float64Array>;
+  requestChunk(episode: PoolEpisode, request: { step: number; observation: Observation }): Promise<Float64Array>;
   onStep?(episode: PoolEpisode, step: { step: number; action: number[]; proprio: number[]; success: boolean }): void;
   onFinished(episode: PoolEpisode, end: EpisodeEnd): void;
 }

@@ -3,11 +3,13 @@ import type { InitState } from '../libero/init-states.js';
 import { WAIT_ACTION } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
 import { TrajectoryRecorder, type Trajectory } from '../runs/trajectory.js';
-import { EmbeddedPhysics } from '../sim/embedded/physics.js';
-import type { Observation, SceneDescription } from '../sim/simulator.js';
+import type { SimulatorSpec } from '../api/schemas/run-request.js';
+import { createSimulator } from '../sim/factory.js';
+import type { Observation, SceneDescription, Simulator } from '../sim/simulator.js';
 
 /**
- * An evaluation worker thread: its own MuJoCo (one WebAssembly instance per thread) running one
+ * An evaluation worker thread: its own simulator, of the kind `workerData.simulator` names (made
+ * by engine/sim/factory.ts; the embedded one is a MuJoCo WebAssembly instance per thread), running one
  * episode at a time as research/libero.md 1.3 describes (reset, NUM_WAIT_STEPS wait actions, then
  * policy steps until the goal holds or the step limit). It never runs a model: at each chunk
  * boundary it posts the observation and waits for the actions, which the runner's single inference
@@ -50,7 +52,8 @@ export interface EpisodeEnd {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'scene'; id: number; description: SceneDescription }
-  | { type: 'observe'; id: number; step: number; proprio: Float64Array; objectPoses: Float64Array }
+  /** The whole observation (images included) at a chunk boundary. */
+  | { type: 'observe'; id: number; step: number; observation: Observation }
   | { type: 'step'; id: number; step: number; action: number[]; proprio: number[]; success: boolean }
   | { type: 'finished'; id: number; end: EpisodeEnd }
   | { type: 'fatal'; message: string };
@@ -60,17 +63,20 @@ export type { Trajectory };
 export interface SimWorkerHooks {
   /** Called at each step (tests use it to make a worker throw or die mid-episode). */
   beforeStep?(job: EpisodeJob, step: number): void;
+  /** Makes the worker's simulator (tests substitute their own kinds); default the factory. */
+  createSimulator?(spec: SimulatorSpec): Promise<Simulator>;
 }
 
 export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('engine/eval/sim-worker.ts runs in a worker thread');
   const post = (message: FromWorker): void => port.postMessage(message);
-  let sim: EmbeddedPhysics;
+  const spec: SimulatorSpec = workerData?.simulator ?? { kind: 'embedded' };
+  let sim: Simulator;
   try {
-    sim = await EmbeddedPhysics.create();
+    sim = await (hooks.createSimulator ?? createSimulator)(spec);
   } catch (error) {
-    post({ type: 'fatal', message: `MuJoCo failed to start in an evaluation worker: ${(error as Error).message}` });
+    post({ type: 'fatal', message: `the ${spec.kind} simulator failed to start in an evaluation worker: ${(error as Error).message}` });
     return;
   }
   // The simulator recompiles when the TaskSpec object changes, so a task's episodes share one.
@@ -84,10 +90,10 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
     const task = tasks.get(job.taskKey);
     if (!task) throw new Error(`evaluation worker got task key ${job.taskKey} without its task`);
     let simMs = 0;
-    const timed = <T>(f: () => T): T => {
+    const timed = async <T>(f: () => Promise<T>): Promise<T> => {
       const t = performance.now();
       try {
-        return f();
+        return await f();
       } finally {
         simMs += performance.now() - t;
       }
@@ -98,19 +104,18 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
     let outcome: EpisodeEnd['outcome'] = 'failure';
     let error: string | null = null;
     try {
-      let observation: Observation = timed(() => sim.reset(task, job.init));
-      for (let t = 0; t < job.waitSteps; t++) observation = timed(() => sim.step(WAIT_ACTION).observation);
+      let observation: Observation = await timed(() => sim.reset(task, job.init));
+      for (let t = 0; t < job.waitSteps; t++) observation = (await timed(() => sim.step(WAIT_ACTION))).observation;
       let bodies = bodyCounts.get(job.taskKey);
       if (job.wantScene || bodies === undefined) {
-        const description = sim.sceneDescription();
+        const description = await sim.sceneDescription();
         bodyCounts.set(job.taskKey, (bodies = description.bodies.length));
         if (job.wantScene) post({ type: 'scene', id: job.id, description });
       }
       recorder = new TrajectoryRecorder(bodies);
-      recorder.addState(sim.bodyPoses(), observation.proprio);
+      recorder.addState(await sim.bodyPoses(), observation.proprio);
       episode: while (steps < job.maxSteps) {
-        // Copies: posting a view would clone its whole buffer.
-        post({ type: 'observe', id: job.id, step: steps, proprio: Float64Array.from(observation.proprio), objectPoses: Float64Array.from(observation.objectPoses) });
+        post({ type: 'observe', id: job.id, step: steps, observation: copyObservation(observation) });
         const reply = await nextChunk(job.id);
         if (reply.type === 'abort') throw new InferenceAbort(reply.error);
         if (reply.type !== 'chunk') throw new Error(`evaluation worker expected a chunk, got ${reply.type}`);
@@ -119,12 +124,12 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
         for (let a = 0; a + 7 <= reply.actions.length && steps < job.maxSteps; a += 7) {
           const action = reply.actions.subarray(a, a + 7);
           hooks.beforeStep?.(job, steps);
-          const result = timed(() => sim.step(action));
+          const result = await timed(() => sim.step(action));
           steps++;
           chunk.executed++;
           observation = result.observation;
           recorder.addAction(action);
-          recorder.addState(sim.bodyPoses(), observation.proprio);
+          recorder.addState(await sim.bodyPoses(), observation.proprio);
           if (job.stepLog) post({ type: 'step', id: job.id, step: steps - 1, action: Array.from(action), proprio: Array.from(observation.proprio), success: result.success });
           if (result.success) {
             outcome = 'success';
@@ -155,6 +160,13 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
 }
 
 class InferenceAbort extends Error {}
+
+/** Copies of the arrays: posting a view would clone its whole buffer (the WebAssembly heap). */
+function copyObservation(o: Observation): Observation {
+  const images: Observation['images'] = {};
+  for (const [name, image] of Object.entries(o.images)) images[name] = { ...image, data: Uint8Array.from(image.data) };
+  return { proprio: Float64Array.from(o.proprio), objectPoses: Float64Array.from(o.objectPoses), images };
+}
 
 // Started as the runner's worker (not when a test's worker module imports startSimWorker).
 // Not top-level await: the packaged app bundles this file as CommonJS.

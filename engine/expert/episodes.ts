@@ -6,7 +6,8 @@ import { embeddedPhysics } from '../sim/embedded/simulator.js';
 import type { Simulator } from '../sim/simulator.js';
 import { DemoRecorder, type DemoEpisode } from './demos.js';
 import { ActionPerturbation } from './perturbation.js';
-import { PolicyPerturbation, type BundlePolicy } from './policy-perturbation.js';
+import type { Policy } from '../policy/policy.js';
+import { chunkPolicyFor, PolicyPerturbation } from './policy-perturbation.js';
 import { expertWorld } from './scene-model.js';
 import { ScriptedExpert, type ExpertPhase } from './scripted.js';
 
@@ -69,10 +70,10 @@ export interface EpisodeOptions {
 }
 
 /**
- * `policy`: the loaded bundle of `episode.policy` (worker.ts keeps one per folder); required with it.
+ * `policy`: the loaded policy of `episode.policy` (worker.ts keeps one per folder); required with it.
  * Async because the policy's onnxruntime sessions are; an episode without one never waits.
  */
-export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, options: EpisodeOptions = {}, policy?: BundlePolicy): Promise<EpisodeRun> {
+export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, options: EpisodeOptions = {}, policy?: Policy): Promise<EpisodeRun> {
   const started = performance.now();
   const maxSteps = options.maxSteps ?? MAX_STEPS[episode.suite];
   const recorder = options.record ? new DemoRecorder(episode.task.objects.length) : undefined;
@@ -87,7 +88,8 @@ export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, o
     if (episode.perturbation) perturbation = new ActionPerturbation(episode.perturbation.std, episode.perturbation.seed);
     if (episode.policy) {
       if (!policy) throw new Error(`expert episode with policy ${episode.policy.bundle} run without its loaded bundle`);
-      driver = new PolicyPerturbation(policy.forTask(episode.task, suiteTask(episode.suite, episode.taskId).instruction), episode.policy.seed);
+      const task = { suite: episode.suite, taskId: episode.taskId, instruction: suiteTask(episode.suite, episode.taskId).instruction, objects: episode.task.objects.map((o) => o.name) };
+      driver = new PolicyPerturbation(chunkPolicyFor(policy, task), episode.policy.seed);
     }
     expert = new ScriptedExpert(episode.task);
     let observation = await sim.reset(episode.task, episode.init);
@@ -136,7 +138,8 @@ export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, o
       initIndex: episode.initIndex,
       initSource: episode.initSource ?? 'libero',
       ...(perturbation ? { noise: perturbation.std } : {}),
-      ...(driver && policy ? { policy: { name: policy.bundle.manifest.name, contentHash: policy.bundle.hash, decoding: policy.strategy } } : {}),
+      // contentHash without its `sha256:` prefix, as demonstrations have always recorded it.
+      ...(driver && policy ? { policy: { name: policy.metadata.name, contentHash: policy.metadata.hash.replace(/^sha256:/, ''), decoding: policy.metadata.decoding.strategy } } : {}),
       ...(bursts ? { perturbedSteps: bursts.map(([a, b]) => [a, b] as [number, number]) } : {}),
       objects: episode.task.objects.map((o) => o.name),
       outcome,

@@ -1,10 +1,7 @@
-import { loadBundle, type LoadedBundle } from '../bundle/bundle.js';
-import { ObservationEncoder, observationFeeds } from '../bundle/observation.js';
-import { postprocessChunk } from '../bundle/processing.js';
-import { Decoder } from '../decoding/decoder.js';
 import type { Strategy } from '../decoding/record.js';
+import { BundlePolicy } from '../policy/bundle-policy.js';
+import type { Policy, TaskContext } from '../policy/policy.js';
 import type { Observation } from '../sim/simulator.js';
-import type { TaskSpec } from '../libero/task.js';
 import { mulberry32 } from '../util/random.js';
 import { BurstSchedule, GAP } from './perturbation.js';
 
@@ -32,7 +29,7 @@ export const POLICY_BURST: readonly [number, number] = [8, 16];
 const ARM_DIMS = 6;
 
 /** A policy on one task: an observation to a chunk of env actions ([chunk x 7], row-major). */
-export type ChunkPolicy = (observation: Pick<Observation, 'proprio' | 'objectPoses'>) => Promise<Float64Array>;
+export type ChunkPolicy = (observation: Observation) => Promise<Float64Array>;
 
 export class PolicyPerturbation {
   private readonly schedule: BurstSchedule;
@@ -52,7 +49,7 @@ export class PolicyPerturbation {
   }
 
   /** The action to execute at the next step: the expert's `action` or, in a burst, the policy's arm with the expert's gripper. */
-  async apply(action: readonly number[], observation: Pick<Observation, 'proprio' | 'objectPoses'>): Promise<number[]> {
+  async apply(action: readonly number[], observation: Observation): Promise<number[]> {
     const phase = this.schedule.next();
     if (phase === 'quiet') {
       this.actions = null;
@@ -70,47 +67,16 @@ export class PolicyPerturbation {
   }
 }
 
+/** A policy on one task as the perturbation's chunk source: one observation at a time. */
+export function chunkPolicyFor(policy: Policy, task: TaskContext): ChunkPolicy {
+  return async (observation) => (await policy.inferBatch([{ observation, task }]))[0]!.actions;
+}
+
 /**
- * A bundle decoded on the CPU, one item at a time (an expert worker's own sessions, one intra-op
- * thread, so that N workers use N cores); greedy unless the strategy is stochastic speculative.
+ * The policy that perturbs the expert's episodes: a bundle decoded on the CPU with the expert
+ * worker's own sessions (one intra-op thread, so that N workers use N cores); greedy unless the
+ * strategy is stochastic speculative; default decoding the bundle's (speculative where it can).
  */
-export class BundlePolicy {
-  private readonly tasks = new Map<TaskSpec, ChunkPolicy>();
-
-  private constructor(
-    readonly bundle: LoadedBundle,
-    private readonly decoder: Decoder,
-    readonly strategy: Strategy,
-  ) {}
-
-  static async load(dir: string, strategy?: Strategy): Promise<BundlePolicy> {
-    const bundle = await loadBundle(dir, { ep: 'cpu', sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
-    const decoder = new Decoder(bundle);
-    const supported = decoder.strategies();
-    const chosen = strategy ?? (supported.includes('speculative') ? 'speculative' : supported[0]!);
-    if (!supported.includes(chosen)) {
-      await bundle.release();
-      throw new Error(`policy bundle ${dir} cannot decode "${chosen}" (it supports ${supported.join(', ')})`);
-    }
-    return new BundlePolicy(bundle, decoder, chosen);
-  }
-
-  /** The policy on one task (`instruction` as the suite states it), one encoder per task. */
-  forTask(task: TaskSpec, instruction: string): ChunkPolicy {
-    let policy = this.tasks.get(task);
-    if (!policy) {
-      const { manifest } = this.bundle;
-      const encoder = new ObservationEncoder(manifest, task.objects.map((o) => o.name), instruction);
-      policy = async (observation) => {
-        const chunk = await this.decoder.decodeChunk(observationFeeds(manifest, [encoder.encode(observation)]), { strategy: this.strategy });
-        return postprocessChunk(chunk.actionsNormalized, manifest.action);
-      };
-      this.tasks.set(task, policy);
-    }
-    return policy;
-  }
-
-  release(): Promise<void> {
-    return this.bundle.release();
-  }
+export function loadPerturbingPolicy(dir: string, decoding?: Strategy): Promise<BundlePolicy> {
+  return BundlePolicy.load({ dir, ep: 'cpu', ...(decoding ? { decoding } : {}), sessionOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
 }

@@ -1,19 +1,17 @@
-import { liberoInitStatesPath } from '../libero/libero-dir.js';
-import { initStateRow, readInitStates, splitInitState, type InitState } from '../libero/init-states.js';
-import { projectInitStates, type InitSplit } from '../sim/embedded/project-init-states.js';
 import { projectTask } from '../libero/project-tasks.js';
 import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { EpisodeRun, ExpertEpisode } from './episodes.js';
 import { perturbationSeed } from './perturbation.js';
 import { runExpertPool, type PoolOptions } from './pool.js';
 import type { Strategy } from '../decoding/record.js';
+import { initSourceName, initStatesFor, type InitSource } from '../sim/init-source.js';
 
 /**
  * What `rsd expert` runs: a suite's tasks (the project's own definitions) from LIBERO's initial
  * states or the project's, across the worker pool, summarised per task.
  */
 
-export type InitSource = { kind: 'libero'; dir?: string } | { kind: 'project'; split?: InitSplit; root?: string };
+export type { InitSource };
 
 export interface ExpertSuiteOptions extends Omit<PoolOptions, 'workerModule'> {
   suite: string;
@@ -83,8 +81,8 @@ export function expertEpisodes(
   const episodes: ExpertEpisode[] = [];
   for (const taskId of ids) {
     const task = projectTask(s, taskId);
-    const states = initStates(s, taskId, task.objects.length, source);
-    if (states.length < trials) throw new Error(`${s} task ${taskId} has ${states.length} initial states in ${sourceName(source)}, fewer than the ${trials} trials asked for`);
+    const states = initStatesFor(s, taskId, task.objects.length, source);
+    if (states.length < trials) throw new Error(`${s} task ${taskId} has ${states.length} initial states in ${initSourceName(source)}, fewer than the ${trials} trials asked for`);
     states.slice(0, trials).forEach((init, initIndex) => {
       noise.forEach((std, level) => {
         const episode: ExpertEpisode = { suite: s, taskId, task, initIndex, init, initSource: source.kind };
@@ -108,7 +106,7 @@ export async function runExpertSuite(options: ExpertSuiteOptions): Promise<Exper
   const ids = [...new Set(episodes.map((e) => e.taskId))];
   return {
     suite,
-    initSource: sourceName(options.initSource),
+    initSource: initSourceName(options.initSource),
     perTask: ids.map((id) => summarizeTask(suite, id, report.runs)),
     runs: report.runs,
     workers: report.workers,
@@ -134,17 +132,4 @@ export function summarizeTask(suite: SuiteName, taskId: number, runs: readonly E
       .sort((a, b) => a.initIndex - b.initIndex)
       .map((r) => ({ initIndex: r.initIndex, outcome: r.outcome, ...(r.phase ? { phase: r.phase } : {}), ...(r.error ? { error: r.error } : {}) })),
   };
-}
-
-function initStates(suite: SuiteName, taskId: number, objects: number, source: InitSource): InitState[] {
-  if (source.kind === 'project') return projectInitStates(suite, taskId, source.split ?? 'eval', source.root);
-  const states = readInitStates(liberoInitStatesPath(suite, taskId, source.dir));
-  // Columns are 1 + nq + nv, and each object's free joint has 7 qpos and 6 qvel: nq - nv = objects.
-  const nq = (states.cols - 1 + objects) / 2;
-  const dims = { nq, nv: nq - objects };
-  return Array.from({ length: states.rows }, (_, i) => splitInitState(initStateRow(states, i), dims));
-}
-
-function sourceName(source: InitSource): string {
-  return source.kind === 'libero' ? "LIBERO's init_files" : `the project's ${source.split ?? 'eval'} initial states`;
 }

@@ -3,7 +3,8 @@ import type { TaskSpec } from '../libero/task.js';
 import { createSimulator } from '../sim/factory.js';
 import type { Simulator } from '../sim/simulator.js';
 import { runExpertEpisode, type EpisodeOptions, type EpisodeRun, type ExpertEpisode } from './episodes.js';
-import { BundlePolicy } from './policy-perturbation.js';
+import type { Policy } from '../policy/policy.js';
+import { loadPerturbingPolicy } from './policy-perturbation.js';
 
 /**
  * The expert pool's worker thread: its own simulator (the embedded one: the scripted expert reads
@@ -41,11 +42,11 @@ export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
   // episodes must share one object.
   const tasks = new Map<number, TaskSpec>();
   // Policies that perturb episodes, loaded once per (bundle folder, decoding).
-  const policies = new Map<string, Promise<BundlePolicy>>();
-  const policyFor = (spec: NonNullable<ExpertEpisode['policy']>): Promise<BundlePolicy> => {
+  const policies = new Map<string, Promise<Policy>>();
+  const policyFor = (spec: NonNullable<ExpertEpisode['policy']>): Promise<Policy> => {
     const key = policyKey(spec);
     let p = policies.get(key);
-    if (!p) policies.set(key, (p = BundlePolicy.load(spec.bundle, spec.decoding)));
+    if (!p) policies.set(key, (p = loadPerturbingPolicy(spec.bundle, spec.decoding)));
     return p;
   };
   port.on('message', (job: WorkerJob) => {
@@ -55,7 +56,7 @@ export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
     hooks.beforeRun?.(job);
     void (async () => {
       const spec = job.episode.policy;
-      let policy: BundlePolicy | undefined;
+      let policy: Policy | undefined;
       let run: EpisodeRun | undefined;
       try {
         policy = spec ? await policyFor(spec) : undefined;

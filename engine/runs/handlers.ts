@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { rsdError, RsdCallError } from '../api/errors.js';
-import type { EvalRequest } from '../api/runs.js';
 import { compareResults } from '../eval/compare.js';
-import { DEFAULT_TRIALS } from '../eval/runner.js';
+import { defaultWorkers, RUN_DEFAULTS } from '../eval/defaults.js';
+import { resolveResume, resolveRun } from '../eval/resolve.js';
 import type { EvalService } from '../eval/service.js';
 import { MAX_STEPS, suiteName, suiteTasks } from '../libero/suites.js';
 import type { Handlers } from '../host/host.js';
@@ -54,33 +54,23 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
     },
     'runs.compare': async ({ a, b }) => ({ a, b, comparison: await call(async () => compareResults(await results(a), await results(b))) }),
     'eval.suites': () => {
-      const suite = suiteName('libero_spatial');
-      return { suites: [{ suite, tasks: suiteTasks(suite).map((t) => ({ id: t.id, name: t.name, instruction: t.instruction })), maxSteps: MAX_STEPS[suite], defaultTrials: DEFAULT_TRIALS }] };
+      const suite = suiteName(RUN_DEFAULTS.suite);
+      return {
+        suites: [{ suite, tasks: suiteTasks(suite).map((t) => ({ id: t.id, name: t.name, instruction: t.instruction })), maxSteps: MAX_STEPS[suite], defaultTrials: RUN_DEFAULTS.trials }],
+        defaults: { seed: RUN_DEFAULTS.seed, workers: defaultWorkers() },
+      };
     },
-    'eval.start': async (request) => ({ runId: await call(async () => service.start(await options(request, settings, store))) }),
-    'eval.resume': async ({ id }) => ({ runId: await call(() => service.start({ resume: id, runsRoot: store.root })) }),
+    'eval.start': async (request) => ({ runId: await call(async () => service.start(await resolveRun(request, { settings: await userSettings(settings), runsRoot: store.root }))) }),
+    'eval.resume': async ({ id }) => ({ runId: await call(async () => service.start(await resolveResume(id, { runsRoot: store.root }))) }),
     'eval.cancel': async ({ id }) => ({ cancelled: await service.cancel(id) }),
     'eval.status': () => service.status(),
   };
 }
 
-async function options(r: EvalRequest & { suite?: string }, settings: SettingsStore, store: RunStore) {
-  const bundleDir = r.bundleDir ?? (await settings.read()).settings.bundleDir ?? undefined;
-  return {
-    suite: r.suite ?? 'libero_spatial',
-    tasks: r.tasks,
-    trials: r.trials,
-    decoding: r.decoding,
-    ...(r.accept ? { accept: r.accept } : {}),
-    ...(r.threshold !== undefined ? { threshold: r.threshold } : {}),
-    ep: r.ep ?? 'cpu',
-    ...(r.workers ? { workers: r.workers } : {}),
-    seed: r.seed ?? 7,
-    ...(bundleDir ? { bundleDir } : {}),
-    ...(r.maxSteps ? { maxSteps: r.maxSteps } : {}),
-    debug: r.debug ?? false,
-    runsRoot: store.root,
-  };
+/** The settings a run takes its bundle and decoding from: none while settings.json is missing or invalid. */
+async function userSettings(settings: SettingsStore) {
+  const state = await settings.read();
+  return state.exists && state.problem === null ? state.settings : null;
 }
 
 /** Store and results errors as tagged errors naming their field. */

@@ -1,6 +1,7 @@
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { EmbeddedSimulator } from './embedded/simulator.js';
 import type { Simulator } from './simulator.js';
+import { packageVersion } from '../util/packages.js';
 
 export type { SimulatorSpec };
 
@@ -12,3 +13,11 @@ export async function createSimulator(spec: SimulatorSpec): Promise<Simulator> {
   }
 }
 
+
+/** The backend and version results.json records, known without starting a simulator. */
+export function describeSimulator(spec: SimulatorSpec): { backend: string; version: string } {
+  switch (spec.kind) {
+    case 'embedded':
+      return { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')}` };
+  }
+}

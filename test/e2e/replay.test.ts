@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runEvaluation } from '../../engine/eval/runner.js';
+import { evaluate } from '../engine/eval/evaluate.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { ARTIFACTS, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
@@ -176,7 +176,7 @@ describe('Replay in Chromium against rsd serve', () => {
 
   it('replays a real episode: picker, play, scrub, camera modes, a 3D view that draws and keeps up', async () => {
     // A real small evaluation into the server's own run store.
-    const report = await runEvaluation({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 2, maxSteps: 60, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });
+    const report = await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 2, maxSteps: 60, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });
     runId = report.run.id;
     const episodes = report.results.episodes;
     expect(episodes.map((e) => e.trajectory)).toEqual(['task00-trial000.json', 'task00-trial001.json']);
@@ -265,7 +265,7 @@ describe('Replay in Chromium against rsd serve', () => {
     expect(await readout.textContent()).toMatch(/^step 0 \/ 60/);
 
     // The frame rate is measured on an episode of LIBERO's length for libero_spatial (220 steps).
-    const long = await runEvaluation({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 1, maxSteps: 220, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });
+    const long = await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 1, maxSteps: 220, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });
     await page.reload();
     await expect.poll(() => page.getByRole('combobox', { name: 'Run' }).locator('option').count()).toBe(2);
     await page.getByRole('combobox', { name: 'Run' }).selectOption(long.run.id);

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runEvaluation } from '../../../engine/eval/runner.js';
+import { evaluate } from './evaluate.js';
 import { defaultBundleDir } from '../../../engine/bundle/default-bundle.js';
 import { Trajectory } from '../../../engine/runs/trajectory.js';
 
@@ -22,8 +22,8 @@ describe('the shipped default bundle', () => {
   it('executes the same actions with speculative exact decoding as with autoregressive decoding', async () => {
     const bundleDir = defaultBundleDir();
     const common = { bundleDir, tasks: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], trials: 1, maxSteps: 60, workers: 2, runsRoot: tmp };
-    const ar = await runEvaluation({ ...common, decoding: 'autoregressive' });
-    const spec = await runEvaluation({ ...common, decoding: 'speculative', accept: 'exact' });
+    const ar = await evaluate({ ...common, decoding: 'autoregressive' });
+    const spec = await evaluate({ ...common, decoding: 'speculative', accept: 'exact' });
     expect(ar.status).toBe('completed');
     expect(spec.status).toBe('completed');
     let accepted = 0;

@@ -2,7 +2,8 @@ import { access, readdir, readFile, rm, symlink, unlink, writeFile, mkdtemp, mkd
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvalError, runEvaluation, type EvalEvent } from '../../../engine/eval/runner.js';
+import { EvalError, type EvalEvent } from '../../../engine/eval/runner.js';
+import { evaluate } from './evaluate.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
 import { expandPoses, Trajectory } from '../../../engine/runs/trajectory.js';
@@ -27,7 +28,7 @@ describe('runEvaluation', () => {
     const runsRoot = path.join(tmp, 'runs-basic');
     const events: EvalEvent[] = [];
     // A long batch window puts the two workers in lockstep after their first chunk.
-    const report = await runEvaluation({ bundleDir: bundle, tasks: [0], trials: 3, maxSteps: 24, workers: 2, runsRoot, batchWindowMs: 500, onEvent: (e) => events.push(e) });
+    const report = await evaluate({ bundleDir: bundle, tasks: [0], trials: 3, maxSteps: 24, workers: 2, runsRoot, batchWindowMs: 500, onEvent: (e) => events.push(e) });
 
     expect(report.status).toBe('completed');
     const results = validateResults(JSON.parse(await readFile(path.join(report.run.dir, 'results.json'), 'utf8')));
@@ -69,8 +70,8 @@ describe('runEvaluation', () => {
 
   it('gives the same outcomes with one worker as with two (batching does not change greedy decoding)', async () => {
     const runsRoot = path.join(tmp, 'runs-workers');
-    const one = await runEvaluation({ bundleDir: bundle, tasks: [0], trials: 2, maxSteps: 16, workers: 1, runsRoot, decoding: 'autoregressive' });
-    const two = await runEvaluation({ bundleDir: bundle, tasks: [0], trials: 2, maxSteps: 16, workers: 2, runsRoot, decoding: 'autoregressive' });
+    const one = await evaluate({ bundleDir: bundle, tasks: [0], trials: 2, maxSteps: 16, workers: 1, runsRoot, decoding: 'autoregressive' });
+    const two = await evaluate({ bundleDir: bundle, tasks: [0], trials: 2, maxSteps: 16, workers: 2, runsRoot, decoding: 'autoregressive' });
     const traj = async (dir: string, name: string) => Trajectory.parse(JSON.parse(await readFile(path.join(dir, 'trajectories', name), 'utf8')));
     for (const name of ['task00-trial000.json', 'task00-trial001.json']) {
       expect((await traj(two.run.dir, name)).actions).toBe((await traj(one.run.dir, name)).actions);
@@ -78,7 +79,7 @@ describe('runEvaluation', () => {
   }, 60_000);
 
   it('records an episode that throws as an error, counts it as a failure and goes on', async () => {
-    const report = await runEvaluation({ bundleDir: bundle, tasks: [0], trials: 3, maxSteps: 16, workers: 1, runsRoot: path.join(tmp, 'runs-throw'), workerModule: workerModule('throwing-sim-worker.ts') });
+    const report = await evaluate({ bundleDir: bundle, tasks: [0], trials: 3, maxSteps: 16, workers: 1, runsRoot: path.join(tmp, 'runs-throw'), workerModule: workerModule('throwing-sim-worker.ts') });
     expect(report.status).toBe('completed');
     const byTrial = report.results.episodes.map((e) => [e.trial, e.outcome, e.error]);
     expect(byTrial).toEqual([
@@ -91,7 +92,7 @@ describe('runEvaluation', () => {
   }, 60_000);
 
   it('records the episode of a worker that dies as an error, replaces the worker and goes on', async () => {
-    const report = await runEvaluation({ bundleDir: bundle, tasks: [0], trials: 3, maxSteps: 16, workers: 1, runsRoot: path.join(tmp, 'runs-die'), workerModule: workerModule('dying-sim-worker.ts') });
+    const report = await evaluate({ bundleDir: bundle, tasks: [0], trials: 3, maxSteps: 16, workers: 1, runsRoot: path.join(tmp, 'runs-die'), workerModule: workerModule('dying-sim-worker.ts') });
     const trial1 = report.results.episodes.find((e) => e.trial === 1)!;
     expect(trial1.outcome).toBe('error');
     expect(trial1.error).toMatch(/worker running task 0 trial 1 died/);
@@ -102,7 +103,7 @@ describe('runEvaluation', () => {
   it('cancels cleanly: keeps what finished, and --resume runs only the rest', async () => {
     const runsRoot = path.join(tmp, 'runs-cancel');
     const controller = new AbortController();
-    const first = await runEvaluation({
+    const first = await evaluate({
       bundleDir: bundle,
       tasks: [0, 1],
       trials: 2,
@@ -119,7 +120,7 @@ describe('runEvaluation', () => {
     expect(first.results.episodes).toHaveLength(1);
 
     const started: string[] = [];
-    const second = await runEvaluation({ resume: first.run.id, runsRoot, onEvent: (e) => e.type === 'episode-started' && started.push(`${e.taskId}/${e.trial}`) });
+    const second = await evaluate({ resume: first.run.id, runsRoot, onEvent: (e) => e.type === 'episode-started' && started.push(`${e.taskId}/${e.trial}`) });
     expect(second.status).toBe('completed');
     expect(started).not.toContain('0/0');
     expect(started).toHaveLength(3);
@@ -130,7 +131,7 @@ describe('runEvaluation', () => {
   it('refuses an unwritable output directory before anything runs', async () => {
     const file = path.join(tmp, 'not-a-dir');
     await writeFile(file, 'x');
-    await expect(runEvaluation({ bundleDir: bundle, tasks: [0], trials: 1, runsRoot: path.join(file, 'runs') })).rejects.toThrow(/cannot write runs to .*not-a-dir\/runs/);
+    await expect(evaluate({ bundleDir: bundle, tasks: [0], trials: 1, runsRoot: path.join(file, 'runs') })).rejects.toThrow(/cannot write runs to .*not-a-dir\/runs/);
   });
 
   it('stops with a clear error when the disk fills mid-run, leaving run.json and finished trajectories intact', async () => {
@@ -140,7 +141,7 @@ describe('runEvaluation', () => {
     }
     const runsRoot = path.join(tmp, 'runs-full');
     let episodesFile = '';
-    const failed = runEvaluation({
+    const failed = evaluate({
       bundleDir: bundle,
       tasks: [0],
       trials: 2,
@@ -165,7 +166,7 @@ describe('runEvaluation', () => {
     // With space again, the run resumes and completes.
     await unlink(episodesFile);
     await writeFile(episodesFile, '');
-    const resumed = await runEvaluation({ resume: meta.id, runsRoot });
+    const resumed = await evaluate({ resume: meta.id, runsRoot });
     expect(resumed.results.episodes).toHaveLength(2);
   }, 60_000);
 
@@ -175,7 +176,7 @@ describe('runEvaluation', () => {
       console.log(`skipped: no LIBERO data at ${libero} (a user's clone has none)`);
       return;
     }
-    const report = await runEvaluation({ bundleDir: bundle, tasks: [1], trials: 2, maxSteps: 8, workers: 1, runsRoot: path.join(tmp, 'runs-libero'), initSource: { kind: 'libero', dir: libero } });
+    const report = await evaluate({ bundleDir: bundle, tasks: [1], trials: 2, maxSteps: 8, workers: 1, runsRoot: path.join(tmp, 'runs-libero'), initSource: { kind: 'libero', dir: libero } });
     expect(report.results.config.initStates).toEqual({ source: 'libero', location: libero });
     expect(report.results.episodes.map((e) => [e.trial, e.initIndex, e.outcome])).toEqual([
       [0, 0, 'failure'],
@@ -185,12 +186,12 @@ describe('runEvaluation', () => {
 
   it('names what is wrong with the request', async () => {
     const runsRoot = path.join(tmp, 'runs-bad');
-    await expect(runEvaluation({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(EvalError);
-    await expect(runEvaluation({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(/libero_spatial has tasks 0-9; 12/);
-    await expect(runEvaluation({ bundleDir: bundle, tasks: [0], trials: 1, runsRoot, decoding: 'parallel' })).rejects.toThrow(/cannot decode parallel/);
+    await expect(evaluate({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(EvalError);
+    await expect(evaluate({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(/libero_spatial has tasks 0-9; 12/);
+    await expect(evaluate({ bundleDir: bundle, tasks: [0], trials: 1, runsRoot, decoding: 'parallel' })).rejects.toThrow(/cannot decode "parallel"/);
     // The tiny bundle knows the first four instructions only.
-    await expect(runEvaluation({ bundleDir: bundle, tasks: [2], trials: 1, runsRoot })).rejects.toThrow(/was not trained on the instruction/);
-    await expect(runEvaluation({ bundleDir: path.join(tmp, 'nowhere'), tasks: [0], trials: 1, runsRoot })).rejects.toThrow(/no bundle.json in/);
+    await expect(evaluate({ bundleDir: bundle, tasks: [2], trials: 1, runsRoot })).rejects.toThrow(/was not trained on the instruction/);
+    await expect(evaluate({ bundleDir: path.join(tmp, 'nowhere'), tasks: [0], trials: 1, runsRoot })).rejects.toThrow(/no bundle.json in/);
     await mkdir(runsRoot, { recursive: true });
     expect(await readdir(runsRoot)).toEqual([]); // nothing was created for refused requests
   });

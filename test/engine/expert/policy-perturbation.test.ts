@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expert } from '../../../engine/commands/expert.js';
 import { runExpertEpisode } from '../../../engine/expert/episodes.js';
 import { GAP, perturbationSeed } from '../../../engine/expert/perturbation.js';
-import { BundlePolicy, POLICY_BURST, PolicyPerturbation, type ChunkPolicy } from '../../../engine/expert/policy-perturbation.js';
+import { loadPerturbingPolicy, POLICY_BURST, PolicyPerturbation, type ChunkPolicy } from '../../../engine/expert/policy-perturbation.js';
 import { expertWorld } from '../../../engine/expert/scene-model.js';
 import { ScriptedExpert } from '../../../engine/expert/scripted.js';
 import { expertEpisodes, runExpertSuite } from '../../../engine/expert/suite.js';
@@ -13,7 +13,7 @@ import { EmbeddedSimulator } from '../../../engine/sim/embedded/simulator.js';
 const SHIPPED = path.resolve('assets/bundles/default');
 const SHIPPED_PARALLEL = path.resolve('assets/bundles/default-parallel');
 const EXPERT_ACTION = [0.1, 0.2, 0.3, 0, 0, 0, 1];
-const OBS = { proprio: new Float64Array(8), objectPoses: new Float64Array(35) };
+const OBS = { proprio: new Float64Array(8), objectPoses: new Float64Array(35), images: {} };
 
 /** A policy whose chunk k holds rows (k, row, dim) in its values, so the test can tell which row ran. */
 function countingPolicy(): { policy: ChunkPolicy; calls: () => number } {
@@ -83,7 +83,7 @@ describe('PolicyPerturbation (a trained policy drives the arm in bursts)', () =>
 describe('policy-perturbed expert episodes with the shipped bundle', () => {
   it("execute the policy's arm actions in bursts but record the expert's own, naming the bundle", async () => {
     const sim = await EmbeddedSimulator.create();
-    const policy = await BundlePolicy.load(SHIPPED);
+    const policy = await loadPerturbingPolicy(SHIPPED);
     try {
       expect(policy.strategy).toBe('speculative');
       const [clean, driven] = expertEpisodes('libero_spatial', [0], 1, { kind: 'project', split: 'demo' }, [0], 0, [{ bundle: SHIPPED }]);
@@ -113,7 +113,7 @@ describe('policy-perturbed expert episodes with the shipped bundle', () => {
       }
       expect(worst).toBeLessThan(1e-4);
     } finally {
-      await policy.release();
+      await policy.close();
     }
   });
 

@@ -1,12 +1,8 @@
-import { observationFeeds, type EncodedObservation } from '../bundle/observation.js';
-import { postprocessChunk } from '../bundle/processing.js';
-import type { Random } from '../decoding/categorical.js';
-import type { DecodeOptions, Decoder } from '../decoding/decoder.js';
-import type { ChunkRecord } from '../decoding/record.js';
+import type { Policy, PolicyChunk, PolicyInput } from './policy.js';
 
 /**
- * The runner's one inference thread (DESIGN.md: all onnxruntime sessions on one thread, requests
- * from parallel environments batched there). One batch runs at a time; the requests that arrive
+ * Any policy behind one queue that batches the requests of parallel episodes (DESIGN.md: all
+ * onnxruntime sessions on one thread, requests from parallel environments batched there). One batch runs at a time; the requests that arrive
  * while it runs form the next one (continuous batching: when inference is the bottleneck, batches
  * fill by themselves). A request that finds the policy idle runs at once unless `maxWaitMs` > 0,
  * which holds it until every active episode has asked or that long has passed: measured on 2 CPU
@@ -15,25 +11,14 @@ import type { ChunkRecord } from '../decoding/record.js';
  * depend on what it was batched with; greedy items do not depend on it either (engine/decoding).
  */
 
-export interface ChunkRequest {
-  observation: EncodedObservation;
-  /** The episode's stream for `stochastic` decoding. */
-  rng: Random;
-}
-
-export interface DecodedActions {
-  /** [chunk x 7] env actions. */
-  actions: Float64Array;
-  record: ChunkRecord;
-}
-
-interface Pending extends ChunkRequest {
+interface Pending {
+  input: PolicyInput;
   since: number;
-  resolve(value: DecodedActions): void;
+  resolve(value: PolicyChunk): void;
   reject(error: unknown): void;
 }
 
-export class BatchedPolicy {
+export class BatchingPolicy {
   private readonly pending: Pending[] = [];
   private decoding = false;
   private timer: NodeJS.Timeout | null = null;
@@ -42,16 +27,15 @@ export class BatchedPolicy {
   items = 0;
 
   constructor(
-    private readonly decoder: Decoder,
-    private readonly options: Omit<DecodeOptions, 'rng'>,
+    private readonly policy: Policy,
     /** Episodes currently running: a batch is full when all of them wait. */
     private readonly active: () => number,
     private readonly maxWaitMs = 0,
   ) {}
 
-  request(request: ChunkRequest): Promise<DecodedActions> {
+  request(input: PolicyInput): Promise<PolicyChunk> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...request, since: performance.now(), resolve, reject });
+      this.pending.push({ input, since: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -76,19 +60,11 @@ export class BatchedPolicy {
     const batch = this.pending.splice(0);
     this.decoding = true;
     try {
-      const manifest = this.decoder.manifest;
-      const feeds = observationFeeds(manifest, batch.map((p) => p.observation));
-      const chunks = await this.decoder.decodeBatch(feeds, { ...this.options, rng: batch.map((p) => p.rng) });
+      const chunks = await this.policy.inferBatch(batch.map((p) => p.input));
+      if (chunks.length !== batch.length) throw new Error(`policy "${this.policy.metadata.name}" answered ${chunks.length} chunks for a batch of ${batch.length}`);
       this.batches++;
       this.items += batch.length;
-      batch.forEach((p, i) => {
-        const chunk = chunks[i]!;
-        try {
-          p.resolve({ actions: postprocessChunk(chunk.actionsNormalized, manifest.action), record: chunk.record });
-        } catch (error) {
-          p.reject(error);
-        }
-      });
+      batch.forEach((p, i) => p.resolve(chunks[i]!));
     } catch (error) {
       for (const p of batch) p.reject(error);
     } finally {

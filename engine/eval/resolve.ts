@@ -1,0 +1,149 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import type { PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
+import type { Settings } from '../api/settings.js';
+import type { PolicySpec } from '../policy/factory.js';
+import { defaultBundleDir } from '../bundle/default-bundle.js';
+import { MAX_STEPS, NUM_WAIT_STEPS, suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
+import type { RunConfig } from '../runs/results-schema.js';
+import { RunStore } from '../runs/store.js';
+import type { InitSource } from '../sim/init-source.js';
+
+export type { PolicySpec };
+import { defaultWorkers, RUN_DEFAULTS } from './defaults.js';
+import { EvalError } from './errors.js';
+
+/**
+ * The one resolver of a run's configuration: a request (the CLI's flags, the Run page's form, an
+ * Electron window's call), the user's settings and the defaults (defaults.ts) become a
+ * `ResolvedRun`, every field decided, each refusal an EvalError naming the field. The CLI and the
+ * engine host (behind `rsd serve` and Electron alike) call it; the runner and the execution
+ * targets take only its result.
+ */
+
+export interface ResolvedRun {
+  suite: SuiteName;
+  tasks: number[];
+  trials: number;
+  seed: number;
+  maxSteps: number;
+  waitSteps: number;
+  initSource: InitSource;
+  simulator: SimulatorSpec;
+  policy: PolicySpec;
+  target: TargetSpec;
+  workers: number;
+  debug: boolean;
+  runsRoot: string;
+  /** Continue this run (its configuration came from its run.json). */
+  resume: string | null;
+}
+
+export interface ResolveContext {
+  /** The user's settings (settings.json); null: none apply. */
+  settings: Pick<Settings, 'bundleDir' | 'liberoDir' | 'decoding'> | null;
+  runsRoot: string;
+}
+
+export async function resolveRun(request: RunRequest, context: ResolveContext): Promise<ResolvedRun> {
+  const suite = field('suite', () => suiteName(request.suite ?? RUN_DEFAULTS.suite));
+  const all = suiteTasks(suite).map((t) => t.id);
+  const debug = request.debug ?? false;
+  const tasks = request.tasks ? [...request.tasks] : all;
+  if (tasks.length === 0) throw new EvalError('tasks', 'no tasks chosen');
+  for (const t of tasks) if (!all.includes(t)) throw new EvalError('tasks', `${suite} has tasks 0-${all.length - 1}; ${t} is not one of them`);
+  const trials = debug ? 1 : (request.trials ?? RUN_DEFAULTS.trials);
+  if (!(Number.isInteger(trials) && trials >= 1)) throw new EvalError('trials', `must be a positive integer, got ${trials}`);
+  const maxSteps = request.maxSteps ?? MAX_STEPS[suite];
+  if (!(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new EvalError('maxSteps', `must be a positive integer, got ${maxSteps}`);
+  const workers = debug ? 1 : (request.workers ?? defaultWorkers());
+  if (!(Number.isInteger(workers) && workers >= 1)) throw new EvalError('workers', `must be a positive integer, got ${workers}`);
+  return {
+    suite,
+    tasks: debug ? tasks.slice(0, 1) : tasks,
+    trials,
+    seed: request.seed ?? RUN_DEFAULTS.seed,
+    maxSteps,
+    waitSteps: NUM_WAIT_STEPS,
+    initSource: initSource(request.initStates, context.settings),
+    simulator: request.simulator ?? RUN_DEFAULTS.simulator,
+    policy: await policySpec(request.policy ?? { kind: 'bundle' }, context.settings),
+    target: request.target ?? RUN_DEFAULTS.target,
+    workers,
+    debug,
+    runsRoot: context.runsRoot,
+    resume: null,
+  };
+}
+
+/**
+ * A run to continue: its configuration as run.json recorded it (the request's choices are not
+ * asked again), its policy from the bundle folder it ran (the runner checks the bundle's hash).
+ */
+export async function resolveResume(id: string, context: Pick<ResolveContext, 'runsRoot'> & { workers?: number; debug?: boolean }): Promise<ResolvedRun> {
+  const info = (await new RunStore(context.runsRoot).open(id)).info;
+  const c: RunConfig = info.config;
+  if (!info.bundleDir) throw new EvalError('resume', `run ${id} does not record its bundle folder, so it cannot be resumed`);
+  return {
+    suite: c.suite,
+    tasks: [...c.tasks],
+    trials: c.trials,
+    seed: c.seed,
+    maxSteps: c.maxSteps,
+    waitSteps: c.waitSteps,
+    initSource: c.initStates.source === 'libero' ? { kind: 'libero', ...(c.initStates.location ? { dir: c.initStates.location } : {}) } : RUN_DEFAULTS.initSource,
+    simulator: RUN_DEFAULTS.simulator,
+    policy: {
+      kind: 'bundle',
+      dir: info.bundleDir,
+      decoding: c.decoding,
+      ...(c.accept ? { accept: c.accept } : {}),
+      ...(c.threshold !== null ? { threshold: c.threshold } : {}),
+      ep: c.executionProvider.requested,
+    },
+    target: RUN_DEFAULTS.target,
+    workers: context.debug ? 1 : (context.workers ?? defaultWorkers()),
+    debug: context.debug ?? false,
+    runsRoot: context.runsRoot,
+    resume: id,
+  };
+}
+
+async function policySpec(request: PolicyRequest, settings: ResolveContext['settings']): Promise<PolicySpec> {
+  // The settings' bundle and decoding go together: a bundle named in the request picks its own decoding.
+  const fromSettings = request.dir === undefined && settings?.bundleDir ? settings : null;
+  const dir = request.dir ?? fromSettings?.bundleDir ?? defaultBundleDir();
+  const source = request.dir !== undefined ? 'the bundle folder' : fromSettings ? "the settings' bundle folder" : null;
+  try {
+    await access(path.join(dir, 'bundle.json'));
+  } catch {
+    throw new EvalError('bundle', source ? `no bundle.json in ${dir} (${source})` : `no bundle given and the default bundle is missing (${dir}); pass --bundle DIR`);
+  }
+  const decoding = request.decoding ?? fromSettings?.decoding;
+  const accept = request.accept ?? (request.threshold !== undefined ? 'threshold' : undefined);
+  if (request.threshold !== undefined && accept !== 'threshold') throw new EvalError('threshold', `applies to the threshold acceptance rule, not ${accept}`);
+  if (accept !== undefined && decoding !== undefined && decoding !== 'speculative') throw new EvalError('accept', `an acceptance rule applies to speculative decoding, not ${decoding}`);
+  return {
+    kind: 'bundle',
+    dir,
+    ...(decoding ? { decoding } : {}),
+    ...(accept ? { accept } : {}),
+    ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
+    ep: request.ep ?? RUN_DEFAULTS.ep,
+  };
+}
+
+function initSource(request: RunRequest['initStates'], settings: ResolveContext['settings']): InitSource {
+  if (!request || request.source === 'project') return RUN_DEFAULTS.initSource;
+  const dir = request.location ?? settings?.liberoDir ?? undefined;
+  return { kind: 'libero', ...(dir ? { dir } : {}) };
+}
+
+/** Runs `f`, naming `name` in the error it throws. */
+function field<T>(name: string, f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    throw new EvalError(name, (error as Error).message);
+  }
+}
