@@ -113,11 +113,11 @@ async function policySpec(request: PolicyRequest, settings: ResolveContext['sett
   // The settings' bundle and decoding go together: a bundle named in the request picks its own decoding.
   const fromSettings = request.dir === undefined && settings?.bundleDir ? settings : null;
   const dir = request.dir ?? fromSettings?.bundleDir ?? defaultBundleDir();
-  const source = request.dir !== undefined ? 'the bundle folder' : fromSettings ? "the settings' bundle folder" : null;
   try {
     await access(path.join(dir, 'bundle.json'));
   } catch {
-    throw new EvalError('bundle', source ? `no bundle.json in ${dir} (${source})` : `no bundle given and the default bundle is missing (${dir}); pass --bundle DIR`);
+    if (request.dir !== undefined) throw new EvalError('bundle', `no bundle.json in ${dir}`);
+    throw new EvalError('bundle', fromSettings ? `no bundle.json in ${dir} (the bundle folder in settings)` : `no bundle given and the default bundle is missing (${dir}); pass --bundle DIR`);
   }
   const decoding = request.decoding ?? fromSettings?.decoding;
   const accept = request.accept ?? (request.threshold !== undefined ? 'threshold' : undefined);

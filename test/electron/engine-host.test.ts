@@ -82,7 +82,7 @@ describe('engine host (dist/electron/engine-host.cjs)', () => {
     const bundle = await mkdtemp(path.join(os.tmpdir(), 'rsd-host-bundle-'));
     try {
       await writeSyntheticBundle(bundle, 'tiny', 1);
-      const reply = await port.request({ id: 4, type: 'eval.start', params: { tasks: [0], trials: 2, decoding: 'speculative', bundleDir: bundle, maxSteps: 8, workers: 2 } });
+      const reply = await port.request({ id: 4, type: 'eval.start', params: { tasks: [0], trials: 2, maxSteps: 8, workers: 2, policy: { kind: 'bundle', dir: bundle, decoding: 'speculative' } } });
       expect(reply).toMatchObject({ id: 4, ok: true });
       const finished = () => port.posted.find((m) => m.event === 'eval.event' && (m.payload as { type: string }).type === 'run-finished');
       await expect.poll(finished, { timeout: 30_000 }).toBeTruthy();

@@ -274,7 +274,7 @@ describe('a run from the Run page', { timeout: 60_000 }, () => {
   test('a page opened while the engine runs catches up from eval.status, then follows the events', async () => {
     const host = createEngineHost('in-process', { dataDir, env: {} });
     const starter = createClient(inProcessTransport(host));
-    const { runId } = await starter.call('eval.start', { tasks: [0], trials: 2, decoding: 'autoregressive', bundleDir: tiny, maxSteps: 120, workers: 1 });
+    const { runId } = await starter.call('eval.start', { tasks: [0], trials: 2, maxSteps: 120, workers: 1, policy: { kind: 'bundle', dir: tiny, decoding: 'autoregressive' } });
 
     const { store } = renderApp(host);
     await waitFor(() => expect(store.getState().liveRun?.runId).toBe(runId));
@@ -330,17 +330,16 @@ describe('the run slice', () => {
   test('checkRunForm turns a valid form into the request, leaving out what does not apply', () => {
     expect(checkRunForm(valid, suites)).toEqual({
       errors: {},
-      request: { suite: 'libero_spatial', tasks: [1], trials: 5, decoding: 'speculative', accept: 'threshold', threshold: 0.7, ep: 'auto', seed: 3, bundleDir: '/b', debug: false },
+      request: { suite: 'libero_spatial', tasks: [1], trials: 5, seed: 3, policy: { kind: 'bundle', dir: '/b', decoding: 'speculative', accept: 'threshold', threshold: 0.7, ep: 'auto' }, debug: false },
     });
     expect(checkRunForm({ ...valid, decoding: 'parallel', threshold: 'nonsense', bundleDir: '', maxSteps: '40', workers: '2' }, suites).request).toEqual({
       suite: 'libero_spatial',
       tasks: [1],
       trials: 5,
-      decoding: 'parallel',
-      ep: 'auto',
       workers: 2,
       seed: 3,
       maxSteps: 40,
+      policy: { kind: 'bundle', decoding: 'parallel', ep: 'auto' },
       debug: false,
     });
     expect(checkRunForm({ ...valid, tasks: [7] }, suites).errors).toEqual({ tasks: 'Task 7 is not in libero_spatial.' });

@@ -2,7 +2,9 @@ import type { StateCreator } from 'zustand';
 import type { RsdClient } from '../../../engine/api/client.js';
 import type { Result } from '../../../engine/api/contract.js';
 import type { RsdError } from '../../../engine/api/errors.js';
-import type { EvalEvent, EvalProgress, EvalRequest } from '../../../engine/api/runs.js';
+import type { EvalEvent, EvalProgress } from '../../../engine/api/runs.js';
+import { ACCEPT_RULES as CONTRACT_ACCEPT_RULES, EXECUTION_PROVIDERS as CONTRACT_EXECUTION_PROVIDERS, type RunRequest } from '../../../engine/api/schemas/run-request.js';
+import { DECODING_STRATEGIES } from '../../../engine/api/settings.js';
 import type { RunConfig } from '../../../engine/runs/results-schema.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
@@ -13,13 +15,15 @@ import { asRsdError } from './notices.js';
  */
 
 export type SuiteInfo = Result<'eval.suites'>['suites'][number];
-export type Decoding = EvalRequest['decoding'];
-export type AcceptRule = NonNullable<EvalRequest['accept']>;
-export type ExecutionProvider = NonNullable<EvalRequest['ep']>;
+export type RunDefaults = Result<'eval.suites'>['defaults'];
+type BundlePolicyRequest = Extract<NonNullable<RunRequest['policy']>, { kind: 'bundle' }>;
+export type Decoding = NonNullable<BundlePolicyRequest['decoding']>;
+export type AcceptRule = NonNullable<BundlePolicyRequest['accept']>;
+export type ExecutionProvider = NonNullable<BundlePolicyRequest['ep']>;
 
-export const DECODINGS: readonly Decoding[] = ['parallel', 'autoregressive', 'speculative'];
-export const ACCEPT_RULES: readonly AcceptRule[] = ['exact', 'threshold', 'stochastic'];
-export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda', 'auto'];
+export const DECODINGS: readonly Decoding[] = DECODING_STRATEGIES;
+export const ACCEPT_RULES: readonly AcceptRule[] = CONTRACT_ACCEPT_RULES;
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = CONTRACT_EXECUTION_PROVIDERS;
 
 /** The form as typed: numbers stay text until checked, so "abc" and "" can be named. */
 export interface RunForm {
@@ -30,7 +34,7 @@ export interface RunForm {
   accept: AcceptRule;
   threshold: string;
   ep: ExecutionProvider;
-  /** Empty: the engine's default (one per core, one kept free). */
+  /** Empty: the engine's default (one per core). */
   workers: string;
   seed: string;
   /** Empty: the suite's maximum. */
@@ -57,7 +61,7 @@ export const usesThreshold = (form: Pick<RunForm, 'decoding' | 'accept'>): boole
  * The form as an `eval.start` request, or what is wrong with it, field by field (the messages the
  * page shows beside each field). Only fields that apply are checked.
  */
-export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null): { errors: RunFormErrors; request: EvalRequest | null } {
+export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null): { errors: RunFormErrors; request: RunRequest | null } {
   const errors: RunFormErrors = {};
   const suite = suites?.find((s) => s.suite === form.suite);
   if (suites && !suite) errors.suite = 'Choose a suite.';
@@ -102,14 +106,17 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null)
       suite: form.suite,
       tasks: [...form.tasks],
       trials,
-      decoding: form.decoding,
-      ...(usesAcceptRule(form) ? { accept: form.accept } : {}),
-      ...(threshold !== undefined ? { threshold } : {}),
-      ep: form.ep,
       ...(workers !== undefined ? { workers } : {}),
       seed,
-      ...(bundleDir ? { bundleDir } : {}),
       ...(maxSteps !== undefined ? { maxSteps } : {}),
+      policy: {
+        kind: 'bundle',
+        ...(bundleDir ? { dir: bundleDir } : {}),
+        decoding: form.decoding,
+        ...(usesAcceptRule(form) ? { accept: form.accept } : {}),
+        ...(threshold !== undefined ? { threshold } : {}),
+        ep: form.ep,
+      },
       debug: form.debug,
     },
   };
@@ -145,6 +152,8 @@ export interface LiveRun {
 
 export interface RunSlice {
   suites: SuiteInfo[] | null;
+  /** The engine's run defaults (seed, workers), for the form's placeholders. */
+  runDefaults: RunDefaults | null;
   runForm: RunForm;
   /** Filled in from the suite and the settings once, on the first load. */
   runFormReady: boolean;
@@ -177,7 +186,8 @@ const INITIAL_FORM: RunForm = {
   threshold: '0.7',
   ep: 'cpu',
   workers: '',
-  seed: '7',
+  /** Filled from the engine's defaults (`eval.suites`). */
+  seed: '',
   maxSteps: '',
   bundleDir: '',
   debug: false,
@@ -237,6 +247,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
 
   return {
     suites: null,
+    runDefaults: null,
     runForm: INITIAL_FORM,
     runFormReady: false,
     runFormErrors: {},
@@ -254,8 +265,8 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
       const { client } = get();
       if (!client) return;
       try {
-        const [{ suites }] = await Promise.all([client.call('eval.suites', {}), get().settings ? Promise.resolve() : get().loadSettings()]);
-        set({ suites });
+        const [{ suites, defaults }] = await Promise.all([client.call('eval.suites', {}), get().settings ? Promise.resolve() : get().loadSettings()]);
+        set({ suites, runDefaults: defaults });
         if (!get().runFormReady) {
           const first = suites[0];
           const decoding = get().settings?.settings.decoding;
@@ -265,6 +276,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
               ...s.runForm,
               suite: s.runForm.suite || (first?.suite ?? ''),
               trials: s.runForm.trials || String(first?.defaultTrials ?? 1),
+              seed: s.runForm.seed || String(defaults.seed),
               ...(decoding ? { decoding } : {}),
             },
           }));

@@ -46,7 +46,7 @@ describe('runs.* and eval.* requests', () => {
     const suites = await ok<{ suites: { tasks: { instruction: string }[] }[] }>('eval.suites');
     expect(suites.suites[0]!.tasks).toHaveLength(10);
 
-    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0], trials: 2, decoding: 'speculative', bundleDir: bundle, maxSteps: 16, workers: 1 });
+    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0], trials: 2, maxSteps: 16, workers: 1, policy: { kind: 'bundle', dir: bundle, decoding: 'speculative' } });
     await expect.poll(() => events.some((e) => e.event === 'eval.event' && (e.payload as { type: string }).type === 'run-finished'), { timeout: 30_000 }).toBe(true);
     const kinds = events.filter((e) => e.event === 'eval.event').map((e) => (e.payload as { type: string }).type);
     expect(kinds[0]).toBe('run-started');
@@ -76,9 +76,9 @@ describe('runs.* and eval.* requests', () => {
 
   it('refuse bad requests, naming the field', async () => {
     const { call } = hostWithEvents();
-    const noTask = await call('eval.start', { tasks: [], trials: 2, decoding: 'speculative' });
+    const noTask = await call('eval.start', { tasks: [], trials: 2, policy: { kind: 'bundle', decoding: 'speculative' } });
     expect(noTask).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.tasks' } });
-    const badBundle = await call('eval.start', { tasks: [0], trials: 1, decoding: 'speculative', bundleDir: path.join(data, 'missing') });
+    const badBundle = await call('eval.start', { tasks: [0], trials: 1, policy: { kind: 'bundle', decoding: 'speculative', dir: path.join(data, 'missing') } });
     expect(badBundle.ok).toBe(false);
     if (!badBundle.ok) expect(badBundle.error.message).toMatch(/no bundle.json in .*missing/);
     const badImport = await call('runs.import', { text: '{"formatVersion": 1}', name: 'bad.json' });
@@ -92,7 +92,7 @@ describe('runs.* and eval.* requests', () => {
 
   it('cancel the active run, keeping what finished, and resume it', async () => {
     const { events, ok } = hostWithEvents();
-    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0, 1], trials: 2, decoding: 'autoregressive', bundleDir: bundle, maxSteps: 16, workers: 1 });
+    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0, 1], trials: 2, maxSteps: 16, workers: 1, policy: { kind: 'bundle', dir: bundle, decoding: 'autoregressive' } });
     await expect.poll(() => events.some((e) => (e.payload as { type: string }).type === 'episode-finished'), { timeout: 30_000 }).toBe(true);
     expect(await ok('eval.cancel', { id: runId })).toEqual({ cancelled: true });
     const store = new RunStore(path.join(data, 'runs'));

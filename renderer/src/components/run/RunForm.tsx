@@ -23,6 +23,7 @@ export function RunForm() {
   const errors = useApp((s) => s.runFormErrors);
   const suites = useApp((s) => s.suites);
   const bundleSetting = useApp((s) => s.settings?.settings.bundleDir ?? null);
+  const defaultWorkers = useApp((s) => s.runDefaults?.workers ?? null);
   const edit = useApp((s) => s.editRunForm);
   const startRun = useApp((s) => s.startRun);
   const connected = useApp((s) => s.connectionState === 'open');
@@ -100,8 +101,8 @@ export function RunForm() {
             </select>
           )}
         </Field>
-        <Field label="Workers" error={errors.workers} hint={form.debug ? 'Debug mode uses one worker.' : 'Simulator threads; empty: one per core, one kept free.'}>
-          {(p) => <input {...p} type="number" min={1} step={1} value={form.workers} placeholder="default" onChange={(e) => edit({ workers: e.target.value })} />}
+        <Field label="Workers" error={errors.workers} hint={form.debug ? 'Debug mode uses one worker.' : `Simulator threads; empty: one per core${defaultWorkers ? ` (${defaultWorkers} here)` : ''}.`}>
+          {(p) => <input {...p} type="number" min={1} step={1} value={form.workers} placeholder={defaultWorkers ? String(defaultWorkers) : 'default'} onChange={(e) => edit({ workers: e.target.value })} />}
         </Field>
         <Field label="Seed" error={errors.seed} hint={`0 to ${MAX_SEED}: seeds stochastic acceptance and sampling.`}>
           {(p) => <input {...p} type="number" min={0} step={1} value={form.seed} onChange={(e) => edit({ seed: e.target.value })} />}
