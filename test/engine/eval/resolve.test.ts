@@ -1,0 +1,72 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultBundleDir } from '../../../engine/bundle/default-bundle.js';
+import { defaultWorkers, RUN_DEFAULTS } from '../../../engine/eval/defaults.js';
+import { EvalError } from '../../../engine/eval/errors.js';
+import { resolveRun } from '../../../engine/eval/resolve.js';
+
+let tmp: string;
+let bundle: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'rsd-resolve-'));
+  bundle = path.join(tmp, 'bundle');
+  await cp(path.join(defaultBundleDir(), 'bundle.json'), path.join(bundle, 'bundle.json'), { recursive: true });
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const settings = (over: object = {}) => ({ bundleDir: null, liberoDir: null, decoding: 'speculative' as const, ...over });
+
+describe('resolveRun (request + settings + defaults)', () => {
+  it('fills every field from the defaults, each defined once', async () => {
+    const run = await resolveRun({}, { settings: null, runsRoot: tmp });
+    expect(run).toMatchObject({
+      suite: RUN_DEFAULTS.suite,
+      tasks: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      trials: RUN_DEFAULTS.trials,
+      seed: RUN_DEFAULTS.seed,
+      maxSteps: 220,
+      waitSteps: 10,
+      workers: defaultWorkers(),
+      simulator: { kind: 'embedded' },
+      target: { kind: 'local' },
+      initSource: { kind: 'project', split: 'eval' },
+      policy: { kind: 'bundle', dir: defaultBundleDir(), ep: 'cpu' },
+      resume: null,
+    });
+    expect(run.policy.decoding).toBeUndefined(); // the bundle picks its own
+  });
+
+  it("takes the settings' bundle and decoding together, and the request over both", async () => {
+    const fromSettings = await resolveRun({}, { settings: settings({ bundleDir: bundle, decoding: 'autoregressive' }), runsRoot: tmp });
+    expect(fromSettings.policy).toMatchObject({ dir: bundle, decoding: 'autoregressive' });
+    // A bundle named in the request picks its own decoding: the settings' goes with the settings' bundle.
+    const named = await resolveRun({ policy: { kind: 'bundle', dir: defaultBundleDir() } }, { settings: settings({ bundleDir: bundle, decoding: 'autoregressive' }), runsRoot: tmp });
+    expect(named.policy.dir).toBe(defaultBundleDir());
+    expect(named.policy.decoding).toBeUndefined();
+    const chosen = await resolveRun({ policy: { kind: 'bundle', decoding: 'speculative', threshold: 0.5 } }, { settings: settings({ bundleDir: bundle, decoding: 'autoregressive' }), runsRoot: tmp });
+    expect(chosen.policy).toMatchObject({ dir: bundle, decoding: 'speculative', accept: 'threshold', threshold: 0.5 });
+    const libero = await resolveRun({ initStates: { source: 'libero' } }, { settings: settings({ liberoDir: '/data/libero' }), runsRoot: tmp });
+    expect(libero.initSource).toEqual({ kind: 'libero', dir: '/data/libero' });
+  });
+
+  it('debug runs one task, one trial, one worker', async () => {
+    expect(await resolveRun({ tasks: [3, 4], debug: true }, { settings: null, runsRoot: tmp })).toMatchObject({ tasks: [3], trials: 1, workers: 1, debug: true });
+  });
+
+  it('refuses, naming the field', async () => {
+    const refusal = async (request: Parameters<typeof resolveRun>[0], over: object = {}) => {
+      const error = await resolveRun(request, { settings: null, runsRoot: tmp, ...over }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EvalError);
+      return { field: (error as EvalError).field, message: (error as EvalError).message };
+    };
+    expect(await refusal({ suite: 'libero_spatail' })).toMatchObject({ field: 'suite', message: expect.stringMatching(/unknown suite 'libero_spatail'.*libero_spatial/) });
+    expect(await refusal({ tasks: [42] })).toEqual({ field: 'tasks', message: 'libero_spatial has tasks 0-9; 42 is not one of them' });
+    expect(await refusal({ policy: { kind: 'bundle', dir: path.join(tmp, 'nowhere') } })).toMatchObject({ field: 'bundle', message: expect.stringMatching(/^no bundle.json in .*nowhere$/) });
+    expect(await refusal({ policy: { kind: 'bundle', accept: 'exact', threshold: 0.5 } })).toMatchObject({ field: 'threshold' });
+    expect(await refusal({ policy: { kind: 'bundle', decoding: 'parallel', accept: 'exact' } })).toMatchObject({ field: 'accept' });
+  });
+});
