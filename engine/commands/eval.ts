@@ -1,7 +1,8 @@
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
-import { runEvaluation, type EvalEvent, type EvalReport, type Progress } from '../eval/runner.js';
+import { runEvaluation, type EvalReport } from '../eval/runner.js';
+import type { EvalEvent, EvalProgress as Progress } from '../api/schemas/eval-events.js';
 import type { InitSource } from '../expert/suite.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 import { parseTaskList } from './expert.js';

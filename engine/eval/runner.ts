@@ -10,9 +10,14 @@ import { onnxRuntimeVersion } from '../bundle/onnxruntime.js';
 import type { AcceptRule } from '../decoding/acceptance.js';
 import { Decoder, DEFAULT_THRESHOLD } from '../decoding/decoder.js';
 import type { ChunkRecord, Strategy } from '../decoding/record.js';
-import { episodeChunks, type EpisodeRecord, type Results, type RunConfig } from '../runs/results-schema.js';
+import type { EvalEvent, EvalProgress as Progress, TaskProgress } from '../api/schemas/eval-events.js';
+import type { EpisodeRecord, Results } from '../api/schemas/results.js';
+import type { RunConfig } from '../api/schemas/run-config.js';
+import { SCENE_FORMAT } from '../api/schemas/scene.js';
+import { TRAJECTORY_FORMAT, type Trajectory, type TrajectoryChunk } from '../api/schemas/trajectory.js';
+import { episodeChunks } from '../runs/results-schema.js';
 import { defaultRunsRoot, defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
-import { sceneFileName, SCENE_FORMAT, TRAJECTORY_FORMAT, type Trajectory, type TrajectoryChunk } from '../runs/trajectory.js';
+import { sceneFileName } from '../runs/trajectory.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { packageVersion } from '../util/packages.js';
 import { mulberry32At } from '../util/random.js';
@@ -58,34 +63,6 @@ export interface EvalOptions {
   /** The simulator worker module (tests substitute one that misbehaves). */
   workerModule?: string | URL;
 }
-
-export interface TaskProgress {
-  taskId: number;
-  done: number;
-  total: number;
-  successes: number;
-}
-
-export interface Progress {
-  done: number;
-  total: number;
-  successes: number;
-  errors: number;
-  perTask: TaskProgress[];
-  /** Episodes per minute finished in this session (resumed episodes excluded). */
-  episodesPerMinute: number | null;
-  etaSeconds: number | null;
-  /** Median chunk latency so far, ms. */
-  chunkMedianMs: number | null;
-  elapsedSeconds: number;
-}
-
-export type EvalEvent =
-  | { type: 'run-started'; runId: string; dir: string; config: RunConfig; resumed: boolean; progress: Progress }
-  | { type: 'episode-started'; runId: string; taskId: number; trial: number; initIndex: number }
-  | { type: 'episode-finished'; runId: string; episode: Omit<EpisodeRecord, 'chunks'> & { chunks: number }; progress: Progress }
-  | { type: 'log'; runId: string; level: 'info' | 'warn' | 'debug'; message: string }
-  | { type: 'run-finished'; runId: string; status: 'completed' | 'cancelled' | 'failed'; error: string | null; progress: Progress };
 
 export interface EvalReport {
   run: Run;

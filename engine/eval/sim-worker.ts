@@ -2,7 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { InitState } from '../libero/init-states.js';
 import { WAIT_ACTION } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
-import { TrajectoryRecorder, type Trajectory } from '../runs/trajectory.js';
+import { TrajectoryRecorder } from '../runs/trajectory.js';
+import type { Trajectory } from '../api/schemas/trajectory.js';
 import { EmbeddedSimulator } from '../sim/embedded.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
 

@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { Result } from '../../../engine/api/contract.js';
 import type { RsdError } from '../../../engine/api/errors.js';
-import type { EvalEvent, RunSummary } from '../../../engine/api/runs.js';
+import type { EvalEvent } from '../../../engine/api/schemas/eval-events.js';
+import type { RunSummary } from '../../../engine/api/schemas/runs.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
 

@@ -2,8 +2,9 @@ import type { StateCreator } from 'zustand';
 import type { RsdClient } from '../../../engine/api/client.js';
 import type { Result } from '../../../engine/api/contract.js';
 import type { RsdError } from '../../../engine/api/errors.js';
-import type { EvalEvent, EvalProgress, EvalRequest } from '../../../engine/api/runs.js';
-import type { RunConfig } from '../../../engine/runs/results-schema.js';
+import type { EvalRequest } from '../../../engine/api/runs.js';
+import type { EvalEvent, EvalProgress } from '../../../engine/api/schemas/eval-events.js';
+import type { RunConfig } from '../../../engine/api/schemas/run-config.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
 

@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
-import { ComparisonError, compareResults, type Comparison, type PairedSuccess } from '../../../../engine/eval/compare.js';
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import { ComparisonError, compareResults } from '../../../../engine/eval/compare.js';
+import type { Comparison, PairedSuccess } from '../../../../engine/api/schemas/comparison.js';
+import type { Results } from '../../../../engine/api/schemas/results.js';
 import { decodingLabel, millis, percent, pValue, signedPoints } from './format.js';
 
 function SuccessRow({ name, s }: { name: string; s: PairedSuccess }) {

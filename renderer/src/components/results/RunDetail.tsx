@@ -1,5 +1,5 @@
 import { useEffect, useId, type ReactNode } from 'react';
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import type { Results } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
 import { ComparisonView } from './ComparisonView.js';
