@@ -1,12 +1,13 @@
 // Import rules of RSD Workbench (docs/architecture.md "The contract (engine/api)" and "Import
 // rules"), checked by dependency-cruiser in `npm test` (test/engine/imports.test.ts).
 //
-// Layers of engine/, low to high; a layer may import its own and lower ones only:
+// Layers of engine/, low to high; a layer may import its own and lower ones only (the low ones, up
+// to sim, only those lower ones their rule names):
 //   util, api/schemas        leaves (schemas: zod only)
-//   api (the contract)       schemas, errors, client, transports: what the renderer bundles
 //   rfsq, onnx               the codec, the ONNX graph builder
 //   libero                   LIBERO's facts as code
 //   sim                      the simulator seam and its embedded backend
+//   api (the contract)       errors, requests, client, transports: what the renderer bundles (self-contained)
 //   bundle, decoding         model bundles, decoding strategies
 //   expert                   the scripted expert
 //   eval, runs, checks, settings, system    services behind the requests (eval and runs use each other)
