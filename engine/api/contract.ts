@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { checksRequests, ChecksProgress } from './checks.js';
 import { RsdError } from './errors.js';
-import { EvalEvent, runsRequests } from './runs.js';
+import { runsRequests } from './runs.js';
+import { EvalEvent } from './schemas/eval-events.js';
 import { settingsRequests } from './settings.js';
 import { systemRequests } from './system.js';
 import { REQUEST_TYPES, EVENT_TYPES } from './names.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
+import { EXECUTION_PROVIDER_REQUESTS as REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../api/schemas/run-config.js';
 import { Manifest } from './manifest.js';
 import { executionProviders, loadOnnxRuntime } from './onnxruntime.js';
 import { ortErrorSentence as firstLine } from './ort-error.js';
@@ -15,9 +16,9 @@ import { expectedModels, signatureMismatch, type ModelRole, type ModelSpec } fro
 
 export const MANIFEST_FILE = 'bundle.json';
 
-export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
-export type ExecutionProviderRequest = ExecutionProvider | 'auto';
-export const EXECUTION_PROVIDER_REQUESTS: readonly ExecutionProviderRequest[] = ['cpu', 'webgpu', 'cuda', 'auto'];
+/** The providers are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
+export type { ExecutionProvider, ExecutionProviderRequest };
+export const EXECUTION_PROVIDER_REQUESTS: readonly ExecutionProviderRequest[] = REQUESTS;
 /** What `auto` tries, best first; cpu always works, so it is last. */
 export const AUTO_ORDER: readonly ExecutionProvider[] = ['cuda', 'webgpu', 'cpu'];
 

@@ -2,8 +2,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareResults, ComparisonError, formatComparison } from '../eval/compare.js';
 import { taskNames } from '../libero/suites.js';
-import { ResultsError, type Results } from '../runs/results-schema.js';
-import { defaultRunsRoot, RunStore, RunStoreError, type RunMeta, type RunSummary } from '../runs/store.js';
+import { ResultsError } from '../runs/results-schema.js';
+import type { Results } from '../api/schemas/results.js';
+import { defaultRunsRoot, RunStore, RunStoreError } from '../runs/store.js';
+import type { RunMeta, StoredRunSummary } from '../api/schemas/runs.js';
 import { print, UsageError } from './args.js';
 
 const OPTIONS = { json: { type: 'boolean' }, runs: { type: 'string' } } as const;
@@ -70,7 +72,7 @@ function decodingText(d: { decoding: string; accept: string | null; threshold: n
   return `speculative/${d.accept ?? '?'}${d.threshold !== null ? ` ${d.threshold}` : ''}`;
 }
 
-export function formatList(root: string, summaries: readonly RunSummary[]): string {
+export function formatList(root: string, summaries: readonly StoredRunSummary[]): string {
   if (summaries.length === 0) return `no runs in ${root}`;
   const lines = [`${summaries.length} run${summaries.length === 1 ? '' : 's'} in ${root}`];
   lines.push(`  ${'id'.padEnd(22)} ${'status'.padEnd(9)} ${'episodes'.padStart(9)}  ${'suite'.padEnd(14)} ${'decoding'.padEnd(26)} ${'ep'.padEnd(6)} bundle`);

@@ -1,3 +1,4 @@
+import { ACCEPT_RULES as RULES, type AcceptRule } from '../api/schemas/run-config.js';
 import { argmaxRow, sampleRow, sampleWeights, softmaxRow, type Random } from './categorical.js';
 
 /**
@@ -16,8 +17,9 @@ import { argmaxRow, sampleRow, sampleWeights, softmaxRow, type Random } from './
  * the accept test, one more for a resample.
  */
 
-export type AcceptRule = 'exact' | 'threshold' | 'stochastic';
-export const ACCEPT_RULES: readonly AcceptRule[] = ['exact', 'threshold', 'stochastic'];
+/** The rules are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
+export type { AcceptRule };
+export const ACCEPT_RULES: readonly AcceptRule[] = RULES;
 
 /** Where one layer's data sits in flat arrays: logits rows of P x L, codes of P. */
 export interface LayerInput {

@@ -1,8 +1,10 @@
+import { DECODING_STRATEGIES, type DecodingStrategy } from '../api/schemas/run-config.js';
 import type { AcceptRule } from './acceptance.js';
 import { DecodingError } from './errors.js';
 
-export type Strategy = 'parallel' | 'autoregressive' | 'speculative';
-export const STRATEGIES: readonly Strategy[] = ['parallel', 'autoregressive', 'speculative'];
+/** The strategies are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
+export type Strategy = DecodingStrategy;
+export const STRATEGIES: readonly Strategy[] = DECODING_STRATEGIES;
 
 /** Milliseconds per stage of one chunk (of one batched run: every item of a batch shares them). */
 export interface ChunkLatency {

@@ -1,11 +1,13 @@
-import { LATENCY_STAGES, type EpisodeRecord, type LatencyStage, type Results } from '../runs/results-schema.js';
+import type { Comparison, PairedSuccess, RunLabel, UnpairedEpisode } from '../api/schemas/comparison.js';
+import { LATENCY_STAGES, type EpisodeRecord, type Results } from '../api/schemas/results.js';
 import { mcnemar } from './metrics.js';
 
 /**
  * Paired comparison of two runs over the same episodes (docs/metrics.md "Paired comparison"):
  * episodes are paired by (task, trial) when both runs ran that initial state; success is compared
  * per task and in total with McNemar's exact test on the discordant pairs, and chunk latency and
- * acceptance are set side by side. Pure functions: the caller reads the runs.
+ * acceptance are set side by side. Pure functions: the caller reads the runs. The result's schema:
+ * engine/api/schemas/comparison.ts.
  */
 
 /** Two runs that cannot be compared at all (a different suite): the message says what differs. */
@@ -14,71 +16,6 @@ export class ComparisonError extends Error {
     super(message);
     this.name = 'ComparisonError';
   }
-}
-
-export interface RunLabel {
-  id: string | null;
-  status: string | null;
-  decoding: Results['config']['decoding'];
-  accept: Results['config']['accept'];
-  threshold: number | null;
-  bundle: string;
-  executionProvider: string;
-}
-
-export interface PairedSuccess {
-  /** Paired episodes. */
-  n: number;
-  successesA: number;
-  successesB: number;
-  rateA: number | null;
-  rateB: number | null;
-  /** rateB - rateA over the paired episodes; null with none. */
-  difference: number | null;
-  /** Pairs where only A succeeded / only B succeeded (the discordant pairs). */
-  onlyA: number;
-  onlyB: number;
-  /** McNemar's exact two-sided p on the discordant pairs (1 with none). */
-  pValue: number;
-}
-
-export interface UnpairedEpisode {
-  taskId: number;
-  trial: number;
-  reason: 'only-in-a' | 'only-in-b' | 'init-index-differs';
-  initIndexA: number | null;
-  initIndexB: number | null;
-}
-
-export interface StageComparison {
-  stage: LatencyStage;
-  /** Median chunk latency of this stage over every chunk of each run, in ms. */
-  medianA: number | null;
-  medianB: number | null;
-  /** medianA / medianB: above 1, B is that many times faster; null when undefined. */
-  ratio: number | null;
-}
-
-export interface Comparison {
-  suite: Results['config']['suite'];
-  a: RunLabel;
-  b: RunLabel;
-  /** Configuration fields that differ between the runs (besides the ones compared on purpose, this shows confounders). */
-  configDifferences: { field: string; a: string; b: string }[];
-  paired: number;
-  unpaired: { total: number; onlyInA: number; onlyInB: number; initIndexDiffers: number; episodes: UnpairedEpisode[] };
-  /** Per task, in A's task order. */
-  tasks: (PairedSuccess & { taskId: number })[];
-  total: PairedSuccess;
-  latency: {
-    /** Chunks each run's latency figures come from (all its chunks, paired or not). */
-    chunksA: number;
-    chunksB: number;
-    /** Median chunk totalMs of A over that of B ("B is x times faster"); null when undefined. */
-    totalRatio: number | null;
-    stages: StageComparison[];
-  };
-  acceptance: { meanAcceptedLayersA: number | null; meanAcceptedLayersB: number | null };
 }
 
 const keyOf = (e: { taskId: number; trial: number }): string => `${e.taskId}/${e.trial}`;

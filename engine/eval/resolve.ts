@@ -5,7 +5,7 @@ import type { Settings } from '../api/settings.js';
 import type { PolicySpec } from '../policy/factory.js';
 import { defaultBundleDir } from '../bundle/default-bundle.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
-import type { RunConfig } from '../runs/results-schema.js';
+import type { RunConfig } from '../api/schemas/run-config.js';
 import { RunStore } from '../runs/store.js';
 import type { InitSource } from '../sim/init-source.js';
 

@@ -2,13 +2,18 @@ import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { onnxRuntimeVersion } from '../bundle/onnxruntime.js';
 import { wallTimeRecord, type ChunkRecord } from '../decoding/record.js';
+import type { EvalEvent, EvalProgress as Progress, TaskProgress } from '../api/schemas/eval-events.js';
+import type { EpisodeRecord, Results } from '../api/schemas/results.js';
+import type { RunConfig } from '../api/schemas/run-config.js';
+import { SCENE_FORMAT } from '../api/schemas/scene.js';
+import { TRAJECTORY_FORMAT, type Trajectory, type TrajectoryChunk } from '../api/schemas/trajectory.js';
 import { suiteTask } from '../libero/suites.js';
 import { BatchingPolicy } from '../policy/batching.js';
 import { createPolicy, type PolicySpec } from '../policy/factory.js';
 import type { Policy, PolicyMetadata, TaskContext } from '../policy/policy.js';
-import { episodeChunks, type EpisodeRecord, type Results, type RunConfig } from '../runs/results-schema.js';
+import { episodeChunks } from '../runs/results-schema.js';
 import { defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
-import { sceneFileName, SCENE_FORMAT, TRAJECTORY_FORMAT, type Trajectory, type TrajectoryChunk } from '../runs/trajectory.js';
+import { sceneFileName } from '../runs/trajectory.js';
 import { describeSimulator } from '../sim/factory.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { packageVersion } from '../util/packages.js';
@@ -41,34 +46,6 @@ export interface RunHooks {
   /** Makes the run's policy; default the factory (tests substitute their own kinds). */
   createPolicy?(spec: PolicySpec, options: { seed: number; sessionOptions: typeof RUNNER_SESSION_OPTIONS }): Promise<Policy>;
 }
-
-export interface TaskProgress {
-  taskId: number;
-  done: number;
-  total: number;
-  successes: number;
-}
-
-export interface Progress {
-  done: number;
-  total: number;
-  successes: number;
-  errors: number;
-  perTask: TaskProgress[];
-  /** Episodes per minute finished in this session (resumed episodes excluded). */
-  episodesPerMinute: number | null;
-  etaSeconds: number | null;
-  /** Median chunk latency so far, ms. */
-  chunkMedianMs: number | null;
-  elapsedSeconds: number;
-}
-
-export type EvalEvent =
-  | { type: 'run-started'; runId: string; dir: string; config: RunConfig; resumed: boolean; progress: Progress }
-  | { type: 'episode-started'; runId: string; taskId: number; trial: number; initIndex: number }
-  | { type: 'episode-finished'; runId: string; episode: Omit<EpisodeRecord, 'chunks'> & { chunks: number }; progress: Progress }
-  | { type: 'log'; runId: string; level: 'info' | 'warn' | 'debug'; message: string }
-  | { type: 'run-finished'; runId: string; status: 'completed' | 'cancelled' | 'failed'; error: string | null; progress: Progress };
 
 export interface EvalReport {
   run: Run;

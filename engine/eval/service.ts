@@ -1,4 +1,4 @@
-import type { EvalEvent, EvalProgress } from '../api/runs.js';
+import type { EvalEvent, EvalProgress } from '../api/schemas/eval-events.js';
 import { rsdError, RsdCallError } from '../api/errors.js';
 import { createTarget } from '../targets/factory.js';
 import type { ResolvedRun } from './resolve.js';

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { EpisodeOutcome } from '../api/schemas/results.js';
 
 /**
  * Demonstrations: what a policy saw and did at every step of an episode, for training.
@@ -41,7 +42,7 @@ export interface DemoEpisode {
   /** With `noise` or `policy`: the [start, end) step ranges whose executed actions were perturbed (bursts). */
   perturbedSteps?: [number, number][];
   objects: string[];
-  outcome: 'success' | 'failure' | 'error';
+  outcome: EpisodeOutcome;
   error?: string;
   steps: number;
   proprio: Float32Array;

@@ -1,3 +1,4 @@
+import type { EpisodeOutcome } from '../api/schemas/results.js';
 import type { InitState } from '../libero/init-states.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, WAIT_ACTION, type SuiteName } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
@@ -37,7 +38,8 @@ export interface ExpertEpisode {
   policy?: { bundle: string; decoding?: Strategy; seed: number };
 }
 
-export type EpisodeOutcome = 'success' | 'failure' | 'error';
+/** An episode's outcome, as results record it (engine/api/schemas/results.ts). */
+export type { EpisodeOutcome };
 
 export interface EpisodeResult {
   suite: SuiteName;

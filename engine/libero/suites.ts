@@ -5,8 +5,10 @@
  * nothing of LIBERO needs to be installed to list, validate or describe tasks.
  */
 
-export const SUITES = ['libero_spatial', 'libero_object', 'libero_goal', 'libero_10', 'libero_90'] as const;
-export type SuiteName = (typeof SUITES)[number];
+import { SUITES, type SuiteName } from '../api/schemas/run-config.js';
+
+/** The suites' names are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
+export { SUITES, type SuiteName };
 
 /** Policy steps per episode after the wait steps (OFT's TASK_MAX_STEPS). */
 export const MAX_STEPS: Readonly<Record<SuiteName, number>> = {

@@ -2,16 +2,19 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { rsdError, RsdCallError } from '../api/errors.js';
-import { compareResults } from '../eval/compare.js';
+import type { Results } from '../api/schemas/results.js';
+import { SCENE_FORMAT, SceneFile } from '../api/schemas/scene.js';
+import { Trajectory } from '../api/schemas/trajectory.js';
+import { ComparisonError, compareResults } from '../eval/compare.js';
 import { defaultWorkers, RUN_DEFAULTS } from '../eval/defaults.js';
 import { resolveResume, resolveRun } from '../eval/resolve.js';
 import type { EvalService } from '../eval/service.js';
 import { MAX_STEPS, suiteName, suiteTasks } from '../libero/suites.js';
 import type { Handlers } from '../host/host.js';
 import type { SettingsStore } from '../settings/store.js';
-import { ResultsError, type Results } from './results-schema.js';
+import { formatPath, ResultsError } from './results-schema.js';
 import { RunStore, RunStoreError } from './store.js';
-import { sceneFileName, Trajectory, SCENE_FORMAT } from './trajectory.js';
+import { sceneFileName } from './trajectory.js';
 
 type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
 
@@ -39,9 +42,11 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
       const text = await readFile(path.join(run.trajectoriesDir, sceneFileName(taskId)), 'utf8').catch(() => {
         throw notFound('params.taskId', `run ${id} has no scene for task ${taskId}`);
       });
-      const scene = JSON.parse(text) as { format?: string; description?: unknown };
-      if (scene.format !== SCENE_FORMAT) throw notFound('scene', `${sceneFileName(taskId)} is not an ${SCENE_FORMAT} file`);
-      return { scene: scene.description as { task: string; bodies: string[]; geoms: unknown[]; meshes: unknown[] } };
+      const json = JSON.parse(text) as { format?: unknown } | null;
+      if (json?.format !== SCENE_FORMAT) throw notFound('scene', `${sceneFileName(taskId)} is not an ${SCENE_FORMAT} file`);
+      const parsed = SceneFile.safeParse(json);
+      if (!parsed.success) throw notFound('scene', `${sceneFileName(taskId)}: ${formatPath(parsed.error.issues[0]?.path ?? [])}: ${parsed.error.issues[0]?.message}`);
+      return { scene: parsed.data.description };
     },
     'runs.export': async ({ id, path: file }) => {
       const target = path.resolve(file.startsWith('~/') ? path.join(os.homedir(), file.slice(2)) : file);
@@ -80,6 +85,8 @@ async function call<T>(f: () => Promise<T> | T): Promise<T> {
   } catch (error) {
     if (error instanceof ResultsError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: error.field || 'results' }));
     if (error instanceof RunStoreError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.id' }));
+    // Runs that cannot be paired at all (different suites): B is refused against A.
+    if (error instanceof ComparisonError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.b' }));
     if (error instanceof Error && 'field' in error && typeof (error as { field: unknown }).field === 'string') {
       throw new RsdCallError(rsdError('invalid-params', error.message, { field: `params.${(error as { field: string }).field}` }));
     }

@@ -1,211 +1,16 @@
 import { z } from 'zod';
-import { percentile, pointBiserial, wilson } from '../eval/metrics.js';
-import { SUITES } from '../libero/suites.js';
+import { LATENCY_STAGES, Results, RESULTS_FORMAT_VERSION, type EpisodeRecord, type EpisodeChunks, type LatencyStage, type Percentiles, type RunInfo, type SuccessStats } from '../api/schemas/results.js';
+import type { RunConfig } from '../api/schemas/run-config.js';
 import type { ChunkRecord } from '../decoding/record.js';
+import { percentile, pointBiserial, wilson } from '../eval/metrics.js';
 
 /**
- * results.json, format version 1 (DESIGN.md "Results and trajectories"; docs/results.schema.json
- * is generated from this file by scripts/make-schemas.ts).
- *
- * Everything except `formatVersion`, `run`, `config` and `episodes` is derived from the episode
- * records by {@link summarize}; import re-derives the aggregates and refuses a file whose stored
- * ones disagree, so a results file cannot claim what its episodes do not show.
- *
- * Numbers that are undefined (a percentile of no chunks, a correlation with no variance) are `null`,
- * never NaN: JSON has no NaN.
+ * results.json's logic (the format itself, version 1: engine/api/schemas/results.ts):
+ * {@link summarize} derives every aggregate from the episode records, {@link validateResults}
+ * checks a file against the schema and its aggregates against its episodes, and
+ * {@link resultsJsonSchema} publishes the schema (docs/results.schema.json, by
+ * scripts/make-schemas.ts).
  */
-
-export const RESULTS_FORMAT_VERSION = 1;
-
-const Int = z.number().int();
-const NonNegInt = z.number().int().nonnegative();
-const Ms = z.number().nonnegative();
-
-export const Machine = z.strictObject({
-  os: z.string(),
-  arch: z.string(),
-  cpuModel: z.string(),
-  cpus: z.number().int().positive(),
-  memoryBytes: NonNegInt,
-  node: z.string(),
-});
-export type Machine = z.infer<typeof Machine>;
-
-/** The run's configuration: what was asked and what was actually used. */
-export const RunConfig = z.strictObject({
-  suite: z.enum(SUITES),
-  /** Task ids within the suite, in run order. */
-  tasks: z.array(NonNegInt).min(1),
-  /** Trials per task; trial t of a task uses initial state t unless `initStates` maps otherwise. */
-  trials: z.number().int().positive(),
-  seed: Int,
-  /** Policy steps at most per episode (the suite's maximum unless overridden). */
-  maxSteps: z.number().int().positive(),
-  /** Steps of the wait action before the policy acts (not counted in `steps`). */
-  waitSteps: NonNegInt,
-  decoding: z.enum(['parallel', 'autoregressive', 'speculative']),
-  /** Acceptance rule (speculative decoding only, else null). */
-  accept: z.enum(['exact', 'threshold', 'stochastic']).nullable(),
-  /** tau of the threshold rule (else null). */
-  threshold: z.number().min(0).max(1).nullable(),
-  bundle: z.strictObject({
-    name: z.string().min(1),
-    /** Content hash of the bundle (e.g. `sha256:...`). */
-    hash: z.string().min(1),
-  }),
-  executionProvider: z.strictObject({
-    requested: z.enum(['cpu', 'webgpu', 'cuda', 'auto']),
-    used: z.enum(['cpu', 'webgpu', 'cuda']),
-    /** Why `used` was chosen (e.g. auto's reasoning), when there is something to say. */
-    reason: z.string().nullable(),
-  }),
-  simulator: z.strictObject({ backend: z.string().min(1), version: z.string().min(1) }),
-  initStates: z.strictObject({
-    source: z.enum(['project', 'libero']),
-    /** Where they were read from (a LIBERO checkout), or null for the project's own. */
-    location: z.string().nullable(),
-  }),
-  machine: Machine,
-});
-export type RunConfig = z.infer<typeof RunConfig>;
-
-/** Per-chunk latency stages recorded in an episode (ChunkLatency's millisecond fields). */
-export const LATENCY_STAGES = [
-  'totalMs',
-  'prefillMs',
-  'draftMs',
-  'verifyMs',
-  'mainStepsMs',
-  'parallelMs',
-  'decoderMs',
-  'rfsqMs',
-  'ortMs',
-  'overheadMs',
-] as const;
-export type LatencyStage = (typeof LATENCY_STAGES)[number];
-
-const StageArrays = z.strictObject(Object.fromEntries(LATENCY_STAGES.map((s) => [s, z.array(z.number())])) as Record<LatencyStage, z.ZodArray<z.ZodNumber>>);
-
-/**
- * An episode's chunks, column-wise (compact): chunk i drafted `draftLayers[i]` layers and accepted
- * a prefix of `acceptedLayers[i]` of them, and took `latency[stage][i]` ms in each stage.
- */
-export const EpisodeChunks = z
-  .strictObject({
-    draftLayers: z.array(NonNegInt),
-    acceptedLayers: z.array(NonNegInt),
-    latency: StageArrays,
-  })
-  .superRefine((c, ctx) => {
-    const n = c.draftLayers.length;
-    if (c.acceptedLayers.length !== n) ctx.addIssue({ code: 'custom', path: ['acceptedLayers'], message: `has ${c.acceptedLayers.length} entries, draftLayers ${n}` });
-    for (const stage of LATENCY_STAGES) {
-      if (c.latency[stage].length !== n) ctx.addIssue({ code: 'custom', path: ['latency', stage], message: `has ${c.latency[stage].length} entries, draftLayers ${n}` });
-    }
-    c.acceptedLayers.forEach((a, i) => {
-      const k = c.draftLayers[i];
-      if (k !== undefined && a > k) ctx.addIssue({ code: 'custom', path: ['acceptedLayers', i], message: `accepted ${a} of ${k} drafted layers` });
-    });
-  });
-export type EpisodeChunks = z.infer<typeof EpisodeChunks>;
-
-export const EpisodeOutcome = z.enum(['success', 'failure', 'error']);
-
-/** One finished episode: a line of episodes.jsonl and an entry of results.json's `episodes`. */
-export const EpisodeRecord = z
-  .strictObject({
-    taskId: NonNegInt,
-    trial: NonNegInt,
-    initIndex: NonNegInt,
-    /** success; failure = ran out of steps; error = simulator unstable, inference failed, worker died. */
-    outcome: EpisodeOutcome,
-    /** Policy steps taken (wait steps not counted). */
-    steps: NonNegInt,
-    wallMs: Ms,
-    /** The error's message when outcome is `error`, else null. */
-    error: z.string().nullable(),
-    /** File name under the run's `trajectories/`, or null when none was written. */
-    trajectory: z.string().nullable(),
-    chunks: EpisodeChunks,
-  })
-  .superRefine((e, ctx) => {
-    if ((e.outcome === 'error') !== (e.error !== null)) {
-      ctx.addIssue({ code: 'custom', path: ['error'], message: e.outcome === 'error' ? 'an errored episode needs its message' : `must be null when outcome is ${e.outcome}` });
-    }
-  });
-export type EpisodeRecord = z.infer<typeof EpisodeRecord>;
-
-const Interval = z.strictObject({ low: z.number().min(0).max(1), high: z.number().min(0).max(1) });
-
-export const SuccessStats = z.strictObject({
-  episodes: NonNegInt,
-  successes: NonNegInt,
-  failures: NonNegInt,
-  errors: NonNegInt,
-  /** successes / episodes (errors count against it); null with no episodes. */
-  rate: z.number().min(0).max(1).nullable(),
-  /** Wilson score 95% interval of the rate ([0, 1] with no episodes). */
-  wilson95: Interval,
-});
-export type SuccessStats = z.infer<typeof SuccessStats>;
-
-const Percentiles = z.strictObject({ median: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() });
-
-export const Results = z.strictObject({
-  formatVersion: z.literal(RESULTS_FORMAT_VERSION),
-  /** Which run produced the file; null when summarised outside a run store. */
-  run: z
-    .strictObject({
-      id: z.string().min(1),
-      status: z.enum(['running', 'completed', 'failed', 'cancelled']),
-      createdAt: z.string(),
-      finishedAt: z.string().nullable(),
-    })
-    .nullable(),
-  config: RunConfig,
-  /** Per task in `config.tasks` order. */
-  tasks: z.array(SuccessStats.extend({ taskId: NonNegInt })),
-  total: SuccessStats,
-  /** True when any episode ended in `error`: such a run's rate understates the policy. */
-  hadErrors: z.boolean(),
-  /** The errored episodes, listed apart (they are also in `episodes` and count as not successful). */
-  errors: z.array(z.strictObject({ taskId: NonNegInt, trial: NonNegInt, initIndex: NonNegInt, error: z.string() })),
-  /** Chunk latency over every chunk of every episode, per stage, in ms. */
-  latency: z.strictObject({
-    chunks: NonNegInt,
-    stages: z.strictObject(Object.fromEntries(LATENCY_STAGES.map((s) => [s, Percentiles])) as Record<LatencyStage, typeof Percentiles>),
-  }),
-  /** Episode wall time in ms. */
-  episodeWallMs: Percentiles,
-  acceptance: z.strictObject({
-    /** Chunks that drafted at least one layer (speculative decoding). */
-    speculativeChunks: NonNegInt,
-    /** Mean length of the accepted prefix over those chunks; null when there were none. */
-    meanAcceptedLayers: z.number().nullable(),
-    /**
-     * Per draft layer j: `rate` = accepted / proposed over all chunks that proposed layer j;
-     * `successCorrelation` = the point-biserial correlation (Pearson's r with a 0/1 variable)
-     * between an episode's acceptance of layer j (the fraction of that episode's chunks proposing
-     * layer j in which it was accepted) and the episode's success (1 = success, 0 = failure or
-     * error), over the `episodes` that proposed layer j at least once. Positive: episodes where
-     * the draft held up at layer j succeeded more often. Null when undefined (every such episode
-     * succeeded, none did, or the acceptance was the same in all of them).
-     */
-    perLayer: z.array(
-      z.strictObject({
-        layer: NonNegInt,
-        proposed: NonNegInt,
-        accepted: NonNegInt,
-        rate: z.number().min(0).max(1),
-        episodes: NonNegInt,
-        successCorrelation: z.number().min(-1).max(1).nullable(),
-      }),
-    ),
-  }),
-  episodes: z.array(EpisodeRecord),
-});
-export type Results = z.infer<typeof Results>;
-export type RunInfo = NonNullable<Results['run']>;
 
 /** Column-wise chunk data of an episode from the decoder's records. */
 export function episodeChunks(records: readonly ChunkRecord[]): EpisodeChunks {
@@ -219,7 +24,7 @@ export function emptyChunks(): EpisodeChunks {
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function percentiles(values: readonly number[]): z.infer<typeof Percentiles> {
+function percentiles(values: readonly number[]): Percentiles {
   return { median: finite(percentile(values, 50)), p90: finite(percentile(values, 90)), p99: finite(percentile(values, 99)) };
 }
 

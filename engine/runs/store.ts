@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { dataDir } from '../settings/paths.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { EpisodeRecord, formatPath, Results, ResultsError, RunConfig, summarize, validateResults, type Machine, type RunInfo } from './results-schema.js';
+import { EpisodeRecord, type Results, type RunInfo } from '../api/schemas/results.js';
+import { RunConfig, type Machine } from '../api/schemas/run-config.js';
+import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
+import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
 
 /**
  * One directory per run under `<dataDir>/runs/` (DESIGN.md "Results and trajectories"):
@@ -24,45 +26,6 @@ export const RUN_FILE = 'run.json';
 export const EPISODES_FILE = 'episodes.jsonl';
 export const RESULTS_FILE = 'results.json';
 export const TRAJECTORIES_DIR = 'trajectories';
-
-export const RunStatus = z.enum(['running', 'completed', 'failed', 'cancelled']);
-export type RunStatus = z.infer<typeof RunStatus>;
-
-export const RunMeta = z.strictObject({
-  formatVersion: z.literal(1),
-  id: z.string().min(1),
-  status: RunStatus,
-  config: RunConfig,
-  versions: z.record(z.string(), z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  finishedAt: z.string().nullable(),
-  /** Why the run failed (status `failed`), else null. */
-  error: z.string().nullable(),
-  /** Set when the run was created by importing a results file. */
-  importedFrom: z.string().nullable().optional(),
-  /** The bundle folder the run used, so `--resume` can load it again (its hash is checked). */
-  bundleDir: z.string().nullable().optional(),
-});
-export type RunMeta = z.infer<typeof RunMeta>;
-
-export interface RunSummary {
-  id: string;
-  status: RunStatus;
-  createdAt: string;
-  finishedAt: string | null;
-  suite: RunConfig['suite'];
-  tasks: number[];
-  trials: number;
-  decoding: RunConfig['decoding'];
-  accept: RunConfig['accept'];
-  threshold: number | null;
-  bundle: string;
-  executionProvider: string;
-  /** Episodes recorded so far, of tasks x trials. */
-  episodesDone: number;
-  episodesPlanned: number;
-}
 
 export interface EpisodeKey {
   taskId: number;
@@ -405,7 +368,7 @@ export class RunStore {
   }
 
   /** Runs with their status and a configuration summary, newest first; unreadable ones skipped. */
-  async list(): Promise<RunSummary[]> {
+  async list(): Promise<StoredRunSummary[]> {
     let names: string[];
     try {
       names = (await readdir(this.root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -413,7 +376,7 @@ export class RunStore {
       if (isNotFound(error)) return [];
       throw error;
     }
-    const out: RunSummary[] = [];
+    const out: StoredRunSummary[] = [];
     for (const name of names) {
       let meta: RunMeta;
       let done = 0;

@@ -1,7 +1,10 @@
+import type { SceneDescription, SceneGeom } from '../api/schemas/scene.js';
 import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
 
 export type { InitState };
+/** The scene description's schema lives with the contract (engine/api/schemas/scene.ts). */
+export type { SceneDescription, SceneGeom };
 
 /**
  * The simulator contract (DESIGN.md "Seams"): evaluation, the expert, the checks and the
@@ -32,26 +35,6 @@ export interface StepResult {
   observation: Observation;
   /** The task's goal holds after this step (checked once per env step, as LIBERO does). */
   success: boolean;
-}
-
-export interface SceneGeom {
-  body: number;
-  type: 'plane' | 'sphere' | 'capsule' | 'ellipsoid' | 'cylinder' | 'box' | 'mesh';
-  size: [number, number, number];
-  /** Pose relative to its body. */
-  pos: [number, number, number];
-  quat: [number, number, number, number];
-  rgba: [number, number, number, number];
-  /** Index into SceneDescription.meshes for mesh geoms. */
-  mesh?: number;
-}
-
-/** Everything replay needs to draw a task's scene; stored once per task with trajectories. */
-export interface SceneDescription {
-  task: string;
-  bodies: string[];
-  geoms: SceneGeom[];
-  meshes: { vertices: number[]; faces: number[] }[];
 }
 
 /** World poses of SceneDescription.bodies: xyz then wxyz, 7 numbers per body. */

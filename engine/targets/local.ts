@@ -1,4 +1,5 @@
-import { runEvaluation, type EvalEvent, type EvalReport } from '../eval/runner.js';
+import type { EvalEvent } from '../api/schemas/eval-events.js';
+import { runEvaluation, type EvalReport } from '../eval/runner.js';
 import type { ResolvedRun } from '../eval/resolve.js';
 import type { ExecutionTarget } from './target.js';
 

@@ -1,4 +1,5 @@
-import type { EvalEvent, EvalReport } from '../eval/runner.js';
+import type { EvalEvent } from '../api/schemas/eval-events.js';
+import type { EvalReport } from '../eval/runner.js';
 import type { ResolvedRun } from '../eval/resolve.js';
 
 /**

@@ -9,7 +9,9 @@ import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { compareResults } from '../../engine/eval/compare.js';
 import { wilson } from '../../engine/eval/metrics.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
-import { validateResults, type EpisodeRecord, type Results, type RunConfig } from '../../engine/runs/results-schema.js';
+import { validateResults } from '../../engine/runs/results-schema.js';
+import type { EpisodeRecord, Results } from '../../engine/api/schemas/results.js';
+import type { RunConfig } from '../../engine/api/schemas/run-config.js';
 import { defaultRunsRoot, RunStore } from '../../engine/runs/store.js';
 import { App } from '../../renderer/src/App.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
@@ -205,8 +207,9 @@ describe("a run's results", () => {
     expect(window.location.hash).toBe('#/replay');
   });
 
-  test('a second run side by side: paired differences with McNemar p and the latency ratio', async () => {
-    const { user } = renderApp();
+  test('a second run side by side: paired differences with McNemar p and the latency ratio, as the engine compares them', async () => {
+    const { user, client } = renderApp();
+    const calls = vi.spyOn(client, 'call');
     const run = await showRun(user, A);
     await user.selectOptions(within(run).getByLabelText('Compare with'), B);
     const expected = compareResults(await results(A), await results(B));
@@ -222,6 +225,7 @@ describe("a run's results", () => {
     expect(within(run).getByTestId('latency-ratio')).toHaveTextContent(`Latency ratio A/B ${expected.latency.totalRatio!.toFixed(2)}: B is ${expected.latency.totalRatio!.toFixed(2)} times faster per chunk`);
     expect(within(run).getByText(/paired episodes \(same task/)).toHaveTextContent('6 paired episodes (same task, trial and initial state); 0 unpaired');
     expect(within(run).getByText('decoding')).toBeInTheDocument(); // among the configuration differences
+    expect(calls).toHaveBeenCalledWith('runs.compare', { a: A, b: B }); // the renderer does not compute it
 
   });
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createClient, type RsdClient } from '../../engine/api/client.js';
-import type { EvalProgress } from '../../engine/api/runs.js';
+import type { EvalProgress } from '../../engine/api/schemas/eval-events.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
 import type { EngineHost } from '../../engine/host/host.js';

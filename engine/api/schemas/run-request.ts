@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DECODING_STRATEGIES } from '../settings.js';
+import { AcceptRule, DecodingStrategy, ExecutionProviderRequest } from './run-config.js';
 
 /**
  * What a caller asks of an evaluation run (the CLI's flags, the Run page's form, an Electron
@@ -10,8 +10,6 @@ import { DECODING_STRATEGIES } from '../settings.js';
 
 const NonNegInt = z.number().int().nonnegative();
 
-export const ACCEPT_RULES = ['exact', 'threshold', 'stochastic'] as const;
-export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda', 'auto'] as const;
 
 /** Which simulator runs the episodes. */
 export const SimulatorSpec = z.discriminatedUnion('kind', [
@@ -27,10 +25,10 @@ export const PolicyRequest = z.discriminatedUnion('kind', [
     kind: z.literal('bundle'),
     /** The bundle folder; default the settings' bundle, else the default bundle. */
     dir: z.string().trim().min(1).optional(),
-    decoding: z.enum(DECODING_STRATEGIES).optional(),
-    accept: z.enum(ACCEPT_RULES).optional(),
+    decoding: DecodingStrategy.optional(),
+    accept: AcceptRule.optional(),
     threshold: z.number().min(0).max(1).optional(),
-    ep: z.enum(EXECUTION_PROVIDERS).optional(),
+    ep: ExecutionProviderRequest.optional(),
   }),
 ]);
 export type PolicyRequest = z.infer<typeof PolicyRequest>;

@@ -1,9 +1,9 @@
 import type { StateCreator } from 'zustand';
-import type { RunSummary } from '../../../engine/api/runs.js';
-import type { EpisodeRecord } from '../../../engine/runs/results-schema.js';
+import type { RunSummary } from '../../../engine/api/schemas/runs.js';
+import type { EpisodeRecord } from '../../../engine/api/schemas/results.js';
 import type { CameraMode } from '../components/replay/camera-modes.js';
 import { decodeEpisode, orderFailedFirst, type ReplayEpisode } from '../components/replay/episode.js';
-import { parseScene, type ReplayScene } from '../components/replay/scene.js';
+import type { ReplayScene } from '../components/replay/scene.js';
 import { advance, clampCursor, startPlaying, stepCursor, type Speed } from '../components/replay/timeline.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
@@ -98,7 +98,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     if (!scene) {
       const client = get().client;
       if (!client) return Promise.reject(new Error('not connected to the engine'));
-      scene = client.call('runs.scene', { id: runId, taskId }).then((r) => parseScene(r.scene));
+      scene = client.call('runs.scene', { id: runId, taskId }).then((r) => r.scene);
       scene.catch(() => scenes.delete(key));
       scenes.set(key, scene);
     }

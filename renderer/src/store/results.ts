@@ -1,13 +1,20 @@
 import type { StateCreator } from 'zustand';
 import type { Result } from '../../../engine/api/contract.js';
 import type { RsdError } from '../../../engine/api/errors.js';
-import type { EvalEvent, RunSummary } from '../../../engine/api/runs.js';
+import type { EvalEvent } from '../../../engine/api/schemas/eval-events.js';
+import type { RunSummary } from '../../../engine/api/schemas/runs.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
 
 /** The Results page's state: the run store's list, each opened run's results, and a run to compare with. */
 
 export type RunResults = Result<'runs.results'>;
+
+/** The engine's comparison of run B against run A (`runs.compare`), or why it refused. */
+export type ComparisonState = { comparison: Result<'runs.compare'>['comparison'] } | { error: RsdError };
+
+/** Key of a comparison in `comparisons`. */
+export const comparisonKey = (a: string, b: string): string => `${a}|${b}`;
 
 export interface ResultsSlice {
   runs: RunSummary[];
@@ -20,10 +27,14 @@ export interface ResultsSlice {
   runResultsErrors: Record<string, RsdError>;
   /** The run shown beside the Results page's run ("B" of the comparison); null: none. */
   compareRunId: string | null;
+  /** The engine's comparisons, by comparisonKey(a, b); the last one stays shown while it is asked again. */
+  comparisons: Record<string, ComparisonState>;
   loadRuns(): Promise<void>;
   /** Reads a run's results (again, with refresh) unless already read. */
   loadRunResults(runId: string, refresh?: boolean): Promise<void>;
   chooseComparison(runId: string | null): void;
+  /** Asks the engine to compare run B against run A (again: runs that are still running change). */
+  loadComparison(a: string, b: string): Promise<void>;
   /** Imports a results file's text; resolves to the engine's error (naming the first problem), or null once shown. */
   importResults(text: string, name: string): Promise<RsdError | null>;
   /** Writes a run's results JSON to a path through the engine (Electron); resolves to the path written, or the error. */
@@ -36,6 +47,7 @@ export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, 
   // One read per run at a time; a refresh asked for meanwhile runs once after it (a live run's
   // episodes finish faster than a large run's results are read).
   const reading = new Map<string, { again: boolean }>();
+  const comparing = new Map<string, { again: boolean }>();
   const read = async (runId: string): Promise<void> => {
     const { client } = get();
     if (!client) return;
@@ -50,6 +62,18 @@ export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, 
     }
   };
 
+  const compare = async (a: string, b: string): Promise<void> => {
+    const { client } = get();
+    if (!client) return;
+    let state: ComparisonState;
+    try {
+      state = { comparison: (await client.call('runs.compare', { a, b })).comparison };
+    } catch (thrown) {
+      state = { error: asRsdError(thrown) };
+    }
+    set((s) => ({ comparisons: { ...s.comparisons, [comparisonKey(a, b)]: state } }));
+  };
+
   return {
     runs: [],
     runsRoot: null,
@@ -57,6 +81,7 @@ export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, 
     runResults: {},
     runResultsErrors: {},
     compareRunId: null,
+    comparisons: {},
 
     async loadRuns() {
       const { client } = get();
@@ -92,6 +117,28 @@ export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, 
     chooseComparison(runId) {
       set({ compareRunId: runId });
       if (runId) void get().loadRunResults(runId);
+    },
+
+    async loadComparison(a, b) {
+      if (!get().client) return;
+      // One request per pair at a time; asked again meanwhile, it runs once more after it.
+      const key = comparisonKey(a, b);
+      const pending = comparing.get(key);
+      if (pending) {
+        pending.again = true;
+        return;
+      }
+      const entry = { again: false };
+      comparing.set(key, entry);
+      try {
+        await compare(a, b);
+        while (entry.again) {
+          entry.again = false;
+          await compare(a, b);
+        }
+      } finally {
+        comparing.delete(key);
+      }
     },
 
     async importResults(text, name) {

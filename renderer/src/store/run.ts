@@ -2,10 +2,9 @@ import type { StateCreator } from 'zustand';
 import type { RsdClient } from '../../../engine/api/client.js';
 import type { Result } from '../../../engine/api/contract.js';
 import type { RsdError } from '../../../engine/api/errors.js';
-import type { EvalEvent, EvalProgress } from '../../../engine/api/runs.js';
-import { ACCEPT_RULES as CONTRACT_ACCEPT_RULES, EXECUTION_PROVIDERS as CONTRACT_EXECUTION_PROVIDERS, type RunRequest } from '../../../engine/api/schemas/run-request.js';
-import { DECODING_STRATEGIES } from '../../../engine/api/settings.js';
-import type { RunConfig } from '../../../engine/runs/results-schema.js';
+import type { EvalEvent, EvalProgress } from '../../../engine/api/schemas/eval-events.js';
+import { ACCEPT_RULES as CONTRACT_ACCEPT_RULES, DECODING_STRATEGIES, EXECUTION_PROVIDER_REQUESTS, type RunConfig } from '../../../engine/api/schemas/run-config.js';
+import type { RunRequest } from '../../../engine/api/schemas/run-request.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
 
@@ -23,7 +22,7 @@ export type ExecutionProvider = NonNullable<BundlePolicyRequest['ep']>;
 
 export const DECODINGS: readonly Decoding[] = DECODING_STRATEGIES;
 export const ACCEPT_RULES: readonly AcceptRule[] = CONTRACT_ACCEPT_RULES;
-export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = CONTRACT_EXECUTION_PROVIDERS;
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = EXECUTION_PROVIDER_REQUESTS;
 
 /** The form as typed: numbers stay text until checked, so "abc" and "" can be named. */
 export interface RunForm {

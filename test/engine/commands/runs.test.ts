@@ -6,10 +6,11 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../engine/commands/args.js';
 import { runs, type ShowReport } from '../../../engine/commands/runs.js';
-import type { Comparison } from '../../../engine/eval/compare.js';
+import type { Comparison } from '../../../engine/api/schemas/comparison.js';
 import { wilson } from '../../../engine/eval/metrics.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
-import { RunStore, type RunSummary } from '../../../engine/runs/store.js';
+import { RunStore } from '../../../engine/runs/store.js';
+import type { StoredRunSummary } from '../../../engine/api/schemas/runs.js';
 import { chunks, config, episode } from '../runs/fixtures.js';
 
 const execFileAsync = promisify(execFile);
@@ -72,7 +73,7 @@ describe('rsd runs', () => {
   it('list: newest first; a runs root that does not exist has no runs; the default root is <data dir>/runs', async () => {
     const { code, stdout } = await call('list', '--runs', runsRoot, '--json');
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { root: string; runs: RunSummary[] };
+    const report = JSON.parse(stdout) as { root: string; runs: StoredRunSummary[] };
     expect(report.root).toBe(runsRoot);
     expect(report.runs.map((r) => [r.id, r.status, r.episodesDone, r.episodesPlanned])).toEqual([
       [idB, 'running', 5, 6],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareResults, ComparisonError, formatComparison } from '../../../engine/eval/compare.js';
-import { summarize, type EpisodeRecord } from '../../../engine/runs/results-schema.js';
+import { summarize } from '../../../engine/runs/results-schema.js';
+import type { EpisodeRecord } from '../../../engine/api/schemas/results.js';
 import { chunks, config, episode } from '../runs/fixtures.js';
 
 type Outcome = EpisodeRecord['outcome'];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import { defaultBundleDir } from '../../../engine/bundle/default-bundle.js';
-import { Trajectory } from '../../../engine/runs/trajectory.js';
+import { Trajectory } from '../../../engine/api/schemas/trajectory.js';
 
 // The shipped default bundle (a trained policy, assets/bundles/default) in closed loop: speculative
 // decoding with `exact` acceptance is lossless, so it must execute exactly the actions that

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
-import { validateResults, type Results } from '../../../engine/runs/results-schema.js';
+import { validateResults } from '../../../engine/runs/results-schema.js';
+import type { Results } from '../../../engine/api/schemas/results.js';
 
 // `rsd eval` in a child process, killed with SIGKILL mid-run, then `--resume`d: the issue's
 // reliability test, against the real CLI, MuJoCo and onnxruntime.

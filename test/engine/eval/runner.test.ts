@@ -2,11 +2,13 @@ import { access, readdir, readFile, rm, symlink, unlink, writeFile, mkdtemp, mkd
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvalError, type EvalEvent } from '../../../engine/eval/runner.js';
+import { EvalError } from '../../../engine/eval/runner.js';
+import type { EvalEvent } from '../../../engine/api/schemas/eval-events.js';
 import { evaluate } from './evaluate.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
-import { expandPoses, Trajectory } from '../../../engine/runs/trajectory.js';
+import { expandPoses } from '../../../engine/api/trajectory-codec.js';
+import { Trajectory } from '../../../engine/api/schemas/trajectory.js';
 
 // The engine's test bundle (synthetic-tiny: seeded random-but-structured weights, not a trained
 // policy, so its episodes run out of steps) drives the runner through real MuJoCo and onnxruntime.

@@ -1,4 +1,6 @@
-import { emptyChunks, type EpisodeChunks, type EpisodeRecord, type RunConfig } from '../../../engine/runs/results-schema.js';
+import { emptyChunks } from '../../../engine/runs/results-schema.js';
+import type { EpisodeChunks, EpisodeRecord } from '../../../engine/api/schemas/results.js';
+import type { RunConfig } from '../../../engine/api/schemas/run-config.js';
 
 export function config(overrides: Partial<RunConfig> = {}): RunConfig {
   return {

@@ -1,13 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../engine/api/contract.js';
+import { SCENE_FORMAT } from '../../../engine/api/schemas/scene.js';
 import { createEngineHost } from '../../../engine/host/handlers.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
 import { histogram } from '../../../engine/runs/handlers.js';
 import { RunStore } from '../../../engine/runs/store.js';
+import { sceneFileName } from '../../../engine/runs/trajectory.js';
 import { config, episode } from './fixtures.js';
 
 // The runs.* and eval.* requests through the real engine host (the same one `rsd serve` and the
@@ -88,6 +90,31 @@ describe('runs.* and eval.* requests', () => {
     expect(noRun).toMatchObject({ ok: false, error: { field: 'params.id' } });
     const noTrajectory = await call('runs.trajectory', { id: 'nope', taskId: 0, trial: 0 });
     expect(noTrajectory.ok).toBe(false);
+  });
+
+  it('answer runs.compare and runs.scene with their schemas: runs on different suites are refused naming params.b, a broken scene file by its field', async () => {
+    const { call } = hostWithEvents();
+    const store = new RunStore(path.join(data, 'runs'));
+    const spatial = await store.createRun(config({ tasks: [0], trials: 1 }), { id: 'typed-spatial' });
+    await spatial.appendEpisode(episode(0, 0, 'success'));
+    await spatial.finish();
+    const object = await store.createRun(config({ suite: 'libero_object', tasks: [0], trials: 1 }), { id: 'typed-object' });
+    await object.appendEpisode(episode(0, 0, 'failure'));
+    await object.finish();
+
+    const same = await call('runs.compare', { a: 'typed-spatial', b: 'typed-spatial' });
+    expect(same).toMatchObject({ ok: true, result: { a: 'typed-spatial', b: 'typed-spatial', comparison: { suite: 'libero_spatial', paired: 1, total: { n: 1, pValue: 1 } } } });
+    const refused = await call('runs.compare', { a: 'typed-spatial', b: 'typed-object' });
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.b', message: 'the runs are on different suites: A is libero_spatial, B is libero_object; paired comparison needs the same suite' } });
+
+    // A geom that names a body the scene does not have: the schema's reference check refuses it.
+    await mkdir(spatial.trajectoriesDir, { recursive: true });
+    const geom = { body: 3, type: 'box', size: [1, 1, 1], pos: [0, 0, 0], quat: [1, 0, 0, 0], rgba: [1, 1, 1, 1] };
+    await writeFile(path.join(spatial.trajectoriesDir, sceneFileName(0)), JSON.stringify({ format: SCENE_FORMAT, taskId: 0, description: { task: 't', bodies: ['table'], geoms: [geom], meshes: [] } }));
+    const broken = await call('runs.scene', { id: 'typed-spatial', taskId: 0 });
+    expect(broken).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'scene', message: 'scene-task00.json: description.geoms[0].body: body 3 of 1' } });
+    await writeFile(path.join(spatial.trajectoriesDir, sceneFileName(0)), JSON.stringify({ format: SCENE_FORMAT, taskId: 0, description: { task: 't', bodies: ['table'], geoms: [{ ...geom, body: 0 }], meshes: [] } }));
+    expect(await call('runs.scene', { id: 'typed-spatial', taskId: 0 })).toMatchObject({ ok: true, result: { scene: { task: 't', bodies: ['table'], geoms: [{ ...geom, body: 0 }], meshes: [] } } });
   });
 
   it('cancel the active run, keeping what finished, and resume it', async () => {

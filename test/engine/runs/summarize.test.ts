@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { percentile, pointBiserial, wilson } from '../../../engine/eval/metrics.js';
-import { Results, ResultsError, summarize, validateResults } from '../../../engine/runs/results-schema.js';
+import { ResultsError, summarize, validateResults } from '../../../engine/runs/results-schema.js';
+import { Results } from '../../../engine/api/schemas/results.js';
 import { chunks, config, episode } from './fixtures.js';
 
 describe('summarize', () => {

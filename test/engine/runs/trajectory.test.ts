@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFloats, encodeFloats, expandPoses, Trajectory, TrajectoryRecorder, TRAJECTORY_FORMAT } from '../../../engine/runs/trajectory.js';
+import { encodeFloats, TrajectoryRecorder } from '../../../engine/runs/trajectory.js';
+import { decodeFloats, expandPoses } from '../../../engine/api/trajectory-codec.js';
+import { Trajectory, TRAJECTORY_FORMAT } from '../../../engine/api/schemas/trajectory.js';
 
 describe('trajectory codec', () => {
   it('round-trips float32 arrays through base64, checking lengths', () => {

@@ -6,7 +6,7 @@ import { RUN_DEFAULTS } from '../../../engine/eval/defaults.js';
 import type { ResolvedRun } from '../../../engine/eval/resolve.js';
 import { runEvaluation } from '../../../engine/eval/runner.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
-import { Trajectory } from '../../../engine/runs/trajectory.js';
+import { Trajectory } from '../../../engine/api/schemas/trajectory.js';
 import { ScriptedPolicy } from './point-mass.js';
 
 // The runner with a policy and a simulator of kinds it has never heard of (test doubles in

@@ -1,5 +1,5 @@
 import { memo, useCallback, useEffect, useRef, type ReactNode } from 'react';
-import type { TrajectoryChunk } from '../../../../engine/runs/trajectory.js';
+import type { TrajectoryChunk } from '../../../../engine/api/schemas/trajectory.js';
 import { useApp } from '../../store/context.js';
 import { ACTION_DIMS, ACTION_LABELS, PROPRIO_DIMS, type ReplayEpisode } from './episode.js';
 

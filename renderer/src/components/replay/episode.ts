@@ -1,5 +1,6 @@
-import type { EpisodeRecord } from '../../../../engine/runs/results-schema.js';
-import { decodeFloats, expandPoses, type Trajectory, type TrajectoryChunk } from '../../../../engine/runs/trajectory.js';
+import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
+import { decodeFloats, expandPoses } from '../../../../engine/api/trajectory-codec.js';
+import type { Trajectory, TrajectoryChunk } from '../../../../engine/api/schemas/trajectory.js';
 
 /** An episode's trajectory, decoded once for replay: typed arrays the timeline indexes per frame. */
 export interface ReplayEpisode {

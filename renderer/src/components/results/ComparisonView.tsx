@@ -1,6 +1,7 @@
-import { useMemo } from 'react';
-import { ComparisonError, compareResults, type Comparison, type PairedSuccess } from '../../../../engine/eval/compare.js';
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import { useEffect } from 'react';
+import type { Comparison, PairedSuccess } from '../../../../engine/api/schemas/comparison.js';
+import { useApp } from '../../store/context.js';
+import { comparisonKey } from '../../store/results.js';
 import { decodingLabel, millis, percent, pValue, signedPoints } from './format.js';
 
 function SuccessRow({ name, s }: { name: string; s: PairedSuccess }) {
@@ -34,20 +35,25 @@ function Speed({ c }: { c: Comparison }) {
   );
 }
 
-/** compareResults of two runs: paired per-task success differences with McNemar's exact p, and latency side by side. */
-export function ComparisonView({ a, b }: { a: Results; b: Results }) {
-  const outcome = useMemo(() => {
-    try {
-      return { comparison: compareResults(a, b) };
-    } catch (error) {
-      if (error instanceof ComparisonError) return { error: error.message };
-      throw error;
-    }
-  }, [a, b]);
+/**
+ * The engine's comparison of run B against run A (`runs.compare`): paired per-task success
+ * differences with McNemar's exact p, and latency side by side. Asked again whenever either run's
+ * results are read again (a run still running gains episodes).
+ */
+export function ComparisonView({ a, b }: { a: string; b: string }) {
+  const outcome = useApp((s) => s.comparisons[comparisonKey(a, b)]);
+  const load = useApp((s) => s.loadComparison);
+  const resultsA = useApp((s) => s.runResults[a]);
+  const resultsB = useApp((s) => s.runResults[b]);
+  useEffect(() => {
+    void load(a, b);
+  }, [a, b, resultsA, resultsB, load]);
+
+  if (!outcome) return <p className="muted">Comparing…</p>;
   if ('error' in outcome) {
     return (
       <p className="run-error" role="alert">
-        These runs cannot be compared: {outcome.error}.
+        {outcome.error.kind === 'invalid-params' ? 'These runs cannot be compared' : 'Could not compare the runs'}: {outcome.error.message}.
       </p>
     );
   }

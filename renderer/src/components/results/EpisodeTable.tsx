@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { EpisodeRecord } from '../../../../engine/runs/results-schema.js';
+import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { episodeAcceptance, episodeChunkMedian } from './analysis.js';
 import { millis, percent } from './format.js';

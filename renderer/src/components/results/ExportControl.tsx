@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import type { Results } from '../../../../engine/api/schemas/results.js';
 import { dialogFailure, nativeDialogs } from '../../dialogs.js';
 import { useApp } from '../../store/context.js';
 

@@ -1,4 +1,4 @@
-import { LATENCY_STAGES, type LatencyStage, type Results } from '../../../../engine/runs/results-schema.js';
+import { LATENCY_STAGES, type LatencyStage, type Results } from '../../../../engine/api/schemas/results.js';
 import { millis } from './format.js';
 
 const STAGE_LABEL: Record<LatencyStage, string> = {

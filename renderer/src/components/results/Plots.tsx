@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import type { Results } from '../../../../engine/api/schemas/results.js';
 import { episodeAcceptance } from './analysis.js';
 import { millis, percent } from './format.js';
 

@@ -1,5 +1,5 @@
 import { useEffect, useId, type ReactNode } from 'react';
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import type { Results } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
 import { ComparisonView } from './ComparisonView.js';
@@ -66,14 +66,14 @@ function ComparePicker({ runId }: { runId: string }) {
   );
 }
 
-function Comparison({ runId, a }: { runId: string; a: Results }) {
+function Comparison({ runId }: { runId: string }) {
   const other = useApp((s) => (s.compareRunId && s.compareRunId !== runId ? s.compareRunId : null));
-  const b = useApp((s) => (other ? s.runResults[other]?.results : undefined));
+  const b = useApp((s) => (other ? s.runResults[other] : undefined));
   const error = useApp((s) => (other ? s.runResultsErrors[other] : undefined));
   if (!other) return null;
   return (
     <Part title={`Compared with ${other}`}>
-      {error ? <p className="run-error" role="alert">Could not read run {other}: {error.message}</p> : b ? <ComparisonView a={a} b={b} /> : <p className="muted">Reading run {other}…</p>}
+      {error ? <p className="run-error" role="alert">Could not read run {other}: {error.message}</p> : b ? <ComparisonView a={runId} b={other} /> : <p className="muted">Reading run {other}…</p>}
     </Part>
   );
 }
@@ -118,7 +118,7 @@ export function RunDetail({ runId }: { runId: string }) {
         <LatencyHistogram histogram={data.latencyHistogram} />
         <AcceptanceScatter results={results} />
       </div>
-      <Comparison runId={runId} a={results} />
+      <Comparison runId={runId} />
       <div className="results-columns">
         <Part title="Chunk latency per stage">
           <LatencyTable results={results} />

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../../../../engine/api/runs.js';
+import type { RunSummary } from '../../../../engine/api/schemas/runs.js';
 import { useApp } from '../../store/context.js';
 import { dateTime, decodingLabel, taskList } from './format.js';
 

@@ -1,4 +1,4 @@
-import type { Results } from '../../../../engine/runs/results-schema.js';
+import type { Results } from '../../../../engine/api/schemas/results.js';
 import { IntervalBar } from './IntervalBar.js';
 import { percent } from './format.js';
 

@@ -1,4 +1,4 @@
-import type { EpisodeRecord, Results } from '../../../../engine/runs/results-schema.js';
+import type { EpisodeRecord, Results } from '../../../../engine/api/schemas/results.js';
 
 /**
  * Figures the Results page derives from a run's episodes beyond what results.json aggregates,

@@ -1,4 +1,4 @@
-import type { EvalProgress } from '../../../../engine/api/runs.js';
+import type { EvalProgress } from '../../../../engine/api/schemas/eval-events.js';
 import { useApp } from '../../store/context.js';
 import type { LiveRun } from '../../store/run.js';
 import { decodingLabel, duration, millis, percent } from '../results/format.js';

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * A run's configuration and the enums it is made of (DESIGN.md "Results and trajectories"): what
+ * `results.json` and `run.json` record, and what requests, the runner and the decoder share.
+ * Schemas only (zod, nothing of Node): the renderer imports these.
+ */
+
+const Int = z.number().int();
+const NonNegInt = z.number().int().nonnegative();
+
+/** LIBERO's task suites (engine/libero/suites.ts keeps their tasks and step limits). */
+export const SUITES = ['libero_spatial', 'libero_object', 'libero_goal', 'libero_10', 'libero_90'] as const;
+export const SuiteName = z.enum(SUITES);
+export type SuiteName = z.infer<typeof SuiteName>;
+
+/** Decoding strategies (DESIGN.md "Decoding"). */
+export const DECODING_STRATEGIES = ['parallel', 'autoregressive', 'speculative'] as const;
+export const DecodingStrategy = z.enum(DECODING_STRATEGIES);
+export type DecodingStrategy = z.infer<typeof DecodingStrategy>;
+
+/** Acceptance rules of speculative decoding. */
+export const ACCEPT_RULES = ['exact', 'threshold', 'stochastic'] as const;
+export const AcceptRule = z.enum(ACCEPT_RULES);
+export type AcceptRule = z.infer<typeof AcceptRule>;
+
+/** Execution providers a run can use, and the ones it can ask for (`auto` picks one). */
+export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
+export const ExecutionProvider = z.enum(EXECUTION_PROVIDERS);
+export type ExecutionProvider = z.infer<typeof ExecutionProvider>;
+export const EXECUTION_PROVIDER_REQUESTS = [...EXECUTION_PROVIDERS, 'auto'] as const;
+export const ExecutionProviderRequest = z.enum(EXECUTION_PROVIDER_REQUESTS);
+export type ExecutionProviderRequest = z.infer<typeof ExecutionProviderRequest>;
+
+export const Machine = z.strictObject({
+  os: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cpus: z.number().int().positive(),
+  memoryBytes: NonNegInt,
+  node: z.string(),
+});
+export type Machine = z.infer<typeof Machine>;
+
+/** The run's configuration: what was asked and what was actually used. */
+export const RunConfig = z.strictObject({
+  suite: SuiteName,
+  /** Task ids within the suite, in run order. */
+  tasks: z.array(NonNegInt).min(1),
+  /** Trials per task; trial t of a task uses initial state t unless `initStates` maps otherwise. */
+  trials: z.number().int().positive(),
+  seed: Int,
+  /** Policy steps at most per episode (the suite's maximum unless overridden). */
+  maxSteps: z.number().int().positive(),
+  /** Steps of the wait action before the policy acts (not counted in `steps`). */
+  waitSteps: NonNegInt,
+  decoding: DecodingStrategy,
+  /** Acceptance rule (speculative decoding only, else null). */
+  accept: AcceptRule.nullable(),
+  /** tau of the threshold rule (else null). */
+  threshold: z.number().min(0).max(1).nullable(),
+  bundle: z.strictObject({
+    name: z.string().min(1),
+    /** Content hash of the bundle (e.g. `sha256:...`). */
+    hash: z.string().min(1),
+  }),
+  executionProvider: z.strictObject({
+    requested: ExecutionProviderRequest,
+    used: ExecutionProvider,
+    /** Why `used` was chosen (e.g. auto's reasoning), when there is something to say. */
+    reason: z.string().nullable(),
+  }),
+  simulator: z.strictObject({ backend: z.string().min(1), version: z.string().min(1) }),
+  initStates: z.strictObject({
+    source: z.enum(['project', 'libero']),
+    /** Where they were read from (a LIBERO checkout), or null for the project's own. */
+    location: z.string().nullable(),
+  }),
+  machine: Machine,
+});
+export type RunConfig = z.infer<typeof RunConfig>;

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { EpisodeOutcome } from './results.js';
+
+/**
+ * What replay reads (DESIGN.md "Results and trajectories"): one file per episode under a run's
+ * `trajectories/` (engine/runs/trajectory.ts writes them), and the scene description once per
+ * task beside them (./scene.ts).
+ *
+ * Per-step arrays are little-endian float32, row-major, base64 (compact: a 220-step episode of the
+ * embedded scene is about 150 kB; ../trajectory-codec.ts decodes them). Row t of `poses` and
+ * `proprio` is the state after t policy steps (row 0: after the wait steps), so they have
+ * steps + 1 rows; row t of `actions` is the action executed at step t. Only the bodies that moved
+ * in the episode are stored per step; the rest keep their row-0 pose (`initialPoses`).
+ */
+
+export const TRAJECTORY_FORMAT = 'rsd-trajectory/1';
+
+const NonNegInt = z.number().int().nonnegative();
+
+export const TrajectoryChunk = z.strictObject({
+  /** Policy step at which the chunk's first action ran. */
+  step: NonNegInt,
+  /** Actions of the chunk that were executed (the episode may end inside it). */
+  executed: NonNegInt,
+  draftLayers: NonNegInt,
+  acceptedLayers: NonNegInt,
+  /** Per proposed layer: fraction of its codes equal to the main argmax at the verify step. */
+  agreement: z.array(z.number()),
+  /** Chunk latency in ms: total and per stage. */
+  totalMs: z.number(),
+  draftMs: z.number(),
+  verifyMs: z.number(),
+  mainStepsMs: z.number(),
+  batchSize: NonNegInt,
+  /** Final codes differ from main-only greedy decoding (lossy modes, when checked); else null. */
+  deviates: z.boolean().nullable(),
+});
+export type TrajectoryChunk = z.infer<typeof TrajectoryChunk>;
+
+export const Trajectory = z.strictObject({
+  format: z.literal(TRAJECTORY_FORMAT),
+  taskId: NonNegInt,
+  trial: NonNegInt,
+  initIndex: NonNegInt,
+  instruction: z.string(),
+  /** File name of the task's scene description in the same folder. */
+  scene: z.string(),
+  outcome: EpisodeOutcome,
+  error: z.string().nullable(),
+  steps: NonNegInt,
+  maxSteps: NonNegInt,
+  /** Bodies of the scene description (its `bodies` order). */
+  bodies: NonNegInt,
+  /** [bodies x 7]: xyz + quaternion wxyz of every body at row 0. */
+  initialPoses: z.string(),
+  /** Indices of the bodies whose poses are stored per step. */
+  moving: z.array(NonNegInt),
+  /** [(steps + 1) x moving x 7]. */
+  poses: z.string(),
+  /** [(steps + 1) x 8]: OFT's proprio (grip-site xyz, axis-angle, two finger positions). */
+  proprio: z.string(),
+  /** [steps x 7]: env actions (OSC_POSE deltas, gripper -1 open / +1 close). */
+  actions: z.string(),
+  chunks: z.array(TrajectoryChunk),
+});
+export type Trajectory = z.infer<typeof Trajectory>;
