@@ -264,21 +264,25 @@ export class Run {
     const key = keyOf(record);
     if (this.finishedKeys.has(key)) return Promise.reject(new RunStoreError(`run ${this.id}: task ${record.taskId} trial ${record.trial} is already recorded`));
     this.finishedKeys.add(key);
-    const line = JSON.stringify(parsed.data) + '\n';
+    return this.appendLines(JSON.stringify(parsed.data) + '\n').catch((error: unknown) => {
+      this.finishedKeys.delete(key);
+      throw error;
+    });
+  }
+
+  /** Appends whole lines to episodes.jsonl in one write and fsyncs them; serialised with every other append. */
+  private appendLines(lines: string): Promise<void> {
     const write = this.appendChain.then(async () => {
       const handle = await open(this.episodesFile, 'a');
       try {
-        await handle.writeFile(line, 'utf8');
+        await handle.writeFile(lines, 'utf8');
         await handle.sync();
       } finally {
         await handle.close();
       }
     });
     this.appendChain = write.catch(() => undefined);
-    return write.catch((error: unknown) => {
-      this.finishedKeys.delete(key);
-      throw error;
-    });
+    return write;
   }
 
   /** Every episode recorded so far (after the pending appends). */
