@@ -1,2 +1,3 @@
 export * from './results-schema.js';
 export * from './store.js';
+export * from './ingest.js';

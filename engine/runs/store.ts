@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dataDir } from '../settings/paths.js';
@@ -9,6 +9,7 @@ import { EpisodeRecord, type Results, type RunInfo } from '../api/schemas/result
 import { RunConfig, type Machine } from '../api/schemas/run-config.js';
 import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
 import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
+import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
 
 /**
  * One directory per run under `<dataDir>/runs/` (DESIGN.md "Results and trajectories"):
@@ -227,21 +228,113 @@ export class Run {
     const key = keyOf(record);
     if (this.finishedKeys.has(key)) return Promise.reject(new RunStoreError(`run ${this.id}: task ${record.taskId} trial ${record.trial} is already recorded`));
     this.finishedKeys.add(key);
-    const line = JSON.stringify(parsed.data) + '\n';
+    return this.appendLines(JSON.stringify(parsed.data) + '\n').catch((error: unknown) => {
+      this.finishedKeys.delete(key);
+      throw error;
+    });
+  }
+
+  /** Appends whole lines to episodes.jsonl in one write and fsyncs them; serialised with every other append. */
+  private appendLines(lines: string): Promise<void> {
     const write = this.appendChain.then(async () => {
       const handle = await open(this.episodesFile, 'a');
       try {
-        await handle.writeFile(line, 'utf8');
+        await handle.writeFile(lines, 'utf8');
         await handle.sync();
       } finally {
         await handle.close();
       }
     });
     this.appendChain = write.catch(() => undefined);
-    return write.catch((error: unknown) => {
-      this.finishedKeys.delete(key);
-      throw error;
+    return write;
+  }
+
+  /**
+   * Takes episodes produced elsewhere (another process, another machine), with their trajectories
+   * and their tasks' scene files, into this run, validated like an import (engine/runs/ingest.ts,
+   * planIngest): the whole batch is checked first and refused with an IngestError naming `source`,
+   * the episode and the field, writing nothing. Then the trajectories and scenes are written
+   * atomically and the episode lines appended and fsynced in one write, as the runner does: a crash
+   * leaves at worst trajectory files without their episode line, never a line without its file.
+   * The run must be running (a resumed run is); finish() then derives results.json as for local episodes.
+   */
+  async ingest(batch: IngestBatch, source: string): Promise<IngestResult> {
+    this.checkIngesting(source);
+    const prepared = prepareBatch(batch, source);
+    return this.writeIngested(await planIngest(this.view(), prepared, source), source);
+  }
+
+  /**
+   * ingest() of another run folder (a target's scratch run, made by a RunStore): the episodes of its
+   * episodes.jsonl that this run does not have yet, with the trajectories they name and the scene
+   * files of their tasks from its trajectories/. Its run.json's configuration must agree with this
+   * run's in what defines an episode (configConflict); a last line still being written is left for
+   * the next call. Call it again as the folder grows: each call takes only what is new.
+   */
+  async ingestFolder(dir: string, source: string = dir): Promise<IngestFolderResult> {
+    this.checkIngesting(source);
+    const metaText = await readFile(path.join(dir, RUN_FILE), 'utf8').catch((error: unknown) => {
+      throw new IngestError(source, RUN_FILE, null, isNotFound(error) ? `${dir} is not a run folder (no ${RUN_FILE})` : `cannot be read (${(error as Error).message})`);
     });
+    let metaJson: unknown;
+    try {
+      metaJson = JSON.parse(metaText);
+    } catch (error) {
+      throw new IngestError(source, RUN_FILE, null, `not valid JSON (${(error as Error).message})`);
+    }
+    const meta = RunMeta.safeParse(metaJson);
+    if (!meta.success) {
+      const issue = meta.error.issues[0]!;
+      throw new IngestError(source, [RUN_FILE, formatPath(issue.path)].filter(Boolean).join('.'), null, issue.message);
+    }
+    const conflict = configConflict(this.meta.config, meta.data.config);
+    if (conflict) throw new IngestError(source, `${RUN_FILE}.${conflict.field}`, null, conflict.detail);
+    const text = await readFile(path.join(dir, EPISODES_FILE), 'utf8').catch((error: unknown) => {
+      if (isNotFound(error)) return '';
+      throw new IngestError(source, EPISODES_FILE, null, `cannot be read (${(error as Error).message})`);
+    });
+    const view = this.view();
+    const { batch, skipped, dropped } = await prepareFolder(dir, text, view, { episodes: EPISODES_FILE, trajectories: TRAJECTORIES_DIR }, source);
+    const { added } = await this.writeIngested(await planIngest(view, batch, source), source);
+    return { added, skipped, dropped };
+  }
+
+  private checkIngesting(source: string): void {
+    if (this.meta.status !== 'running') throw new IngestError(source, '(run)', null, `run ${this.id} is ${this.meta.status}: no more episodes (resume it first)`);
+  }
+
+  private view(): RunView {
+    return {
+      id: this.meta.id,
+      config: this.meta.config,
+      has: (taskId, trial) => this.finishedKeys.has(keyOf({ taskId, trial })),
+      hasScene: (name) => access(path.join(this.trajectoriesDir, name)).then(() => true, () => false),
+    };
+  }
+
+  private async writeIngested(plan: IngestPlan, source: string): Promise<IngestResult> {
+    if (plan.episodes.length === 0) return { added: 0 };
+    // Checked again, synchronously, now that the checks' reads are done: an episode appended or
+    // ingested meanwhile is refused here, and the batch's keys are taken before anything is written.
+    this.checkIngesting(source);
+    plan.episodes.forEach((e, i) => {
+      if (this.finishedKeys.has(keyOf(e))) throw new IngestError(source, `${plan.episodeFields[i]}.trial`, { taskId: e.taskId, trial: e.trial }, `task ${e.taskId} trial ${e.trial} is already recorded in run ${this.id}`);
+    });
+    const keys = plan.episodes.map(keyOf);
+    for (const key of keys) this.finishedKeys.add(key);
+    try {
+      for (const [name, text] of plan.scenes) {
+        const file = path.join(this.trajectoriesDir, name);
+        // Written once per task, as the runner does: a scene the run has by now is kept.
+        if (!(await access(file).then(() => true, () => false))) await writeFileAtomic(file, text);
+      }
+      for (const [name, text] of plan.trajectories) await writeFileAtomic(path.join(this.trajectoriesDir, name), text);
+      await this.appendLines(plan.episodes.map((e) => JSON.stringify(e) + '\n').join(''));
+    } catch (error) {
+      for (const key of keys) this.finishedKeys.delete(key);
+      throw error;
+    }
+    return { added: plan.episodes.length };
   }
 
   /** Every episode recorded so far (after the pending appends). */
