@@ -5,6 +5,9 @@
  * nothing of LIBERO needs to be installed to list, validate or describe tasks.
  */
 
+import { closest } from '../util/edit-distance.js';
+import { InputError } from '../util/input-error.js';
+
 export const SUITES = ['libero_spatial', 'libero_object', 'libero_goal', 'libero_10', 'libero_90'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -179,7 +182,7 @@ const TASK_NAMES: Readonly<Record<SuiteName, readonly string[]>> = {
 /** Validates a suite name, suggesting the nearest one when it is misspelt. */
 export function suiteName(name: string): SuiteName {
   if ((SUITES as readonly string[]).includes(name)) return name as SuiteName;
-  throw new Error(`unknown suite '${name}'${didYouMean(name, SUITES) || `; suites: ${SUITES.join(', ')}`}`);
+  throw new InputError('suite', `unknown suite '${name}'${didYouMean(name, SUITES) || `; suites: ${SUITES.join(', ')}`}`);
 }
 
 export function taskNames(suite: string): readonly string[] {
@@ -193,12 +196,12 @@ export function suiteTask(suite: string, task: number | string): SuiteTask {
   let id: number;
   if (typeof task === 'number') {
     if (!Number.isInteger(task) || task < 0 || task >= names.length) {
-      throw new Error(`${s} has no task ${task}: its ${names.length} tasks have ids 0..${names.length - 1}`);
+      throw new InputError('task', `${s} has no task ${task}: its ${names.length} tasks have ids 0..${names.length - 1}`);
     }
     id = task;
   } else {
     id = names.indexOf(task);
-    if (id < 0) throw new Error(`${s} has no task '${task}'${didYouMean(task, names)}`);
+    if (id < 0) throw new InputError('task', `${s} has no task '${task}'${didYouMean(task, names)}`);
   }
   const name = names[id]!;
   return { suite: s, id, name, instruction: instructionFromTaskName(name), maxSteps: MAX_STEPS[s] };
@@ -217,24 +220,6 @@ export function instructionFromTaskName(name: string): string {
 }
 
 function didYouMean(input: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(input.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  // Suggest only near misses: a third of the name may be wrong.
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? `; did you mean ${best}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  const best = closest(input, candidates);
+  return best === undefined ? '' : `; did you mean ${best}?`;
 }
