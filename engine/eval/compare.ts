@@ -1,4 +1,5 @@
 import { LATENCY_STAGES, type EpisodeRecord, type LatencyStage, type Results } from '../runs/results-schema.js';
+import { InputError } from '../util/input-error.js';
 import { mcnemar } from './metrics.js';
 
 /**
@@ -9,9 +10,9 @@ import { mcnemar } from './metrics.js';
  */
 
 /** Two runs that cannot be compared at all (a different suite): the message says what differs. */
-export class ComparisonError extends Error {
+export class ComparisonError extends InputError {
   constructor(message: string) {
-    super(message);
+    super('runs', message);
     this.name = 'ComparisonError';
   }
 }

@@ -5,6 +5,7 @@ import { Decoder } from '../decoding/decoder.js';
 import type { Strategy } from '../decoding/record.js';
 import type { Observation } from '../sim/simulator.js';
 import type { TaskSpec } from '../libero/task.js';
+import { InputError } from '../util/input-error.js';
 import { mulberry32 } from '../util/random.js';
 import { BurstSchedule, GAP } from './perturbation.js';
 
@@ -90,7 +91,7 @@ export class BundlePolicy {
     const chosen = strategy ?? (supported.includes('speculative') ? 'speculative' : supported[0]!);
     if (!supported.includes(chosen)) {
       await bundle.release();
-      throw new Error(`policy bundle ${dir} cannot decode "${chosen}" (it supports ${supported.join(', ')})`);
+      throw new InputError('decoding', `policy bundle ${dir} cannot decode "${chosen}" (it supports ${supported.join(', ')})`);
     }
     return new BundlePolicy(bundle, decoder, chosen);
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { dataDir } from '../settings/paths.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { InputError } from '../util/input-error.js';
 import { EpisodeRecord, formatPath, Results, ResultsError, RunConfig, summarize, validateResults, type Machine, type RunInfo } from './results-schema.js';
 
 /**
@@ -81,9 +82,14 @@ export interface ResumeState {
   dropped: string | null;
 }
 
-export class RunStoreError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A run that does not exist or cannot be read, or a request the store refuses: input at fault. */
+export class RunStoreError extends InputError {
+  constructor(
+    message: string,
+    /** The input at fault: `run` (an id), `file` (an export target) or a file's path. */
+    field = 'run',
+  ) {
+    super(field, message);
     this.name = 'RunStoreError';
   }
 }
@@ -187,11 +193,11 @@ function parseEpisodes(text: string, file: string): ParsedEpisodes {
       dropped = `${file} line ${lineNo}: dropped a truncated last line (${bytes.length - offset} bytes), left by a crash mid-write`;
       return { episodes, goodBytes: offset, totalBytes: bytes.length, dropped };
     }
-    if (parseError !== null) throw new RunStoreError(`${file} line ${lineNo}: not valid JSON (${parseError})`);
+    if (parseError !== null) throw new RunStoreError(`${file} line ${lineNo}: not valid JSON (${parseError})`, file);
     const parsed = EpisodeRecord.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RunStoreError(`${file} line ${lineNo}: ${formatPath(issue.path) || '(record)'}: ${issue.message}`);
+      throw new RunStoreError(`${file} line ${lineNo}: ${formatPath(issue.path) || '(record)'}: ${issue.message}`, file);
     }
     episodes.push(parsed.data);
     offset = end + 1;
@@ -258,7 +264,7 @@ export class Run {
     const parsed = EpisodeRecord.safeParse(record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return Promise.reject(new RunStoreError(`episode record: ${formatPath(issue.path) || '(record)'}: ${issue.message}`));
+      return Promise.reject(new RunStoreError(`episode record: ${formatPath(issue.path) || '(record)'}: ${issue.message}`, 'record'));
     }
     if (this.meta.status !== 'running') return Promise.reject(new RunStoreError(`run ${this.id} is ${this.meta.status}: no more episodes`));
     const key = keyOf(record);
@@ -346,7 +352,7 @@ export class RunStore {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RunStoreError(`run configuration: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+      throw new RunStoreError(`run configuration: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`, 'config');
     }
     await mkdir(this.root, { recursive: true });
     const now = options.now ?? new Date();
@@ -388,10 +394,16 @@ export class RunStore {
       if (isNotFound(error)) throw new RunStoreError(`no run "${id}" in ${this.root}`);
       throw error;
     }
-    const parsed = RunMeta.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new RunStoreError(`${file}: not valid JSON (${(error as Error).message})`, file);
+    }
+    const parsed = RunMeta.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RunStoreError(`${id}/${RUN_FILE}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+      throw new RunStoreError(`${id}/${RUN_FILE}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`, file);
     }
     return parsed.data;
   }
