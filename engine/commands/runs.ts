@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareResults, ComparisonError, formatComparison } from '../eval/compare.js';
+import { compareResults, formatComparison } from '../eval/compare.js';
 import { taskNames } from '../libero/suites.js';
-import { ResultsError, type Results } from '../runs/results-schema.js';
-import { defaultRunsRoot, RunStore, RunStoreError, type RunMeta, type RunSummary } from '../runs/store.js';
-import { print, UsageError } from './args.js';
+import type { Results } from '../runs/results-schema.js';
+import { defaultRunsRoot, RunStore, type RunMeta, type RunSummary } from '../runs/store.js';
+import { print, suggest, UsageError } from './args.js';
 
 const OPTIONS = { json: { type: 'boolean' }, runs: { type: 'string' } } as const;
 
@@ -26,33 +26,25 @@ const SUBCOMMANDS = ['list', 'show', 'export', 'import', 'compare'] as const;
 
 /**
  * `rsd runs list|show|export|import|compare`: the run store (engine/runs/store.ts) from the command
- * line. A run that cannot be read, a results file that fails validation, or runs that cannot be
- * compared: the problem on stderr, exit status 1.
+ * line. A run that does not exist or cannot be read, a results file that fails validation, runs
+ * that cannot be compared, an export target that cannot be written: the store's errors are
+ * InputErrors, which the CLI prints as one line, exit status 2 (engine/cli.ts).
  */
 export async function runs(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  try {
-    switch (sub) {
-      case 'list':
-        return await list(rest);
-      case 'show':
-        return await show(rest);
-      case 'export':
-        return await exportCommand(rest);
-      case 'import':
-        return await importCommand(rest);
-      case 'compare':
-        return await compare(rest);
-      default:
-        throw new UsageError(sub ? `unknown subcommand "${sub}"; subcommands: ${SUBCOMMANDS.join(', ')}` : `which subcommand? subcommands: ${SUBCOMMANDS.join(', ')}`);
-    }
-  } catch (thrown) {
-    if (thrown instanceof RunStoreError || thrown instanceof ResultsError || thrown instanceof ComparisonError) {
-      process.stderr.write(`rsd runs ${sub}: ${thrown.message}\n`);
-      if (rest.includes('--json')) print(true, { error: { kind: thrown.name, field: thrown instanceof ResultsError ? thrown.field : null, message: thrown.message } }, () => '');
-      return 1;
-    }
-    throw thrown;
+  switch (sub) {
+    case 'list':
+      return await list(rest);
+    case 'show':
+      return await show(rest);
+    case 'export':
+      return await exportCommand(rest);
+    case 'import':
+      return await importCommand(rest);
+    case 'compare':
+      return await compare(rest);
+    default:
+      throw new UsageError(sub ? `unknown subcommand "${sub}"; ${suggest(sub, SUBCOMMANDS, 'subcommands')}` : `which subcommand? subcommands: ${SUBCOMMANDS.join(', ')}`);
   }
 }
 
