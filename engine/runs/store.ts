@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, realpath, stat, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -493,12 +493,38 @@ export class RunStore {
     return { run, episodes, finished: episodes.map((e) => ({ taskId: e.taskId, trial: e.trial })), remaining, dropped: parsed.dropped };
   }
 
-  /** Writes a run's results (results.json if finished, else a summary of what finished) to a file. */
+  /**
+   * Writes a run's results (results.json if finished, else a summary of what finished) to a file.
+   * Refuses (RunStoreError, field `file`) a file whose folder does not exist (it creates no
+   * folders), a folder, and a file inside a run's folder of this store (a run's own results.json,
+   * episodes.jsonl or run.json would be overwritten).
+   */
   async exportRun(id: string, file: string): Promise<Results> {
     const run = await this.open(id);
+    const target = await this.exportTarget(file);
     const results = await run.results();
-    await writeFileAtomic(path.resolve(file), JSON.stringify(results, null, 2) + '\n');
+    await writeFileAtomic(target, JSON.stringify(results, null, 2) + '\n');
     return results;
+  }
+
+  /** The real path `exportRun` may write, or a RunStoreError saying why not. */
+  private async exportTarget(file: string): Promise<string> {
+    const resolved = path.resolve(file);
+    const folder = path.dirname(resolved);
+    const refuse = (why: string): never => {
+      throw new RunStoreError(`cannot export to ${resolved}: ${why}`, 'file');
+    };
+    const folderStat = await stat(folder).catch(() => null);
+    if (!folderStat) refuse(`the folder ${folder} does not exist (create it first)`);
+    if (!folderStat!.isDirectory()) refuse(`${folder} is not a folder`);
+    const target = path.join(await realpath(folder), path.basename(resolved));
+    if ((await stat(target).catch(() => null))?.isDirectory()) refuse('it is a folder; name a file');
+    const root = await realpath(this.root).catch(() => path.resolve(this.root));
+    const inside = path.relative(root, target).split(path.sep);
+    if (inside.length >= 2 && inside[0] !== '..' && !path.isAbsolute(inside[0]!) && (await stat(path.join(root, inside[0]!, RUN_FILE)).catch(() => null))) {
+      refuse(`it is inside run ${inside[0]}'s folder in the run store, whose files it would overwrite; export to a file outside ${root}`);
+    }
+    return target;
   }
 
   /**

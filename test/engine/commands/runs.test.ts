@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -211,4 +211,31 @@ describe('rsd runs', () => {
     expect(stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('export refuses a folder that does not exist, exit 2 naming it, and creates nothing (through the CLI)', async () => {
+    const folder = path.join(root, 'missing', 'dir');
+    const file = path.join(folder, 'file.json');
+    const { code, stdout, stderr } = await rsd('runs', 'export', idA, file, '--runs', runsRoot);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`rsd runs export: cannot export to ${file}: the folder ${folder} does not exist (create it first)\n`);
+    await expect(stat(path.join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("export refuses to write onto a run's own files, or onto a folder", async () => {
+    const store = new RunStore(runsRoot);
+    const run = await store.open(idA);
+    const before = await Promise.all([run.resultsFile, run.episodesFile, path.join(run.dir, 'run.json')].map((f) => readFile(f, 'utf8')));
+    for (const target of [run.resultsFile, run.episodesFile, path.join(run.dir, 'run.json'), path.join(runsRoot, idB, 'results.json')]) {
+      const { code, stderr } = await call('export', idA, target, '--runs', runsRoot);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^rsd runs export: cannot export to .*: it is inside run run-[ab]'s folder in the run store, whose files it would overwrite; export to a file outside /);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+    expect(await Promise.all([run.resultsFile, run.episodesFile, path.join(run.dir, 'run.json')].map((f) => readFile(f, 'utf8')))).toEqual(before);
+    const onFolder = await call('export', idA, root, '--runs', runsRoot);
+    expect(onFolder.code).toBe(2);
+    expect(onFolder.stderr).toBe(`rsd runs export: cannot export to ${root}: it is a folder; name a file\n`);
+    // Beside the runs, in the runs folder itself, is allowed: nothing of a run is overwritten.
+    expect((await call('export', idA, path.join(runsRoot, 'a-copy.json'), '--runs', runsRoot)).code).toBe(0);
+  });
 });
