@@ -43,6 +43,8 @@ export async function bench(args: string[]): Promise<number> {
       threshold,
       smallModelsEp: smallEp,
     });
+    // The text report shows its warnings beside the figures; with --json, stderr says them too.
+    if (values.json) for (const w of report.warnings) process.stderr.write(`rsd bench engine: warning: ${w}\n`);
     print(values.json, report, () => formatEngineBench(report));
     return 0;
   }
