@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { RsdCallError } from './api/errors.js';
-import { UsageError } from './commands/args.js';
+import { suggest, UsageError } from './commands/args.js';
 import { bench } from './commands/bench.js';
 import { check } from './commands/check.js';
 import { evaluate } from './commands/eval.js';
@@ -8,6 +9,7 @@ import { info } from './commands/info.js';
 import { runs } from './commands/runs.js';
 import { serve } from './commands/serve.js';
 import { APP } from './system/app.js';
+import { InputError } from './util/input-error.js';
 
 const USAGE = `rsd: ${APP.name} ${APP.version}
 
@@ -43,52 +45,190 @@ Usage:
   rsd runs show RUN [--runs DIR] [--json]   configuration, success with Wilson 95% intervals,
                                             latency, acceptance, errors (so far, if unfinished)
   rsd runs export RUN FILE [--runs DIR] [--json]
-                                            a run's results.json to FILE
+                                            a run's results.json to FILE (its folder must exist)
   rsd runs import FILE [--runs DIR] [--json]
-                                            a results file as a new run; exit 1 if it is invalid
+                                            a results file as a new run; exit 2 if it is invalid
   rsd runs compare RUN_A RUN_B [--runs DIR] [--json]
                                             paired success (McNemar), latency and acceptance
   rsd bench eval [--bundle DIR] [--episodes 8] [--workers N] [--decoding D]
                  [--long-episodes 8N] [--max-steps N] [--json]
                                             the runner against a bare loop, then N workers
                                             over a long run (throughput, peak RSS), same run
-  rsd help
+  rsd help [COMMAND]                        this text, or one command's part of it
 
-Exit status: 0 on success, 1 on failure, 2 on a usage error.`;
+Every command also takes --verbose: on an error, the stack trace too.
+Exit status: 0 on success; 2 when a flag, argument or input file cannot be used (one line on
+stderr names it and says what is allowed); 1 on any other failure (one line on stderr).`;
 
 type Command = (args: string[]) => Promise<number>;
 
-const commands: Record<string, Command> = {
-  info,
-  check,
-  eval: evaluate,
-  expert,
-  serve,
-  bench,
-  runs,
-  help: async () => {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  },
+interface CommandSpec {
+  run: Command;
+  /** Subcommands, named in error lines (`rsd runs show: ...`). */
+  subcommands?: readonly string[];
+  /**
+   * The flag that gives each engine option, so that an error naming the option (InputError's
+   * field) names the flag the user typed.
+   */
+  flags?: Readonly<Record<string, string>>;
+}
+
+const EVAL_FLAGS = {
+  suite: '--suite',
+  tasks: '--tasks',
+  task: '--tasks',
+  trials: '--trials',
+  seed: '--seed',
+  decoding: '--decoding',
+  accept: '--accept',
+  threshold: '--threshold',
+  ep: '--ep',
+  bundle: '--bundle',
+  bundleDir: '--bundle',
+  workers: '--workers',
+  out: '--out',
+  runsRoot: '--out',
+  run: '--resume',
+  resume: '--resume',
+  init: '--init',
+  initStates: '--init',
+  libero: '--libero',
+  maxSteps: '--max-steps',
+};
+const EXPERT_FLAGS = { suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
+const BENCH_FLAGS = { bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps' };
+
+const commands: Record<string, CommandSpec> = {
+  info: { run: info },
+  check: { run: check },
+  eval: { run: evaluate, flags: EVAL_FLAGS },
+  expert: { run: expert, flags: EXPERT_FLAGS },
+  serve: { run: serve },
+  bench: { run: bench, subcommands: ['sim', 'engine', 'eval'], flags: BENCH_FLAGS },
+  runs: { run: runs, subcommands: ['list', 'show', 'export', 'import', 'compare'], flags: { runsRoot: '--runs' } },
+  help: { run: help },
 };
 
+async function help(args: string[]): Promise<number> {
+  if (args.length > 1) throw new UsageError(`expected at most one command, got "${args.join(' ')}"`);
+  const name = args[0];
+  if (name === undefined) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (!commands[name]) throw unknownCommand(name);
+  process.stdout.write(usageOf(name) + '\n');
+  return 0;
+}
+
+/** The usage lines of one command: each `  rsd NAME ...` entry with its continuation lines. */
+export function usageOf(name: string): string {
+  const lines = USAGE.split('\n');
+  const out: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    const entry = /^ {2}rsd (\S+)/.exec(line);
+    if (entry) inside = entry[1] === name;
+    else if (!line.startsWith('   ')) inside = false;
+    if (inside) out.push(line);
+  }
+  return ['Usage:', ...out, '', 'Every command also takes --verbose: on an error, the stack trace too.'].join('\n');
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`unknown command "${name}"; ${suggest(name, Object.keys(commands), 'commands')}`);
+}
+
+/**
+ * Runs one command. Errors end as one line on stderr, `rsd COMMAND: ...`: a usage error or an
+ * input error (InputError and its subclasses: a flag, file or field that cannot be used) exits
+ * with status 2, anything else with 1. `--verbose`, anywhere in the arguments, adds the stack.
+ * With `--json`, the error is also written to stdout as `{"error": {kind, field, message}}`.
+ */
 export async function main(argv: string[]): Promise<number> {
-  const [name = 'help', ...rest] = argv;
+  const verbose = argv.includes('--verbose');
+  const [name = 'help', ...rest] = argv.filter((a) => a !== '--verbose');
   if (name === '--version') {
     process.stdout.write(`${APP.version}\n`);
     return 0;
   }
-  const command = commands[name === '--help' || name === '-h' ? 'help' : name];
+  const spec = commands[name === '--help' || name === '-h' ? 'help' : name];
+  const sub = spec?.subcommands?.includes(rest[0] ?? '') ? rest[0] : undefined;
+  const label = spec ? `rsd ${name}${sub ? ` ${sub}` : ''}` : 'rsd';
   try {
-    if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(commands).join(', ')}`);
-    return await command(rest);
+    if (!spec) throw unknownCommand(name);
+    return await spec.run(rest);
   } catch (thrown) {
+    const input = asInputError(thrown);
+    let line: string;
+    let code = 1;
     if (thrown instanceof UsageError) {
-      process.stderr.write(`rsd ${name}: ${thrown.message}\n\n${USAGE}\n`);
-      return 2;
+      const hint = /\busage: /.test(thrown.message) ? '' : ` (run "rsd help${spec && name !== 'help' ? ` ${name}` : ''}" for usage)`;
+      line = `${thrown.message}${hint}`;
+      code = 2;
+    } else if (input) {
+      line = inputLine(input, spec?.flags ?? {}, rest);
+      code = 2;
+    } else if (thrown instanceof RsdCallError) {
+      line = `${thrown.error.kind}: ${thrown.message}`;
+    } else {
+      line = thrown instanceof Error ? thrown.message || thrown.name : String(thrown);
     }
-    const text = thrown instanceof RsdCallError ? `${thrown.error.kind}: ${thrown.message}` : thrown instanceof Error ? thrown.stack : String(thrown);
-    process.stderr.write(`rsd ${name}: ${text}\n`);
-    return 1;
+    process.stderr.write(`${label}: ${oneLine(line)}\n`);
+    if (verbose) process.stderr.write(`${thrown instanceof Error ? (thrown.stack ?? String(thrown)) : String(thrown)}\n`);
+    if (rest.includes('--json')) {
+      const kind = thrown instanceof Error ? thrown.name : typeof thrown;
+      process.stdout.write(JSON.stringify({ error: { kind, field: input?.field ?? null, message: thrown instanceof Error ? thrown.message : String(thrown) } }, null, 2) + '\n');
+    }
+    return code;
   }
+}
+
+/** An InputError (EvalError and the engine's other input errors extend it). */
+function asInputError(thrown: unknown): { field: string; message: string } | null {
+  return thrown instanceof InputError ? thrown : null;
+}
+
+/** Newlines (a message quoting a file, an onnxruntime report) would break the one line. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * An input error's line, naming the input as the user typed it: the flag that gives the option at
+ * fault (`--tasks: ...`), with its value when the message does not show it; for a file inside a
+ * folder given by a flag, that flag and folder (`--bundle DIR: bundle.json: ...`); else the
+ * message, with the file's path after it when the message does not name it.
+ */
+export function inputLine(error: { field: string; message: string }, flags: Readonly<Record<string, string>>, args: readonly string[]): string {
+  const { field, message } = error;
+  const values = flagValues(args);
+  const flag = flags[field] ?? (field.startsWith('--') ? field : undefined);
+  if (flag) {
+    if (message.startsWith(`${flag} `) || message.startsWith(`${flag}:`)) return message;
+    const value = values.find(([f]) => f === flag)?.[1];
+    return `${value !== undefined && !message.includes(value) ? `${flag} ${value}` : flag}: ${message}`;
+  }
+  if (field.includes('/') || field.includes(path.sep)) {
+    const file = path.resolve(field);
+    const under = values
+      .filter(([, value]) => value !== '' && (file === path.resolve(value) || file.startsWith(path.resolve(value) + path.sep)))
+      .sort((a, b) => b[1].length - a[1].length)[0];
+    if (under) return `${under[0]} ${under[1]}: ${message}`;
+    if (!message.includes(field)) return `${message} (${field})`;
+  }
+  return message;
+}
+
+/** `--flag value` and `--flag=value` pairs, in order. */
+function flagValues(args: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    if (eq > 0) pairs.push([arg.slice(0, eq), arg.slice(eq + 1)]);
+    else if (i + 1 < args.length && !args[i + 1]!.startsWith('--')) pairs.push([arg, args[i + 1]!]);
+  }
+  return pairs;
 }

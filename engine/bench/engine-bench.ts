@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SeededRandom } from '../onnx/random.js';
 import { loadBundle, type ExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderRequest, type LoadedBundle } from '../bundle/bundle.js';
 import { onnxRuntimeVersion } from '../bundle/onnxruntime.js';
-import { checkSyntheticCostRatio, syntheticObservation, writeSyntheticBundle, type CostMeasurement } from '../bundle/synthetic.js';
+import { checkSyntheticCostRatio, syntheticObservation, writeSyntheticBundle, type CostCheck } from '../bundle/synthetic.js';
 import { Decoder, type AcceptRule, type ChunkRecord, type DecodeOptions, type Strategy } from '../decoding/index.js';
 
 /**
@@ -97,7 +97,9 @@ export interface EngineBenchReport {
   /** The cost model's inputs: medians measured in this run (ms). */
   costs: { prefillMs: number; stepMs: number; draftMs: number; verifyMs: number; decodeMs: number; autoregressiveMs: number } | null;
   /** The synthetic preset's step/draft check (separate timing, batch 1), when it ran. */
-  costCheck: CostMeasurement | null;
+  costCheck: CostCheck | null;
+  /** What the figures should be read with (a cost check missed); never a reason to fail the run. */
+  warnings: string[];
   arms: ArmReport[];
 }
 
@@ -133,7 +135,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     const decoder = new Decoder(bundle);
     const strategies = decoder.strategies();
     const hasSpec = strategies.includes('speculative');
-    // The preset's step/draft check (a synthetic bench bundle too cheap to show speculation is refused).
+    // The preset's step/draft check: a bundle too cheap to show speculation is flagged in the report.
     const cached = bundle.manifest.main.decoding === 'layerwise' && bundle.manifest.main.kvCache;
     const costCheck = hasSpec && cached ? await checkSyntheticCostRatio(bundle) : null;
     const rng = new SeededRandom(seed + 1);
@@ -163,7 +165,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
   }
 }
 
-function report(options: EngineBenchOptions, tau: number, bundle: LoadedBundle, synthetic: boolean, costCheck: CostMeasurement | null, arms: Arm[]): EngineBenchReport {
+function report(options: EngineBenchOptions, tau: number, bundle: LoadedBundle, synthetic: boolean, costCheck: CostCheck | null, arms: Arm[]): EngineBenchReport {
   const m = bundle.manifest;
   const Q = m.rfsq.layers;
   const ar = arms.find((a) => a.options.strategy === 'autoregressive');
@@ -194,6 +196,7 @@ function report(options: EngineBenchOptions, tau: number, bundle: LoadedBundle, 
     threads: options.threads ?? null,
     costs,
     costCheck,
+    warnings: costCheck?.warning ? [costCheck.warning] : [],
     arms: arms.map((a) => armReport(a, m.action.chunk, Q, tau, costs, arMedian)),
   };
 }
@@ -304,7 +307,8 @@ export function formatEngineBench(r: EngineBenchReport): string {
     `  ep ${r.ep} (requested ${r.epChoice.requested})${r.epChoice.smallModels ? `, draft and decoder on ${r.epChoice.smallModels}` : ''}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.platform}, node ${r.machine.node}, onnxruntime ${r.machine.onnxruntime}`,
     `  ${r.chunks} timed chunks per arm after ${r.warmup} warm-up, batch 1, ${r.threads ?? 'default'} intra-op threads, arms interleaved round-robin per chunk, observations syntheticObservation(seed ${r.seed} + i)`,
   ];
-  if (r.costCheck) lines.push(`  cost check (median of ${r.costCheck.runs}): main step ${ms(r.costCheck.stepMs)} ms vs draft ${ms(r.costCheck.draftMs)} ms = ${r.costCheck.ratio.toFixed(1)}x`);
+  if (r.costCheck) lines.push(`  cost check (median of ${r.costCheck.runs}): main step ${ms(r.costCheck.stepMs)} ms vs draft ${ms(r.costCheck.draftMs)} ms = ${r.costCheck.ratio.toFixed(1)}x${r.costCheck.minRatio !== null ? ` (preset minimum ${r.costCheck.minRatio}x)` : ''}`);
+  for (const w of r.warnings) lines.push(`  WARNING: ${w}`);
   if (r.costs) {
     const c = r.costs;
     lines.push(`  cost model inputs (medians, ms): prefill ${ms(c.prefillMs)}, step ${ms(c.stepMs)}, draft ${ms(c.draftMs)}, verify ${ms(c.verifyMs)}, decode ${ms(c.decodeMs)}; predicted autoregressive ${ms(c.autoregressiveMs)}`);

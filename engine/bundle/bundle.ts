@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { EXECUTION_PROVIDER_REQUESTS as REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../api/schemas/run-config.js';
+import { InputError } from '../util/input-error.js';
 import { Manifest } from './manifest.js';
 import { executionProviders, loadOnnxRuntime } from './onnxruntime.js';
 import { ortErrorSentence as firstLine } from './ort-error.js';
@@ -24,13 +25,16 @@ export const AUTO_ORDER: readonly ExecutionProvider[] = ['cuda', 'webgpu', 'cpu'
 
 export type Session = Ort.InferenceSession;
 
-export class BundleError extends Error {
+/** A bundle that cannot be used, or an execution provider that cannot run it: input at fault. */
+export class BundleError extends InputError {
   constructor(
     /** The file (or execution provider) at fault, as the message starts. */
     readonly subject: string,
     detail: string,
+    /** The input at fault: the file's path, or the option (`ep`, `smallModelsEp`). */
+    field: string = subject,
   ) {
-    super(`${subject}: ${detail}`);
+    super(field, `${subject}: ${detail}`);
     this.name = 'BundleError';
   }
 }
@@ -93,7 +97,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions): Promi
   try {
     models.forEach((spec, i) => {
       const mismatch = signatureMismatch(spec, sessions[i]!);
-      if (mismatch) throw new BundleError(spec.file, mismatch);
+      if (mismatch) throw new BundleError(spec.file, mismatch, path.join(dir, spec.file));
     });
   } catch (error) {
     await releaseAll(sessions);
@@ -125,18 +129,18 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; b
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new BundleError(MANIFEST_FILE, isNotFound(error) ? `not found in ${dir}` : `cannot be read: ${firstLine(error)}`);
+    throw new BundleError(MANIFEST_FILE, isNotFound(error) ? `not found in ${dir}` : `cannot be read: ${firstLine(error)}`, file);
   }
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
-    throw new BundleError(MANIFEST_FILE, `not valid JSON: ${firstLine(error)}`);
+    throw new BundleError(MANIFEST_FILE, `not valid JSON: ${firstLine(error)}`, file);
   }
   const parsed = Manifest.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BundleError(MANIFEST_FILE, `${formatPath(issue.path) || '(top level)'}: ${issueText(issue)}`);
+    throw new BundleError(MANIFEST_FILE, `${formatPath(issue.path) || '(top level)'}: ${issueText(issue)}`, file);
   }
   return { manifest: parsed.data, bytes };
 }
@@ -159,10 +163,10 @@ async function readModel(dir: string, spec: ModelSpec): Promise<Uint8Array> {
   try {
     bytes = await readFile(path.join(dir, spec.file));
   } catch (error) {
-    throw new BundleError(spec.file, isNotFound(error) ? `not found in ${dir} (named by ${MANIFEST_FILE} ${spec.field})` : `cannot be read: ${firstLine(error)}`);
+    throw new BundleError(spec.file, isNotFound(error) ? `not found in ${dir} (named by ${MANIFEST_FILE} ${spec.field})` : `cannot be read: ${firstLine(error)}`, path.join(dir, spec.file));
   }
   const problem = onnxProblem(bytes);
-  if (problem) throw new BundleError(spec.file, `not a valid ONNX model: ${problem}`);
+  if (problem) throw new BundleError(spec.file, `not a valid ONNX model: ${problem}`, path.join(dir, spec.file));
   return bytes;
 }
 
@@ -228,17 +232,17 @@ export function contentHash(manifestBytes: Uint8Array, models: readonly { name: 
 
 async function createSessions(models: ModelSpec[], files: Uint8Array[], options: LoadBundleOptions): Promise<{ sessions: Session[]; choice: ExecutionProviderChoice }> {
   const requested = options.ep;
-  if (!EXECUTION_PROVIDER_REQUESTS.includes(requested)) throw new BundleError(`execution provider "${String(requested)}"`, `unknown; choose one of ${EXECUTION_PROVIDER_REQUESTS.join(', ')}`);
+  if (!EXECUTION_PROVIDER_REQUESTS.includes(requested)) throw new BundleError(`execution provider "${String(requested)}"`, `unknown; choose one of ${EXECUTION_PROVIDER_REQUESTS.join(', ')}`, 'ep');
   const small = options.smallModelsEp;
   const smallUnavailable = small && unavailableReason(small);
-  if (smallUnavailable) throw new BundleError(`execution provider "${small}" (small models)`, `not available: ${smallUnavailable}`);
+  if (smallUnavailable) throw new BundleError(`execution provider "${small}" (small models)`, `not available: ${smallUnavailable}`, 'smallModelsEp');
   const attempts: ExecutionProviderChoice['attempts'] = [];
   const candidates = requested === 'auto' ? AUTO_ORDER : [requested];
   let lastError: BundleError | undefined;
   for (const ep of candidates) {
     const unavailable = unavailableReason(ep);
     if (unavailable) {
-      if (requested !== 'auto') throw new BundleError(`execution provider "${ep}"`, `not available: ${unavailable}`);
+      if (requested !== 'auto') throw new BundleError(`execution provider "${ep}"`, `not available: ${unavailable}`, 'ep');
       attempts.push({ ep, ok: false, reason: `not available: ${unavailable}` });
       continue;
     }
@@ -256,7 +260,7 @@ async function createSessions(models: ModelSpec[], files: Uint8Array[], options:
     }
   }
   // cpu is always last and always available, so only its own failure ends up here.
-  throw lastError ?? new BundleError('execution provider "auto"', 'no provider could be used');
+  throw lastError ?? new BundleError('execution provider "auto"', 'no provider could be used', 'ep');
 }
 
 /** Why this build cannot run `ep` at all, or null when it can try. */

@@ -13,7 +13,7 @@ export function loadOnnxRuntime(): typeof Ort {
 }
 
 // Provider libraries that the CUDA and TensorRT EPs need beside the binding; onnxruntime-node's
-// install script downloads them, and installs here skip that (ONNXRUNTIME_NODE_INSTALL=skip).
+// install script downloads them, and installs here skip that (package.json's allowScripts denies it).
 const PROVIDER_LIBRARIES: Record<string, string[]> = {
   cuda: ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'],
   tensorrt: ['libonnxruntime_providers_tensorrt.so', 'libonnxruntime_providers_shared.so'],

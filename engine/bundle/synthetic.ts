@@ -48,7 +48,10 @@ export interface SyntheticParams {
   perturbation: number;
   /** Intended per-layer exact agreement of draft and main on the coarse layers, [low, high]. */
   agreementBand: [number, number];
-  /** The bench code path refuses a bundle whose main step costs less than this many drafts. */
+  /**
+   * The main step should cost at least this many drafts; the bench path measures it and, when a run
+   * falls short (a slow or busy machine), says so in its report.
+   */
   minCostRatio: number | null;
 }
 
@@ -479,15 +482,30 @@ export async function measureStepVsDraft(bundle: LoadedBundle, runs = 50): Promi
   return { prefillMs, stepMs, verifyMs, draftMs, ratio: stepMs / draftMs, runs };
 }
 
-/** The bench code path: refuses a synthetic bench bundle whose main step is not costly enough. */
-export async function checkSyntheticCostRatio(bundle: LoadedBundle, runs = 50): Promise<CostMeasurement> {
+export interface CostCheck extends CostMeasurement {
+  /** The preset's minimum step/draft ratio, or null when it sets none. */
+  minRatio: number | null;
+  /**
+   * When the measured ratio misses the minimum: what that means for the figures. A timed ratio
+   * depends on the machine and its load, so a miss is reported, not refused.
+   */
+  warning: string | null;
+}
+
+/**
+ * The bench code path: measures a bundle's step/draft cost ratio and checks it against the
+ * synthetic preset's minimum. A miss (a busy or unusual machine) is a warning in the result, to be
+ * shown beside the figures; it never fails the run.
+ */
+export async function checkSyntheticCostRatio(bundle: LoadedBundle, runs = 50): Promise<CostCheck> {
   const params = (bundle.manifest.provenance as { params?: Partial<SyntheticParams> }).params;
   const min = params?.minCostRatio ?? null;
   const m = await measureStepVsDraft(bundle, runs);
-  if (min !== null && m.ratio < min) {
-    throw new Error(`${bundle.manifest.name}: main step costs ${m.ratio.toFixed(1)}x the draft on ${bundle.ep} (${m.stepMs.toFixed(3)} vs ${m.draftMs.toFixed(3)} ms), below the preset's ${min}x`);
-  }
-  return m;
+  const warning =
+    min !== null && m.ratio < min
+      ? `${bundle.manifest.name}: main step costs ${m.ratio.toFixed(1)}x the draft on ${bundle.ep} (${m.stepMs.toFixed(3)} vs ${m.draftMs.toFixed(3)} ms), below the preset's ${min}x: speculative decoding has less to save than the preset intends, so its speedups here understate the design (a busy machine, or one unlike the preset's)`
+      : null;
+  return { ...m, minRatio: min, warning };
 }
 
 async function medianMs(run: () => Promise<unknown>, runs: number): Promise<number> {

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { closest } from '../util/edit-distance.js';
 
-/** A mistake in how a command was called: printed with the usage, exit status 2. */
+/** A mistake in how a command was called: one line on stderr, exit status 2 (engine/cli.ts). */
 export class UsageError extends Error {}
 
 export function parse<O extends ParseArgsOptionsConfig>(args: string[], options: O) {
@@ -25,4 +26,10 @@ export function intFlag(name: string, value: string | undefined, fallback: numbe
 /** Writes a report as JSON or as its text form. */
 export function print(json: boolean | undefined, report: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : text() + '\n');
+}
+
+/** `did you mean "eval"?` for a near miss, else the list: `benchmarks: sim, engine, eval`. */
+export function suggest(input: string, names: readonly string[], what: string): string {
+  const near = closest(input, names);
+  return near ? `did you mean "${near}"?` : `${what}: ${names.join(', ')}`;
 }

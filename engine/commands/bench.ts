@@ -4,7 +4,7 @@ import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
 import os from 'node:os';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
-import { intFlag, parse, print, UsageError } from './args.js';
+import { intFlag, parse, print, suggest, UsageError } from './args.js';
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
 export async function bench(args: string[]): Promise<number> {
@@ -43,6 +43,8 @@ export async function bench(args: string[]): Promise<number> {
       threshold,
       smallModelsEp: smallEp,
     });
+    // The text report shows its warnings beside the figures; with --json, stderr says them too.
+    if (values.json) for (const w of report.warnings) process.stderr.write(`rsd bench engine: warning: ${w}\n`);
     print(values.json, report, () => formatEngineBench(report));
     return 0;
   }
@@ -60,5 +62,5 @@ export async function bench(args: string[]): Promise<number> {
     print(values.json, report, () => formatEvalBench(report));
     return 0;
   }
-  throw new UsageError(what ? `unknown benchmark "${what}"; benchmarks: sim, engine, eval` : 'which benchmark? benchmarks: sim, engine, eval');
+  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval');
 }

@@ -4,6 +4,7 @@ import { encodeDemo } from '../expert/demos.js';
 import { loadPerturbingPolicy } from '../expert/policy-perturbation.js';
 import { runExpertSuite, type ExpertSuiteReport, type InitSource, type PolicySpec } from '../expert/suite.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
+import { InputError } from '../util/input-error.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
 /** `0-9`, `0,3,5`, `2`: task ids. */
@@ -66,7 +67,13 @@ export async function expert(args: string[]): Promise<number> {
         throw new UsageError(`--init: expected eval, demo or libero, got "${init}"`);
       })();
   const recordFile = values.record ? path.join(values.record, 'demonstrations.jsonl') : undefined;
-  if (values.record) mkdirSync(values.record, { recursive: true });
+  if (values.record) {
+    try {
+      mkdirSync(values.record, { recursive: true });
+    } catch (error) {
+      throw new InputError('record', `cannot create the folder ${values.record}: ${(error as Error).message}`);
+    }
+  }
   const out = recordFile ? createWriteStream(recordFile, { flags: 'w' }) : undefined;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
@@ -108,7 +115,7 @@ async function policySpecs(dirs: readonly string[], decoding: string | undefined
   for (const dir of dirs) {
     const bundle = path.resolve(dir);
     const policy = await loadPerturbingPolicy(bundle, decoding as Strategy | undefined).catch((error: Error) => {
-      throw new UsageError(`--policy ${dir}: ${error.message}`);
+      throw error instanceof InputError ? new InputError('policy', `--policy ${dir}: ${error.message}`) : error;
     });
     specs.push({ bundle, decoding: policy.strategy });
     await policy.close();

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareResults, ComparisonError, formatComparison } from '../eval/compare.js';
+import { compareResults, formatComparison } from '../eval/compare.js';
 import { taskNames } from '../libero/suites.js';
-import { ResultsError } from '../runs/results-schema.js';
 import type { Results } from '../api/schemas/results.js';
-import { defaultRunsRoot, RunStore, RunStoreError } from '../runs/store.js';
+import { defaultRunsRoot, RunStore } from '../runs/store.js';
 import type { RunMeta, StoredRunSummary } from '../api/schemas/runs.js';
-import { print, UsageError } from './args.js';
+import { print, suggest, UsageError } from './args.js';
 
 const OPTIONS = { json: { type: 'boolean' }, runs: { type: 'string' } } as const;
 
@@ -28,33 +27,25 @@ const SUBCOMMANDS = ['list', 'show', 'export', 'import', 'compare'] as const;
 
 /**
  * `rsd runs list|show|export|import|compare`: the run store (engine/runs/store.ts) from the command
- * line. A run that cannot be read, a results file that fails validation, or runs that cannot be
- * compared: the problem on stderr, exit status 1.
+ * line. A run that does not exist or cannot be read, a results file that fails validation, runs
+ * that cannot be compared, an export target that cannot be written: the store's errors are
+ * InputErrors, which the CLI prints as one line, exit status 2 (engine/cli.ts).
  */
 export async function runs(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  try {
-    switch (sub) {
-      case 'list':
-        return await list(rest);
-      case 'show':
-        return await show(rest);
-      case 'export':
-        return await exportCommand(rest);
-      case 'import':
-        return await importCommand(rest);
-      case 'compare':
-        return await compare(rest);
-      default:
-        throw new UsageError(sub ? `unknown subcommand "${sub}"; subcommands: ${SUBCOMMANDS.join(', ')}` : `which subcommand? subcommands: ${SUBCOMMANDS.join(', ')}`);
-    }
-  } catch (thrown) {
-    if (thrown instanceof RunStoreError || thrown instanceof ResultsError || thrown instanceof ComparisonError) {
-      process.stderr.write(`rsd runs ${sub}: ${thrown.message}\n`);
-      if (rest.includes('--json')) print(true, { error: { kind: thrown.name, field: thrown instanceof ResultsError ? thrown.field : null, message: thrown.message } }, () => '');
-      return 1;
-    }
-    throw thrown;
+  switch (sub) {
+    case 'list':
+      return await list(rest);
+    case 'show':
+      return await show(rest);
+    case 'export':
+      return await exportCommand(rest);
+    case 'import':
+      return await importCommand(rest);
+    case 'compare':
+      return await compare(rest);
+    default:
+      throw new UsageError(sub ? `unknown subcommand "${sub}"; ${suggest(sub, SUBCOMMANDS, 'subcommands')}` : `which subcommand? subcommands: ${SUBCOMMANDS.join(', ')}`);
   }
 }
 

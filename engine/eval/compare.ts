@@ -1,5 +1,6 @@
 import type { Comparison, PairedSuccess, RunLabel, UnpairedEpisode } from '../api/schemas/comparison.js';
 import { LATENCY_STAGES, type EpisodeRecord, type Results } from '../api/schemas/results.js';
+import { InputError } from '../util/input-error.js';
 import { mcnemar } from './metrics.js';
 
 /**
@@ -11,9 +12,9 @@ import { mcnemar } from './metrics.js';
  */
 
 /** Two runs that cannot be compared at all (a different suite): the message says what differs. */
-export class ComparisonError extends Error {
+export class ComparisonError extends InputError {
   constructor(message: string) {
-    super(message);
+    super('runs', message);
     this.name = 'ComparisonError';
   }
 }

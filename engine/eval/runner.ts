@@ -78,7 +78,12 @@ export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Pro
     const config = resumed?.config ?? newConfig(run, meta);
     const planned = plan(run);
     const contexts = new Map(run.tasks.map((taskId) => [taskId, taskContext(run.suite, taskId, planned.find((e) => e.taskId === taskId)!.task)]));
-    policy.check([...contexts.values()]);
+    try {
+      policy.check([...contexts.values()]);
+    } catch (error) {
+      // The policy cannot act on a chosen task (an instruction it was not trained on, say).
+      throw error instanceof EvalError ? error : new EvalError('bundle', (error as Error).message);
+    }
     policy.reset();
 
     const state = resumed ? await store.resume(resumed.id) : null;

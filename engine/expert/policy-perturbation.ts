@@ -2,6 +2,7 @@ import type { Strategy } from '../decoding/record.js';
 import { BundlePolicy } from '../policy/bundle-policy.js';
 import type { Policy, TaskContext } from '../policy/policy.js';
 import type { Observation } from '../sim/simulator.js';
+import { InputError } from '../util/input-error.js';
 import { mulberry32 } from '../util/random.js';
 import { BurstSchedule, GAP } from './perturbation.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { InputError } from '../util/input-error.js';
 
 /**
  * LIBERO's fixed initial states (`init_files/<suite>/<task>.pruned_init`) read without Python.
@@ -22,9 +23,9 @@ export interface InitState {
   qvel: Float64Array;
 }
 
-export class InitStatesError extends Error {
+export class InitStatesError extends InputError {
   constructor(file: string, detail: string) {
-    super(`${file}: ${detail}`);
+    super(file, `${file}: ${detail}`);
     this.name = 'InitStatesError';
   }
 }

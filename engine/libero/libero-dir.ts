@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { InputError } from '../util/input-error.js';
 import { suiteTask } from './suites.js';
 
 /**
@@ -19,17 +20,18 @@ const CHECKOUT_SUBDIR = path.join('libero', 'libero');
 export function liberoDir(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
   const given = configured ?? env[LIBERO_DIR_ENV];
   if (given === undefined || given === '') {
-    throw new Error(
+    throw new InputError(
+      'libero',
       `LIBERO's task files are not configured: set ${LIBERO_DIR_ENV} (or pass a folder) to a LIBERO checkout or to its data folder holding bddl_files/ and init_files/`,
     );
   }
   const dir = path.resolve(given);
   const source = configured !== undefined ? `the LIBERO folder ${dir}` : `${LIBERO_DIR_ENV}=${given}`;
-  if (!isDir(dir)) throw new Error(`${source} does not exist or is not a folder`);
+  if (!isDir(dir)) throw new InputError('libero', `${source} does not exist or is not a folder`);
   const candidates = [dir, path.join(dir, CHECKOUT_SUBDIR)];
   const found = candidates.find((d) => isDir(path.join(d, 'bddl_files')));
   if (!found) {
-    throw new Error(`${source} holds no LIBERO task files: tried ${candidates.map((d) => path.join(d, 'bddl_files')).join(' and ')}`);
+    throw new InputError('libero', `${source} holds no LIBERO task files: tried ${candidates.map((d) => path.join(d, 'bddl_files')).join(' and ')}`);
   }
   return found;
 }
@@ -47,7 +49,7 @@ export function liberoInitStatesPath(suite: string, task: number | string, confi
 function existing(suite: string, task: number | string, configured: string | undefined, folder: string, ext: string, what: string): string {
   const t = suiteTask(suite, task);
   const file = path.join(liberoDir(configured), folder, t.suite, t.name + ext);
-  if (!existsSync(file)) throw new Error(`LIBERO's ${what} for ${t.suite} task ${t.id} is missing: ${file}`);
+  if (!existsSync(file)) throw new InputError(file, `LIBERO's ${what} for ${t.suite} task ${t.id} is missing: ${file}`);
   return file;
 }
 

@@ -9,6 +9,8 @@ import { SUITES, type SuiteName } from '../api/schemas/run-config.js';
 
 /** The suites' names are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
 export { SUITES, type SuiteName };
+import { closest } from '../util/edit-distance.js';
+import { InputError } from '../util/input-error.js';
 
 /** Policy steps per episode after the wait steps (OFT's TASK_MAX_STEPS). */
 export const MAX_STEPS: Readonly<Record<SuiteName, number>> = {
@@ -181,7 +183,7 @@ const TASK_NAMES: Readonly<Record<SuiteName, readonly string[]>> = {
 /** Validates a suite name, suggesting the nearest one when it is misspelt. */
 export function suiteName(name: string): SuiteName {
   if ((SUITES as readonly string[]).includes(name)) return name as SuiteName;
-  throw new Error(`unknown suite '${name}'${didYouMean(name, SUITES) || `; suites: ${SUITES.join(', ')}`}`);
+  throw new InputError('suite', `unknown suite '${name}'${didYouMean(name, SUITES) || `; suites: ${SUITES.join(', ')}`}`);
 }
 
 export function taskNames(suite: string): readonly string[] {
@@ -195,12 +197,12 @@ export function suiteTask(suite: string, task: number | string): SuiteTask {
   let id: number;
   if (typeof task === 'number') {
     if (!Number.isInteger(task) || task < 0 || task >= names.length) {
-      throw new Error(`${s} has no task ${task}: its ${names.length} tasks have ids 0..${names.length - 1}`);
+      throw new InputError('task', `${s} has no task ${task}: its ${names.length} tasks have ids 0..${names.length - 1}`);
     }
     id = task;
   } else {
     id = names.indexOf(task);
-    if (id < 0) throw new Error(`${s} has no task '${task}'${didYouMean(task, names)}`);
+    if (id < 0) throw new InputError('task', `${s} has no task '${task}'${didYouMean(task, names)}`);
   }
   const name = names[id]!;
   return { suite: s, id, name, instruction: instructionFromTaskName(name), maxSteps: MAX_STEPS[s] };
@@ -219,24 +221,6 @@ export function instructionFromTaskName(name: string): string {
 }
 
 function didYouMean(input: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(input.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  // Suggest only near misses: a third of the name may be wrong.
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? `; did you mean ${best}?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
+  const best = closest(input, candidates);
+  return best === undefined ? '' : `; did you mean ${best}?`;
 }

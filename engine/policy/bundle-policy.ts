@@ -5,6 +5,7 @@ import { postprocessChunk } from '../bundle/processing.js';
 import type { AcceptRule } from '../decoding/acceptance.js';
 import { Decoder, DEFAULT_THRESHOLD } from '../decoding/decoder.js';
 import type { Strategy } from '../decoding/record.js';
+import { InputError } from '../util/input-error.js';
 import type { Policy, PolicyChunk, PolicyInput, PolicyMetadata, TaskContext } from './policy.js';
 
 /**
@@ -29,12 +30,9 @@ export interface BundlePolicyOptions {
 }
 
 /** Raised when the options ask what the bundle cannot do; `field` names the option. */
-export class BundlePolicyError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
+export class BundlePolicyError extends InputError {
+  constructor(field: string, message: string) {
+    super(field, message);
     this.name = 'BundlePolicyError';
   }
 }
@@ -80,7 +78,7 @@ export class BundlePolicy implements Policy {
       const supported = decoder.strategies();
       const strategy = options.decoding ?? (supported.includes('speculative') ? 'speculative' : supported[0]!);
       if (!supported.includes(strategy)) {
-        throw new BundlePolicyError('decoding', `bundle "${bundle.manifest.name}" (${options.dir}) cannot decode "${strategy}": it supports ${supported.join(', ')}`);
+        throw new BundlePolicyError('decoding', `bundle "${bundle.manifest.name}" cannot decode "${strategy}": it supports ${supported.join(', ')}`);
       }
       const accept = strategy === 'speculative' ? (options.accept ?? 'exact') : null;
       const threshold = accept === 'threshold' ? (options.threshold ?? DEFAULT_THRESHOLD) : null;

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { LATENCY_STAGES, Results, RESULTS_FORMAT_VERSION, type EpisodeRecord, type EpisodeChunks, type LatencyStage, type Percentiles, type RunInfo, type SuccessStats } from '../api/schemas/results.js';
 import type { RunConfig } from '../api/schemas/run-config.js';
-import type { ChunkRecord } from '../decoding/record.js';
 import { percentile, pointBiserial, wilson } from '../eval/metrics.js';
+import { InputError } from '../util/input-error.js';
+import type { ChunkRecord } from '../decoding/record.js';
 
 /**
  * results.json's logic (the format itself, version 1: engine/api/schemas/results.ts):
@@ -102,13 +103,14 @@ export function formatPath(p: readonly PropertyKey[]): string {
   return p.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
-export class ResultsError extends Error {
+/** A results file that is not valid: input at fault, its first problem's field named. */
+export class ResultsError extends InputError {
   constructor(
-    /** The first problem's field path (empty for the file as a whole). */
-    readonly field: string,
+    /** The first problem's field path (empty for the file as a whole; the message names the file). */
+    field: string,
     message: string,
   ) {
-    super(field ? `${field}: ${message}` : message);
+    super(field, field ? `${field}: ${message}` : message);
     this.name = 'ResultsError';
   }
 }

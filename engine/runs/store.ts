@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, realpath, stat, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dataDir } from '../settings/paths.js';
@@ -10,6 +10,7 @@ import { RunConfig, type Machine } from '../api/schemas/run-config.js';
 import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
 import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
 import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
+import { InputError } from '../util/input-error.js';
 
 /**
  * One directory per run under `<dataDir>/runs/` (DESIGN.md "Results and trajectories"):
@@ -45,9 +46,14 @@ export interface ResumeState {
   dropped: string | null;
 }
 
-export class RunStoreError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A run that does not exist or cannot be read, or a request the store refuses: input at fault. */
+export class RunStoreError extends InputError {
+  constructor(
+    message: string,
+    /** The input at fault: `run` (an id), `file` (an export target) or a file's path. */
+    field = 'run',
+  ) {
+    super(field, message);
     this.name = 'RunStoreError';
   }
 }
@@ -151,11 +157,11 @@ function parseEpisodes(text: string, file: string): ParsedEpisodes {
       dropped = `${file} line ${lineNo}: dropped a truncated last line (${bytes.length - offset} bytes), left by a crash mid-write`;
       return { episodes, goodBytes: offset, totalBytes: bytes.length, dropped };
     }
-    if (parseError !== null) throw new RunStoreError(`${file} line ${lineNo}: not valid JSON (${parseError})`);
+    if (parseError !== null) throw new RunStoreError(`${file} line ${lineNo}: not valid JSON (${parseError})`, file);
     const parsed = EpisodeRecord.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RunStoreError(`${file} line ${lineNo}: ${formatPath(issue.path) || '(record)'}: ${issue.message}`);
+      throw new RunStoreError(`${file} line ${lineNo}: ${formatPath(issue.path) || '(record)'}: ${issue.message}`, file);
     }
     episodes.push(parsed.data);
     offset = end + 1;
@@ -222,7 +228,7 @@ export class Run {
     const parsed = EpisodeRecord.safeParse(record);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return Promise.reject(new RunStoreError(`episode record: ${formatPath(issue.path) || '(record)'}: ${issue.message}`));
+      return Promise.reject(new RunStoreError(`episode record: ${formatPath(issue.path) || '(record)'}: ${issue.message}`, 'record'));
     }
     if (this.meta.status !== 'running') return Promise.reject(new RunStoreError(`run ${this.id} is ${this.meta.status}: no more episodes`));
     const key = keyOf(record);
@@ -402,7 +408,7 @@ export class RunStore {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RunStoreError(`run configuration: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+      throw new RunStoreError(`run configuration: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`, 'config');
     }
     await mkdir(this.root, { recursive: true });
     const now = options.now ?? new Date();
@@ -444,10 +450,16 @@ export class RunStore {
       if (isNotFound(error)) throw new RunStoreError(`no run "${id}" in ${this.root}`);
       throw error;
     }
-    const parsed = RunMeta.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new RunStoreError(`${file}: not valid JSON (${(error as Error).message})`, file);
+    }
+    const parsed = RunMeta.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new RunStoreError(`${id}/${RUN_FILE}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+      throw new RunStoreError(`${id}/${RUN_FILE}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`, file);
     }
     return parsed.data;
   }
@@ -537,12 +549,38 @@ export class RunStore {
     return { run, episodes, finished: episodes.map((e) => ({ taskId: e.taskId, trial: e.trial })), remaining, dropped: parsed.dropped };
   }
 
-  /** Writes a run's results (results.json if finished, else a summary of what finished) to a file. */
+  /**
+   * Writes a run's results (results.json if finished, else a summary of what finished) to a file.
+   * Refuses (RunStoreError, field `file`) a file whose folder does not exist (it creates no
+   * folders), a folder, and a file inside a run's folder of this store (a run's own results.json,
+   * episodes.jsonl or run.json would be overwritten).
+   */
   async exportRun(id: string, file: string): Promise<Results> {
     const run = await this.open(id);
+    const target = await this.exportTarget(file);
     const results = await run.results();
-    await writeFileAtomic(path.resolve(file), JSON.stringify(results, null, 2) + '\n');
+    await writeFileAtomic(target, JSON.stringify(results, null, 2) + '\n');
     return results;
+  }
+
+  /** The real path `exportRun` may write, or a RunStoreError saying why not. */
+  private async exportTarget(file: string): Promise<string> {
+    const resolved = path.resolve(file);
+    const folder = path.dirname(resolved);
+    const refuse = (why: string): never => {
+      throw new RunStoreError(`cannot export to ${resolved}: ${why}`, 'file');
+    };
+    const folderStat = await stat(folder).catch(() => null);
+    if (!folderStat) refuse(`the folder ${folder} does not exist (create it first)`);
+    if (!folderStat!.isDirectory()) refuse(`${folder} is not a folder`);
+    const target = path.join(await realpath(folder), path.basename(resolved));
+    if ((await stat(target).catch(() => null))?.isDirectory()) refuse('it is a folder; name a file');
+    const root = await realpath(this.root).catch(() => path.resolve(this.root));
+    const inside = path.relative(root, target).split(path.sep);
+    if (inside.length >= 2 && inside[0] !== '..' && !path.isAbsolute(inside[0]!) && (await stat(path.join(root, inside[0]!, RUN_FILE)).catch(() => null))) {
+      refuse(`it is inside run ${inside[0]}'s folder in the run store, whose files it would overwrite; export to a file outside ${root}`);
+    }
+    return target;
   }
 
   /**

@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { Settings, type SettingsPatch, type SettingsState } from '../api/settings.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { InputError } from '../util/input-error.js';
 
 /** The settings file exists but cannot be used; it is never overwritten behind the user's back. */
-export class SettingsFileError extends Error {
+export class SettingsFileError extends InputError {
   constructor(
     readonly file: string,
     readonly problem: string,
   ) {
-    super(`the settings file ${file} is not valid (${problem}); it was left as it is: fix it or delete it, then try again`);
+    super(file, `the settings file ${file} is not valid (${problem}); it was left as it is: fix it or delete it, then try again`);
     this.name = 'SettingsFileError';
   }
 }

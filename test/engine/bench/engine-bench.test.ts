@@ -94,6 +94,8 @@ describe('runEngineBench', () => {
     expect(text).toContain('SYNTHETIC');
     for (const a of report.arms) expect(text).toContain(a.name);
     expect(text).toContain('parallel (synthetic-tiny-parallel)');
+    expect(report.warnings).toEqual([]); // tiny sets no minimum cost ratio
+    expect(formatEngineBench({ ...report, warnings: ['main step costs 3.0x the draft'] })).toContain('\n  WARNING: main step costs 3.0x the draft\n');
   });
 
   it('runs on a given bundle folder: a parallel bundle has only its parallel arm', async () => {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../engine/commands/args.js';
+import { main } from '../../../engine/cli.js';
 import { runs, type ShowReport } from '../../../engine/commands/runs.js';
 import type { Comparison } from '../../../engine/api/schemas/comparison.js';
 import { wilson } from '../../../engine/eval/metrics.js';
@@ -25,14 +26,14 @@ async function rsd(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-/** Runs `rsd runs ...` in this process, capturing what it writes. */
+/** Runs `rsd runs ...` in this process (through the CLI's entry point, which prints errors), capturing what it writes. */
 async function call(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   try {
-    const code = await runs(args);
+    const code = await main(['runs', ...args]);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();
@@ -142,7 +143,7 @@ describe('rsd runs', () => {
     expect(validateResults(JSON.parse(await readFile(run.resultsFile, 'utf8')))).toEqual(results);
   });
 
-  it('import of a corrupted file exits 1 naming the field (through the CLI)', async () => {
+  it('import of a corrupted file exits 2 naming the field (through the CLI)', async () => {
     const file = path.join(root, 'exported.json');
     await new RunStore(runsRoot).exportRun(idA, file);
     const json = JSON.parse(await readFile(file, 'utf8')) as { episodes: Record<string, unknown>[] };
@@ -150,7 +151,7 @@ describe('rsd runs', () => {
     await writeFile(file, JSON.stringify(json));
     const elsewhere = path.join(root, 'elsewhere');
     const { code, stdout, stderr } = await rsd('runs', 'import', file, '--runs', elsewhere);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^rsd runs import: episodes\[4\]\.steps: /);
     expect(stderr).not.toContain('    at '); // a message, not a stack
@@ -160,7 +161,7 @@ describe('rsd runs', () => {
     (json as unknown as { total: { successes: number } }).total.successes = 4;
     await writeFile(file, JSON.stringify(json));
     const tampered = await call('import', file, '--runs', elsewhere, '--json');
-    expect(tampered.code).toBe(1);
+    expect(tampered.code).toBe(2);
     expect(tampered.stderr).toMatch(/total\.successes: does not match what the episodes give/);
     expect(JSON.parse(tampered.stdout)).toMatchObject({ error: { kind: 'ResultsError', field: 'total.successes' } });
     expect(await new RunStore(elsewhere).list()).toEqual([]);
@@ -182,18 +183,18 @@ describe('rsd runs', () => {
     expect(text.stdout).toContain('B is 3.00 times faster per chunk');
   });
 
-  it('refuses to compare runs on different suites, exit 1', async () => {
+  it('refuses to compare runs on different suites, exit 2', async () => {
     const store = new RunStore(runsRoot);
     const other = await store.createRun(config({ suite: 'libero_goal' }), { id: 'run-goal' });
     await other.appendEpisode(episode(0, 0, 'success'));
     const { code, stderr } = await call('compare', idA, 'run-goal', '--runs', runsRoot);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain('A is libero_spatial, B is libero_goal');
   });
 
-  it('a run that does not exist: exit 1 naming it', async () => {
+  it('a run that does not exist: exit 2 naming it', async () => {
     const { code, stderr } = await call('show', 'no-such-run', '--runs', runsRoot);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toBe(`rsd runs show: no run "no-such-run" in ${runsRoot}\n`);
   });
 
@@ -207,7 +208,35 @@ describe('rsd runs', () => {
     await expect(runs(['list', '--frob'])).rejects.toThrow(UsageError);
     const { code, stderr } = await rsd('runs', 'import');
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^rsd runs: missing FILE/);
-    expect(stderr).toContain('rsd runs compare RUN_A RUN_B');
+    expect(stderr).toMatch(/^rsd runs import: missing FILE \(usage: rsd runs import FILE/);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('export refuses a folder that does not exist, exit 2 naming it, and creates nothing (through the CLI)', async () => {
+    const folder = path.join(root, 'missing', 'dir');
+    const file = path.join(folder, 'file.json');
+    const { code, stdout, stderr } = await rsd('runs', 'export', idA, file, '--runs', runsRoot);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`rsd runs export: cannot export to ${file}: the folder ${folder} does not exist (create it first)\n`);
+    await expect(stat(path.join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("export refuses to write onto a run's own files, or onto a folder", async () => {
+    const store = new RunStore(runsRoot);
+    const run = await store.open(idA);
+    const before = await Promise.all([run.resultsFile, run.episodesFile, path.join(run.dir, 'run.json')].map((f) => readFile(f, 'utf8')));
+    for (const target of [run.resultsFile, run.episodesFile, path.join(run.dir, 'run.json'), path.join(runsRoot, idB, 'results.json')]) {
+      const { code, stderr } = await call('export', idA, target, '--runs', runsRoot);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^rsd runs export: cannot export to .*: it is inside run run-[ab]'s folder in the run store, whose files it would overwrite; export to a file outside /);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+    expect(await Promise.all([run.resultsFile, run.episodesFile, path.join(run.dir, 'run.json')].map((f) => readFile(f, 'utf8')))).toEqual(before);
+    const onFolder = await call('export', idA, root, '--runs', runsRoot);
+    expect(onFolder.code).toBe(2);
+    expect(onFolder.stderr).toBe(`rsd runs export: cannot export to ${root}: it is a folder; name a file\n`);
+    // Beside the runs, in the runs folder itself, is allowed: nothing of a run is overwritten.
+    expect((await call('export', idA, path.join(runsRoot, 'a-copy.json'), '--runs', runsRoot)).code).toBe(0);
   });
 });

@@ -33,13 +33,14 @@ export class ChildProcessTarget implements ExecutionTarget {
     const store = new RunStore(run.runsRoot);
     let local: Run | null = null;
     let remoteDir = '';
-    let report: { status: EvalReport['status']; stats: EvalReport['stats'] } | null = null;
+    type Report = { status: EvalReport['status']; stats: EvalReport['stats'] };
+    const got: { report: Report | null } = { report: null };
     let failure: string | null = null;
     try {
       for await (const text of createInterface({ input: child.stdout })) {
-        const message = JSON.parse(text) as { event?: EvalEvent; report?: typeof report; error?: string };
+        const message = JSON.parse(text) as { event?: EvalEvent; report?: Report; error?: string };
         if (message.error) failure = message.error;
-        if (message.report) report = message.report;
+        if (message.report) got.report = message.report;
         const event = message.event;
         if (!event) continue;
         if (event.type === 'run-started') {
@@ -52,6 +53,7 @@ export class ChildProcessTarget implements ExecutionTarget {
         onEvent({ ...event, runId: local.id, ...(event.type === 'run-started' ? { dir: local.dir } : {}) });
       }
       const [code] = (await once(child, 'close')) as [number | null];
+      const report = got.report;
       if (!local || !report) throw new Error(`the child process ended (exit ${code}) without a run: ${failure ?? 'no report'}`);
       await local.ingestFolder(remoteDir, 'the child process');
       const results = report.status === 'completed' ? await local.finish() : await local.cancel();
