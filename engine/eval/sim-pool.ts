@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
-import { spawnWorker, workerModule } from '../util/workers.js';
+import { spawnWorker, workerModule } from '../workers/spawn.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
 /**

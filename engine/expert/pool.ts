@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { TaskSpec } from '../libero/task.js';
 import type { EpisodeOptions, EpisodeRun, ExpertEpisode } from './episodes.js';
-import { spawnWorker, workerModule } from '../util/workers.js';
+import { spawnWorker, workerModule } from '../workers/spawn.js';
 import type { WorkerJob, WorkerMessage } from './worker.js';
 
 /**
