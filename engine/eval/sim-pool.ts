@@ -6,8 +6,8 @@ import { workerModule } from '../workers/spawn.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
 /**
- * Evaluation episodes across worker threads, one MuJoCo each (engine/eval/sim-worker.ts), on the
- * shared pool (engine/workers/pool.ts: order, replacement of dead workers, abort). What is
+ * Evaluation episodes across worker threads, each with its own simulator (engine/eval/sim-worker.ts),
+ * on the shared pool (engine/workers/pool.ts: order, replacement of dead workers, abort). What is
  * evaluation's own: when a worker asks for a chunk the pool calls `requestChunk` and sends back the
  * actions (or ends the episode as an error when the promise rejects); a task's scene is asked for
  * once; an episode whose worker died ends as an `error` naming the cause; and when no worker can

@@ -2,12 +2,12 @@ import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from './spawn.js';
 
 /**
- * Jobs across worker threads, one MuJoCo each (evaluation: engine/eval/sim-pool.ts; the expert:
- * engine/expert/pool.ts). Jobs are handed out one at a time, in order, to whichever worker is free.
- * A worker that dies takes only its current job with it (`onLost`, naming the cause) and is
- * replaced; after MAX_START_FAILURES workers that died before they were ready the pool stops
- * replacing them and reports the jobs it could not hand out. Aborting stops handing out work and
- * ends the workers; jobs in flight are dropped, not reported, so a resumed run redoes them.
+ * Jobs across worker threads, each with its own simulator (evaluation: engine/eval/sim-pool.ts;
+ * the expert: engine/expert/pool.ts). Jobs are handed out one at a time, in order, to whichever
+ * worker is free. A worker that dies takes only its current job with it (`onLost`, naming the
+ * cause) and is replaced; after MAX_START_FAILURES workers that died before they were ready the pool
+ * stops replacing them and reports the jobs it could not hand out. Aborting stops handing out work
+ * and ends the workers; jobs in flight are dropped, not reported, so a resumed run redoes them.
  *
  * The protocol: a worker posts `ready` once it takes jobs, or `fatal` when it cannot run at all;
  * its other messages name the job they are about by `id` (the job's index), so that a message about
