@@ -35,6 +35,8 @@ export interface RunningJob<J, ToWorker> {
 export interface WorkerPoolSpec<J, ToWorker, FromWorker extends JobMessage> {
   /** The module each worker runs (engine/workers/spawn.ts). */
   module: string | URL;
+  /** What each worker finds in workerData besides `module` (e.g. the simulator sim-worker.ts makes). */
+  workerData?: object | undefined;
   /** Workers to start; at least one, at most one per job. */
   workers: number;
   jobs: readonly J[];
@@ -200,7 +202,7 @@ export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: 
     const spawn = (): void => {
       let worker: Worker;
       try {
-        worker = spawnWorker(module);
+        worker = spawnWorker(module, spec.workerData);
       } catch (error) {
         return fail(error);
       }

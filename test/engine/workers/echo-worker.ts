@@ -1,7 +1,7 @@
 // A pool worker for the pool's own tests: the protocol without MuJoCo. It doubles each job's value
-// and says which thread ran it and whether the job brought its task's spec; on request it exits,
-// throws, asks the main thread for a value, or never answers.
-import { parentPort, threadId } from 'node:worker_threads';
+// and says which thread ran it, whether the job brought its task's spec and its workerData's tag;
+// on request it exits, throws, asks the main thread for a value, or never answers.
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 
 export type Behaviour = 'answer' | 'exit' | 'throw' | 'ask' | 'hang';
 export interface EchoTask {
@@ -19,7 +19,7 @@ export type ToEcho = EchoJob | { type: 'reply'; id: number; value: number };
 export type FromEcho =
   | { type: 'ready' }
   | { type: 'asked'; id: number }
-  | { type: 'done'; id: number; value: number; task: string; withTask: boolean; thread: number };
+  | { type: 'done'; id: number; value: number; task: string; withTask: boolean; thread: number; tag: string | null };
 
 const port = parentPort!;
 const post = (message: FromEcho): void => port.postMessage(message);
@@ -29,7 +29,7 @@ const asked = new Map<number, EchoJob>();
 const answer = (job: EchoJob, value: number): void => {
   const task = tasks.get(job.taskKey);
   if (!task) throw new Error(`task key ${job.taskKey} came without its task`);
-  post({ type: 'done', id: job.id, value: value * 2, task: task.name, withTask: job.task !== undefined, thread: threadId });
+  post({ type: 'done', id: job.id, value: value * 2, task: task.name, withTask: job.task !== undefined, thread: threadId, tag: (workerData as { tag?: string }).tag ?? null });
 };
 
 port.on('message', (message: ToEcho) => {

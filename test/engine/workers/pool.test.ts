@@ -10,8 +10,8 @@ vi.mock('../../../engine/workers/spawn.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../engine/workers/spawn.js')>();
   return {
     ...real,
-    spawnWorker(module: string): Worker {
-      const worker = real.spawnWorker(module);
+    spawnWorker(module: string, data?: object): Worker {
+      const worker = real.spawnWorker(module, data);
       spawned.push({ worker, exit: new Promise((resolve) => worker.once('exit', resolve)) });
       return worker;
     },
@@ -38,12 +38,13 @@ const B: EchoTask = { name: 'B' };
 const job = (task: EchoTask, value: number, behaviour: Behaviour = 'answer'): Job => ({ task, value, behaviour });
 
 /** Runs `jobs` on the pool, recording what the domain callbacks saw. */
-async function run(jobs: Job[], options: { workers: number; module?: URL; signal?: AbortSignal; onAsked?(running: RunningJob<Job, ToEcho>): void; onDone?(done: Done): void }) {
+async function run(jobs: Job[], options: { workers: number; module?: URL; workerData?: object; signal?: AbortSignal; onAsked?(running: RunningJob<Job, ToEcho>): void; onDone?(done: Done): void }) {
   const started: number[] = [];
   const done: Done[] = [];
   const lost: { value: number; cause: string }[] = [];
   const outcome = await runWorkerPool<Job, ToEcho, JobFromEcho>({
     module: options.module ?? ECHO,
+    workerData: options.workerData,
     workers: options.workers,
     jobs,
     signal: options.signal,
@@ -88,6 +89,11 @@ describe('runWorkerPool', () => {
     spawned.length = 0;
     expect((await run([], { workers: 4 })).outcome).toEqual({ workers: 1, cancelled: false, unstarted: [], startError: null });
     expect(spawned).toHaveLength(0);
+  });
+
+  it('gives every worker its workerData', async () => {
+    const { done } = await run([job(A, 1), job(A, 2)], { workers: 2, workerData: { tag: 'embedded' } });
+    expect(done.map((d) => d.tag)).toEqual(['embedded', 'embedded']);
   });
 
   it("routes a job's replies to the worker running it", async () => {
