@@ -15,7 +15,7 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs' }),
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs' }),
-  // The engine host and its worker threads (engine/util/workers.ts finds the workers beside it).
+  // The engine host and its worker threads (engine/workers/spawn.ts finds the workers beside it).
   ...[
     ['electron/engine-host.ts', 'engine-host.cjs'],
     ['engine/eval/sim-worker.ts', 'sim-worker.cjs'],

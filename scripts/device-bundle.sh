@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 grep -qxF '/.device-build/' .git/info/exclude 2>/dev/null || echo '/.device-build/' >>.git/info/exclude
-# The CLI and its worker threads (engine/util/workers.ts finds <name>.mjs beside the bundle).
+# The CLI and its worker threads (engine/workers/spawn.ts finds <name>.mjs beside the bundle).
 for entry in cli:engine/cli.ts sim-worker:engine/eval/sim-worker.ts expert-worker:engine/expert/worker.ts; do
 npx esbuild "${entry#*:}" --bundle --platform=node --format=esm --target=node20 \
   --outfile=".device-build/${entry%%:*}.mjs" --external:onnxruntime-node --external:@mujoco/mujoco \

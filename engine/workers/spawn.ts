@@ -22,6 +22,7 @@ export function workerModule(base: string, source: string, bundled: string): str
   return BUNDLE_EXT ? new URL(`./${bundled}.${BUNDLE_EXT}`, here).href : new URL(source, base).href;
 }
 
-export function spawnWorker(module: string): Worker {
-  return new Worker(module.endsWith('.ts') ? new URL(BOOTSTRAP, here) : new URL(module), { workerData: { module } });
+/** Starts `module` in a worker thread; it finds `data` in workerData, beside `module`. */
+export function spawnWorker(module: string, data: object = {}): Worker {
+  return new Worker(module.endsWith('.ts') ? new URL(BOOTSTRAP, here) : new URL(module), { workerData: { ...data, module } });
 }
