@@ -269,7 +269,7 @@ async function execute(x: Execution): Promise<EvalReport> {
           : undefined,
         onFinished: finishEpisode,
       },
-      { maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
+      { simulator: x.run.simulator, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
       hooks.workerModule,
     );
     cancelled = result.cancelled;

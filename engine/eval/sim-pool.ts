@@ -1,5 +1,6 @@
 import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
+import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
 import { runWorkerPool } from '../workers/pool.js';
 import { workerModule } from '../workers/spawn.js';
@@ -32,6 +33,8 @@ export interface PoolCallbacks {
 }
 
 export interface PoolRunOptions {
+  /** The kind of simulator each worker makes (engine/sim/factory.ts). */
+  simulator: SimulatorSpec;
   maxSteps: number;
   waitSteps: number;
   /** Whether to ask for the scene with an episode of this task (the first one, if not stored yet). */
@@ -54,6 +57,7 @@ export async function runSimPool(episodes: readonly PoolEpisode[], count: number
   const scenesAsked = new Set<number>();
   const outcome = await runWorkerPool<PoolEpisode, ToWorker, Extract<FromWorker, { id: number }>>({
     module: workerModule,
+    workerData: { simulator: options.simulator },
     workers: count,
     jobs: episodes,
     signal: options.signal,
