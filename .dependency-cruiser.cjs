@@ -91,7 +91,7 @@ module.exports = {
     {
       name: 'sim-is-low',
       comment:
-        'The simulator seam (DESIGN.md "Seams") sits under evaluation, the expert, the commands and the host: sim/ imports only itself, libero, util and the schemas, so any backend can be driven by whatever runs episodes.',
+        'The simulator seam (docs/architecture.md "Seams") sits under evaluation, the expert, the commands and the host: sim/ imports only itself, libero, util and the schemas, so any backend can be driven by whatever runs episodes.',
       severity: 'error',
       from: { path: '^engine/sim/' },
       to: { path: '^engine/', pathNot: engine('sim', 'libero', 'util', 'api/schemas') + '/' },

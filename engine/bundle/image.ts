@@ -6,7 +6,7 @@ import { ProcessingError } from './processing.js';
  * centre-cropped and resized as the manifest's camera entry says (docs/bundle-format.md).
  *
  * Orientation. Let U[r][c] be our render as the camera sees it: row 0 at the top, column 0 at
- * camera-left (the input here). What OFT's policy sees (research/libero.md 4.2):
+ * camera-left (the input here). What OFT's policy sees (docs/libero.md 4.2):
  * - MuJoCo's mjr_readPixels fills rows bottom-up, and robosuite ("opengl" convention) passes that
  *   buffer on unchanged: G[r][c] = U[H-1-r][c].
  * - OFT takes img[::-1, ::-1] of it: P[r][c] = G[H-1-r][W-1-c] = U[r][W-1-c].

@@ -2,7 +2,7 @@ import type { Manifest } from './manifest.js';
 
 /**
  * Pre- and post-processing of the policy's vectors, as OpenVLA-OFT does it on LIBERO
- * (research/libero.md sections 4.3 and 4.4): BOUNDS_Q99 proprio normalisation, action
+ * (docs/libero.md 4.3 and 4.4): BOUNDS_Q99 proprio normalisation, action
  * un-normalisation and the gripper's binarise/invert. Images are in image.ts.
  */
 

@@ -8,7 +8,7 @@ import type { SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
  */
 export const RUN_DEFAULTS = {
   suite: 'libero_spatial',
-  /** Trials per task, as OpenVLA-OFT's LIBERO evaluation (research/libero.md). */
+  /** Trials per task, as OpenVLA-OFT's LIBERO evaluation (docs/libero.md 1.3). */
   trials: 50,
   /** Seeds stochastic acceptance and sampling (greedy decoding does not use it). */
   seed: 7,

@@ -1,5 +1,5 @@
 /**
- * The statistics results report (DESIGN.md "Results"; research/rsd.md section 6): success rates
+ * The statistics results report (docs/metrics.md; docs/rfsq.md 6): success rates
  * with Wilson 95% intervals, latency percentiles, the point-biserial correlation of a per-episode
  * quantity with success, and McNemar's exact test for two runs over the same episodes.
  */

@@ -11,7 +11,7 @@ import type { Observation, SceneDescription, Simulator } from '../sim/simulator.
 /**
  * An evaluation worker thread: its own simulator, of the kind `workerData.simulator` names (made
  * by engine/sim/factory.ts; the embedded one is a MuJoCo WebAssembly instance per thread), running one
- * episode at a time as research/libero.md 1.3 describes (reset, NUM_WAIT_STEPS wait actions, then
+ * episode at a time as docs/libero.md 1.3 describes (reset, NUM_WAIT_STEPS wait actions, then
  * policy steps until the goal holds or the step limit). It never runs a model: at each chunk
  * boundary it posts the observation and waits for the actions, which the runner's single inference
  * thread decodes in batches across workers. Started through worker-bootstrap.mjs.

@@ -14,7 +14,7 @@ import { ScriptedExpert, type ExpertPhase } from './scripted.js';
 
 /**
  * One expert episode, run exactly as OpenVLA-OFT's run_libero_eval.py runs a policy
- * (research/libero.md 1.3): reset to the initial state, NUM_WAIT_STEPS steps of the wait action
+ * (docs/libero.md 1.3): reset to the initial state, NUM_WAIT_STEPS steps of the wait action
  * whose `done` is ignored, then up to the suite's maximum of policy steps, ending at the first step
  * whose goal check holds. A thrown error (a SimulationError: bad action, MuJoCo instability) ends
  * the episode as `error` with its message; OFT would count it as a failure.

@@ -1,6 +1,6 @@
 /**
  * LIBERO's task suites as the evaluation uses them (OpenVLA-OFT's run_libero_eval.py, LIBERO's
- * benchmark/__init__.py; research/libero.md section 1). A task's id is its index in its suite's
+ * benchmark/__init__.py; docs/libero.md 1). A task's id is its index in its suite's
  * list (LIBERO's default task order is the identity). The names are facts kept here as data, so
  * nothing of LIBERO needs to be installed to list, validate or describe tasks.
  */

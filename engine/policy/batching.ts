@@ -1,7 +1,7 @@
 import type { Policy, PolicyChunk, PolicyInput } from './policy.js';
 
 /**
- * Any policy behind one queue that batches the requests of parallel episodes (DESIGN.md: all
+ * Any policy behind one queue that batches the requests of parallel episodes (docs/evaluation.md "How it runs": all
  * onnxruntime sessions on one thread, requests from parallel environments batched there). One batch runs at a time; the requests that arrive
  * while it runs form the next one (continuous batching: when inference is the bottleneck, batches
  * fill by themselves). A request that finds the policy idle runs at once unless `maxWaitMs` > 0,

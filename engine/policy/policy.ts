@@ -3,7 +3,7 @@ import type { ChunkRecord } from '../decoding/record.js';
 import type { Observation } from '../sim/simulator.js';
 
 /**
- * The policy seam (DESIGN.md "Seams"): what the runner, the expert's policy perturbation and the
+ * The policy seam (docs/architecture.md "Seams"): what the runner, the expert's policy perturbation and the
  * benchmarks hold. Kinds: a model bundle run in-process by the RSD engine (bundle-policy.ts);
  * later a remote policy server. `BatchingPolicy` (batching.ts) wraps any of them to batch the
  * requests of parallel episodes.

@@ -1,5 +1,5 @@
 /**
- * Tokenizer diagnostics for reports (research/rsd.md 1.5 and 6.D): reconstruction error against the
+ * Tokenizer diagnostics for reports (docs/rfsq.md 4 and 6.4): reconstruction error against the
  * number of layers decoded, code usage per layer, and whether decoding the codes gives back the
  * encoder's own reconstruction.
  */

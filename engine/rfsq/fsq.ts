@@ -1,6 +1,6 @@
 /**
  * Finite scalar quantization (FSQ, Mentzer et al., arXiv 2309.15505): each channel c is rounded to
- * one of L = levels[c] values. See research/rsd.md section 1.1.
+ * one of L = levels[c] values. See docs/rfsq.md 1.
  *
  * Convention implemented (per channel, L levels):
  *
@@ -20,7 +20,7 @@
  *   [-1, 1 - 2/L] for even L. The residual codec scales layer q by (L - 1)^-q, which only tiles the
  *   residual when the step is 2/(L - 1) and the values reach both ends; with lucidrains' even-L
  *   values the clamp codec stalls (L = 8: max error 0.23 after 8 layers, against 1.7e-7 here). For
- *   odd L the two conventions are the same, so research/rsd.md 1.5 (L = 7) applies unchanged.
+ *   odd L the two conventions are the same, so docs/rfsq.md 4 (L = 7) applies unchanged.
  * - The cost of keeping the shift: z = 0 maps to the centre of the +1/(L - 1) cell, so with even L
  *   the tanh residual codec carries a bias (L = 8, 8 layers, uniform latent: max/mean error stalls
  *   at 0.197/0.038, against 0.119/0.012 without the shift; test/engine/rfsq/analysis.test.ts pins

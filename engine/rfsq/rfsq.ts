@@ -1,5 +1,5 @@
 /**
- * Residual FSQ (research/rsd.md 1.2-1.3): layer q quantizes the residual left by layers 0..q-1 at
+ * Residual FSQ (docs/rfsq.md 2): layer q quantizes the residual left by layers 0..q-1 at
  * scale s_q, so coarse layers carry most of the latent and a prefix of layers decodes on its own.
  *
  *   r = x, x^ = 0
@@ -12,7 +12,7 @@
  *
  * Exactness: encode's reconstruction and decode add the same float64 terms (one table, value * s)
  * in the same order from 0, then round once to float32, so decode(encode(x).codes) === recon bit
- * for bit (research/rsd.md 0.4: verify decode(indices) equals the forward reconstruction).
+ * for bit (docs/rfsq.md 3: verify decode(indices) equals the forward reconstruction).
  *
  * Layouts (row-major): latent [latentDim]; codes [layers x latentDim], codes[q * latentDim + c];
  * batches put items first: latents [n x latentDim], codes [n x layers x latentDim].

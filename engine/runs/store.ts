@@ -13,7 +13,7 @@ import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, t
 import { InputError } from '../util/input-error.js';
 
 /**
- * One directory per run under `<dataDir>/runs/` (DESIGN.md "Results and trajectories"):
+ * One directory per run under `<dataDir>/runs/` (docs/evaluation.md "The run store"):
  *
  * - `run.json`: configuration, status, versions, machine, timestamps; rewritten atomically on
  *   every status change.

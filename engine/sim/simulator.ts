@@ -7,7 +7,7 @@ export type { InitState };
 export type { SceneDescription, SceneGeom };
 
 /**
- * The simulator contract (DESIGN.md "Seams"): evaluation, the expert, the checks and the
+ * The simulator contract (docs/architecture.md "Seams"): evaluation, the expert, the checks and the
  * benchmarks hold a `Simulator` made by `createSimulator` (factory.ts) and never learn which kind
  * runs. Asynchronous, because a backend may live in another process: `embedded` is MuJoCo
  * WebAssembly in this thread (engine/sim/embedded); `libero` (a later issue) a Python worker

@@ -3,7 +3,7 @@ import type { EvalReport } from '../eval/runner.js';
 import type { ResolvedRun } from '../eval/resolve.js';
 
 /**
- * The execution-target seam (DESIGN.md "Seams"): where a resolved run's episodes execute. Kinds:
+ * The execution-target seam (docs/architecture.md "Seams"): where a resolved run's episodes execute. Kinds:
  * `local` (worker threads on this machine, local.ts); later Modal. A target that runs episodes
  * elsewhere brings them home through the run store's ingest (engine/runs), validated like an
  * import, so the run reads the same whichever target ran it.

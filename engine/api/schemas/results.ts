@@ -3,7 +3,7 @@ import { RunConfig } from './run-config.js';
 import { RunStatus } from './runs.js';
 
 /**
- * results.json, format version 1 (DESIGN.md "Results and trajectories"; docs/results.schema.json
+ * results.json, format version 1 (docs/evaluation.md "results.json"; docs/results.schema.json
  * is generated from this file by scripts/make-schemas.ts).
  *
  * Everything except `formatVersion`, `run`, `config` and `episodes` is derived from the episode

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * A run's configuration and the enums it is made of (DESIGN.md "Results and trajectories"): what
+ * A run's configuration and the enums it is made of (docs/evaluation.md "results.json"): what
  * `results.json` and `run.json` record, and what requests, the runner and the decoder share.
  * Schemas only (zod, nothing of Node): the renderer imports these.
  */
@@ -14,7 +14,7 @@ export const SUITES = ['libero_spatial', 'libero_object', 'libero_goal', 'libero
 export const SuiteName = z.enum(SUITES);
 export type SuiteName = z.infer<typeof SuiteName>;
 
-/** Decoding strategies (DESIGN.md "Decoding"). */
+/** Decoding strategies (docs/bundle-format.md "Decoding"). */
 export const DECODING_STRATEGIES = ['parallel', 'autoregressive', 'speculative'] as const;
 export const DecodingStrategy = z.enum(DECODING_STRATEGIES);
 export type DecodingStrategy = z.infer<typeof DecodingStrategy>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The scene description (DESIGN.md "Seams", `Simulator.sceneDescription()`): everything replay
+ * The scene description (docs/architecture.md "Seams", `Simulator.sceneDescription()`): everything replay
  * needs to draw a task's scene, whichever simulator ran it. Stored once per task beside a run's
  * trajectories as `scene-taskNN.json` ({@link SceneFile}), carried by `runs.scene`.
  * MuJoCo conventions: z up, quaternions wxyz, sizes are half-sizes and radii.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EpisodeOutcome } from './results.js';
 
 /**
- * What replay reads (DESIGN.md "Results and trajectories"): one file per episode under a run's
+ * What replay reads (docs/evaluation.md "The run store"): one file per episode under a run's
  * `trajectories/` (engine/runs/trajectory.ts writes them), and the scene description once per
  * task beside them (./scene.ts).
  *

@@ -11,7 +11,7 @@ import {
 
 /**
  * robosuite 1.4.1's OSC_POSE controller and PandaGripper ramp for the embedded Panda, as LIBERO runs
- * them (research/libero.md 4.4-4.5; RS controllers/osc.py, utils/control_utils.py, robots/single_arm.py,
+ * them (docs/libero.md 4.4-4.5; RS controllers/osc.py, utils/control_utils.py, robots/single_arm.py,
  * models/grippers/panda_gripper.py).
  *
  * Substep contract (20 Hz control, 25 substeps of 0.002 s per env step), see `controlledEnvStep`:
@@ -446,7 +446,7 @@ export function controlledEnvStep(
 
 /**
  * LIBERO/OFT's 8-D proprio: grip-site position, quat2axisangle of robot0_right_hand's xquat, the two
- * finger joint positions (research/libero.md 4.3). Reads data as the last step left it, as
+ * finger joint positions (docs/libero.md 4.3). Reads data as the last step left it, as
  * robosuite's observables do.
  */
 export function robotProprio(ids: PandaIds, data: MjData, out: Float64Array = new Float64Array(8)): Float64Array {

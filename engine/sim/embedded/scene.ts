@@ -23,7 +23,7 @@ import { TABLE_NAME, TABLE_TOP_Z, type TableOptions, tableArena, targetZone } fr
 
 export type { Pose } from './assets/objects.js';
 
-/** The physics options of robosuite 1.4 (research/libero.md section 4.5). */
+/** The physics options of robosuite 1.4 (docs/libero.md 4.5). */
 export const SCENE_OPTION =
   '<option timestep="0.002" integrator="Euler" impratio="20" cone="elliptic" density="1.2" viscosity="0.00002"/>';
 

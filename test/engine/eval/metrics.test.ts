@@ -13,7 +13,7 @@ describe('wilson', () => {
     expect(wilson(50, 50).high).toBe(1);
   });
 
-  it('narrows as n grows (research/rsd.md: about ±1.5 pp at p 0.97, n 500)', () => {
+  it('narrows as n grows (docs/rfsq.md 6.5: about ±1.5 pp at p 0.97, n 500)', () => {
     const i = wilson(485, 500);
     expect(i.high - i.low).toBeGreaterThan(0.025);
     expect(i.high - i.low).toBeLessThan(0.035);

@@ -9,7 +9,7 @@ const LIBERO = path.resolve('../shared/libero');
 const skip = !existsSync(LIBERO);
 if (skip) console.log(`LIBERO's task_order.json is absent (${LIBERO}): skipping the test that reads it`);
 
-/** research/libero.md 1.2: what the policy sees for libero_spatial, in task_id order. */
+/** docs/libero.md 1.2: what the policy sees for libero_spatial, in task_id order. */
 const SPATIAL_INSTRUCTIONS = [
   'pick up the black bowl between the plate and the ramekin and place it on the plate',
   'pick up the black bowl next to the ramekin and place it on the plate',
@@ -41,7 +41,7 @@ describe('suites', () => {
     expect(SUITES.map((s) => taskNames(s).length)).toEqual([10, 10, 10, 10, 90]);
   });
 
-  it('derives the libero_spatial instructions of research/libero.md 1.2', () => {
+  it('derives the libero_spatial instructions of docs/libero.md 1.2', () => {
     expect(suiteTasks('libero_spatial').map((t) => t.instruction)).toEqual(SPATIAL_INSTRUCTIONS);
   });
 

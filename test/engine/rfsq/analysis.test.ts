@@ -1,6 +1,6 @@
 /**
- * Reconstruction error by depth against research/rsd.md section 1.5 and the output of
- * research/rsd_checks/rfsq_err.py: L = 7, 8 layers, scale 6^-q, latent uniform in [-1, 1].
+ * Reconstruction error by depth against docs/rfsq.md 4.1 and the output of
+ * the check of docs/rfsq.md 4.2: L = 7, 8 layers, scale 6^-q, latent uniform in [-1, 1].
  * The script's semantics are the codec's for odd L: 'tanh' = tanh(r/s) * 3.003 rounded;
  * 'clamp' = clip(3 r/s, -3, 3) rounded; values k/3, d_q = value * s, r -= d_q.
  *
@@ -23,7 +23,7 @@ const D = 8; // N x D = 200,000 scalars, as the script
 const latents = uniform(mulberry32(7), N * D, -1, 1);
 const L7 = (bound: Bound) => new Rfsq({ layers: 8, levels: [7], latentDim: D, bound });
 
-/** rfsq_err.py's printed output (max/mean after L0..Lk, k = 0..7). */
+/** The docs/rfsq.md 4.2 check's printed output (max/mean after L0..Lk, k = 0..7). */
 const SCRIPT: Record<Bound, { max: string[]; mean: string[] }> = {
   tanh: {
     max: ['3.33e-01', '1.67e-01', '1.39e-01', '1.34e-01', '1.33e-01', '1.33e-01', '1.33e-01', '1.33e-01'],
@@ -35,7 +35,7 @@ const SCRIPT: Record<Bound, { max: string[]; mean: string[] }> = {
   },
 };
 
-/** research/rsd.md 1.5's table: [k, max, mean] for 'tanh' and 'clamp'. */
+/** docs/rfsq.md 4.1's table: [k, max, mean] for 'tanh' and 'clamp'. */
 const TABLE: Record<Bound, [number, string, string][]> = {
   tanh: [
     [0, '0.333', '0.113'],
@@ -68,9 +68,9 @@ function expectNear(got: number, printed: string, kind: 'max' | 'mean', label: s
 
 const rows: Record<Bound, DepthError[]> = { tanh: errorByDepth(L7('tanh'), latents), clamp: errorByDepth(L7('clamp'), latents) };
 
-describe('reconstruction error by depth (research/rsd.md 1.5)', () => {
+describe('reconstruction error by depth (docs/rfsq.md 4)', () => {
   for (const bound of ['tanh', 'clamp'] as const) {
-    it(`matches rfsq_err.py at every depth, '${bound}'`, () => {
+    it(`matches the docs/rfsq.md 4.2 check at every depth, '${bound}'`, () => {
       rows[bound].forEach((row, k) => {
         expect(row.layers).toBe(k + 1);
         expectNear(row.maxAbs, SCRIPT[bound].max[k]!, 'max', `${bound} L0..L${k} max`);
@@ -78,7 +78,7 @@ describe('reconstruction error by depth (research/rsd.md 1.5)', () => {
       });
     });
 
-    it(`matches the table of rsd.md 1.5, '${bound}'`, () => {
+    it(`matches the table of docs/rfsq.md 4.1, '${bound}'`, () => {
       for (const [k, max, mean] of TABLE[bound]) {
         expectNear(rows[bound][k]!.maxAbs, max, 'max', `${bound} L0..L${k} max`);
         expectNear(rows[bound][k]!.meanAbs, mean, 'mean', `${bound} L0..L${k} mean`);
@@ -123,7 +123,7 @@ describe('code usage and the round-trip check', () => {
     expect([tanh.items, tanh.latentDim]).toEqual([N, D]);
   });
 
-  it("matches rfsq_err.py's usage: L0 under tanh never uses levels 0 and 6, L7 saturates at the edges", () => {
+  it("matches the docs/rfsq.md 4.2 check's usage: L0 under tanh never uses levels 0 and 6, L7 saturates at the edges", () => {
     const near = (got: number[], ref: number[]) => got.forEach((p, i) => expect(Math.abs(p - ref[i]!), `${got} vs ${ref}`).toBeLessThanOrEqual(0.01));
     expect(tanh.codeUsage[0]!.counts[0]).toBe(0);
     expect(tanh.codeUsage[0]!.counts[6]).toBe(0);

@@ -51,7 +51,7 @@ describe('FSQ bound and round', () => {
     expect([...new Fsq([8]).codesToValues([0, 3, 4, 7])]).toEqual([-1, -1 / 7, 1 / 7, 1]);
   });
 
-  it('gives the level index of research/rsd.md 1.1 (lucidrains), with the atanh shift for even L', () => {
+  it('gives the level index of docs/rfsq.md 1 (lucidrains), with the atanh shift for even L', () => {
     const z = wideLatents(mulberry32(3), 5_000);
     for (const L of LEVEL_COUNTS) {
       // Written out independently of the module: bound(z) = tanh(z + shift) * half_l - offset.
@@ -66,7 +66,7 @@ describe('FSQ bound and round', () => {
     expect(new Fsq([8]).bound(0, 0)).toBeCloseTo(0.5, 12);
   });
 
-  it('matches rsd_checks/rfsq_err.py for L = 7 (no shift; clamp maps z * 3 linearly)', () => {
+  it('matches the docs/rfsq.md 4.2 check for L = 7 (no shift; clamp maps z * 3 linearly)', () => {
     const z = uniform(mulberry32(4), 5_000, -3, 3);
     expect([...new Fsq([7], 'tanh').quantize(z).codes]).toEqual(Array.from(z, (x) => Math.round(Math.tanh(x) * 3 * (1 + FSQ_EPS)) + 3));
     expect([...new Fsq([7], 'clamp').quantize(z).codes]).toEqual(Array.from(z, (x) => Math.round(Math.min(3, Math.max(-3, x * 3))) + 3));

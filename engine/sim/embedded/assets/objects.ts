@@ -16,7 +16,7 @@ import {
 
 /**
  * The embedded scene's movable objects and fixtures (libero_spatial's set), authored here. Sizes,
- * masses, joint ranges and region sites follow LIBERO's asset files as facts (research/libero.md
+ * masses, joint ranges and region sites follow LIBERO's asset files as facts (docs/libero.md
  * section 2.2 and 6); the geometry itself is procedural. Naming follows docs/scene-conventions.md:
  * root body = the BDDL name, collision geoms `<name>_g<i>`, visual geoms `<name>_v<i>`, free joint
  * `<name>_joint0`, fixture joints `<name>_<joint>`, region sites `<name>_<region>`.

@@ -142,7 +142,7 @@ describe('mountedPanda MJCF', () => {
     try {
       for (let s = 0; s < 20; s++) controlledEnvStep(mj, model, data, osc, grip, [0, 0, 0, 0, 0, 0, -1]);
       const p = robotProprio(osc.ids, data);
-      // OFT's sample libero_spatial proprio (research/libero.md 4.2), taken during an episode:
+      // OFT's sample libero_spatial proprio (docs/libero.md 4.2), taken during an episode:
       // [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387].
       const sample = [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387];
       for (let i = 0; i < 3; i++) expect(Math.abs(p[i]! - sample[i]!)).toBeLessThan(0.02);
