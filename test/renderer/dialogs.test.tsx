@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
@@ -223,6 +223,7 @@ describe('export and import with the native dialogs', () => {
     const { user, client } = renderApp('results');
     const calls = spyCalls(client);
     const target = path.join(dataDir, 'exports', 'chosen.json');
+    await mkdir(path.dirname(target), { recursive: true }); // export creates no folders
     dialogs.chooseSaveFile.mockResolvedValueOnce(target);
     const run = await showRun(user);
 

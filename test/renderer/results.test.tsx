@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
@@ -263,6 +263,7 @@ describe('export and import', () => {
     const run = await showRun(user, B);
     await user.click(within(run).getByRole('button', { name: 'Export JSON' }));
     const target = path.join(dataDir, 'exported', 'b.json');
+    await mkdir(path.dirname(target), { recursive: true }); // export creates no folders
     const field = within(run).getByLabelText('Save results JSON to');
     expect(field).toHaveValue(`~/${B}.results.json`);
     await user.clear(field);
