@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { EXECUTION_PROVIDER_REQUESTS as REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../api/schemas/run-config.js';
 import { InputError } from '../util/input-error.js';
+import { GiB, MiB, readFileSafely, UnsafeFileError } from '../util/safe-read.js';
 import { Manifest } from './manifest.js';
 import { executionProviders, loadOnnxRuntime } from './onnxruntime.js';
 import { ortErrorSentence as firstLine } from './ort-error.js';
@@ -16,6 +16,10 @@ import { expectedModels, signatureMismatch, type ModelRole, type ModelSpec } fro
  */
 
 export const MANIFEST_FILE = 'bundle.json';
+/** The largest bundle.json read. */
+export const MANIFEST_LIMIT = 1 * MiB;
+/** The largest model file read: protobuf (so ONNX without external data, which bundles may not use) stops at 2 GiB. */
+export const MODEL_LIMIT = 2 * GiB;
 
 /** The providers are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
 export type { ExecutionProvider, ExecutionProviderRequest };
@@ -91,7 +95,7 @@ const SMALL_ROLES: readonly ModelRole[] = ['draft', 'decoder'];
 export async function loadBundle(dir: string, options: LoadBundleOptions): Promise<LoadedBundle> {
   const { manifest, bytes: manifestBytes } = await readManifest(dir);
   const models = expectedModels(manifest);
-  const files = await Promise.all(models.map((spec) => readModel(dir, spec)));
+  const files = await Promise.all(models.map((spec) => readModel(dir, manifest, spec)));
   const hash = contentHash(manifestBytes, models.map((spec, i) => ({ name: spec.file, bytes: files[i]! })));
   const { sessions, choice } = await createSessions(models, files, options);
   try {
@@ -127,9 +131,9 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; b
   const file = path.join(dir, MANIFEST_FILE);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    bytes = await readFileSafely(file, MANIFEST_LIMIT);
   } catch (error) {
-    throw new BundleError(MANIFEST_FILE, isNotFound(error) ? `not found in ${dir}` : `cannot be read: ${firstLine(error)}`, file);
+    throw new BundleError(MANIFEST_FILE, isNotFound(error) ? `not found in ${dir}` : cannotRead(error), file);
   }
   let json: unknown;
   try {
@@ -158,16 +162,42 @@ function issueText(issue: { code: string; message: string }): string {
 
 // ---- model files ----
 
-async function readModel(dir: string, spec: ModelSpec): Promise<Uint8Array> {
+async function readModel(dir: string, manifest: Manifest, spec: ModelSpec): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path.join(dir, spec.file));
+    bytes = await readFileSafely(path.join(dir, spec.file), MODEL_LIMIT);
   } catch (error) {
-    throw new BundleError(spec.file, isNotFound(error) ? `not found in ${dir} (named by ${MANIFEST_FILE} ${spec.field})` : `cannot be read: ${firstLine(error)}`, path.join(dir, spec.file));
+    throw new BundleError(spec.file, isNotFound(error) ? `not found in ${dir} (named by ${MANIFEST_FILE} ${spec.field})` : cannotRead(error), path.join(dir, spec.file));
+  }
+  const recorded = recordedSha256(manifest, spec.file);
+  if (recorded !== null) {
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== recorded) {
+      throw new BundleError(spec.file, `its SHA-256 is ${actual}, but ${MANIFEST_FILE} provenance.files records ${recorded}: the file was changed or damaged after the bundle was made`, path.join(dir, spec.file));
+    }
   }
   const problem = onnxProblem(bytes);
   if (problem) throw new BundleError(spec.file, `not a valid ONNX model: ${problem}`, path.join(dir, spec.file));
   return bytes;
+}
+
+/** `is a FIFO (named pipe), not a regular file` for a refused file; the system's sentence otherwise. */
+function cannotRead(error: unknown): string {
+  return error instanceof UnsafeFileError ? error.detail : `cannot be read: ${firstLine(error)}`;
+}
+
+/**
+ * The SHA-256 that bundle.json's `provenance.files` records for a model file (lowercase hex), or
+ * null when it records none. A recorded value that is not a SHA-256 makes the manifest invalid.
+ */
+export function recordedSha256(manifest: Manifest, file: string): string | null {
+  const files = manifest.provenance.files;
+  if (files === undefined || files === null) return null;
+  if (typeof files !== 'object' || Array.isArray(files)) throw new BundleError(MANIFEST_FILE, 'provenance.files: expected an object of file name to SHA-256');
+  if (!Object.hasOwn(files, file)) return null;
+  const value = (files as Record<string, unknown>)[file];
+  if (typeof value !== 'string' || !/^[0-9a-fA-F]{64}$/.test(value)) throw new BundleError(MANIFEST_FILE, `provenance.files["${file}"]: expected a SHA-256 in 64 hex digits, got ${JSON.stringify(value)}`);
+  return value.toLowerCase();
 }
 
 /**

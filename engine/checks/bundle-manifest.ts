@@ -1,6 +1,7 @@
 import type { CheckFix } from '../api/checks.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { bundleSource, defaultBundleDir, isFolder, sharedManifest } from './bundle-source.js';
+import { describeRefusals, taskFit } from './bundle-tasks.js';
 import { message, type Check } from './types.js';
 
 const chooseFolder = (hint: string): CheckFix => ({ kind: 'setting', setting: 'bundleDir', hint });
@@ -10,7 +11,7 @@ export const bundleManifestCheck: Check = {
   id: 'bundle.manifest',
   title: 'Model bundle',
   group: 'bundle',
-  purpose: 'The policy to evaluate: a folder with bundle.json (action space, RFSQ codec, observation inputs, main and draft models) and its ONNX files.',
+  purpose: "The policy to evaluate: a folder with bundle.json (action space, RFSQ codec, observation inputs, main and draft models) and its ONNX files; its observed objects and instructions must match the project's tasks.",
   reads: ['bundleDir'],
   async run(ctx) {
     const source = bundleSource(ctx);
@@ -30,9 +31,14 @@ export const bundleManifestCheck: Check = {
       return { status: 'fail', detail: `${message(thrown)} (bundle folder ${source.dir}).`, fix: chooseFolder(`Fix bundle.json (docs/bundle-format.md) or choose another folder. ${FORMAT}`) };
     }
     const detail = `"${manifest.name}" in ${where}: ${describe(manifest)}`;
-    if (manifest.provenance.synthetic === true) {
-      return { status: 'warn', detail: `${detail} Its weights are synthetic (provenance.synthetic): a test bundle, not a trained policy, so expect no task success.` };
+    // The tasks it can act on, as `rsd eval` decides (one observation encoder per task).
+    const fits = taskFit(manifest);
+    const refused = describeRefusals(fits);
+    const synthetic = manifest.provenance.synthetic === true ? ' Its weights are synthetic (provenance.synthetic): a test bundle, not a trained policy, so expect no task success.' : '';
+    if (refused && fits.every((f) => f.fine.length === 0)) {
+      return { status: 'fail', detail: `${detail} ${refused}`, fix: chooseFolder(`Choose a bundle trained on the project's tasks. ${FORMAT}`) };
     }
+    if (refused || synthetic) return { status: 'warn', detail: `${detail}${refused ? ` ${refused}` : ''}${synthetic}` };
     return { status: 'pass', detail };
   },
 };

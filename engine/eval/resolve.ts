@@ -12,6 +12,7 @@ import type { InitSource } from '../sim/init-source.js';
 export type { PolicySpec };
 import { defaultWorkers, RUN_DEFAULTS } from './defaults.js';
 import { EvalError } from './errors.js';
+import { assertRunsRoot } from './runs-root.js';
 
 /**
  * The one resolver of a run's configuration: a request (the CLI's flags, the Run page's form, an
@@ -58,6 +59,7 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
   if (!(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new EvalError('maxSteps', `must be a positive integer, got ${maxSteps}`);
   const workers = debug ? 1 : (request.workers ?? defaultWorkers());
   if (!(Number.isInteger(workers) && workers >= 1)) throw new EvalError('workers', `must be a positive integer, got ${workers}`);
+  await assertRunsRoot(context.runsRoot);
   return {
     suite,
     tasks: debug ? tasks.slice(0, 1) : tasks,

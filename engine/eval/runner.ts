@@ -22,6 +22,7 @@ import { EvalError } from './errors.js';
 import { percentile } from './metrics.js';
 import { planEpisodes, taskContext, type PlannedEpisode } from './plan.js';
 import type { ResolvedRun } from './resolve.js';
+import { assertRunsRoot } from './runs-root.js';
 import { runSimPool, type PoolEpisode } from './sim-pool.js';
 import type { EpisodeEnd } from './sim-worker.js';
 
@@ -103,6 +104,7 @@ export const RUNNER_SESSION_OPTIONS = { intraOpNumThreads: Number(process.env.RS
 /** A clear error before anything runs when results could not be written. */
 async function checkWritable(root: string): Promise<void> {
   const probe = path.join(root, `.write-test-${process.pid}`);
+  await assertRunsRoot(root); // before mkdir: mkdir -p under /proc never returns
   try {
     await mkdir(root, { recursive: true });
     await writeFile(probe, 'ok');

@@ -11,6 +11,7 @@ import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/r
 import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
 import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
 import { InputError } from '../util/input-error.js';
+import { MiB, readTextFileSafely } from '../util/safe-read.js';
 
 /**
  * One directory per run under `<dataDir>/runs/` (docs/evaluation.md "The run store"):
@@ -590,7 +591,7 @@ export class RunStore {
   async importResults(file: string): Promise<Run> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readTextFileSafely(file, 256 * MiB);
     } catch (error) {
       throw new ResultsError('', `${file}: cannot be read (${error instanceof Error ? error.message : String(error)})`);
     }

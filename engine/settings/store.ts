@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { Settings, type SettingsPatch, type SettingsState } from '../api/settings.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { InputError } from '../util/input-error.js';
+import { MiB, readTextFileSafely } from '../util/safe-read.js';
 
 /** The settings file exists but cannot be used; it is never overwritten behind the user's back. */
 export class SettingsFileError extends InputError {
@@ -13,6 +13,9 @@ export class SettingsFileError extends InputError {
     this.name = 'SettingsFileError';
   }
 }
+
+/** The largest settings.json read (a few hundred bytes in practice). */
+const SETTINGS_LIMIT = 1 * MiB;
 
 export const DEFAULT_SETTINGS: Settings = Settings.parse({});
 
@@ -29,7 +32,7 @@ export class SettingsStore {
   async read(): Promise<SettingsState> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = await readTextFileSafely(this.file, SETTINGS_LIMIT);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.state(false, DEFAULT_SETTINGS, null);
       return this.state(true, DEFAULT_SETTINGS, `cannot be read: ${(error as Error).message}`);

@@ -7,6 +7,7 @@ import type { CheckId } from '../../../engine/api/checks.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { DEFAULT_BUNDLE_ENV } from '../../../engine/bundle/default-bundle.js';
 import { defaultBundleDir } from '../../../engine/checks/bundle-source.js';
+import { suiteTasks } from '../../../engine/libero/suites.js';
 import { runChecks } from './helpers.js';
 
 const BUNDLE_ROWS: CheckId[] = ['bundle.manifest', 'bundle.models', 'bundle.rfsq', 'bundle.draft'];
@@ -83,7 +84,13 @@ describe('a good layerwise bundle with a draft (synthetic tiny)', () => {
   });
 
   it('passes a bundle whose provenance is not synthetic', async () => {
-    const trained = await brokenCopy('not-synthetic', (dir) => editManifest(dir, (m) => (m.provenance = { recipe: 'test' })));
+    // Made for every libero_spatial instruction, so the row has nothing to warn of.
+    const trained = await brokenCopy('not-synthetic', (dir) =>
+      editManifest(dir, (m) => {
+        m.provenance = { recipe: 'test' };
+        m.observation.instruction.instructions = suiteTasks('libero_spatial').map((t) => t.instruction);
+      }),
+    );
     expect((await statuses({ bundleDir: trained })).status['bundle.manifest']).toBe('pass');
   });
 });
