@@ -91,7 +91,8 @@ export class StageClock {
       rfsqMs: this.rfsqMs,
       totalMs,
       ortMs,
-      overheadMs: totalMs - ortMs,
+      // Never negative (results.json refuses negative latencies), even where rounding would make it -1e-13.
+      overheadMs: Math.max(0, totalMs - ortMs),
     };
   }
 }

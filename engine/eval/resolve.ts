@@ -53,6 +53,8 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
   const tasks = request.tasks ? [...request.tasks] : all;
   if (tasks.length === 0) throw new EvalError('tasks', 'no tasks chosen');
   for (const t of tasks) if (!all.includes(t)) throw new EvalError('tasks', `${suite} has tasks 0-${all.length - 1}; ${t} is not one of them`);
+  const twice = tasks.find((t, i) => tasks.indexOf(t) !== i);
+  if (twice !== undefined) throw new EvalError('tasks', `task ${twice} is listed twice`);
   const trials = debug ? 1 : (request.trials ?? RUN_DEFAULTS.trials);
   if (!(Number.isInteger(trials) && trials >= 1)) throw new EvalError('trials', `must be a positive integer, got ${trials}`);
   const maxSteps = request.maxSteps ?? MAX_STEPS[suite];

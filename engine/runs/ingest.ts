@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { EpisodeRecord } from '../api/schemas/results.js';
+import { EpisodeRecord, episodeConfigIssues } from '../api/schemas/results.js';
 import type { RunConfig } from '../api/schemas/run-config.js';
 import { SceneFile } from '../api/schemas/scene.js';
 import { Trajectory } from '../api/schemas/trajectory.js';
@@ -152,8 +152,10 @@ export function prepareBatch(batch: unknown, source: string): PreparedBatch {
  * Checks a whole batch against the run; throws an IngestError at the first problem, else returns
  * what to write. Nothing here writes.
  *
- * - every record passes EpisodeRecord; its task is in the run's configuration, its trial below
- *   `trials`, its steps within `maxSteps`; no (task, trial) is in the run already or twice in the batch;
+ * - every record passes EpisodeRecord and episodeConfigIssues (the checks a results file's episodes
+ *   get: its task is in the run's configuration, its trial below `trials`, its steps within
+ *   `maxSteps`, no drafted layers unless decoding is speculative); no (task, trial) is in the run
+ *   already or twice in the batch;
  * - a record that names a trajectory names its own (`taskNN-trialTTT.json`), and the batch holds it;
  *   the trajectory passes the Trajectory schema, its arrays have the lengths its steps and bodies
  *   give, and it agrees with the record (task, trial, init state, outcome, error, steps, chunks'
@@ -178,9 +180,8 @@ export async function planIngest(run: RunView, batch: PreparedBatch, source: str
     }
     const e = parsed.data!;
     const key = { taskId: e.taskId, trial: e.trial };
-    if (!config.tasks.includes(e.taskId)) fail(`${at}.taskId`, key, `task ${e.taskId} is not in run ${run.id}'s configuration (tasks ${config.tasks.join(', ')})`);
-    if (e.trial >= config.trials) fail(`${at}.trial`, key, `trial ${e.trial} is out of range: run ${run.id} has ${config.trials} trials per task (0-${config.trials - 1})`);
-    if (e.steps > config.maxSteps) fail(`${at}.steps`, key, `${e.steps} steps is more than the run's maxSteps (${config.maxSteps})`);
+    const [issue] = episodeConfigIssues(config, e, run.id);
+    if (issue) fail(join(at, issue.path), key, issue.message);
     if (run.has(e.taskId, e.trial)) fail(`${at}.trial`, key, `task ${e.taskId} trial ${e.trial} is already recorded in run ${run.id}`);
     const twice = seen.get(keyOf(e.taskId, e.trial));
     if (twice !== undefined) fail(`${at}.trial`, key, `task ${e.taskId} trial ${e.trial} appears twice in the batch (also ${batch.episodeField(twice)})`);

@@ -35,7 +35,8 @@ export const LATENCY_STAGES = [
 ] as const;
 export type LatencyStage = (typeof LATENCY_STAGES)[number];
 
-const StageArrays = z.strictObject(Object.fromEntries(LATENCY_STAGES.map((s) => [s, z.array(z.number())])) as Record<LatencyStage, z.ZodArray<z.ZodNumber>>);
+/** Every stage's per-chunk times: finite (zod's numbers are) and never negative. */
+const StageArrays = z.strictObject(Object.fromEntries(LATENCY_STAGES.map((s) => [s, z.array(Ms)])) as Record<LatencyStage, z.ZodArray<z.ZodNumber>>);
 
 /**
  * An episode's chunks, column-wise (compact): chunk i drafted `draftLayers[i]` layers and accepted
@@ -87,6 +88,33 @@ export const EpisodeRecord = z
   });
 export type EpisodeRecord = z.infer<typeof EpisodeRecord>;
 
+/** A problem of an episode record against its run's configuration: the field (within the record) and what is wrong. */
+export interface EpisodeConfigIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * What an episode record must satisfy against its run's configuration, beyond EpisodeRecord: its
+ * task is one of `config.tasks`, its trial is below `config.trials`, its steps are within
+ * `config.maxSteps`, and only speculative decoding drafts layers (parallel and autoregressive
+ * chunks draft 0). Checked for every episode of a results file (the Results schema) and of an
+ * ingested batch (engine/runs/ingest.ts). `run` names the run in messages
+ * (`run X's configuration`), else they say `the run's`.
+ */
+export function episodeConfigIssues(config: RunConfig, e: EpisodeRecord, run: string | null = null): EpisodeConfigIssue[] {
+  const issues: EpisodeConfigIssue[] = [];
+  const whose = run === null ? 'the run' : `run ${run}`;
+  if (!config.tasks.includes(e.taskId)) issues.push({ path: ['taskId'], message: `task ${e.taskId} is not in ${whose}'s configuration (tasks ${config.tasks.join(', ')})` });
+  if (e.trial >= config.trials) issues.push({ path: ['trial'], message: `trial ${e.trial} is out of range: ${whose} has ${config.trials} trials per task (0-${config.trials - 1})` });
+  if (e.steps > config.maxSteps) issues.push({ path: ['steps'], message: `${e.steps} steps is more than the run's maxSteps (${config.maxSteps})` });
+  if (config.decoding !== 'speculative') {
+    const i = e.chunks.draftLayers.findIndex((k) => k > 0);
+    if (i !== -1) issues.push({ path: ['chunks', 'draftLayers', i], message: `drafted ${e.chunks.draftLayers[i]} layers, but ${config.decoding} decoding drafts none (only speculative decoding does)` });
+  }
+  return issues;
+}
+
 const Interval = z.strictObject({ low: z.number().min(0).max(1), high: z.number().min(0).max(1) });
 
 export const SuccessStats = z.strictObject({
@@ -104,7 +132,7 @@ export type SuccessStats = z.infer<typeof SuccessStats>;
 export const Percentiles = z.strictObject({ median: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() });
 export type Percentiles = z.infer<typeof Percentiles>;
 
-export const Results = z.strictObject({
+const ResultsFields = z.strictObject({
   formatVersion: z.literal(RESULTS_FORMAT_VERSION),
   /** Which run produced the file; null when summarised outside a run store. */
   run: z
@@ -156,6 +184,11 @@ export const Results = z.strictObject({
     ),
   }),
   episodes: z.array(EpisodeRecord),
+});
+export const Results = ResultsFields.superRefine((r, ctx) => {
+  r.episodes.forEach((e, i) => {
+    for (const issue of episodeConfigIssues(r.config, e)) ctx.addIssue({ code: 'custom', path: ['episodes', i, ...issue.path], message: issue.message });
+  });
 });
 export type Results = z.infer<typeof Results>;
 export type RunInfo = NonNullable<Results['run']>;

@@ -42,8 +42,12 @@ export const Machine = z.strictObject({
 });
 export type Machine = z.infer<typeof Machine>;
 
-/** The run's configuration: what was asked and what was actually used. */
-export const RunConfig = z.strictObject({
+/**
+ * The run's configuration: what was asked and what was actually used. Beyond the fields' types:
+ * no task is listed twice; speculative decoding names its acceptance rule and other strategies
+ * none; `threshold` is set exactly when the rule is `threshold`.
+ */
+const RunConfigFields = z.strictObject({
   suite: SuiteName,
   /** Task ids within the suite, in run order. */
   tasks: z.array(NonNegInt).min(1),
@@ -77,5 +81,17 @@ export const RunConfig = z.strictObject({
     location: z.string().nullable(),
   }),
   machine: Machine,
+});
+export const RunConfig = RunConfigFields.superRefine((c, ctx) => {
+  const first = new Map<number, number>();
+  c.tasks.forEach((t, i) => {
+    const at = first.get(t);
+    if (at !== undefined) ctx.addIssue({ code: 'custom', path: ['tasks', i], message: `task ${t} is listed twice (also tasks[${at}])` });
+    else first.set(t, i);
+  });
+  if (c.decoding === 'speculative' && c.accept === null) ctx.addIssue({ code: 'custom', path: ['accept'], message: `speculative decoding needs an acceptance rule (one of ${ACCEPT_RULES.join(', ')})` });
+  if (c.decoding !== 'speculative' && c.accept !== null) ctx.addIssue({ code: 'custom', path: ['accept'], message: `must be null with ${c.decoding} decoding (only speculative decoding has an acceptance rule)` });
+  if (c.accept !== 'threshold' && c.threshold !== null) ctx.addIssue({ code: 'custom', path: ['threshold'], message: `must be null unless accept is threshold (accept is ${c.accept === null ? 'null' : c.accept})` });
+  if (c.accept === 'threshold' && c.threshold === null) ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'the threshold rule needs its tau' });
 });
 export type RunConfig = z.infer<typeof RunConfig>;

@@ -65,6 +65,7 @@ describe('resolveRun (request + settings + defaults)', () => {
     };
     expect(await refusal({ suite: 'libero_spatail' })).toMatchObject({ field: 'suite', message: expect.stringMatching(/unknown suite 'libero_spatail'.*libero_spatial/) });
     expect(await refusal({ tasks: [42] })).toEqual({ field: 'tasks', message: 'libero_spatial has tasks 0-9; 42 is not one of them' });
+    expect(await refusal({ tasks: [0, 3, 0] })).toEqual({ field: 'tasks', message: 'task 0 is listed twice' }); // a run's configuration lists each task once
     expect(await refusal({ policy: { kind: 'bundle', dir: path.join(tmp, 'nowhere') } })).toMatchObject({ field: 'bundle', message: expect.stringMatching(/^no bundle.json in .*nowhere$/) });
     expect(await refusal({ policy: { kind: 'bundle', accept: 'exact', threshold: 0.5 } })).toMatchObject({ field: 'threshold' });
     expect(await refusal({ policy: { kind: 'bundle', decoding: 'parallel', accept: 'exact' } })).toMatchObject({ field: 'accept' });

@@ -172,6 +172,12 @@ describe('Run.ingest', () => {
     await refused(run, { ...good(), episodes: [{ ...good().episodes[0], extra: 1 }] }, 'episodes[0].extra', /unrecognized/i);
     await refused(run, { ...good(), episodes: [{ ...good().episodes[0], outcome: 'error' }] }, 'episodes[0].error', /needs its message/);
     await refused(run, { ...good(), episodes: [{ ...good().episodes[0], steps: 221 }] }, 'episodes[0].steps', /more than the run's maxSteps \(220\)/);
+    const negative = good();
+    negative.episodes[0]!.chunks.latency.decoderMs[1] = -2;
+    await refused(run, negative, 'episodes[0].chunks.latency.decoderMs[1]', />=0|too small|non-?negative/i);
+    // The checks a results file's episodes get against its configuration (episodeConfigIssues): no drafted layers unless speculative.
+    const parallel = await store.createRun(config({ decoding: 'parallel', accept: null, threshold: null }));
+    await refused(parallel, good(), 'episodes[0].chunks.draftLayers[0]', /drafted 2 layers, but parallel decoding drafts none/);
     await refused(run, { ...good(), episodes: 'nope' }, 'episodes', /array/);
 
     // Trajectories.
