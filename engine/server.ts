@@ -9,6 +9,7 @@ import { createEngineHost } from './host/handlers.js';
 import type { EngineHost } from './host/host.js';
 import { resolveInside } from './util/safe-path.js';
 import { contentTypeOf } from './util/content-type.js';
+import { checkOrigin, guardHttpHandler, guardUpgradeHandler, parseTarget, refuseUpgrade, resolveTimeouts, type ServerTimeouts } from './server/request.js';
 
 export interface ServeOptions {
   host?: string;
@@ -18,6 +19,8 @@ export interface ServeOptions {
   /** Fixed token for tests; a random one otherwise. */
   token?: string;
   engine?: EngineHost;
+  /** Limits on slow clients (server/request.ts DEFAULT_TIMEOUTS); tests pass small ones. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 export interface RunningServer {
@@ -47,44 +50,62 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const rendererDir = path.resolve(options.rendererDir);
   const indexHtml = path.join(rendererDir, 'index.html');
 
-  const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!existsSync(indexHtml)) {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-      return void res.end(`The renderer is not built (no ${indexHtml}). Run: npm run build\n`);
-    }
-    let file = resolveInside(rendererDir, url.pathname);
-    if (file === null) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('bad path\n');
-    if (!existsSync(file) || !statSync(file).isFile()) {
-      // Client-side routes fall back to the app; missing assets are 404s.
-      if (path.extname(file)) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      file = indexHtml;
-    }
-    res.writeHead(200, {
-      'content-type': contentTypeOf(file),
-      'content-security-policy': CSP,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
-    });
-    if (req.method === 'HEAD') return void res.end();
-    createReadStream(file).pipe(res);
-  });
+  const timeouts = resolveTimeouts(options.timeouts);
+  // Every request goes through parseTarget (server/request.ts) before anything reads it, and the
+  // handlers are wrapped so that a throw is a 500 or a refused upgrade, never the end of the process.
+  const server = http.createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
+    guardHttpHandler((req, res) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405).end();
+      const target = parseTarget(req.url);
+      if (!target.ok) return void res.writeHead(target.status, { 'content-type': 'text/plain', connection: 'close' }).end(`${target.reason}\n`);
+      if (!existsSync(indexHtml)) {
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        return void res.end(`The renderer is not built (no ${indexHtml}). Run: npm run build\n`);
+      }
+      let file = resolveInside(rendererDir, target.value.pathname);
+      if (file === null) return void res.writeHead(400, { 'content-type': 'text/plain' }).end('bad path\n');
+      if (!existsSync(file) || !statSync(file).isFile()) {
+        // Client-side routes fall back to the app; missing assets are 404s.
+        if (path.extname(file)) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+        file = indexHtml;
+      }
+      res.writeHead(200, {
+        'content-type': contentTypeOf(file),
+        'content-security-policy': CSP,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      });
+      if (req.method === 'HEAD') return void res.end();
+      // A read that fails after the headers went out (the file vanished) drops this connection only.
+      createReadStream(file)
+        .on('error', (error) => (process.stderr.write(`rsd serve: reading ${file}: ${error.message}\n`), res.destroy()))
+        .pipe(res);
+    }),
+  );
+  // A connection on which nothing happens at all (not even a first byte) is closed too.
+  server.timeout = timeouts.idleMs;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_LIMIT });
   const sockets = new Set<WebSocket>();
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const refuse = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
-    };
-    if (url.pathname !== WS_PATH) return refuse(404, 'Not Found');
-    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized: missing or wrong token');
-    const origin = req.headers.origin;
-    if (origin !== undefined && new URL(origin).host !== req.headers.host) return refuse(403, 'Forbidden: cross-origin');
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
+  server.on(
+    'upgrade',
+    guardUpgradeHandler((req, socket, head) => {
+      const target = parseTarget(req.url);
+      if (!target.ok) return refuseUpgrade(socket, target.status, target.reason);
+      if (target.value.pathname !== WS_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+      if (!tokenMatches(target.value.searchParams.get('token'), token)) return refuseUpgrade(socket, 401, 'Unauthorized: missing or wrong token');
+      const origin = checkOrigin(req.headers.origin, req.headers.host);
+      if (!origin.ok) return refuseUpgrade(socket, origin.status, origin.reason);
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    }),
+  );
 
   wss.on('connection', (ws: WebSocket) => {
     sockets.add(ws);
@@ -92,11 +113,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     // A frame over the hard limit or a broken peer ends this socket only; unhandled, it would end the server.
     ws.on('error', (error) => process.stderr.write(`rsd serve: connection closed: ${error.message}\n`));
     ws.on('message', async (data, isBinary) => {
-      const text = isBinary ? '' : data.toString();
-      const reply = isBinary
-        ? { id: null, ok: false as const, error: { kind: 'invalid-message' as const, message: 'binary frames are not accepted; send JSON text' } }
-        : await engine.handle(text);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+      try {
+        const text = isBinary ? '' : data.toString();
+        const reply = isBinary
+          ? { id: null, ok: false as const, error: { kind: 'invalid-message' as const, message: 'binary frames are not accepted; send JSON text' } }
+          : await engine.handle(text);
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+      } catch (error) {
+        // engine.handle never throws by contract; if it ever does, this connection hears of it, the server goes on.
+        process.stderr.write(`rsd serve: internal error handling a message: ${error instanceof Error ? error.message : String(error)}\n`);
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: null, ok: false, error: { kind: 'internal', message: 'internal error' } }));
+      }
     });
     ws.send(JSON.stringify({ event: 'engine.status', payload: { state: 'ready' } }));
   });
@@ -121,7 +148,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       unsubscribe();
       for (const ws of sockets) ws.terminate();
       wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle and half-sent connections would otherwise keep close() waiting until their timeouts.
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
