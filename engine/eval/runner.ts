@@ -12,6 +12,8 @@ import { BatchingPolicy } from '../policy/batching.js';
 import { createPolicy, type PolicySpec } from '../policy/factory.js';
 import type { Policy, PolicyMetadata, TaskContext } from '../policy/policy.js';
 import { episodeChunks } from '../runs/results-schema.js';
+import type { RunMeta } from '../api/schemas/runs.js';
+import type { RunLock } from '../runs/lock.js';
 import { defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
 import { sceneFileName } from '../runs/trajectory.js';
 import { describeSimulator } from '../sim/factory.js';
@@ -46,6 +48,8 @@ export interface RunHooks {
   workerModule?: string | URL;
   /** Makes the run's policy; default the factory (tests substitute their own kinds). */
   createPolicy?(spec: PolicySpec, options: { seed: number; sessionOptions: typeof RUNNER_SESSION_OPTIONS }): Promise<Policy>;
+  /** Who writes the run, as its writer.lock says (default this process's command line). */
+  command?: string;
 }
 
 export interface EvalReport {
@@ -70,6 +74,19 @@ export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Pro
   const store = new RunStore(run.runsRoot);
   await checkWritable(store.root);
   const resumed = run.resume ? (await store.open(run.resume)).info : null;
+  // One writer per run folder (engine/runs/lock.ts): a run another process writes is refused here,
+  // before the bundle loads; the lock is given back however this ends.
+  const lock = resumed ? await store.lockRun(resumed.id, writer(hooks)) : null;
+  let stored: Run | null = null;
+  try {
+    return await withPolicy(run, hooks, store, resumed, lock, (created) => (stored = created));
+  } finally {
+    await (stored as Run | null)?.release().catch(() => undefined);
+    await lock?.release().catch(() => undefined);
+  }
+}
+
+async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, resumed: RunMeta | null, lock: RunLock | null, opened: (stored: Run) => void): Promise<EvalReport> {
   const policy = await (hooks.createPolicy ?? createPolicy)(run.policy, { seed: run.seed, sessionOptions: RUNNER_SESSION_OPTIONS });
   try {
     const meta = policy.metadata;
@@ -87,12 +104,18 @@ export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Pro
     }
     policy.reset();
 
-    const state = resumed ? await store.resume(resumed.id) : null;
-    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir) }));
-    return await execute({ run, hooks, config, stored, planned, policy, contexts, dropped: state?.dropped ?? null, previous: state?.episodes ?? [] });
+    const state = resumed && lock ? await store.resume(resumed.id, { lock }) : null;
+    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir), ...writer(hooks) }));
+    opened(stored);
+    return await execute({ run, hooks, config, stored, planned, policy, contexts, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [] });
   } finally {
     await policy.close();
   }
+}
+
+/** How this run's writer names itself in the run's writer.lock. */
+function writer(hooks: RunHooks): { command?: string } {
+  return hooks.command !== undefined ? { command: hooks.command } : {};
 }
 
 /**
@@ -154,6 +177,8 @@ interface Execution {
   policy: Policy;
   contexts: Map<number, TaskContext>;
   dropped: string | null;
+  /** A stale writer.lock taken over (a writer killed mid-run), for the log. */
+  takenOver: string | null;
   previous: EpisodeRecord[];
 }
 
@@ -168,6 +193,7 @@ async function execute(x: Execution): Promise<EvalReport> {
   const resumed = x.run.resume !== null;
 
   emit({ type: 'run-started', runId: run.id, dir: run.dir, config, resumed, progress: progress.snapshot() });
+  if (x.takenOver) log('warn', x.takenOver);
   if (x.dropped) log('warn', x.dropped);
   if (resumed) log('info', `resuming run ${run.id}: ${x.previous.length} episodes already finished, ${todo.length} to run`);
 

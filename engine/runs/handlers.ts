@@ -12,6 +12,7 @@ import type { EvalService } from '../eval/service.js';
 import { MAX_STEPS, suiteName, suiteTasks } from '../libero/suites.js';
 import type { Handlers } from '../host/host.js';
 import type { SettingsStore } from '../settings/store.js';
+import { RunLockedError } from './lock.js';
 import { formatPath, ResultsError } from './results-schema.js';
 import { RunStore, RunStoreError } from './store.js';
 import { sceneFileName } from './trajectory.js';
@@ -84,7 +85,8 @@ async function call<T>(f: () => Promise<T> | T): Promise<T> {
     return await f();
   } catch (error) {
     if (error instanceof ResultsError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: error.field || 'results' }));
-    if (error instanceof RunStoreError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.id' }));
+    // A run another process writes (RunLockedError) is refused as the request's run id.
+    if (error instanceof RunStoreError || error instanceof RunLockedError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.id' }));
     // Runs that cannot be paired at all (different suites): B is refused against A.
     if (error instanceof ComparisonError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.b' }));
     if (error instanceof Error && 'field' in error && typeof (error as { field: unknown }).field === 'string') {

@@ -12,6 +12,7 @@ import { formatPath, ResultsError, summarize, validateResults } from './results-
 import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
 import { InputError } from '../util/input-error.js';
 import { MiB, readTextFileSafely } from '../util/safe-read.js';
+import { acquireRunLock, type AcquireOptions, type RunLock } from './lock.js';
 
 /**
  * One directory per run under `<dataDir>/runs/` (docs/evaluation.md "The run store"):
@@ -23,6 +24,8 @@ import { MiB, readTextFileSafely } from '../util/safe-read.js';
  *   which resume drops and reports).
  * - `results.json`: summarize(...) of the episodes, written atomically when the run finishes.
  * - `trajectories/`: one file per episode, named by task and trial.
+ * - `writer.lock`: held by the one process writing the run (engine/runs/lock.ts); createRun and
+ *   resume take it, finish/cancel/fail and release() give it back. Readers ignore it.
  */
 
 export const RUN_FILE = 'run.json';
@@ -45,7 +48,12 @@ export interface ResumeState {
   remaining: EpisodeKey[];
   /** What was dropped from episodes.jsonl (a truncated last line after a crash), or null. */
   dropped: string | null;
+  /** Whose stale writer.lock was taken over (a writer killed mid-run), or null: for the run's log. */
+  takenOver: string | null;
 }
+
+/** How a writer names itself in writer.lock (engine/runs/lock.ts). */
+export type WriterOptions = Pick<AcquireOptions, 'command'>;
 
 /** A run that does not exist or cannot be read, or a request the store refuses: input at fault. */
 export class RunStoreError extends InputError {
@@ -179,8 +187,32 @@ export class Run {
     readonly dir: string,
     private meta: RunMeta,
     finished: readonly EpisodeKey[] = [],
+    /** The run's writer.lock when this Run writes it (createRun, resume); null for a Run opened to read. */
+    private readonly lock: RunLock | null = null,
   ) {
     for (const key of finished) this.finishedKeys.add(keyOf(key));
+  }
+
+  /** @internal The lock, for a Run that continues this one's writing (RunStore.importResults). */
+  get lockHeld(): RunLock | null {
+    return this.lock;
+  }
+
+  /** Whether this Run holds the run's writer.lock (made by createRun or resume, not yet finished or released). */
+  get writing(): boolean {
+    return this.lock?.held ?? false;
+  }
+
+  /** Gives the run's writer.lock back (idempotent); finish, cancel and fail do. The Run writes no more. */
+  async release(): Promise<void> {
+    await this.appendChain;
+    await this.lock?.release();
+  }
+
+  /** Refuses a write by a Run that does not hold the lock: one opened to read, or one released. */
+  private writerCheck(): RunStoreError | null {
+    if (this.writing) return null;
+    return new RunStoreError(this.lock ? `run ${this.id}: this writer has released the run (finished, cancelled or failed): resume it to write` : `run ${this.id} was opened for reading: resume it to write`);
   }
 
   get id(): string {
@@ -232,6 +264,8 @@ export class Run {
       return Promise.reject(new RunStoreError(`episode record: ${formatPath(issue.path) || '(record)'}: ${issue.message}`, 'record'));
     }
     if (this.meta.status !== 'running') return Promise.reject(new RunStoreError(`run ${this.id} is ${this.meta.status}: no more episodes`));
+    const notWriter = this.writerCheck();
+    if (notWriter) return Promise.reject(notWriter);
     const key = keyOf(record);
     if (this.finishedKeys.has(key)) return Promise.reject(new RunStoreError(`run ${this.id}: task ${record.taskId} trial ${record.trial} is already recorded`));
     this.finishedKeys.add(key);
@@ -308,6 +342,8 @@ export class Run {
 
   private checkIngesting(source: string): void {
     if (this.meta.status !== 'running') throw new IngestError(source, '(run)', null, `run ${this.id} is ${this.meta.status}: no more episodes (resume it first)`);
+    const notWriter = this.writerCheck();
+    if (notWriter) throw new IngestError(source, '(run)', null, notWriter.message);
   }
 
   private view(): RunView {
@@ -366,28 +402,38 @@ export class Run {
     return summarize(this.meta.config, await this.episodes(), this.runInfo());
   }
 
-  /** Marks the run completed and writes results.json atomically. */
+  /** Marks the run completed, writes results.json atomically and releases the run. */
   async finish(): Promise<Results> {
-    await this.setStatus('completed');
-    const results = await this.results();
-    await writeFileAtomic(this.resultsFile, JSON.stringify(results, null, 2) + '\n');
-    return results;
+    return this.end('completed');
   }
 
-  /** Marks the run cancelled; what finished stays, and results.json summarises it. */
+  /** Marks the run cancelled; what finished stays, and results.json summarises it. Releases the run. */
   async cancel(): Promise<Results> {
-    await this.setStatus('cancelled');
+    return this.end('cancelled');
+  }
+
+  private async end(status: 'completed' | 'cancelled'): Promise<Results> {
+    const notWriter = this.writerCheck();
+    if (notWriter) throw notWriter;
+    await this.setStatus(status);
     const results = await this.results();
     await writeFileAtomic(this.resultsFile, JSON.stringify(results, null, 2) + '\n');
+    await this.release();
     return results;
   }
 
+  /** Marks the run failed with the message and releases the run. */
   async fail(message: string): Promise<void> {
+    const notWriter = this.writerCheck();
+    if (notWriter) throw notWriter;
     await this.setStatus('failed', message);
+    await this.release();
   }
 
   /** @internal Used by RunStore.resume. */
   async setStatus(status: RunStatus, error: string | null = null, finishedAt?: string | null): Promise<void> {
+    const notWriter = this.writerCheck();
+    if (notWriter) throw notWriter;
     await this.appendChain;
     const now = new Date().toISOString();
     const next: RunMeta = { ...this.meta, status, updatedAt: now, finishedAt: status === 'running' ? null : (finishedAt ?? now), error: status === 'failed' ? error : null };
@@ -405,7 +451,7 @@ export class RunStore {
   }
 
   /** Creates `<root>/<id>/` with run.json (status running), an empty episodes.jsonl and trajectories/. */
-  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string } = {}): Promise<Run> {
+  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string } & WriterOptions = {}): Promise<Run> {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -421,13 +467,24 @@ export class RunStore {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new RunStoreError(`run ${id} already exists`);
       throw error;
     }
+    // Taken before run.json exists: nobody can resume the run before its creator lets go of it.
+    const lock = await acquireRunLock(dir, { runId: id, ...(options.command !== undefined ? { command: options.command } : {}) });
+    try {
+      return await this.initRun(dir, id, parsed.data, now, options, lock);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string }, lock: RunLock): Promise<Run> {
     await mkdir(path.join(dir, TRAJECTORIES_DIR));
     const stamp = now.toISOString();
     const meta: RunMeta = {
       formatVersion: 1,
       id,
       status: 'running',
-      config: parsed.data,
+      config,
       versions: options.versions ?? defaultVersions(),
       createdAt: stamp,
       updatedAt: stamp,
@@ -439,7 +496,7 @@ export class RunStore {
     const handle = await open(path.join(dir, EPISODES_FILE), 'a');
     await handle.sync();
     await handle.close();
-    return new Run(dir, meta);
+    return new Run(dir, meta, [], lock);
   }
 
   private async readMeta(id: string): Promise<RunMeta> {
@@ -516,9 +573,33 @@ export class RunStore {
   /**
    * Continues an interrupted run: reads episodes.jsonl (a truncated last line is dropped, cut off
    * the file so the next append starts on a fresh line, and reported), marks the run running, and
-   * says which (task, trial) are finished and which remain.
+   * says which (task, trial) are finished and which remain. Takes the run's writer.lock first
+   * (RunLockedError while another process writes the run; a stale one is taken over and reported
+   * in `takenOver`), or uses `options.lock` when the caller took it already (lockRun); the returned
+   * Run holds it until finish, cancel, fail or release.
    */
-  async resume(id: string): Promise<ResumeState> {
+  async resume(id: string, options: WriterOptions & { lock?: RunLock } = {}): Promise<ResumeState> {
+    await this.readMeta(id); // "no run" before any lock
+    const lock = options.lock ?? (await this.lockRun(id, options));
+    try {
+      return await this.resumeLocked(id, lock);
+    } catch (error) {
+      if (!options.lock) await lock.release();
+      throw error;
+    }
+  }
+
+  /**
+   * Takes an existing run's writer.lock (RunLockedError naming the holder while another process
+   * writes it), for a caller that wants to be refused before slower work and then resume(id, {lock}).
+   */
+  async lockRun(id: string, options: WriterOptions = {}): Promise<RunLock> {
+    await this.readMeta(id);
+    return acquireRunLock(this.runDir(id), { runId: id, ...(options.command !== undefined ? { command: options.command } : {}) });
+  }
+
+  private async resumeLocked(id: string, lock: RunLock): Promise<ResumeState> {
+    // Read again under the lock: the previous writer may have finished the run meanwhile.
     const meta = await this.readMeta(id);
     const dir = this.runDir(id);
     const file = path.join(dir, EPISODES_FILE);
@@ -543,11 +624,11 @@ export class RunStore {
       seen.add(keyOf(e));
       episodes.push(e);
     }
-    const run = new Run(dir, meta, episodes);
+    const run = new Run(dir, meta, episodes, lock);
     if (meta.status !== 'running') await run.setStatus('running');
     const remaining: EpisodeKey[] = [];
     for (const taskId of meta.config.tasks) for (let trial = 0; trial < meta.config.trials; trial++) if (!seen.has(keyOf({ taskId, trial }))) remaining.push({ taskId, trial });
-    return { run, episodes, finished: episodes.map((e) => ({ taskId: e.taskId, trial: e.trial })), remaining, dropped: parsed.dropped };
+    return { run, episodes, finished: episodes.map((e) => ({ taskId: e.taskId, trial: e.trial })), remaining, dropped: parsed.dropped, takenOver: lock.takenOver };
   }
 
   /**
@@ -618,6 +699,14 @@ export class RunStore {
     }
     const created = results.run ? new Date(results.run.createdAt) : new Date();
     const run = await this.createRun(results.config, { id, now: Number.isNaN(created.getTime()) ? new Date() : created });
+    try {
+      return await this.fillImported(run, results, file);
+    } finally {
+      await run.release();
+    }
+  }
+
+  private async fillImported(run: Run, results: Results, file: string): Promise<Run> {
     const lines = results.episodes.map((e) => JSON.stringify(e) + '\n').join('');
     const handle = await open(run.episodesFile, 'a');
     await handle.writeFile(lines, 'utf8');
@@ -625,7 +714,7 @@ export class RunStore {
     await handle.close();
     const status = results.run?.status === 'running' || !results.run ? 'completed' : results.run.status;
     const meta = { ...run.info, importedFrom: path.isAbsolute(file) || file.includes(path.sep) ? path.resolve(file) : file };
-    const imported = new Run(run.dir, meta, results.episodes);
+    const imported = new Run(run.dir, meta, results.episodes, run.lockHeld);
     // Keep the original finish time, so the imported run's results equal the file's.
     await imported.setStatus(status, null, results.run?.status === status ? results.run.finishedAt : null);
     await writeFileAtomic(imported.resultsFile, JSON.stringify(await imported.results(), null, 2) + '\n');

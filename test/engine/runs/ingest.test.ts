@@ -143,6 +143,7 @@ describe('Run.ingest', () => {
       [1, 1],
     ]);
 
+    await run.release(); // the writer ends without finishing: the run can be resumed
     const state = await store.resume(run.id);
     expect(state.finished).toHaveLength(5);
     expect(state.remaining).toEqual([{ taskId: 1, trial: 2 }]);

@@ -43,10 +43,13 @@ describe('a run killed with SIGKILL mid-run', () => {
     const store = new RunStore(root);
     const cfg = config({ tasks: [0, 1, 2, 3], trials: 50 });
     const run = await store.createRun(cfg);
+    await run.release(); // the children write it
 
     const first = await appendUntilKilled(run.id, 10);
     expect(first.signal).toBe('SIGKILL');
+    // The killed child's writer.lock is stale (its pid is gone): taken over, and said so.
     const afterFirst = await store.resume(run.id);
+    expect(afterFirst.takenOver).toMatch(/^took over writer\.lock of run \S+ from pid \d+ on host .*: that process is gone$/);
     const keys = afterFirst.episodes.map((e) => `${e.taskId}/${e.trial}`);
     expect(new Set(keys).size).toBe(keys.length);
     for (const k of first.reported) expect(keys).toContain(k);
@@ -54,8 +57,10 @@ describe('a run killed with SIGKILL mid-run', () => {
     expect(afterFirst.remaining.length + keys.length).toBe(200);
 
     // A second crash, then the rest in this process.
+    await afterFirst.run.release();
     const second = await appendUntilKilled(run.id, 10);
     const afterSecond = await store.resume(run.id);
+    expect(afterSecond.takenOver).toMatch(/that process is gone/);
     const keys2 = afterSecond.episodes.map((e) => `${e.taskId}/${e.trial}`);
     expect(new Set(keys2).size).toBe(keys2.length);
     for (const k of [...first.reported, ...second.reported]) expect(keys2).toContain(k);

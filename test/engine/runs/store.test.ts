@@ -23,7 +23,9 @@ describe('RunStore', () => {
     const store = new RunStore(root);
     const run = await store.createRun(config());
     expect(run.id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
-    expect((await readdir(run.dir)).sort()).toEqual(['episodes.jsonl', 'run.json', 'trajectories']);
+    // The creator holds the run's writer.lock until it finishes (engine/runs/lock.ts).
+    expect((await readdir(run.dir)).sort()).toEqual(['episodes.jsonl', 'run.json', 'trajectories', 'writer.lock']);
+    expect(run.writing).toBe(true);
     const runJson = JSON.parse(await readFile(path.join(run.dir, 'run.json'), 'utf8')) as { status: string; versions: Record<string, string> };
     expect(runJson.status).toBe('running');
     expect(runJson.versions.node).toBe(process.versions.node);
@@ -40,6 +42,8 @@ describe('RunStore', () => {
     await older.cancel();
     const results = await run.finish();
     expect(results.total).toMatchObject({ episodes: 2, successes: 1, errors: 1 });
+    expect(run.writing).toBe(false);
+    expect((await readdir(run.dir)).sort()).toEqual(['episodes.jsonl', 'results.json', 'run.json', 'trajectories']);
     expect(results.run?.status).toBe('completed');
     const onDisk = JSON.parse(await readFile(run.resultsFile, 'utf8')) as unknown;
     expect(validateResults(onDisk)).toEqual(results);
@@ -79,12 +83,14 @@ describe('RunStore', () => {
     await run.appendEpisode(episode(0, 1, 'failure'));
     const partial = JSON.stringify(episode(0, 2, 'success')).slice(0, 40);
     await appendFile(path.join(run.dir, EPISODES_FILE), partial);
+    await run.release(); // the writer is gone (lock.test.ts: a crashed one's lock is taken over)
 
     const state = await store.resume(run.id);
     expect(state.episodes.map((e) => e.trial)).toEqual([0, 1]);
     expect(state.dropped).toMatch(/line 3: dropped a truncated last line/);
     expect(state.remaining[0]).toEqual({ taskId: 0, trial: 2 });
     await state.run.appendEpisode(episode(0, 2, 'success'));
+    await state.run.release();
     const again = await store.resume(run.id);
     expect(again.dropped).toBeNull();
     expect(again.episodes.map((e) => e.trial)).toEqual([0, 1, 2]);
@@ -94,6 +100,7 @@ describe('RunStore', () => {
     const store = new RunStore(root);
     const run = await store.createRun(config());
     await writeFile(run.episodesFile, '{"taskId": 0, bad\n' + JSON.stringify(episode(0, 1, 'success')) + '\n');
+    await run.release();
     await expect(store.resume(run.id)).rejects.toThrow(/line 1: not valid JSON/);
   });
 

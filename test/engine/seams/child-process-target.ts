@@ -60,6 +60,7 @@ export class ChildProcessTarget implements ExecutionTarget {
       return { run: local, results, status: report.status, stats: report.stats };
     } finally {
       signal?.removeEventListener('abort', cancel);
+      await (local as Run | null)?.release(); // the run's writer.lock, however this ended
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(scratch, { recursive: true, force: true });
     }
