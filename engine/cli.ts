@@ -10,6 +10,7 @@ import { runs } from './commands/runs.js';
 import { serve } from './commands/serve.js';
 import { APP } from './system/app.js';
 import { InputError } from './util/input-error.js';
+import { terminalText } from './util/terminal-text.js';
 
 const USAGE = `rsd: ${APP.name} ${APP.version}
 
@@ -174,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       line = thrown instanceof Error ? thrown.message || thrown.name : String(thrown);
     }
-    process.stderr.write(`${label}: ${oneLine(line)}\n`);
+    process.stderr.write(`${label}: ${terminalText(oneLine(line))}\n`);
     if (verbose) process.stderr.write(`${thrown instanceof Error ? (thrown.stack ?? String(thrown)) : String(thrown)}\n`);
     if (rest.includes('--json')) {
       const kind = thrown instanceof Error ? thrown.name : typeof thrown;
@@ -189,7 +190,7 @@ function asInputError(thrown: unknown): { field: string; message: string } | nul
   return thrown instanceof InputError ? thrown : null;
 }
 
-/** Newlines (a message quoting a file, an onnxruntime report) would break the one line. */
+/** Newlines (a message quoting a file, an onnxruntime report) would break the one line; other controls are escaped (terminalText). */
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ');
 }

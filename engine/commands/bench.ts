@@ -4,6 +4,7 @@ import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
 import os from 'node:os';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
+import { boundedWorkers, checkMaxSteps, checkWorkers } from '../eval/bounds.js';
 import { intFlag, parse, print, suggest, UsageError } from './args.js';
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
@@ -54,10 +55,11 @@ export async function bench(args: string[]): Promise<number> {
     const report = await runEvalBench({
       bundleDir: values.bundle,
       episodes: intFlag('episodes', values.episodes, 8, 1),
-      workers: intFlag('workers', values.workers, os.availableParallelism(), 1, 256),
+      // The run's bounds (engine/eval/bounds.ts) checked before the bare loop runs; the resolver applies them again.
+      workers: values.workers === undefined ? boundedWorkers(os.availableParallelism()) : checkWorkers(intFlag('workers', values.workers, 1, 1)),
       decoding: values.decoding as Strategy | undefined,
       longEpisodes: values['long-episodes'] === undefined ? undefined : intFlag('long-episodes', values['long-episodes'], 16, 1, 500),
-      maxSteps: values['max-steps'] === undefined ? undefined : intFlag('max-steps', values['max-steps'], 220, 1),
+      maxSteps: values['max-steps'] === undefined ? undefined : checkMaxSteps(intFlag('max-steps', values['max-steps'], 220, 1), 'libero_spatial'),
     });
     print(values.json, report, () => formatEvalBench(report));
     return 0;

@@ -2,20 +2,24 @@ import type { CheckResult, CheckStatus } from '../api/checks.js';
 import { createClient } from '../api/client.js';
 import { inProcessTransport } from '../api/transports/in-process.js';
 import { createEngineHost } from '../host/handlers.js';
+import { terminalText } from '../util/terminal-text.js';
 import { parse } from './args.js';
 
 const MARK: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', 'not-configured': '-' };
 
-/** `rsd check`: the checklist's rows, as the app shows them; exit status 1 when any row fails. */
+/**
+ * `rsd check`: the checklist's rows, as the app shows them; exit status 1 when any row fails. The
+ * rows quote the bundle's name and files: terminal controls in them are escaped.
+ */
 export async function check(args: string[]): Promise<number> {
   const { values } = parse(args, { json: { type: 'boolean' } });
   const client = createClient(inProcessTransport(createEngineHost('cli')));
   // On a terminal, each row as it finishes; with --json, one document at the end.
-  const off = values.json ? () => {} : client.listen('checks.progress', (p) => p.phase === 'finished' && process.stdout.write(formatRow(p.result) + '\n'));
+  const off = values.json ? () => {} : client.listen('checks.progress', (p) => p.phase === 'finished' && process.stdout.write(terminalText(formatRow(p.result), { multiline: true }) + '\n'));
   const { results } = await client.call('checks.run', {});
   off();
   if (values.json) process.stdout.write(JSON.stringify({ results }, null, 2) + '\n');
-  else process.stdout.write(summary(results) + '\n');
+  else process.stdout.write(terminalText(summary(results), { multiline: true }) + '\n');
   return results.some((r) => r.status === 'fail') ? 1 : 0;
 }
 

@@ -2,6 +2,7 @@ import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../b
 import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import type { RunRequest } from '../api/schemas/run-request.js';
+import { RUN_DEFAULTS } from '../eval/defaults.js';
 import { resolveResume, resolveRun, type ResolvedRun } from '../eval/resolve.js';
 import type { EvalEvent, EvalProgress as Progress } from '../api/schemas/eval-events.js';
 import type { EvalReport } from '../eval/runner.js';
@@ -9,6 +10,7 @@ import { defaultRunsRoot } from '../runs/store.js';
 import { settingsFile } from '../settings/paths.js';
 import { SettingsStore } from '../settings/store.js';
 import { createTarget } from '../targets/factory.js';
+import { terminalText } from '../util/terminal-text.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 import { parseTaskList } from './expert.js';
 
@@ -48,7 +50,7 @@ export async function evaluate(args: string[]): Promise<number> {
   }
   const init = values.init ?? (values.libero ? 'libero' : 'project');
   if (init !== 'project' && init !== 'libero') throw new UsageError(`--init: expected project or libero, got "${init}"`);
-  const workers = values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256);
+  const workers = values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1);
   const runsRoot = values.out ?? defaultRunsRoot();
   let run: ResolvedRun;
   if (values.resume !== undefined) {
@@ -56,7 +58,7 @@ export async function evaluate(args: string[]): Promise<number> {
   } else {
     const request: RunRequest = {
       ...(values.suite !== undefined ? { suite: values.suite } : {}),
-      ...(values.tasks !== undefined ? { tasks: parseTaskList(values.tasks)! } : {}),
+      ...(values.tasks !== undefined ? { tasks: parseTaskList(values.tasks, values.suite ?? RUN_DEFAULTS.suite)! } : {}),
       ...(values.trials !== undefined ? { trials: intFlag('trials', values.trials, 50, 1) } : {}),
       ...(values.seed !== undefined ? { seed: intFlag('seed', values.seed, 7, 0, 2 ** 31 - 1) } : {}),
       ...(values['max-steps'] !== undefined ? { maxSteps: intFlag('max-steps', values['max-steps'], 220, 1) } : {}),
@@ -93,8 +95,19 @@ export async function evaluate(args: string[]): Promise<number> {
   }
   const { results, stats } = report;
   const stored = report.run;
-  print(values.json, { runId: stored.id, dir: stored.dir, status: report.status, stats, results }, () => formatResults(stored.id, stored.dir, report));
+  const errored = erroredEpisodes(report);
+  print(values.json, { runId: stored.id, dir: stored.dir, status: report.status, erroredEpisodes: errored.errored, episodes: errored.episodes, stats, results }, () => formatResults(stored.id, stored.dir, report));
+  // A run whose every episode ended in an error evaluated nothing: its 0% success is not a result.
+  if (errored.episodes > 0 && errored.errored === errored.episodes) {
+    process.stderr.write(terminalText(`rsd eval: no episode could be evaluated: all ${errored.episodes} ended in an error (${results.errors[0]?.error ?? 'see results.json'})`) + '\n');
+    return 1;
+  }
   return report.status === 'completed' ? 0 : 1;
+}
+
+/** How many of the run's episodes (resumed ones included) ended in an error. */
+function erroredEpisodes(report: EvalReport): { errored: number; episodes: number } {
+  return { errored: report.results.total.errors, episodes: report.results.total.episodes };
 }
 
 /** The bundle and decoding saved in settings.json, as the app uses them (none when the file is missing or invalid). */
@@ -111,19 +124,19 @@ function oneOf(flag: string, value: string | undefined, allowed: readonly string
 function onEvent(event: EvalEvent, bar: ProgressLine, json: boolean, debug: boolean): void {
   switch (event.type) {
     case 'run-started':
-      if (!json) process.stderr.write(`rsd eval: run ${event.runId}${event.resumed ? ' (resumed)' : ''} in ${event.dir}\n`);
+      if (!json) process.stderr.write(terminalText(`rsd eval: run ${event.runId}${event.resumed ? ' (resumed)' : ''} in ${event.dir}`) + '\n');
       bar.update(event.progress);
       return;
     case 'episode-finished':
       bar.update(event.progress);
       if (!bar.enabled && !json && !debug) {
         const e = event.episode;
-        process.stderr.write(`  task ${e.taskId} trial ${e.trial}: ${e.outcome} (${e.steps} steps, ${(e.wallMs / 1000).toFixed(1)} s)${e.error ? `: ${e.error}` : ''}  [${event.progress.done}/${event.progress.total}]\n`);
+        process.stderr.write(terminalText(`  task ${e.taskId} trial ${e.trial}: ${e.outcome} (${e.steps} steps, ${(e.wallMs / 1000).toFixed(1)} s)${e.error ? `: ${e.error}` : ''}  [${event.progress.done}/${event.progress.total}]`) + '\n');
       }
       return;
     case 'log':
       bar.clear();
-      if (event.level !== 'debug' || debug) process.stderr.write(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}\n`);
+      if (event.level !== 'debug' || debug) process.stderr.write(terminalText(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}`, { multiline: true }) + '\n');
       return;
     default:
       return;
@@ -176,7 +189,7 @@ function formatResults(id: string, dir: string, report: EvalReport): string {
   if (r.acceptance.speculativeChunks > 0) {
     lines.push(`  mean accepted draft layers: ${r.acceptance.meanAcceptedLayers?.toFixed(2)}; per layer: ${r.acceptance.perLayer.map((l) => `${l.layer}: ${pct(l.rate)}`).join(', ')}`);
   }
-  if (r.hadErrors) lines.push(`  ${r.errors.length} episodes ended in an error (counted as failures): ${r.errors.slice(0, 3).map((e) => `task ${e.taskId} trial ${e.trial}: ${e.error}`).join('; ')}`);
+  lines.push(`  ${r.total.errors} of ${r.total.episodes} episodes ended in an error${r.hadErrors ? ` (counted as failures): ${r.errors.slice(0, 3).map((e) => `task ${e.taskId} trial ${e.trial}: ${e.error}`).join('; ')}` : ''}`);
   lines.push(`  results: ${dir}/results.json`);
   return lines.join('\n');
 }

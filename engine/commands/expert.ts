@@ -1,24 +1,35 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { encodeDemo } from '../expert/demos.js';
 import { loadPerturbingPolicy } from '../expert/policy-perturbation.js';
 import { runExpertSuite, type ExpertSuiteReport, type InitSource, type PolicySpec } from '../expert/suite.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
+import { boundedWorkers, checkTrials, checkWorkers, suiteTaskCount } from '../eval/bounds.js';
+import { EvalError } from '../eval/errors.js';
 import { InputError } from '../util/input-error.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 
-/** `0-9`, `0,3,5`, `2`: task ids. */
-export function parseTaskList(text: string | undefined): number[] | undefined {
+/**
+ * `0-9`, `0,3,5`, `2`: task ids of `suite`, sorted, each once. An id or a range that leaves the
+ * suite is refused before any id is listed (a range such as 0-99999999 would otherwise build a
+ * set of a hundred million).
+ */
+export function parseTaskList(text: string | undefined, suite: string): number[] | undefined {
   if (text === undefined) return undefined;
-  const ids = new Set<number>();
+  const { suite: name, count } = suiteTaskCount(suite);
+  const ranges: [number, number][] = [];
   for (const part of text.split(',')) {
     const range = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
     if (!range) throw new UsageError(`--tasks: expected ids such as 0-9 or 0,3,5, got "${text}"`);
     const from = Number(range[1]);
     const to = range[2] === undefined ? from : Number(range[2]);
     if (to < from) throw new UsageError(`--tasks: range ${part} runs backwards`);
-    for (let i = from; i <= to; i++) ids.add(i);
+    if (to >= count) throw new EvalError('tasks', `${name} has tasks 0-${count - 1}; ${range[2] === undefined ? `${part.trim()} is not one of them` : `the range ${part.trim()} leaves them`}`);
+    ranges.push([from, to]);
   }
+  const ids = new Set<number>();
+  for (const [from, to] of ranges) for (let i = from; i <= to; i++) ids.add(i);
   return [...ids].sort((a, b) => a - b);
 }
 
@@ -58,6 +69,11 @@ export async function expert(args: string[]): Promise<number> {
     'no-clean': { type: 'boolean' },
     json: { type: 'boolean' },
   });
+  const suite = values.suite ?? 'libero_spatial';
+  const tasks = parseTaskList(values.tasks, suite);
+  // The run's bounds (engine/eval/bounds.ts), as `rsd eval` and the app apply them.
+  const trials = checkTrials(intFlag('trials', values.trials, 50, 1));
+  const workers = values.workers === undefined ? boundedWorkers(os.availableParallelism()) : checkWorkers(intFlag('workers', values.workers, 1, 1));
   if (values['no-clean'] && !values.policy?.length) throw new UsageError('--no-clean leaves only policy-perturbed episodes: give --policy DIR');
   const init = values.init ?? (values.record ? 'demo' : 'eval');
   const source: InitSource =
@@ -79,10 +95,10 @@ export async function expert(args: string[]): Promise<number> {
   process.once('SIGINT', () => controller.abort());
   const tty = process.stderr.isTTY && !values.json;
   const report = await runExpertSuite({
-    suite: values.suite ?? 'libero_spatial',
-    tasks: parseTaskList(values.tasks),
-    trials: intFlag('trials', values.trials, 50, 1),
-    workers: values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1, 256),
+    suite,
+    tasks,
+    trials,
+    workers,
     initSource: source,
     noise: values['no-clean'] ? [] : parseNoise(values.noise),
     policies: await policySpecs(values.policy ?? [], values['policy-decoding']),

@@ -10,6 +10,7 @@ import { RunStore } from '../runs/store.js';
 import type { InitSource } from '../sim/init-source.js';
 
 export type { PolicySpec };
+import { boundedWorkers, checkMaxSteps, checkTasks, checkTrials, checkWorkers } from './bounds.js';
 import { defaultWorkers, RUN_DEFAULTS } from './defaults.js';
 import { EvalError } from './errors.js';
 import { assertRunsRoot } from './runs-root.js';
@@ -17,7 +18,8 @@ import { assertRunsRoot } from './runs-root.js';
 /**
  * The one resolver of a run's configuration: a request (the CLI's flags, the Run page's form, an
  * Electron window's call), the user's settings and the defaults (defaults.ts) become a
- * `ResolvedRun`, every field decided, each refusal an EvalError naming the field. The CLI and the
+ * `ResolvedRun`, every field decided and within the machine's bounds (bounds.ts), each refusal an
+ * EvalError naming the field. The CLI and the
  * engine host (behind `rsd serve` and Electron alike) call it; the runner and the execution
  * targets take only its result.
  */
@@ -48,19 +50,11 @@ export interface ResolveContext {
 
 export async function resolveRun(request: RunRequest, context: ResolveContext): Promise<ResolvedRun> {
   const suite = field('suite', () => suiteName(request.suite ?? RUN_DEFAULTS.suite));
-  const all = suiteTasks(suite).map((t) => t.id);
   const debug = request.debug ?? false;
-  const tasks = request.tasks ? [...request.tasks] : all;
-  if (tasks.length === 0) throw new EvalError('tasks', 'no tasks chosen');
-  for (const t of tasks) if (!all.includes(t)) throw new EvalError('tasks', `${suite} has tasks 0-${all.length - 1}; ${t} is not one of them`);
-  const twice = tasks.find((t, i) => tasks.indexOf(t) !== i);
-  if (twice !== undefined) throw new EvalError('tasks', `task ${twice} is listed twice`);
-  const trials = debug ? 1 : (request.trials ?? RUN_DEFAULTS.trials);
-  if (!(Number.isInteger(trials) && trials >= 1)) throw new EvalError('trials', `must be a positive integer, got ${trials}`);
-  const maxSteps = request.maxSteps ?? MAX_STEPS[suite];
-  if (!(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new EvalError('maxSteps', `must be a positive integer, got ${maxSteps}`);
-  const workers = debug ? 1 : (request.workers ?? defaultWorkers());
-  if (!(Number.isInteger(workers) && workers >= 1)) throw new EvalError('workers', `must be a positive integer, got ${workers}`);
+  const tasks = checkTasks(request.tasks ?? suiteTasks(suite).map((t) => t.id), suite);
+  const trials = checkTrials(debug ? 1 : (request.trials ?? RUN_DEFAULTS.trials));
+  const maxSteps = checkMaxSteps(request.maxSteps ?? MAX_STEPS[suite], suite);
+  const workers = debug ? 1 : request.workers !== undefined ? checkWorkers(request.workers) : boundedWorkers(defaultWorkers());
   await assertRunsRoot(context.runsRoot);
   return {
     suite,
@@ -106,7 +100,7 @@ export async function resolveResume(id: string, context: Pick<ResolveContext, 'r
       ep: c.executionProvider.requested,
     },
     target: RUN_DEFAULTS.target,
-    workers: context.debug ? 1 : (context.workers ?? defaultWorkers()),
+    workers: context.debug ? 1 : context.workers !== undefined ? checkWorkers(context.workers) : boundedWorkers(defaultWorkers()),
     debug: context.debug ?? false,
     runsRoot: context.runsRoot,
     resume: id,

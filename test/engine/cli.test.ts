@@ -64,6 +64,25 @@ describe('rsd CLI', () => {
     expect(rows.find((r) => r.id === 'settings.file')?.detail).toContain(process.env.RSD_DATA_DIR!);
   });
 
+  it('check escapes terminal controls in a bundle\'s name (ANSI and bidi), and --json keeps the name as JSON', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rsd-cli-check-'));
+    try {
+      const bundle = path.join(dataDir, 'evil-bundle');
+      await writeSyntheticBundle(bundle, 'tiny-parallel', 1);
+      const manifest = JSON.parse(readFileSync(path.join(bundle, 'bundle.json'), 'utf8')) as { name: string };
+      await writeFile(path.join(bundle, 'bundle.json'), JSON.stringify({ ...manifest, name: '\u001b[31mred\u202e' }));
+      await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ bundleDir: bundle }));
+      const { code, stdout } = await rsdWith({ RSD_DATA_DIR: dataDir }, 'check');
+      expect(code).toBe(1);
+      expect(stdout).toContain('"\\u{1b}[31mred\\u{202e}" has no draft model');
+      expect(stdout).not.toMatch(/[\u001b\u202e]/);
+      const json = await rsdWith({ RSD_DATA_DIR: dataDir }, 'check', '--json');
+      expect(json.stdout).toContain('\\u001b[31mred\u202e');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('check exits 1 when a row fails, and prints the rows with their fixes and a summary', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'rsd-cli-check-'));
     try {

@@ -48,9 +48,14 @@ export const InitStatesRequest = z.strictObject({
 
 export const RunRequest = z.strictObject({
   suite: z.string().min(1).optional(),
-  tasks: z.array(NonNegInt).min(1, 'choose at least one task').optional(),
+  tasks: z
+    .array(NonNegInt)
+    .min(1, 'choose at least one task')
+    .refine((ids) => new Set(ids).size === ids.length, { message: 'lists a task more than once; each task runs `trials` times' })
+    .optional(),
   trials: z.number().int().min(1, 'at least 1 trial').max(500).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  /** Static ceilings; the resolver applies the finer bounds of the suite and the machine (engine/eval/bounds.ts). */
   maxSteps: z.number().int().min(1).max(10_000).optional(),
   workers: z.number().int().min(1).max(64).optional(),
   initStates: InitStatesRequest.optional(),

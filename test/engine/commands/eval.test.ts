@@ -3,8 +3,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../engine/cli.js';
+import { maxWorkers } from '../../../engine/eval/bounds.js';
 import { appRoot } from '../../../engine/util/app-root.js';
+import { writeNanDecoderBundle } from './nan-bundle.js';
 
 const run = promisify(execFile);
 let data: string;
@@ -15,13 +18,77 @@ afterAll(async () => {
   await rm(data, { recursive: true, force: true });
 });
 
+/** Runs `rsd ...` in this process through the CLI's entry point, capturing what it writes. */
+async function call(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** `rsd COMMAND ...` refused before anything runs: exit 2, one line on stderr naming `flag`. */
+async function refused(flag: string, ...args: string[]): Promise<string> {
+  const { code, stderr } = await call(...args);
+  expect(code, `${args.join(' ')}: ${stderr}`).toBe(2);
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^rsd ${args[0]}: ${flag.replace(/[-+]/g, '\\$&')}\\b`));
+  return lines[0]!;
+}
+
+// More workers than the machine's bound: 100 on any machine with fewer than 50 CPUs.
+const tooManyWorkers = String(Math.max(100, maxWorkers().max + 1));
+
+describe('rsd eval and rsd expert: bounds and strict integer flags (issue 15)', () => {
+  it('refuses integer flags that are not plain decimal digits, naming the flag', async () => {
+    for (const value of ['0x10', '1e9', '16.0', ' 16', '+16', '-1', '']) {
+      expect(await refused('--max-steps', 'eval', `--max-steps=${value}`)).toContain(`got "${value}"`);
+    }
+    for (const value of ['0x10', '1e3', '2.0', ' 2', '+2']) await refused('--workers', 'eval', '--workers', value);
+    for (const value of ['0x10', '1e3', '2.0', ' 2', '+2']) await refused('--trials', 'expert', '--trials', value);
+  });
+
+  it('refuses values past the bounds, naming the flag and the bound', async () => {
+    expect(await refused('--workers', 'eval', '--workers', tooManyWorkers)).toMatch(/at most \d+ on this machine \(.*\), got \d+/);
+    expect(await refused('--max-steps', 'eval', '--max-steps', '1000000000')).toContain('at most 2200 for libero_spatial');
+    expect(await refused('--max-steps', 'eval', '--max-steps', '99999999999999999999')).toContain('expected an integer');
+    expect(await refused('--trials', 'eval', '--trials', '501')).toContain('at most 500');
+    expect(await refused('--tasks', 'eval', '--tasks', '0-99999999')).toBe('rsd eval: --tasks: libero_spatial has tasks 0-9; the range 0-99999999 leaves them');
+    expect(await refused('--tasks', 'eval', '--tasks', '10')).toContain('0-9');
+    expect(await refused('--tasks', 'eval', '--suite', 'libero_90', '--tasks', '0-90')).toContain('libero_90 has tasks 0-89');
+    expect(await refused('--workers', 'expert', '--workers', tooManyWorkers)).toMatch(/at most \d+ on this machine/);
+    expect(await refused('--tasks', 'expert', '--tasks', '0-99999999')).toContain('the range 0-99999999 leaves them');
+    expect(await refused('--trials', 'expert', '--trials', '501')).toContain('at most 500');
+  });
+
+  it('exits 1 when every episode ended in an error (an RFSQ decoder that outputs NaN), naming the count', async () => {
+    const bundle = path.join(data, 'nan-bundle');
+    await writeNanDecoderBundle(bundle);
+    const args = ['bin/rsd.mjs', 'eval', '--bundle', bundle, '--tasks', '0', '--trials', '2', '--max-steps', '8', '--workers', '1'];
+    const text = await run(process.execPath, args, { env: { ...process.env, RSD_DATA_DIR: data } }).then(() => ({ code: 0, stdout: '', stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('2 of 2 episodes ended in an error');
+    expect(text.stderr).toMatch(/rsd eval: no episode could be evaluated: all 2 ended in an error \(DecodingError: rfsq_decoder.onnx: output "actions" has NaN/);
+    const json = await run(process.execPath, [...args, '--json'], { env: { ...process.env, RSD_DATA_DIR: data } }).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'completed', erroredEpisodes: 2, episodes: 2 });
+  }, 120_000);
+});
+
 describe('rsd eval', () => {
   it('takes the bundle and decoding saved in settings.json, as the app does', async () => {
     const parallel = path.join(appRoot(), 'assets', 'bundles', 'default-parallel');
     await mkdir(data, { recursive: true });
     await writeFile(path.join(data, 'settings.json'), JSON.stringify({ version: 1, bundleDir: parallel, liberoDir: null, decoding: 'parallel' }));
     const { stdout } = await run(process.execPath, ['bin/rsd.mjs', 'eval', '--tasks', '0', '--trials', '1', '--max-steps', '8', '--workers', '1', '--json'], { env: { ...process.env, RSD_DATA_DIR: data } });
-    const report = JSON.parse(stdout) as { results: { config: { decoding: string; bundle: { name: string } } } };
+    const report = JSON.parse(stdout) as { erroredEpisodes: number; episodes: number; results: { config: { decoding: string; bundle: { name: string } } } };
+    expect(report).toMatchObject({ erroredEpisodes: 0, episodes: 1 });
     expect(report.results.config.decoding).toBe('parallel');
     expect(report.results.config.bundle.name).toBe('default-parallel');
   }, 120_000);

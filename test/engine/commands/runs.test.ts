@@ -143,6 +143,30 @@ describe('rsd runs', () => {
     expect(validateResults(JSON.parse(await readFile(run.resultsFile, 'utf8')))).toEqual(results);
   });
 
+  it('an imported results file with terminal controls in its bundle name and errors: escaped in list and show, kept in --json', async () => {
+    const evil = '\u001b[31mred\u202e';
+    const store = new RunStore(path.join(root, 'evil-source'));
+    const run = await store.createRun(config({ bundle: { name: evil, hash: 'sha256:abc' } }), { id: 'run-evil', now: new Date('2026-11-26T10:00:00Z') });
+    await run.appendEpisode(episode(0, 0, 'error', { error: `boom ${evil}\u001b]0;title\u0007` }));
+    await run.finish();
+    const file = path.join(root, 'evil.json');
+    await store.exportRun('run-evil', file);
+    const elsewhere = path.join(root, 'evil-imported');
+    expect((await call('import', file, '--runs', elsewhere)).code).toBe(0);
+
+    const list = await call('list', '--runs', elsewhere);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('\\u{1b}[31mred\\u{202e}');
+    expect(list.stdout).not.toMatch(/[\u001b\u202e\u0007]/);
+    const show = await call('show', 'run-evil', '--runs', elsewhere);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain('bundle \\u{1b}[31mred\\u{202e} (sha256:abc)');
+    expect(show.stdout).toContain('boom \\u{1b}[31mred\\u{202e}\\u{1b}]0;title\\u{7}');
+    expect(show.stdout).not.toMatch(/[\u001b\u202e\u0007]/);
+    const json = JSON.parse((await call('show', 'run-evil', '--runs', elsewhere, '--json')).stdout) as ShowReport;
+    expect(json.run.config.bundle.name).toBe(evil);
+  });
+
   it('import of a corrupted file exits 2 naming the field (through the CLI)', async () => {
     const file = path.join(root, 'exported.json');
     await new RunStore(runsRoot).exportRun(idA, file);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultBundleDir } from '../../../engine/bundle/default-bundle.js';
+import { maxWorkers } from '../../../engine/eval/bounds.js';
 import { defaultWorkers, RUN_DEFAULTS } from '../../../engine/eval/defaults.js';
 import { EvalError } from '../../../engine/eval/errors.js';
 import { resolveRun } from '../../../engine/eval/resolve.js';
@@ -30,7 +31,7 @@ describe('resolveRun (request + settings + defaults)', () => {
       seed: RUN_DEFAULTS.seed,
       maxSteps: 220,
       waitSteps: 10,
-      workers: defaultWorkers(),
+      workers: Math.min(defaultWorkers(), maxWorkers().max),
       simulator: { kind: 'embedded' },
       target: { kind: 'local' },
       initSource: { kind: 'project', split: 'eval' },
@@ -69,5 +70,23 @@ describe('resolveRun (request + settings + defaults)', () => {
     expect(await refusal({ policy: { kind: 'bundle', dir: path.join(tmp, 'nowhere') } })).toMatchObject({ field: 'bundle', message: expect.stringMatching(/^no bundle.json in .*nowhere$/) });
     expect(await refusal({ policy: { kind: 'bundle', accept: 'exact', threshold: 0.5 } })).toMatchObject({ field: 'threshold' });
     expect(await refusal({ policy: { kind: 'bundle', decoding: 'parallel', accept: 'exact' } })).toMatchObject({ field: 'accept' });
+  });
+
+  it("refuses runs past the bounds (engine/eval/bounds.ts), naming the field and the bound", async () => {
+    const refusal = async (request: Parameters<typeof resolveRun>[0]) => {
+      const error = await resolveRun(request, { settings: null, runsRoot: tmp }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EvalError);
+      return { field: (error as EvalError).field, message: (error as EvalError).message };
+    };
+    const bound = maxWorkers().max;
+    expect(await refusal({ workers: bound + 1 })).toEqual({ field: 'workers', message: expect.stringMatching(new RegExp(`^at most ${bound} on this machine \\(.+\\), got ${bound + 1}$`)) });
+    expect(await refusal({ workers: 256 })).toMatchObject({ field: 'workers' });
+    expect(await refusal({ maxSteps: 1e9 })).toEqual({ field: 'maxSteps', message: 'at most 2200 for libero_spatial (10 x its 220-step limit), got 1000000000' });
+    expect(await refusal({ suite: 'libero_10', maxSteps: 5201 })).toMatchObject({ field: 'maxSteps', message: expect.stringContaining('at most 5200') });
+    expect(await refusal({ trials: 501 })).toEqual({ field: 'trials', message: 'at most 500 per task, got 501' });
+    expect(await refusal({ tasks: [0, 0] })).toEqual({ field: 'tasks', message: 'task 0 is listed twice' });
+    expect(await refusal({ tasks: [] })).toMatchObject({ field: 'tasks' });
+    // At the bounds: accepted.
+    expect(await resolveRun({ workers: bound, maxSteps: 2200, trials: 500 }, { settings: null, runsRoot: tmp })).toMatchObject({ workers: bound, maxSteps: 2200, trials: 500 });
   });
 });
