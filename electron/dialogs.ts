@@ -7,7 +7,15 @@ import { isTrustedSender } from './security.js';
  * a results JSON to save, or one to open. Main shows the dialog and answers with the chosen path, or
  * null when the user cancels. The renderer only ever gets back a path the user picked; what is done
  * with it goes through the engine's own requests, which check it again.
+ *
+ * A file the user picks in the save or open dialog is also reported to `onChosen` before the renderer
+ * hears of it: main grants the engine host that exact path (write for save, read for open), since the
+ * engine otherwise takes page paths only inside its exports folder (engine/util/confined-path.ts).
+ * The grant goes on main's own MessagePort to the engine, which a page cannot post to.
  */
+
+/** Told of each file the user chose: `write` from the save dialog, `read` from the open dialog. */
+export type ChosenFile = (access: 'read' | 'write', file: string) => void;
 
 const FOLDER_TITLE: Record<FolderPurpose, string> = {
   bundle: 'Choose the model bundle folder',
@@ -88,14 +96,17 @@ export async function showDialog(request: DialogRequest, parent: BrowserWindow |
  * renderer's call; they never show a dialog. The dialog is modal to the window that asked, else to
  * the focused one.
  */
-export async function handleDialogRequest(event: IpcMainInvokeEvent, input: unknown): Promise<string | null> {
+export async function handleDialogRequest(event: IpcMainInvokeEvent, input: unknown, onChosen: ChosenFile = () => undefined): Promise<string | null> {
   if (!isTrustedSender(event.senderFrame?.url)) throw new Error('dialog request from an untrusted frame refused');
   const parsed = parseDialogRequest(input);
   if ('error' in parsed) throw new Error(`bad dialog request: ${parsed.error}`);
   const parent = BrowserWindow.fromWebContents(event.sender) ?? BrowserWindow.getFocusedWindow();
-  return showDialog(parsed.request, parent);
+  const chosen = await showDialog(parsed.request, parent);
+  // Granted before the renderer gets the path, so the grant reaches the engine before any request using it.
+  if (chosen !== null && parsed.request.kind !== 'folder') onChosen(parsed.request.kind === 'save' ? 'write' : 'read', chosen);
+  return chosen;
 }
 
-export function registerDialogHandler(): void {
-  ipcMain.handle(IPC_DIALOG_CHANNEL, handleDialogRequest);
+export function registerDialogHandler(onChosen: ChosenFile): void {
+  ipcMain.handle(IPC_DIALOG_CHANNEL, (event, input: unknown) => handleDialogRequest(event, input, onChosen));
 }

@@ -21,6 +21,8 @@ export class EngineProcess extends EventEmitter<EngineProcessEvents> {
   private nextId = 0;
   private readonly pending = new Map<number, (reply: Reply) => void>();
   private stopping = false;
+  /** The grant messages sent so far, sent again to a restarted engine host. */
+  private readonly grants = new Set<string>();
 
   constructor(private readonly entry: string) {
     super();
@@ -36,6 +38,21 @@ export class EngineProcess extends EventEmitter<EngineProcessEvents> {
     child.on('exit', (code) => this.exited(code));
     this.child = child;
     this.port = port1;
+    // A restarted engine host keeps what the user chose in this session.
+    for (const message of this.grants) port1.postMessage(message);
+  }
+
+  /**
+   * Lets the engine use a path the user chose in a native dialog (electron/dialogs.ts). Sent on this
+   * port, which only main holds, as `{grant: {access, path}}`: a message the page cannot send, since
+   * a page's request reaches the port only as the `params` of an envelope built by `request`. The
+   * port keeps order, so the grant arrives before any request that uses the path.
+   */
+  grant(access: 'read' | 'write', file: string): void {
+    if (!this.child) this.start();
+    const message = JSON.stringify({ grant: { access, path: file } });
+    this.grants.add(message);
+    this.port!.postMessage(message);
   }
 
   request(type: string, params: unknown): Promise<Reply> {

@@ -33,8 +33,10 @@ ipcMain.handle(IPC_REQUEST_CHANNEL, (event, type: unknown, params: unknown) => {
   return engine.request(type, params);
 });
 
-// Folder and file dialogs, on their own channel, with the same check of the sender.
-registerDialogHandler();
+// Folder and file dialogs, on their own channel, with the same check of the sender. A file the user
+// chooses in the save or open dialog is granted to the engine host, which otherwise takes paths from
+// the page only inside its exports folder (engine/util/confined-path.ts).
+registerDialogHandler((access, file) => engine.grant(access, file));
 
 function createWindow(): void {
   const window = new BrowserWindow({

@@ -46,12 +46,20 @@ export const runsRequests = {
     params: z.object({ id: RunId, taskId: NonNegInt }).strict(),
     result: z.object({ scene: SceneDescription }),
   },
-  /** Writes the run's results JSON to a file (Electron's save dialog gives the path). */
+  /**
+   * Writes the run's results JSON to a file: a file name (or path) inside `<data dir>/exports/`, or a
+   * path the user chose in Electron's save dialog; any other path is refused (`invalid-params`, field
+   * `params.path`). The result is the path written.
+   */
   'runs.export': {
     params: z.object({ id: RunId, path: z.string().trim().min(1) }).strict(),
     result: z.object({ path: z.string() }),
   },
-  /** Imports a results file from a path, or its text (the browser's file picker); a bad one is refused naming its first problem. */
+  /**
+   * Imports a results file from a path (inside `<data dir>/exports/`, or chosen in Electron's open
+   * dialog; else refused, field `params.path`), or its text (the browser's file picker); a bad one is
+   * refused naming its first problem, never quoting the file.
+   */
   'runs.import': {
     params: z.union([z.object({ path: z.string().trim().min(1) }).strict(), z.object({ text: z.string().min(1), name: z.string().optional() }).strict()]),
     result: z.object({ id: z.string() }),

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { checksHandlers } from '../checks/handlers.js';
 import { CHECKS } from '../checks/checks.js';
 import { ChecksRunner } from '../checks/runner.js';
@@ -9,6 +10,7 @@ import { dataDir, settingsFile } from '../settings/paths.js';
 import { SettingsStore } from '../settings/store.js';
 import type { EngineHostKind } from '../system/info.js';
 import { systemHandlers } from '../system/handlers.js';
+import type { PathGrants } from '../util/confined-path.js';
 import { EngineHost, type Handlers } from './host.js';
 
 export interface EngineOptions {
@@ -18,6 +20,11 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** Per-check time limit of the checklist. */
   checkTimeoutMs?: number;
+  /**
+   * Paths the user chose in Electron's native dialogs, which runs.export/runs.import may use outside
+   * the exports folder. Only Electron's engine host passes one (filled by main); never `rsd serve`.
+   */
+  grants?: PathGrants;
 }
 
 /** Lets the handlers push events before the host that carries them exists. */
@@ -31,13 +38,14 @@ export function createHandlers(engineHost: EngineHostKind, options: EngineOption
   const data = options.dataDir ?? dataDir(env);
   const settings = new SettingsStore(settingsFile(data));
   const runs = new RunStore(defaultRunsRoot(data));
+  const exportsDir = path.join(data, 'exports');
   const evaluations = new EvalService((event) => sink.emit('eval.event', event));
   const checks = new ChecksRunner({ checks: CHECKS, settings, env, timeoutMs: options.checkTimeoutMs });
   return {
     ...systemHandlers(engineHost),
     ...checksHandlers(checks),
     ...settingsHandlers(settings),
-    ...runsHandlers(runs, evaluations, settings),
+    ...runsHandlers(runs, evaluations, settings, { exportsDir, grants: options.grants }),
   };
 }
 

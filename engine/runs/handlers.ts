@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { rsdError, RsdCallError } from '../api/errors.js';
 import type { Results } from '../api/schemas/results.js';
@@ -16,11 +15,25 @@ import { RunLockedError } from './lock.js';
 import { formatPath, ResultsError } from './results-schema.js';
 import { RunStore, RunStoreError } from './store.js';
 import { sceneFileName } from './trajectory.js';
+import { confinedPath, type PathGrants } from '../util/confined-path.js';
 
 type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
 
-/** The run store and evaluation service behind the `runs.*` and `eval.*` requests. */
-export function runsHandlers(store: RunStore, service: EvalService, settings: SettingsStore): RunsHandlers {
+/** Where paths from the page may lead (engine/util/confined-path.ts). */
+export interface PagePaths {
+  /** `<data dir>/exports`: the page's exports and imports by path stay inside it. */
+  exportsDir: string;
+  /** Paths the user chose in Electron's native dialogs (main grants them); none under `rsd serve`. */
+  grants?: PathGrants;
+}
+
+/**
+ * The run store and evaluation service behind the `runs.*` and `eval.*` requests. runs.export and
+ * runs.import take a `path` from the page: it is confined to the exports folder, or must be one the
+ * user chose in a native dialog (`paths.grants`).
+ */
+export function runsHandlers(store: RunStore, service: EvalService, settings: SettingsStore, paths: PagePaths): RunsHandlers {
+  const pagePath = (given: string, access: 'read' | 'write') => call(() => confinedPath(paths.exportsDir, given, access, paths.grants));
   const results = async (id: string): Promise<Results> => (await call(() => store.open(id))).results();
   return {
     'runs.list': async () => ({ root: store.root, runs: (await store.list()).map((r) => ({ ...r, active: r.id === service.activeRunId })) }),
@@ -50,12 +63,16 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
       return { scene: parsed.data.description };
     },
     'runs.export': async ({ id, path: file }) => {
-      const target = path.resolve(file.startsWith('~/') ? path.join(os.homedir(), file.slice(2)) : file);
+      const target = await pagePath(file, 'write');
+      // The store still refuses a missing folder, a folder, and a run's own files (a granted path may be one).
       await call(() => store.exportRun(id, target));
       return { path: target };
     },
     'runs.import': async (params) => {
-      if ('path' in params) return { id: (await call(() => store.importResults(params.path))).id };
+      if ('path' in params) {
+        const file = await pagePath(params.path, 'read');
+        return { id: (await call(() => store.importResults(file))).id };
+      }
       return { id: (await call(() => store.importResultsText(params.text, params.name ?? 'the imported file'))).id };
     },
     'runs.compare': async ({ a, b }) => ({ a, b, comparison: await call(async () => compareResults(await results(a), await results(b))) }),
@@ -85,8 +102,10 @@ async function call<T>(f: () => Promise<T> | T): Promise<T> {
     return await f();
   } catch (error) {
     if (error instanceof ResultsError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: error.field || 'results' }));
-    // A run another process writes (RunLockedError) is refused as the request's run id.
-    if (error instanceof RunStoreError || error instanceof RunLockedError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.id' }));
+    // A run another process writes (RunLockedError) is refused as the request's run id; a store
+    // refusal of the export file (`file`) names params.path, which the page gave.
+    if (error instanceof RunLockedError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.id' }));
+    if (error instanceof RunStoreError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: error.field === 'file' ? 'params.path' : 'params.id' }));
     // Runs that cannot be paired at all (different suites): B is refused against A.
     if (error instanceof ComparisonError) throw new RsdCallError(rsdError('invalid-params', error.message, { field: 'params.b' }));
     if (error instanceof Error && 'field' in error && typeof (error as { field: unknown }).field === 'string') {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { dataDir } from '../settings/paths.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { notValidJson } from '../util/json-location.js';
 import { EpisodeRecord, type Results, type RunInfo } from '../api/schemas/results.js';
 import { RunConfig, type Machine } from '../api/schemas/run-config.js';
 import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
@@ -684,8 +685,9 @@ export class RunStore {
     let json: unknown;
     try {
       json = JSON.parse(text);
-    } catch (error) {
-      throw new ResultsError('', `${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    } catch {
+      // The place only: JSON.parse's message quotes the text, and a message never echoes a file.
+      throw new ResultsError('', `${file}: ${notValidJson(text)}`);
     }
     const results = validateResults(json);
     const wanted = results.run?.id;

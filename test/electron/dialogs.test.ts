@@ -35,9 +35,29 @@ beforeEach(() => {
 
 describe('registerDialogHandler', () => {
   it('handles the dialog channel, which is not the request channel', () => {
-    registerDialogHandler();
-    expect(ipcMain.handle).toHaveBeenCalledExactlyOnceWith(IPC_DIALOG_CHANNEL, handleDialogRequest);
+    registerDialogHandler(() => undefined);
+    expect(ipcMain.handle).toHaveBeenCalledExactlyOnceWith(IPC_DIALOG_CHANNEL, expect.any(Function));
     expect(IPC_DIALOG_CHANNEL).toBe('rsd:dialog');
+  });
+
+  it('passes on each file the user chose (write from save, read from open) before answering; no folders, no cancels', async () => {
+    const chosen: [string, string][] = [];
+    registerDialogHandler((access, file) => chosen.push([access, file]));
+    const handler = vi.mocked(ipcMain.handle).mock.calls[0]![1] as (event: IpcMainInvokeEvent, input: unknown) => Promise<string | null>;
+    save.mockResolvedValueOnce({ canceled: false, filePath: '/home/u/out.json' });
+    await expect(handler(eventFrom(), { kind: 'save', defaultName: 'r.results.json' })).resolves.toBe('/home/u/out.json');
+    expect(chosen).toEqual([['write', '/home/u/out.json']]);
+    open.mockResolvedValueOnce({ canceled: false, filePaths: ['/home/u/in.json'] });
+    await expect(handler(eventFrom(), { kind: 'open' })).resolves.toBe('/home/u/in.json');
+    open.mockResolvedValueOnce({ canceled: false, filePaths: ['/home/u/bundles/mine'] });
+    await handler(eventFrom(), { kind: 'folder', purpose: 'bundle' });
+    save.mockResolvedValueOnce({ canceled: true, filePath: '/home/u/cancelled.json' });
+    await expect(handler(eventFrom(), { kind: 'save', defaultName: 'r.results.json' })).resolves.toBeNull();
+    await expect(handler(eventFrom('https://example.com/'), { kind: 'open' })).rejects.toThrow(/untrusted frame/);
+    expect(chosen).toEqual([
+      ['write', '/home/u/out.json'],
+      ['read', '/home/u/in.json'],
+    ]);
   });
 });
 

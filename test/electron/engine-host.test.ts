@@ -92,6 +92,20 @@ describe('engine host (dist/electron/engine-host.cjs)', () => {
     }
   }, 60_000);
 
+  it('takes a path outside the exports folder only once main has granted it (the user chose it in a dialog)', async () => {
+    const file = path.join(os.tmpdir(), 'rsd-host-granted', 'out.json');
+    const refused = await port.request({ id: 5, type: 'runs.export', params: { id: 'no-such-run', path: file } });
+    expect(refused).toMatchObject({ id: 5, ok: false, error: { kind: 'invalid-params', field: 'params.path' } });
+    // A read grant (the open dialog) is not a write grant.
+    port.emit('message', { data: JSON.stringify({ grant: { access: 'read', path: file } }) });
+    expect(await port.request({ id: 6, type: 'runs.export', params: { id: 'no-such-run', path: file } })).toMatchObject({ error: { field: 'params.path' } });
+    port.emit('message', { data: JSON.stringify({ grant: { access: 'write', path: file } }) });
+    // Past the path check: now the run is what is missing. A grant gets no reply.
+    const granted = await port.request({ id: 7, type: 'runs.export', params: { id: 'no-such-run', path: file } });
+    expect(granted).toMatchObject({ id: 7, ok: false, error: { kind: 'invalid-params', field: 'params.id' } });
+    expect(port.posted.filter((m) => m.id === undefined && m.event === undefined)).toEqual([]);
+  });
+
   it('answers bad params with invalid-params naming the field', async () => {
     const reply = await port.request({ id: 2, type: 'system.info', params: { refresh: 'yes' } });
     expect(reply).toMatchObject({ id: 2, ok: false, error: { kind: 'invalid-params', field: 'params.refresh' } });

@@ -234,7 +234,7 @@ describe('export and import with the native dialogs', () => {
     expect(calls.filter(([type]) => type === 'runs.export')).toEqual([['runs.export', { id: RUN, path: target }]]);
     expect(validateResults(JSON.parse(await readFile(target, 'utf8'))).run?.id).toBe(RUN);
     // No typed path in Electron with dialogs.
-    expect(within(run).queryByLabelText('Save results JSON to')).not.toBeInTheDocument();
+    expect(within(run).queryByLabelText('Save results JSON in the exports folder as')).not.toBeInTheDocument();
   });
 
   test('a cancelled save dialog exports nothing; an engine error is shown', async () => {
@@ -262,7 +262,9 @@ describe('export and import with the native dialogs', () => {
     await screen.findByRole('table', { name: 'Runs' });
     const calls = spyCalls(client);
     const exported = JSON.parse(JSON.stringify(await (await runStore.open(RUN)).results())) as Results;
-    const file = path.join(dataDir, 'elsewhere.results.json');
+    // Inside the engine's exports folder: this test has no Electron main to grant the dialog's choice.
+    const file = path.join(dataDir, 'exports', 'chosen.results.json');
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify({ ...exported, run: { ...exported.run!, id: 'imported-run' } }));
     dialogs.chooseOpenFile.mockResolvedValueOnce(file);
 
@@ -288,12 +290,21 @@ describe('export and import with the native dialogs', () => {
     expect(calls.map(([type]) => type)).not.toContain('runs.import');
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
 
-    const broken = path.join(dataDir, 'broken.json');
+    const broken = path.join(dataDir, 'exports', 'broken.json');
+    await mkdir(path.dirname(broken), { recursive: true });
     await writeFile(broken, '{"formatVersion": 1,');
     dialogs.chooseOpenFile.mockResolvedValueOnce(broken);
     await user.click(screen.getByRole('button', { name: 'Import results JSON' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent(/^Could not import broken\.json: /);
+    expect(await screen.findByRole('alert')).toHaveTextContent(/^Could not import broken\.json: .*not valid JSON at line 1 column 21$/);
     expect(calls.filter(([type]) => type === 'runs.import')).toEqual([['runs.import', { path: broken }]]);
+
+    // A path the page names that no dialog of Electron's main granted, outside the exports folder: refused unread.
+    const elsewhere = path.join(dataDir, 'elsewhere.json');
+    await writeFile(elsewhere, 'SECRET');
+    dialogs.chooseOpenFile.mockResolvedValueOnce(elsewhere);
+    await user.click(screen.getByRole('button', { name: 'Import results JSON' }));
+    await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent(/^Could not import elsewhere\.json: .*outside the exports folder/));
+    expect(screen.getByRole('alert')).not.toHaveTextContent('SECRET');
   });
 });
 

@@ -257,19 +257,27 @@ describe('export and import', () => {
     expect(validateResults(json)).toEqual((await client.call('runs.results', { id: A })).results);
   });
 
-  test('in Electron, Export asks where, and the engine writes the file there', async () => {
+  test("in Electron without dialogs, Export asks for a file name, and the engine writes it in its exports folder", async () => {
     (window as { rsd?: unknown }).rsd = {};
     const { user } = renderApp();
     const run = await showRun(user, B);
     await user.click(within(run).getByRole('button', { name: 'Export JSON' }));
-    const target = path.join(dataDir, 'exported', 'b.json');
-    await mkdir(path.dirname(target), { recursive: true }); // export creates no folders
-    const field = within(run).getByLabelText('Save results JSON to');
-    expect(field).toHaveValue(`~/${B}.results.json`);
-    await user.clear(field);
-    await user.type(field, target);
-    await user.click(within(run).getByRole('button', { name: 'Save' }));
+    const field = within(run).getByLabelText('Save results JSON in the exports folder as');
+    expect(field).toHaveValue(`${B}.results.json`);
 
+    // A path elsewhere is refused (the page is not a file manager), and nothing is written.
+    const elsewhere = path.join(dataDir, 'exported', 'b.json');
+    await mkdir(path.dirname(elsewhere), { recursive: true });
+    await user.clear(field);
+    await user.type(field, elsewhere);
+    await user.click(within(run).getByRole('button', { name: 'Save' }));
+    expect(await within(run).findByRole('alert')).toHaveTextContent('outside the exports folder');
+    await expect(readFile(elsewhere, 'utf8')).rejects.toThrow();
+
+    await user.clear(field);
+    await user.type(field, 'b.json');
+    await user.click(within(run).getByRole('button', { name: 'Save' }));
+    const target = path.join(dataDir, 'exports', 'b.json');
     expect(await within(run).findByRole('status')).toHaveTextContent(`Saved to ${target}`);
     expect(validateResults(JSON.parse(await readFile(target, 'utf8'))).run?.id).toBe(B);
   });
@@ -281,7 +289,7 @@ describe('export and import', () => {
     const exported = JSON.parse(JSON.stringify(await results(A))) as Results;
 
     await user.upload(input, new File(['{"formatVersion": 1,'], 'broken.json', { type: 'application/json' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent(/^Could not import broken\.json: broken\.json: not valid JSON \(/);
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not import broken.json: broken.json: not valid JSON at line 1 column 21');
 
     const tampered = structuredClone(exported);
     tampered.tasks[0]!.successes = 3;

@@ -68,8 +68,9 @@ describe('runs.* and eval.* requests', () => {
     const { scene } = await ok<{ scene: { bodies: string[]; geoms: unknown[] } }>('runs.scene', { id: runId, taskId: 0 });
     expect(scene.geoms.length).toBeGreaterThan(10);
 
-    const file = path.join(data, 'exported.json');
-    await ok('runs.export', { id: runId, path: file });
+    // The page names a file in the engine's exports folder (test/engine/runs/confined-paths.test.ts).
+    const file = path.join(data, 'exports', 'exported.json');
+    expect(await ok('runs.export', { id: runId, path: 'exported.json' })).toEqual({ path: file });
     const imported = await ok<{ id: string }>('runs.import', { text: await readFile(file, 'utf8'), name: 'exported.json' });
     expect(imported.id).not.toBe(runId); // the id is taken here, so the import gets its own
     const comparison = await ok<{ comparison: { paired: number; total: { n: number } } }>('runs.compare', { a: runId, b: imported.id });

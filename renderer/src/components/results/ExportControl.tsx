@@ -19,13 +19,13 @@ function download(runId: string, results: Results): void {
 }
 
 /**
- * Inside Electron without the preload's dialogs, the user types where the engine should write the file;
- * no Node in the page.
+ * Inside Electron without the preload's dialogs, the user names the file the engine writes in its
+ * exports folder (`<data dir>/exports/`); the engine takes no other path from the page.
  */
 function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string | null): void }) {
   const id = useId();
   const exportResultsTo = useApp((s) => s.exportResultsTo);
-  const [target, setTarget] = useState(`~/${exportFileName(runId)}`);
+  const [target, setTarget] = useState(exportFileName(runId));
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const submit = async (event: FormEvent) => {
@@ -38,7 +38,7 @@ function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string |
   };
   return (
     <form className="export-form" onSubmit={(e) => void submit(e)} aria-label="Export results">
-      <label htmlFor={id}>Save results JSON to</label>
+      <label htmlFor={id}>Save results JSON in the exports folder as</label>
       <input id={id} type="text" className="wide" value={target} onChange={(e) => setTarget(e.target.value)} spellCheck={false} aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} />
       <button type="submit" className="primary" disabled={saving || target.trim() === ''}>
         {saving ? 'Saving…' : 'Save'}
@@ -57,7 +57,8 @@ function SaveToPath({ runId, onDone }: { runId: string; onDone(message: string |
 
 /**
  * Export the run's results JSON: a download in the browser; in Electron the native save dialog asks
- * where and the engine writes the file there (a typed path where the preload has no dialogs).
+ * where and the engine writes the file there (a typed file name in the engine's exports folder where
+ * the preload has no dialogs).
  */
 export function ExportControl({ runId, results }: { runId: string; results: Results }) {
   const exportResultsTo = useApp((s) => s.exportResultsTo);
