@@ -74,7 +74,7 @@ export async function evaluate(args: string[]): Promise<number> {
       },
       ...(values.debug ? { debug: true } : {}),
     };
-    run = await resolveRun(request, { settings: await userSettings(), runsRoot });
+    run = await resolveRun(request, { settings: await new SettingsStore(settingsFile()).forRuns(), runsRoot });
   }
 
   const controller = new AbortController();
@@ -108,12 +108,6 @@ export async function evaluate(args: string[]): Promise<number> {
 /** How many of the run's episodes (resumed ones included) ended in an error. */
 function erroredEpisodes(report: EvalReport): { errored: number; episodes: number } {
   return { errored: report.results.total.errors, episodes: report.results.total.episodes };
-}
-
-/** The bundle and decoding saved in settings.json, as the app uses them (none when the file is missing or invalid). */
-async function userSettings() {
-  const state = await new SettingsStore(settingsFile()).read();
-  return state.exists && state.problem === null ? state.settings : null;
 }
 
 function oneOf(flag: string, value: string | undefined, allowed: readonly string[]): string | undefined {

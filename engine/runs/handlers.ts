@@ -83,17 +83,11 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
         defaults: { seed: RUN_DEFAULTS.seed, workers: defaultWorkers() },
       };
     },
-    'eval.start': async (request) => ({ runId: await call(async () => service.start(await resolveRun(request, { settings: await userSettings(settings), runsRoot: store.root }))) }),
+    'eval.start': async (request) => ({ runId: await call(async () => service.start(await resolveRun(request, { settings: await settings.forRuns(), runsRoot: store.root }))) }),
     'eval.resume': async ({ id }) => ({ runId: await call(async () => service.start(await resolveResume(id, { runsRoot: store.root }))) }),
     'eval.cancel': async ({ id }) => ({ cancelled: await service.cancel(id) }),
     'eval.status': () => service.status(),
   };
-}
-
-/** The settings a run takes its bundle and decoding from: none while settings.json is missing or invalid. */
-async function userSettings(settings: SettingsStore) {
-  const state = await settings.read();
-  return state.exists && state.problem === null ? state.settings : null;
 }
 
 /** Store and results errors as tagged errors naming their field. */

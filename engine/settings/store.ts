@@ -53,6 +53,15 @@ export class SettingsStore {
     return this.state(true, parsed.data, null);
   }
 
+  /**
+   * The settings a run takes its bundle, decoding and LIBERO folder from: the file's, or none while
+   * settings.json is missing or invalid (the run's own defaults apply then).
+   */
+  async forRuns(): Promise<Settings | null> {
+    const state = await this.read();
+    return state.exists && state.problem === null ? state.settings : null;
+  }
+
   /** Changes the given keys and writes the file; refuses (SettingsFileError) while the file is invalid. */
   update(patch: SettingsPatch): Promise<SettingsState> {
     const next = this.writes.then(async () => {
