@@ -15,6 +15,12 @@ const NonNegInt = z.number().int().nonnegative();
 export const SimulatorSpec = z.discriminatedUnion('kind', [
   /** MuJoCo WebAssembly in the engine's worker threads (engine/sim/embedded). */
   z.strictObject({ kind: z.literal('embedded') }),
+  /**
+   * Real LIBERO in Python worker processes (engine/sim/libero, docs/libero-bridge.md), one per
+   * evaluation worker. `python`: the interpreter that imports the user's LIBERO; the resolver
+   * fills it in (settings, then $RSD_LIBERO_PYTHON, then python3).
+   */
+  z.strictObject({ kind: z.literal('libero'), python: z.string().trim().min(1).optional() }),
 ]);
 export type SimulatorSpec = z.infer<typeof SimulatorSpec>;
 
