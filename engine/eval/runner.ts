@@ -250,6 +250,7 @@ async function execute(x: Execution): Promise<EvalReport> {
       error: end.outcome === 'error' ? (end.error ?? 'unknown error') : null,
       trajectory: trajectoryName ? path.basename(trajectoryName) : null,
       chunks: episodeChunks(records),
+      ...(end.retried ? { retried: { error: end.retried } } : {}),
     };
     enqueue(`writing task ${episode.taskId} trial ${episode.trial}`, async () => {
       if (end.trajectory) await run.writeTrajectory(episode.taskId, episode.trial, trajectoryOf(config, episode, end, records));
@@ -272,9 +273,13 @@ async function execute(x: Execution): Promise<EvalReport> {
           active++;
           episodeStart.set(episode, performance.now());
           chunkRecords.set(episode, []);
-          // Per-episode stream: stochastic codes do not depend on batching or on resuming.
-          rngs.set(episode, mulberry32At(config.seed >>> 0, (episode.taskId * 1_000_003 + episode.trial * 7919) >>> 0));
+          rngs.set(episode, episodeRng(config, episode));
           emit({ type: 'episode-started', runId: run.id, taskId: episode.taskId, trial: episode.trial, initIndex: episode.initIndex });
+        },
+        onRetry(episode, error) {
+          log('warn', `task ${episode.taskId} trial ${episode.trial}: the simulator was lost (${error}); running the episode again from its start`);
+          chunkRecords.set(episode, []);
+          rngs.set(episode, episodeRng(config, episode));
         },
         onScene(episode, description) {
           if (sceneExists(episode.taskId)) return;
@@ -333,6 +338,11 @@ async function execute(x: Execution): Promise<EvalReport> {
       episodeDecodeMs: sums.decode,
     },
   };
+}
+
+/** Per-episode stream: stochastic codes do not depend on batching, resuming or a retry. */
+function episodeRng(config: RunConfig, episode: PoolEpisode): ReturnType<typeof mulberry32At> {
+  return mulberry32At(config.seed >>> 0, (episode.taskId * 1_000_003 + episode.trial * 7919) >>> 0);
 }
 
 function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, records: readonly ChunkRecord[]): Trajectory {

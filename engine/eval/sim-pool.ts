@@ -30,6 +30,8 @@ export interface PoolCallbacks {
   requestChunk(episode: PoolEpisode, request: { step: number; observation: Observation }): Promise<Float64Array>;
   onStep?(episode: PoolEpisode, step: { step: number; action: number[]; proprio: number[]; success: boolean }): void;
   onFinished(episode: PoolEpisode, end: EpisodeEnd): void;
+  /** The episode's simulator was lost; it runs again from its start (what was recorded for it is void). */
+  onRetry?(episode: PoolEpisode, error: string): void;
 }
 
 export interface PoolRunOptions {
@@ -65,7 +67,7 @@ export async function runSimPool(episodes: readonly PoolEpisode[], count: number
     start(episode, { id, taskKey, withTask }) {
       const wantScene = !scenesAsked.has(episode.taskId) && options.wantScene(episode.taskId);
       if (wantScene) scenesAsked.add(episode.taskId);
-      const job: EpisodeJob = { type: 'episode', id, taskKey, init: episode.init, maxSteps: options.maxSteps, waitSteps: options.waitSteps, wantScene, stepLog: options.stepLog ?? false };
+      const job: EpisodeJob = { type: 'episode', id, taskKey, init: episode.init, initIndex: episode.initIndex, maxSteps: options.maxSteps, waitSteps: options.waitSteps, wantScene, stepLog: options.stepLog ?? false };
       if (withTask) job.task = episode.task;
       callbacks.onStart?.(episode);
       return job;
@@ -84,6 +86,8 @@ export async function runSimPool(episodes: readonly PoolEpisode[], count: number
             (error: unknown) => running.send({ type: 'abort', id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
           );
           return;
+        case 'retry':
+          return callbacks.onRetry?.(episode, message.error);
         case 'finished':
           return callbacks.onFinished(episode, message.end);
       }

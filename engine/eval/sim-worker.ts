@@ -6,7 +6,7 @@ import { TrajectoryRecorder } from '../runs/trajectory.js';
 import type { Trajectory } from '../api/schemas/trajectory.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { createSimulator } from '../sim/factory.js';
-import type { Observation, SceneDescription, Simulator } from '../sim/simulator.js';
+import { SimulatorLost, type Observation, type SceneDescription, type Simulator } from '../sim/simulator.js';
 
 /**
  * An evaluation worker thread: its own simulator, of the kind `workerData.simulator` names (made
@@ -24,6 +24,8 @@ export interface EpisodeJob {
   taskKey: number;
   task?: TaskSpec;
   init: InitState;
+  /** The initial state's index within its task (backends that draw per-episode randomness need it). */
+  initIndex: number;
   maxSteps: number;
   waitSteps: number;
   /** Post the task's scene description before the first observation. */
@@ -44,6 +46,8 @@ export interface EpisodeEnd {
   error: string | null;
   /** Time inside reset/step calls. */
   simMs: number;
+  /** The first attempt's error when the simulator was lost and the episode ran again. */
+  retried?: string;
   /** Null when the worker died before it could send one. */
   trajectory: ReturnType<TrajectoryRecorder["finish"]> | null;
   /** Per chunk: the step it started at and how many of its actions ran. */
@@ -57,6 +61,8 @@ export type FromWorker =
   | { type: 'observe'; id: number; step: number; observation: Observation }
   | { type: 'step'; id: number; step: number; action: number[]; proprio: number[]; success: boolean }
   | { type: 'finished'; id: number; end: EpisodeEnd }
+  /** The simulator was lost mid-episode; the episode starts again from its reset (once). */
+  | { type: 'retry'; id: number; error: string }
   | { type: 'fatal'; message: string };
 
 export type { Trajectory };
@@ -87,7 +93,17 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
 
   const nextChunk = (id: number): Promise<ToWorker> => new Promise((resolve) => (pending = { id, resolve }));
 
+  // A simulator lost mid-episode (a backend's process died or hung) restarts on its next reset:
+  // the episode runs again from the start, once, and says so.
   const runEpisode = async (job: EpisodeJob): Promise<EpisodeEnd> => {
+    const first = await attempt(job);
+    if (!first.lost) return first.end;
+    post({ type: 'retry', id: job.id, error: first.lost });
+    const second = await attempt(job);
+    return { ...second.end, retried: first.lost };
+  };
+
+  const attempt = async (job: EpisodeJob): Promise<{ end: EpisodeEnd; lost: string | null }> => {
     const task = tasks.get(job.taskKey);
     if (!task) throw new Error(`evaluation worker got task key ${job.taskKey} without its task`);
     let simMs = 0;
@@ -104,8 +120,9 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
     let steps = 0;
     let outcome: EpisodeEnd['outcome'] = 'failure';
     let error: string | null = null;
+    let lost: string | null = null;
     try {
-      let observation: Observation = await timed(() => sim.reset(task, job.init));
+      let observation: Observation = await timed(() => sim.reset(task, job.init, { index: job.initIndex }));
       for (let t = 0; t < job.waitSteps; t++) observation = (await timed(() => sim.step(WAIT_ACTION))).observation;
       let bodies = bodyCounts.get(job.taskKey);
       if (job.wantScene || bodies === undefined) {
@@ -141,9 +158,10 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
     } catch (thrown) {
       outcome = 'error';
       error = thrown instanceof InferenceAbort ? thrown.message : thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+      if (thrown instanceof SimulatorLost) lost = error;
     }
     const trajectory = (recorder ?? new TrajectoryRecorder(0)).finish();
-    return { outcome, steps, error, simMs, trajectory, chunks };
+    return { end: { outcome, steps, error, simMs, trajectory, chunks }, lost };
   };
 
   port.on('message', (message: ToWorker) => {

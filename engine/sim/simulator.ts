@@ -40,13 +40,31 @@ export interface StepResult {
 /** World poses of SceneDescription.bodies: xyz then wxyz, 7 numbers per body. */
 export type BodyPoses = Float64Array;
 
+/**
+ * The simulator's process was lost mid-episode (it died, hung or wrote garbage). The simulator
+ * starts afresh on its next reset, so the episode can be run again: evaluation retries it once and
+ * records that it did.
+ */
+export class SimulatorLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulatorLost';
+  }
+}
+
+/** Which episode a reset starts: backends that draw per-episode randomness (LIBERO's fixture poses) need it. */
+export interface EpisodeInfo {
+  /** The initial state's index within its task (OFT's episode index). */
+  index: number;
+}
+
 export interface Simulator {
   /** The kind, as run configurations name it (SimulatorSpec['kind']). */
   readonly backend: string;
   /** Backend version recorded with results (e.g. MuJoCo 3.14.0). */
   readonly version: string;
   /** Puts the task's scene in `initState`: the observation before the wait steps. */
-  reset(task: TaskSpec, initState: InitState): Promise<Observation>;
+  reset(task: TaskSpec, initState: InitState, episode?: EpisodeInfo): Promise<Observation>;
   /** One env step (20 Hz): a 7-D action, OSC position and rotation deltas and the gripper. */
   step(action: ArrayLike<number>): Promise<StepResult>;
   /** The current task's scene for replay (call after reset). */

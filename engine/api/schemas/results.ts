@@ -80,6 +80,11 @@ export const EpisodeRecord = z
     /** File name under the run's `trajectories/`, or null when none was written. */
     trajectory: z.string().nullable(),
     chunks: EpisodeChunks,
+    /**
+     * Present when the simulator's process was lost mid-episode (died, hung, garbled) and the
+     * episode was run again from its start: the first attempt's error. The record is the rerun's.
+     */
+    retried: z.strictObject({ error: z.string() }).optional(),
   })
   .superRefine((e, ctx) => {
     if ((e.outcome === 'error') !== (e.error !== null)) {
