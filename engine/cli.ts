@@ -55,6 +55,9 @@ Usage:
                  [--long-episodes 8N] [--max-steps N] [--json]
                                             the runner against a bare loop, then N workers
                                             over a long run (throughput, peak RSS), same run
+  rsd bench bridge [--python PATH] [--task N] [--steps 200] [--json]
+                                            real LIBERO's env.step through the bridge against
+                                            the same calls timed inside Python, same run
   rsd help [COMMAND]                        this text, or one command's part of it
 
 Every command also takes --verbose: on an error, the stack trace too.
@@ -97,7 +100,7 @@ const EVAL_FLAGS = {
   maxSteps: '--max-steps',
 };
 const EXPERT_FLAGS = { suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
-const BENCH_FLAGS = { bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps' };
+const BENCH_FLAGS = { python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps' };
 
 const commands: Record<string, CommandSpec> = {
   info: { run: info },
@@ -105,7 +108,7 @@ const commands: Record<string, CommandSpec> = {
   eval: { run: evaluate, flags: EVAL_FLAGS },
   expert: { run: expert, flags: EXPERT_FLAGS },
   serve: { run: serve },
-  bench: { run: bench, subcommands: ['sim', 'engine', 'eval'], flags: BENCH_FLAGS },
+  bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge'], flags: BENCH_FLAGS },
   runs: { run: runs, subcommands: ['list', 'show', 'export', 'import', 'compare'], flags: { runsRoot: '--runs' } },
   help: { run: help },
 };

@@ -1,6 +1,7 @@
 import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
+import { formatBridgeBench, runBridgeBench } from '../bench/bridge-bench.js';
 import os from 'node:os';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
@@ -64,5 +65,13 @@ export async function bench(args: string[]): Promise<number> {
     print(values.json, report, () => formatEvalBench(report));
     return 0;
   }
-  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval');
+  if (what === 'bridge') {
+    const { values } = parse(rest, { json: { type: 'boolean' }, python: { type: 'string' }, task: { type: 'string' }, steps: { type: 'string' } });
+    const python = values.python ?? process.env.RSD_LIBERO_PYTHON;
+    if (!python) throw new UsageError('--python: which interpreter runs LIBERO? pass --python PATH or set RSD_LIBERO_PYTHON (docs/libero-bridge.md)');
+    const report = await runBridgeBench({ python, task: intFlag('task', values.task, 0, 0, 9), steps: intFlag('steps', values.steps, 200, 10) });
+    print(values.json, report, () => formatBridgeBench(report));
+    return 0;
+  }
+  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval', 'bridge'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval, bridge');
 }

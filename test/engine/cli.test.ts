@@ -108,7 +108,7 @@ describe('rsd CLI', () => {
     [['serve', '--port', 'eighty'], 'rsd serve: --port: expected an integer in 0..65535, got "eighty"'],
     [['serve', '--port', '70000'], '--port: expected an integer in 0..65535'],
     [['bench'], 'rsd bench: which benchmark?'],
-    [['bench', 'gpu'], 'unknown benchmark "gpu"; benchmarks: sim, engine, eval'],
+    [['bench', 'gpu'], 'unknown benchmark "gpu"; benchmarks: sim, engine, eval, bridge'],
     [['bench', 'sim', '--steps', '5'], 'rsd bench sim: --steps: expected an integer >= 20'],
     [['bench', 'engine', '--ep', 'tpu'], '--ep: expected one of cpu, webgpu, cuda, auto'],
     [['expert', '--tasks', '3-1'], '--tasks: range 3-1 runs backwards'],
