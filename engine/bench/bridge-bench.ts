@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { projectTask } from '../libero/project-tasks.js';
-import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
+import { suiteName, suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { initStatesFor } from '../sim/init-source.js';
 import { LiberoSimulator } from '../sim/libero/simulator.js';
 
@@ -35,7 +35,7 @@ export interface BridgeBenchReport {
  * the gripper closing and opening) from LIBERO's initial state 0 of the task, after the 10 wait steps.
  */
 export async function runBridgeBench(options: BridgeBenchOptions): Promise<BridgeBenchReport> {
-  const suite = options.suite ?? 'libero_spatial';
+  const suite = suiteName(options.suite ?? 'libero_spatial');
   const taskId = options.task ?? 0;
   const steps = options.steps ?? 200;
   const sim = await LiberoSimulator.create({ python: options.python });
