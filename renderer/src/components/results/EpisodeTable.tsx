@@ -102,7 +102,14 @@ export function EpisodeTable({ runId, episodes }: { runId: string; episodes: rea
               <td className="num">{(e.wallMs / 1000).toFixed(1)} s</td>
               <td className="num">{millis(episodeChunkMedian(e))}</td>
               <td className="num">{percent(episodeAcceptance(e), 0)}</td>
-              <td className="episode-error">{e.error ?? ''}</td>
+              <td className="episode-error">
+                {e.error ?? ''}
+                {e.retried && (
+                  <span className="muted" title={e.retried.error}>
+                    {e.error ? ' · ' : ''}run again after the simulator was lost
+                  </span>
+                )}
+              </td>
               <td>
                 <button
                   type="button"

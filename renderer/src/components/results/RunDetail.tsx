@@ -35,6 +35,12 @@ function Headline({ results }: { results: Results }) {
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
         {results.run && ` · started ${dateTime(results.run.createdAt)}`}
       </p>
+      {results.episodes.some((e) => e.retried) && (
+        <p className="muted" role="note">
+          {results.episodes.filter((e) => e.retried).length} of {t.episodes} episodes were run again from their start after the simulator's worker process was lost (it died or hung); each
+          counts once, as its second run ended, and is marked in the episode table.
+        </p>
+      )}
       {results.hadErrors && (
         <p className="run-error" role="note">
           {results.errors.length} {results.errors.length === 1 ? 'episode' : 'episodes'} ended in an error (simulator or inference, not the policy): they count against the success rate
