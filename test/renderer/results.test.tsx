@@ -60,7 +60,8 @@ beforeEach(async () => {
       episode(0, 1, 'success'),
       episode(0, 2, 'success'),
       episode(1, 0, 'success'),
-      episode(1, 1, 'success'),
+      // Its simulator's worker was lost once (the libero backend's retry): the rerun's record.
+      { ...episode(1, 1, 'success'), retried: { error: 'LiberoWorkerLost: the worker process exited (status 1)' } },
       episode(1, 2, 'failure'),
     ].map((e, i) => ({ ...e, chunks: chunks([0, 0], 0, [5 + i, 6 + i]) })),
   );
@@ -169,6 +170,15 @@ describe("a run's results", () => {
     // A run without a draft says so instead of an empty map.
     await user.click(within(await runsTable()).getByRole('button', { name: `Show run ${B}` }));
     expect(await within(await detail(B)).findByText('No draft layers were proposed: this run decoded autoregressive, which uses no draft.')).toBeInTheDocument();
+  });
+
+  test('an episode run again after its simulator worker was lost is said so, in the headline and its row', async () => {
+    const { user } = renderApp();
+    const run = await showRun(user, B);
+    expect(within(run).getByRole('note')).toHaveTextContent("1 of 6 episodes were run again from their start after the simulator's worker process was lost");
+    const row = within(run).getByTestId('episode-1-1');
+    expect(within(row).getByText(/run again after the simulator was lost/)).toHaveAttribute('title', 'LiberoWorkerLost: the worker process exited (status 1)');
+    expect(within(run).getByTestId('episode-1-0')).not.toHaveTextContent(/run again/);
   });
 
   test('the episode table sorts by column and filters failed ones; a row opens its replay', async () => {
