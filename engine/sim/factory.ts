@@ -10,6 +10,9 @@ export async function createSimulator(spec: SimulatorSpec): Promise<Simulator> {
   switch (spec.kind) {
     case 'embedded':
       return EmbeddedSimulator.create();
+    case 'libero':
+      // Placeholder until the bridge's client (engine/sim/libero) lands; the integrator replaces it.
+      throw new Error('the libero simulator is not in this build yet (engine/sim/libero)');
   }
 }
 
@@ -19,5 +22,8 @@ export function describeSimulator(spec: SimulatorSpec): { backend: string; versi
   switch (spec.kind) {
     case 'embedded':
       return { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')}` };
+    case 'libero':
+      // Placeholder until the bridge's client (engine/sim/libero) lands; resolveResume matches `libero`.
+      return { backend: 'libero', version: 'LIBERO (Python bridge)' };
   }
 }
