@@ -119,12 +119,16 @@ export function runPython(python: string, args: readonly string[], options: { en
       finish(null);
       return;
     }
+    // Killed, it is done: a subprocess it left holding its output must not keep the caller waiting.
     const kill = () => {
       try {
         child.kill('SIGKILL');
       } catch {
         // already gone
       }
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      finish(null);
     };
     function onAbort(): void {
       failure ??= { kind: 'aborted' };
@@ -154,7 +158,7 @@ export function runPython(python: string, args: readonly string[], options: { en
 export function pythonFailure(run: PythonRun, timeoutWhat = 'answer'): string | null {
   const f = run.failure;
   if (!f) return null;
-  if (f.kind === 'timeout') return `did not ${timeoutWhat} within ${Math.round(f.ms / 1000)} s`;
+  if (f.kind === 'timeout') return `did not ${timeoutWhat} within ${f.ms >= 1000 ? `${Math.round(f.ms / 1000)} s` : `${f.ms} ms`}`;
   if (f.kind === 'aborted') return 'was stopped';
   if (f.code === 'ENOENT') return 'was not found';
   if (f.code === 'EACCES') return 'is not executable';
