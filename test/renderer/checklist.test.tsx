@@ -88,8 +88,8 @@ describe('Checklist page', { timeout: 40_000 }, () => {
     for (const id of CHECK_IDS) await settled(id);
     await waitFor(() => expect(screen.getByRole('button', { name: 'Run all checks' })).toBeEnabled());
     expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
-    expect([...progressTexts].some((t) => /^\d+ of 14 done/.test(t))).toBe(true);
-    expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^14 of 14 checked: \d+ pass/);
+    expect([...progressTexts].some((t) => /^\d+ of 19 done/.test(t))).toBe(true);
+    expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^19 of 19 checked: \d+ pass/);
     expect(badge('ep.cpu')).toHaveTextContent('Pass');
     expect(badge('sim.mujoco')).toHaveTextContent('Pass');
     expect(badge('bundle.manifest')).toHaveTextContent('Warning');

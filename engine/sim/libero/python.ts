@@ -46,18 +46,23 @@ export function liberoPython(settings: LiberoPythonSettings, env: NodeJS.Process
   return liberoPythonChoice(settings, env).python;
 }
 
-/** "the interpreter /x (from settings)", for messages. */
-export function describePython(choice: LiberoPythonChoice): string {
+/** Where the interpreter came from, in words: "the LIBERO Python in settings". */
+export function pythonOrigin(choice: LiberoPythonChoice): string {
   switch (choice.origin) {
     case 'request':
-      return `the interpreter ${choice.python} (from the run request)`;
+      return 'from the run request';
     case 'settings':
-      return `the interpreter ${choice.python} (the LIBERO Python in settings)`;
+      return 'the LIBERO Python in settings';
     case 'env':
-      return `the interpreter ${choice.python} (from ${LIBERO_PYTHON_ENV})`;
+      return `from ${LIBERO_PYTHON_ENV}`;
     case 'default':
-      return `the default interpreter ${choice.python} (no LIBERO Python in settings, no ${LIBERO_PYTHON_ENV})`;
+      return `no LIBERO Python in settings, no ${LIBERO_PYTHON_ENV}`;
   }
+}
+
+/** "the interpreter /x (the LIBERO Python in settings)", for messages. */
+export function describePython(choice: LiberoPythonChoice): string {
+  return `the ${choice.origin === 'default' ? 'default ' : ''}interpreter ${choice.python} (${pythonOrigin(choice)})`;
 }
 
 /**
@@ -73,7 +78,11 @@ export function liberoWorkerScript(env: NodeJS.ProcessEnv = process.env, root?: 
 
 /** The interpreter is missing or cannot run, or its LIBERO cannot be found; `field` is `sim`. */
 export class LiberoPythonError extends InputError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What is wrong with the interpreter, as a sentence's end: "was not found", "cannot import LIBERO (...)". */
+    readonly reason: string,
+  ) {
     super('sim', message);
     this.name = 'LiberoPythonError';
   }
@@ -195,11 +204,11 @@ export async function liberoRoot(python: string | LiberoPythonChoice, options: {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const run = await runPython(choice.python, ['-c', FIND_ROOT], { ...options, timeoutMs });
   const failed = pythonFailure(run);
-  if (failed) throw new LiberoPythonError(`${who} ${failed}; the libero simulator needs a Python with LIBERO installed (${SETUP_HINT})`);
+  if (failed) throw new LiberoPythonError(`${who} ${failed}; the libero simulator needs a Python with LIBERO installed (${SETUP_HINT})`, failed);
   const answer = lastJsonLine(run.stdout) as { root?: unknown; error?: unknown } | null;
   if (run.code === 0 && typeof answer?.root === 'string') return answer.root;
   const why = typeof answer?.error === 'string' ? answer.error : lastLine(run.stderr) || `exit status ${run.code}`;
-  throw new LiberoPythonError(`LIBERO cannot be imported by ${who}: ${why} (${SETUP_HINT})`);
+  throw new LiberoPythonError(`LIBERO cannot be imported by ${who}: ${why} (${SETUP_HINT})`, `cannot import LIBERO (${why})`);
 }
 
 /** The last line of `text` that parses as a JSON object, or null. */

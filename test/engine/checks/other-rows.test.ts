@@ -3,7 +3,6 @@ import { runCheck, runChecks } from './helpers.js';
 
 describe('rows that later releases fill', () => {
   it.each([
-    ['bridge.python', 'Python bridge (real LIBERO)'],
     ['remote.modal', 'Modal'],
     ['remote.tracker', 'Experiment tracker'],
   ] as const)('%s is shown as not configured, with no fix', async (id, title) => {
