@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
@@ -78,7 +79,7 @@ export async function evaluate(args: string[]): Promise<number> {
       ...(values['max-steps'] !== undefined ? { maxSteps: intFlag('max-steps', values['max-steps'], 220, 1) } : {}),
       ...(workers !== undefined ? { workers } : {}),
       ...(init === 'libero' ? { initStates: { source: 'libero', ...(values.libero ? { location: values.libero } : {}) } } : values.init !== undefined ? { initStates: { source: 'project' } } : {}),
-      ...(sim === 'libero' ? { simulator: { kind: 'libero', ...(values.python !== undefined ? { python: values.python } : {}) } } : sim === 'embedded' ? { simulator: { kind: 'embedded' } } : {}),
+      ...(sim === 'libero' ? { simulator: { kind: 'libero', ...(values.python !== undefined ? { python: interpreterPath(values.python) } : {}) } } : sim === 'embedded' ? { simulator: { kind: 'embedded' } } : {}),
       policy: {
         kind: 'bundle',
         ...(values.bundle !== undefined ? { dir: values.bundle } : {}),
@@ -123,6 +124,11 @@ export async function evaluate(args: string[]): Promise<number> {
 /** How many of the run's episodes (resumed ones included) ended in an error. */
 function erroredEpisodes(report: EvalReport): { errored: number; episodes: number } {
   return { errored: report.results.total.errors, episodes: report.results.total.episodes };
+}
+
+/** A path (`./venv/bin/python`) made absolute, as run.json records it for a resume from anywhere; a bare name (`python3.11`) is looked up on PATH. */
+function interpreterPath(given: string): string {
+  return given.includes('/') || given.includes(path.sep) ? path.resolve(given) : given;
 }
 
 function oneOf(flag: string, value: string | undefined, allowed: readonly string[]): string | undefined {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
@@ -9,7 +10,7 @@ import type { RunConfig } from '../api/schemas/run-config.js';
 import { RunStore } from '../runs/store.js';
 import type { InitSource } from '../sim/init-source.js';
 import { LIBERO_DIR_ENV } from '../libero/libero-dir.js';
-import { liberoPythonChoice, liberoRoot, type LiberoPythonChoice } from '../sim/libero/python.js';
+import { describePython, liberoPythonChoice, liberoRoot, type LiberoPythonChoice } from '../sim/libero/python.js';
 
 export type { PolicySpec };
 import { boundedWorkers, checkMaxSteps, checkTasks, checkTrials, checkWorkers } from './bounds.js';
@@ -67,6 +68,8 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
   await assertRunsRoot(context.runsRoot);
   const env = context.env ?? process.env;
   const python = request.simulator?.kind === 'libero' ? liberoPythonChoice(context.settings, env, request.simulator.python) : null;
+  // A path that is not there fails now, not in every simulator worker (a bare name is looked up on PATH when it starts).
+  if (python && /[/\\]/.test(python.python) && !existsSync(python.python)) throw new EvalError('sim', `${describePython(python)} does not exist`);
   const simulator: SimulatorSpec = python ? { kind: 'libero', python: python.python } : (request.simulator ?? RUN_DEFAULTS.simulator);
   return {
     suite,

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,14 @@ import { config } from '../runs/fixtures.js';
 // The resolver's libero simulator: which interpreter, and where its initial states come from.
 
 let tmp: string;
+/** Interpreters that exist (the resolver refuses a path that does not), one per place it may come from. */
+const py = { request: '', settings: '', env: '' };
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'rsd-resolve-libero-'));
+  for (const key of Object.keys(py) as (keyof typeof py)[]) {
+    py[key] = path.join(tmp, `${key}-python`);
+    await writeFile(py[key], '#!/bin/sh\n', { mode: 0o755 });
+  }
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -48,18 +54,18 @@ describe('resolveRun: the libero simulator', () => {
 
   it('fills the interpreter: the request, else the settings, else $RSD_LIBERO_PYTHON, else python3', async () => {
     const python = async (request: { python?: string }, over: Partial<ResolveContext>) => (await resolveRun({ simulator: { kind: 'libero', ...request } }, context(over).ctx)).simulator;
-    const both = { settings: settings({ liberoPython: '/settings/python' }), env: { RSD_LIBERO_PYTHON: '/env/python' } };
-    expect(await python({ python: '/request/python' }, both)).toEqual({ kind: 'libero', python: '/request/python' });
-    expect(await python({}, both)).toEqual({ kind: 'libero', python: '/settings/python' });
-    expect(await python({}, { env: { RSD_LIBERO_PYTHON: '/env/python' } })).toEqual({ kind: 'libero', python: '/env/python' });
+    const both = { settings: settings({ liberoPython: py.settings }), env: { RSD_LIBERO_PYTHON: py.env } };
+    expect(await python({ python: py.request }, both)).toEqual({ kind: 'libero', python: py.request });
+    expect(await python({}, both)).toEqual({ kind: 'libero', python: py.settings });
+    expect(await python({}, { env: { RSD_LIBERO_PYTHON: py.env } })).toEqual({ kind: 'libero', python: py.env });
     expect(await python({}, { settings: settings(), env: { RSD_LIBERO_PYTHON: '  ' } })).toEqual({ kind: 'libero', python: 'python3' });
   });
 
   it("starts from LIBERO's init files of the interpreter's own LIBERO when no LIBERO folder is set", async () => {
-    const { ctx, asked } = context({ settings: settings({ liberoPython: '/venv/bin/python' }) });
+    const { ctx, asked } = context({ settings: settings({ liberoPython: py.settings }) });
     const run = await resolveRun({ simulator: { kind: 'libero' } }, ctx);
     expect(run.initSource).toEqual({ kind: 'libero', dir: '/py/site-packages/libero/libero' });
-    expect(asked).toEqual([{ python: '/venv/bin/python', origin: 'settings' }]);
+    expect(asked).toEqual([{ python: py.settings, origin: 'settings' }]);
   });
 
   it("takes the request's LIBERO folder, else the settings', else $RSD_LIBERO_DIR, without running the interpreter", async () => {
@@ -76,11 +82,20 @@ describe('resolveRun: the libero simulator', () => {
     expect(asked).toEqual([]);
   });
 
-  it('refuses, naming sim, when the interpreter has no LIBERO (the real lookup, on an interpreter that is not there)', async () => {
+  it('refuses, naming sim, an interpreter path that does not exist, whatever gives the LIBERO folder', async () => {
     const missing = path.join(tmp, 'no-such-python');
-    const error = await resolveRun({ simulator: { kind: 'libero', python: missing } }, { settings: null, runsRoot: tmp, env: {} }).catch((e: unknown) => e);
+    const { ctx } = context({ settings: settings({ liberoDir: '/libero' }) });
+    const error = await resolveRun({ simulator: { kind: 'libero', python: missing } }, ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EvalError);
-    expect(error).toMatchObject({ field: 'sim', message: `the interpreter ${missing} (from the run request) was not found; the libero simulator needs a Python with LIBERO installed (see docs/libero-bridge.md "Connecting LIBERO")` });
+    expect(error).toMatchObject({ field: 'sim', message: `the interpreter ${missing} (from the run request) does not exist` });
+  });
+
+  it('refuses, naming sim, when the interpreter has no LIBERO (the real lookup)', async () => {
+    const bare = path.join(tmp, 'bare-python');
+    await writeFile(bare, `#!/bin/sh\necho '{"error": "No module named libero.libero"}'\nexit 3\n`, { mode: 0o755 });
+    const error = await resolveRun({ simulator: { kind: 'libero' } }, { settings: settings({ liberoPython: bare }), runsRoot: tmp, env: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EvalError);
+    expect(error).toMatchObject({ field: 'sim', message: `LIBERO cannot be imported by the interpreter ${bare} (the LIBERO Python in settings): No module named libero.libero (see docs/libero-bridge.md "Connecting LIBERO")` });
   });
 });
 
