@@ -23,10 +23,15 @@ Usage:
            [--decoding parallel|autoregressive|speculative]
            [--accept exact|threshold|stochastic] [--threshold 0.7]
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
+           [--sim embedded|libero] [--python PATH]
            [--init project|libero] [--libero DIR] [--max-steps N]
            [--out RUNS_DIR] [--resume RUN] [--debug] [--json]
-                                            evaluate a bundle in the embedded simulator;
-                                            results in <data dir>/runs/<run>/ (or --out)
+                                            evaluate a bundle in the embedded simulator, or
+                                            in real LIBERO with --sim libero (a Python worker;
+                                            --python: its interpreter, default the settings',
+                                            $RSD_LIBERO_PYTHON, else python3; initial states
+                                            LIBERO's own); results in <data dir>/runs/<run>/
+                                            (or --out)
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
              [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
@@ -98,6 +103,9 @@ const EVAL_FLAGS = {
   initStates: '--init',
   libero: '--libero',
   maxSteps: '--max-steps',
+  sim: '--sim',
+  simulator: '--sim',
+  python: '--python',
 };
 const EXPERT_FLAGS = { suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
 const BENCH_FLAGS = { python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps' };

@@ -72,7 +72,15 @@ export const runsRequests = {
   'eval.suites': {
     params: z.object({}).strict(),
     /** The suites, and the run defaults a form shows (engine/eval/defaults.ts). */
-    result: z.object({ suites: z.array(SuiteInfo), defaults: z.object({ seed: NonNegInt, workers: NonNegInt }) }),
+    result: z.object({
+      suites: z.array(SuiteInfo),
+      defaults: z.object({
+        seed: NonNegInt,
+        workers: NonNegInt,
+        /** The interpreter a libero run uses when the request names none, and where it comes from (settings, $RSD_LIBERO_PYTHON, else python3). */
+        liberoPython: z.object({ python: z.string(), origin: z.enum(['settings', 'env', 'default']) }),
+      }),
+    }),
   },
   /** Starts a run in the engine (request + settings + defaults, engine/eval/resolve.ts); progress arrives as `eval.event`. One run at a time. */
   'eval.start': {

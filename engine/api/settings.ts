@@ -8,6 +8,8 @@ export type DecodingStrategy = z.infer<typeof DecodingStrategy>;
 
 /** A folder the user typed or chose; the handler also checks that it exists. */
 const FolderPath = z.string().trim().min(1, 'a folder path, not an empty string');
+/** A file the user typed or chose; the handler also checks that it exists. */
+const FilePath = z.string().trim().min(1, 'a file path, not an empty string');
 
 /** settings.json, version 1. Missing keys take their defaults; unknown keys make the file invalid. */
 export const Settings = z
@@ -17,19 +19,25 @@ export const Settings = z
     bundleDir: FolderPath.nullable().default(null),
     /** A LIBERO checkout or its data folder; null: $RSD_LIBERO_DIR, else none. */
     liberoDir: FolderPath.nullable().default(null),
+    /**
+     * The Python interpreter that runs real LIBERO (the `libero` simulator, docs/libero-bridge.md);
+     * null: $RSD_LIBERO_PYTHON, else `python3`.
+     */
+    liberoPython: FilePath.nullable().default(null),
     decoding: DecodingStrategy.default('speculative'),
   })
   .strict();
 export type Settings = z.output<typeof Settings>;
 
-export const SETTING_KEYS = ['bundleDir', 'liberoDir', 'decoding'] as const;
+export const SETTING_KEYS = ['bundleDir', 'liberoDir', 'liberoPython', 'decoding'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-/** settings.set's params: the keys to change; null clears a folder. */
+/** settings.set's params: the keys to change; null clears a folder or file. */
 export const SettingsPatch = z
   .object({
     bundleDir: FolderPath.nullable().optional(),
     liberoDir: FolderPath.nullable().optional(),
+    liberoPython: FilePath.nullable().optional(),
     decoding: DecodingStrategy.optional(),
   })
   .strict();

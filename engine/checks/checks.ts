@@ -6,7 +6,8 @@ import { bundleRfsqCheck } from './bundle-rfsq.js';
 import { cpuCheck } from './ep-cpu.js';
 import { cudaCheck } from './ep-cuda.js';
 import { webgpuCheck } from './ep-webgpu.js';
-import { modalCheck, pythonBridgeCheck, trackerCheck } from './later.js';
+import { modalCheck, trackerCheck } from './later.js';
+import { bridgeAssetsCheck, bridgeConfigCheck, bridgeInitCheck, bridgeLiberoCheck, bridgePythonCheck, bridgeRenderCheck } from './libero-bridge.js';
 import { liberoFilesCheck } from './libero-files.js';
 import { settingsFileCheck } from './settings-file.js';
 import { sceneCheck } from './sim-scene.js';
@@ -25,7 +26,12 @@ const BY_ID: Record<CheckId, Check> = {
   'sim.mujoco': mujocoCheck,
   'sim.scene': sceneCheck,
   'libero.files': liberoFilesCheck,
-  'bridge.python': pythonBridgeCheck,
+  'bridge.python': bridgePythonCheck,
+  'bridge.libero': bridgeLiberoCheck,
+  'bridge.config': bridgeConfigCheck,
+  'bridge.assets': bridgeAssetsCheck,
+  'bridge.init': bridgeInitCheck,
+  'bridge.render': bridgeRenderCheck,
   'remote.modal': modalCheck,
   'remote.tracker': trackerCheck,
   'settings.file': settingsFileCheck,

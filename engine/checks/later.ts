@@ -13,12 +13,6 @@ function later(id: CheckId, title: string, purpose: string): Check {
   };
 }
 
-export const pythonBridgeCheck = later(
-  'bridge.python',
-  'Python bridge (real LIBERO)',
-  "Runs real LIBERO (robosuite on MuJoCo's Python bindings) in a Python worker, so results can be checked against the original simulator.",
-);
-
 export const modalCheck = later('remote.modal', 'Modal', "Runs evaluations on Modal's cloud GPUs instead of this machine, with the same results files.");
 
 export const trackerCheck = later('remote.tracker', 'Experiment tracker', 'Logs runs, their configuration and results to an experiment tracker, to compare them across machines and over time.');

@@ -4,7 +4,7 @@ export const settingsFileCheck: Check = {
   id: 'settings.file',
   title: 'Settings file',
   group: 'app',
-  purpose: 'Where the app keeps your choices (bundle folder, LIBERO folder, decoding strategy): settings.json in your data folder (RSD_DATA_DIR overrides it).',
+  purpose: 'Where the app keeps your choices (bundle folder, LIBERO folder, LIBERO Python, decoding strategy): settings.json in your data folder (RSD_DATA_DIR overrides it).',
   reads: [],
   async run(ctx) {
     const { file, exists, settings, problem } = ctx.settings;
@@ -18,6 +18,9 @@ export const settingsFileCheck: Check = {
     }
     if (!exists) return { status: 'pass', detail: `No settings saved yet, so the defaults are used (decoding ${settings.decoding}). They will be saved in ${file}.` };
     const folder = (dir: string | null) => dir ?? 'not set';
-    return { status: 'pass', detail: `${file}: bundle folder ${folder(settings.bundleDir)}, LIBERO folder ${folder(settings.liberoDir)}, decoding ${settings.decoding}.` };
+    return {
+      status: 'pass',
+      detail: `${file}: bundle folder ${folder(settings.bundleDir)}, LIBERO folder ${folder(settings.liberoDir)}, LIBERO Python ${folder(settings.liberoPython)}, decoding ${settings.decoding}.`,
+    };
   },
 };

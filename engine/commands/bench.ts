@@ -2,6 +2,9 @@ import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
 import { formatBridgeBench, runBridgeBench } from '../bench/bridge-bench.js';
+import { SettingsStore } from '../settings/store.js';
+import { settingsFile } from '../settings/paths.js';
+import { liberoPython } from '../sim/libero/python.js';
 import os from 'node:os';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
@@ -67,8 +70,7 @@ export async function bench(args: string[]): Promise<number> {
   }
   if (what === 'bridge') {
     const { values } = parse(rest, { json: { type: 'boolean' }, python: { type: 'string' }, task: { type: 'string' }, steps: { type: 'string' } });
-    const python = values.python ?? process.env.RSD_LIBERO_PYTHON;
-    if (!python) throw new UsageError('--python: which interpreter runs LIBERO? pass --python PATH or set RSD_LIBERO_PYTHON (docs/libero-bridge.md)');
+    const python = values.python ?? liberoPython(await new SettingsStore(settingsFile()).forRuns());
     const report = await runBridgeBench({ python, task: intFlag('task', values.task, 0, 0, 9), steps: intFlag('steps', values.steps, 200, 10) });
     print(values.json, report, () => formatBridgeBench(report));
     return 0;

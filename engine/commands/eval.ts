@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
-import type { RunRequest } from '../api/schemas/run-request.js';
+import type { RunRequest, SimulatorSpec } from '../api/schemas/run-request.js';
 import { RUN_DEFAULTS } from '../eval/defaults.js';
 import { resolveResume, resolveRun, type ResolvedRun } from '../eval/resolve.js';
 import type { EvalEvent, EvalProgress as Progress } from '../api/schemas/eval-events.js';
@@ -14,8 +15,12 @@ import { terminalText } from '../util/terminal-text.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 import { parseTaskList } from './expert.js';
 
+/** `--sim`'s values: the kinds of SimulatorSpec (engine/api/schemas/run-request.ts). */
+export const SIMULATOR_KINDS = ['embedded', 'libero'] as const satisfies readonly SimulatorSpec['kind'][];
+
 /**
- * `rsd eval`: a bundle on a LIBERO suite in the embedded simulator. Prints a progress bar on a
+ * `rsd eval`: a bundle on a LIBERO suite in the embedded simulator, or in real LIBERO through the
+ * Python bridge (`--sim libero`, docs/libero-bridge.md). Prints a progress bar on a
  * terminal (stderr), the results table at the end (or the results JSON with --json). Ctrl-C
  * cancels cleanly: what finished is kept and `--resume RUN` continues.
  */
@@ -35,6 +40,8 @@ export async function evaluate(args: string[]): Promise<number> {
     resume: { type: 'string' },
     init: { type: 'string' },
     libero: { type: 'string' },
+    sim: { type: 'string' },
+    python: { type: 'string' },
     'max-steps': { type: 'string' },
     debug: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -48,13 +55,21 @@ export async function evaluate(args: string[]): Promise<number> {
     if (!(Number.isFinite(threshold) && threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold: expected a number in [0, 1], got "${values.threshold}"`);
     if (accept !== undefined && accept !== 'threshold') throw new UsageError(`--threshold applies to --accept threshold, not ${accept}`);
   }
-  const init = values.init ?? (values.libero ? 'libero' : 'project');
+  const sim = oneOf('sim', values.sim, SIMULATOR_KINDS) as SimulatorSpec['kind'] | undefined;
+  if (values.python !== undefined) {
+    if (sim !== 'libero') throw new UsageError(`--python applies to --sim libero (the Python that runs real LIBERO)${sim ? `, not --sim ${sim}` : ''}`);
+    if (values.python.trim() === '') throw new UsageError('--python: expected the path of a Python interpreter, got ""');
+  }
+  if (values.resume !== undefined && sim !== undefined) throw new UsageError('--sim: a resumed run keeps the simulator its run.json records; leave out --sim and --python');
+  // The libero simulator starts from LIBERO's own initial states unless told otherwise.
+  const init = values.init ?? (values.libero || sim === 'libero' ? 'libero' : 'project');
   if (init !== 'project' && init !== 'libero') throw new UsageError(`--init: expected project or libero, got "${init}"`);
   const workers = values.workers === undefined ? undefined : intFlag('workers', values.workers, 1, 1);
   const runsRoot = values.out ?? defaultRunsRoot();
   let run: ResolvedRun;
   if (values.resume !== undefined) {
-    run = await resolveResume(values.resume, { runsRoot, ...(workers !== undefined ? { workers } : {}), ...(values.debug ? { debug: true } : {}) });
+    const settings = await new SettingsStore(settingsFile()).forRuns();
+    run = await resolveResume(values.resume, { runsRoot, settings, ...(workers !== undefined ? { workers } : {}), ...(values.debug ? { debug: true } : {}) });
   } else {
     const request: RunRequest = {
       ...(values.suite !== undefined ? { suite: values.suite } : {}),
@@ -63,7 +78,8 @@ export async function evaluate(args: string[]): Promise<number> {
       ...(values.seed !== undefined ? { seed: intFlag('seed', values.seed, 7, 0, 2 ** 31 - 1) } : {}),
       ...(values['max-steps'] !== undefined ? { maxSteps: intFlag('max-steps', values['max-steps'], 220, 1) } : {}),
       ...(workers !== undefined ? { workers } : {}),
-      ...(init === 'libero' ? { initStates: { source: 'libero', ...(values.libero ? { location: values.libero } : {}) } } : {}),
+      ...(init === 'libero' ? { initStates: { source: 'libero', ...(values.libero ? { location: values.libero } : {}) } } : values.init !== undefined ? { initStates: { source: 'project' } } : {}),
+      ...(sim === 'libero' ? { simulator: { kind: 'libero', ...(values.python !== undefined ? { python: interpreterPath(values.python) } : {}) } } : sim === 'embedded' ? { simulator: { kind: 'embedded' } } : {}),
       policy: {
         kind: 'bundle',
         ...(values.bundle !== undefined ? { dir: values.bundle } : {}),
@@ -108,6 +124,11 @@ export async function evaluate(args: string[]): Promise<number> {
 /** How many of the run's episodes (resumed ones included) ended in an error. */
 function erroredEpisodes(report: EvalReport): { errored: number; episodes: number } {
   return { errored: report.results.total.errors, episodes: report.results.total.episodes };
+}
+
+/** A path (`./venv/bin/python`) made absolute, as run.json records it for a resume from anywhere; a bare name (`python3.11`) is looked up on PATH. */
+function interpreterPath(given: string): string {
+  return given.includes('/') || given.includes(path.sep) ? path.resolve(given) : given;
 }
 
 function oneOf(flag: string, value: string | undefined, allowed: readonly string[]): string | undefined {

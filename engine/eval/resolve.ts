@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
@@ -8,6 +9,8 @@ import { MAX_STEPS, NUM_WAIT_STEPS, suiteName, suiteTasks, type SuiteName } from
 import type { RunConfig } from '../api/schemas/run-config.js';
 import { RunStore } from '../runs/store.js';
 import type { InitSource } from '../sim/init-source.js';
+import { LIBERO_DIR_ENV } from '../libero/libero-dir.js';
+import { describePython, liberoPythonChoice, liberoRoot, type LiberoPythonChoice } from '../sim/libero/python.js';
 
 export type { PolicySpec };
 import { boundedWorkers, checkMaxSteps, checkTasks, checkTrials, checkWorkers } from './bounds.js';
@@ -44,8 +47,15 @@ export interface ResolvedRun {
 
 export interface ResolveContext {
   /** The user's settings (settings.json); null: none apply. */
-  settings: Pick<Settings, 'bundleDir' | 'liberoDir' | 'decoding'> | null;
+  settings: (Pick<Settings, 'bundleDir' | 'liberoDir' | 'decoding'> & Partial<Pick<Settings, 'liberoPython'>>) | null;
   runsRoot: string;
+  /** The environment ($RSD_LIBERO_PYTHON, $RSD_LIBERO_DIR); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The LIBERO folder of an interpreter, for a libero run with no LIBERO folder set; default
+   * engine/sim/libero/python.ts's `liberoRoot` (runs the interpreter).
+   */
+  liberoRoot?: (python: LiberoPythonChoice, env: NodeJS.ProcessEnv) => Promise<string>;
 }
 
 export async function resolveRun(request: RunRequest, context: ResolveContext): Promise<ResolvedRun> {
@@ -56,6 +66,11 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
   const maxSteps = checkMaxSteps(request.maxSteps ?? MAX_STEPS[suite], suite);
   const workers = debug ? 1 : request.workers !== undefined ? checkWorkers(request.workers) : boundedWorkers(defaultWorkers());
   await assertRunsRoot(context.runsRoot);
+  const env = context.env ?? process.env;
+  const python = request.simulator?.kind === 'libero' ? liberoPythonChoice(context.settings, env, request.simulator.python) : null;
+  // A path that is not there fails now, not in every simulator worker (a bare name is looked up on PATH when it starts).
+  if (python && /[/\\]/.test(python.python) && !existsSync(python.python)) throw new EvalError('sim', `${describePython(python)} does not exist`);
+  const simulator: SimulatorSpec = python ? { kind: 'libero', python: python.python } : (request.simulator ?? RUN_DEFAULTS.simulator);
   return {
     suite,
     tasks: debug ? tasks.slice(0, 1) : tasks,
@@ -63,8 +78,8 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
     seed: request.seed ?? RUN_DEFAULTS.seed,
     maxSteps,
     waitSteps: NUM_WAIT_STEPS,
-    initSource: initSource(request.initStates, context.settings),
-    simulator: request.simulator ?? RUN_DEFAULTS.simulator,
+    initSource: await initSource(request.initStates, python, context, env),
+    simulator,
     policy: await policySpec(request.policy ?? { kind: 'bundle' }, context.settings),
     target: request.target ?? RUN_DEFAULTS.target,
     workers,
@@ -78,7 +93,7 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
  * A run to continue: its configuration as run.json recorded it (the request's choices are not
  * asked again), its policy from the bundle folder it ran (the runner checks the bundle's hash).
  */
-export async function resolveResume(id: string, context: Pick<ResolveContext, 'runsRoot'> & { workers?: number; debug?: boolean }): Promise<ResolvedRun> {
+export async function resolveResume(id: string, context: Pick<ResolveContext, 'runsRoot'> & Partial<Pick<ResolveContext, 'settings' | 'env'>> & { workers?: number; debug?: boolean }): Promise<ResolvedRun> {
   const info = (await new RunStore(context.runsRoot).open(id)).info;
   const c: RunConfig = info.config;
   if (!info.bundleDir) throw new EvalError('resume', `run ${id} does not record its bundle folder, so it cannot be resumed`);
@@ -90,7 +105,7 @@ export async function resolveResume(id: string, context: Pick<ResolveContext, 'r
     maxSteps: c.maxSteps,
     waitSteps: c.waitSteps,
     initSource: c.initStates.source === 'libero' ? { kind: 'libero', ...(c.initStates.location ? { dir: c.initStates.location } : {}) } : RUN_DEFAULTS.initSource,
-    simulator: RUN_DEFAULTS.simulator,
+    simulator: resumedSimulator(info.simulator, c.simulator.backend, context.settings ?? null, context.env ?? process.env),
     policy: {
       kind: 'bundle',
       dir: info.bundleDir,
@@ -131,10 +146,34 @@ async function policySpec(request: PolicyRequest, settings: ResolveContext['sett
   };
 }
 
-function initSource(request: RunRequest['initStates'], settings: ResolveContext['settings']): InitSource {
-  if (!request || request.source === 'project') return RUN_DEFAULTS.initSource;
-  const dir = request.location ?? settings?.liberoDir ?? undefined;
-  return { kind: 'libero', ...(dir ? { dir } : {}) };
+/**
+ * The simulator of a resumed run: as its run.json records it; a run.json from before runs recorded
+ * it ran the embedded simulator, unless its configuration names the libero backend (then the
+ * interpreter is decided afresh, as for a new run).
+ */
+function resumedSimulator(recorded: SimulatorSpec | undefined, backend: string, settings: ResolveContext['settings'], env: NodeJS.ProcessEnv): SimulatorSpec {
+  if (recorded) return recorded;
+  return backend === 'libero' ? { kind: 'libero', python: liberoPythonChoice(settings, env).python } : RUN_DEFAULTS.simulator;
+}
+
+/**
+ * Where the initial states come from. The embedded simulator defaults to the project's own; the
+ * libero simulator (`python`: its interpreter) to LIBERO's init files: the request's folder, else
+ * the settings' LIBERO folder, else $RSD_LIBERO_DIR, else the folder of the interpreter's own
+ * LIBERO package (which runs the interpreter, and refuses naming `sim` when it is missing or has no
+ * LIBERO).
+ */
+async function initSource(request: RunRequest['initStates'], python: LiberoPythonChoice | null, context: ResolveContext, env: NodeJS.ProcessEnv): Promise<InitSource> {
+  if (request?.source === 'project' || (!request && !python)) return RUN_DEFAULTS.initSource;
+  const dir = request?.location ?? context.settings?.liberoDir ?? undefined;
+  if (dir || !python) return { kind: 'libero', ...(dir ? { dir } : {}) };
+  // Named, so that run.json records where they came from.
+  if (env[LIBERO_DIR_ENV]) return { kind: 'libero', dir: env[LIBERO_DIR_ENV] };
+  try {
+    return { kind: 'libero', dir: await (context.liberoRoot ?? ((p, e) => liberoRoot(p, { env: e })))(python, env) };
+  } catch (error) {
+    throw new EvalError('sim', (error as Error).message);
+  }
 }
 
 /** Runs `f`, naming `name` in the error it throws. */

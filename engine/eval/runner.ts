@@ -105,7 +105,7 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
     policy.reset();
 
     const state = resumed && lock ? await store.resume(resumed.id, { lock }) : null;
-    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir), ...writer(hooks) }));
+    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir), simulator: run.simulator, ...writer(hooks) }));
     opened(stored);
     return await execute({ run, hooks, config, stored, planned, policy, contexts, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [] });
   } finally {

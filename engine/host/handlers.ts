@@ -16,7 +16,7 @@ import { EngineHost, type Handlers } from './host.js';
 export interface EngineOptions {
   /** The user's data folder (settings.json); default RSD_DATA_DIR, else the OS's per-user folder. */
   dataDir?: string;
-  /** Environment the checks read (RSD_LIBERO_DIR); default process.env. */
+  /** Environment the checks and the run resolver read (RSD_LIBERO_DIR, RSD_LIBERO_PYTHON); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Per-check time limit of the checklist. */
   checkTimeoutMs?: number;
@@ -45,7 +45,7 @@ export function createHandlers(engineHost: EngineHostKind, options: EngineOption
     ...systemHandlers(engineHost),
     ...checksHandlers(checks),
     ...settingsHandlers(settings),
-    ...runsHandlers(runs, evaluations, settings, { exportsDir, grants: options.grants }),
+    ...runsHandlers(runs, evaluations, settings, { exportsDir, grants: options.grants }, env),
   };
 }
 

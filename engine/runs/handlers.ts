@@ -9,6 +9,7 @@ import { defaultWorkers, RUN_DEFAULTS } from '../eval/defaults.js';
 import { resolveResume, resolveRun } from '../eval/resolve.js';
 import type { EvalService } from '../eval/service.js';
 import { MAX_STEPS, suiteName, suiteTasks } from '../libero/suites.js';
+import { liberoPythonChoice } from '../sim/libero/python.js';
 import type { Handlers } from '../host/host.js';
 import type { SettingsStore } from '../settings/store.js';
 import { RunLockedError } from './lock.js';
@@ -32,7 +33,7 @@ export interface PagePaths {
  * runs.import take a `path` from the page: it is confined to the exports folder, or must be one the
  * user chose in a native dialog (`paths.grants`).
  */
-export function runsHandlers(store: RunStore, service: EvalService, settings: SettingsStore, paths: PagePaths): RunsHandlers {
+export function runsHandlers(store: RunStore, service: EvalService, settings: SettingsStore, paths: PagePaths, env: NodeJS.ProcessEnv = process.env): RunsHandlers {
   const pagePath = (given: string, access: 'read' | 'write') => call(() => confinedPath(paths.exportsDir, given, access, paths.grants));
   const results = async (id: string): Promise<Results> => (await call(() => store.open(id))).results();
   return {
@@ -76,15 +77,16 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
       return { id: (await call(() => store.importResultsText(params.text, params.name ?? 'the imported file'))).id };
     },
     'runs.compare': async ({ a, b }) => ({ a, b, comparison: await call(async () => compareResults(await results(a), await results(b))) }),
-    'eval.suites': () => {
+    'eval.suites': async () => {
       const suite = suiteName(RUN_DEFAULTS.suite);
+      const python = liberoPythonChoice(await settings.forRuns(), env);
       return {
         suites: [{ suite, tasks: suiteTasks(suite).map((t) => ({ id: t.id, name: t.name, instruction: t.instruction })), maxSteps: MAX_STEPS[suite], defaultTrials: RUN_DEFAULTS.trials }],
-        defaults: { seed: RUN_DEFAULTS.seed, workers: defaultWorkers() },
+        defaults: { seed: RUN_DEFAULTS.seed, workers: defaultWorkers(), liberoPython: { python: python.python, origin: python.origin === 'request' ? 'settings' : python.origin } },
       };
     },
-    'eval.start': async (request) => ({ runId: await call(async () => service.start(await resolveRun(request, { settings: await settings.forRuns(), runsRoot: store.root }))) }),
-    'eval.resume': async ({ id }) => ({ runId: await call(async () => service.start(await resolveResume(id, { runsRoot: store.root }))) }),
+    'eval.start': async (request) => ({ runId: await call(async () => service.start(await resolveRun(request, { settings: await settings.forRuns(), runsRoot: store.root, env }))) }),
+    'eval.resume': async ({ id }) => ({ runId: await call(async () => service.start(await resolveResume(id, { runsRoot: store.root, settings: await settings.forRuns(), env }))) }),
     'eval.cancel': async ({ id }) => ({ cancelled: await service.cancel(id) }),
     'eval.status': () => service.status(),
   };

@@ -9,6 +9,7 @@ import { notValidJson } from '../util/json-location.js';
 import { EpisodeRecord, type Results, type RunInfo } from '../api/schemas/results.js';
 import { RunConfig, type Machine } from '../api/schemas/run-config.js';
 import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
+import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
 import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
 import { InputError } from '../util/input-error.js';
@@ -452,7 +453,7 @@ export class RunStore {
   }
 
   /** Creates `<root>/<id>/` with run.json (status running), an empty episodes.jsonl and trajectories/. */
-  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string } & WriterOptions = {}): Promise<Run> {
+  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string; simulator?: SimulatorSpec } & WriterOptions = {}): Promise<Run> {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -478,7 +479,7 @@ export class RunStore {
     }
   }
 
-  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string }, lock: RunLock): Promise<Run> {
+  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string; simulator?: SimulatorSpec }, lock: RunLock): Promise<Run> {
     await mkdir(path.join(dir, TRAJECTORIES_DIR));
     const stamp = now.toISOString();
     const meta: RunMeta = {
@@ -492,6 +493,7 @@ export class RunStore {
       finishedAt: null,
       error: null,
       ...(options.bundleDir !== undefined ? { bundleDir: options.bundleDir } : {}),
+      ...(options.simulator !== undefined ? { simulator: options.simulator } : {}),
     };
     await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(meta, null, 2) + '\n');
     const handle = await open(path.join(dir, EPISODES_FILE), 'a');

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { rsdError, RsdCallError } from '../api/errors.js';
@@ -11,25 +11,33 @@ type SettingsHandlers = Pick<Handlers, 'settings.get' | 'settings.set'>;
 export function settingsHandlers(store: SettingsStore): SettingsHandlers {
   return {
     'settings.get': () => store.read(),
-    'settings.set': (patch) => store.update(withFolders(patch)),
+    'settings.set': (patch) => store.update(withPaths(patch)),
   };
 }
 
-/** Folder settings as absolute paths to existing folders; a bad one is refused, naming its field. */
-function withFolders(patch: SettingsPatch): SettingsPatch {
+/**
+ * Folder settings as absolute paths to existing folders, the LIBERO Python as an absolute path to an
+ * existing executable file; a bad one is refused, naming its field.
+ */
+function withPaths(patch: SettingsPatch): SettingsPatch {
   const out = { ...patch };
   for (const key of ['bundleDir', 'liberoDir'] as const) {
     const given = patch[key];
     if (given) out[key] = existingFolder(given, `params.${key}`);
   }
+  if (patch.liberoPython) out.liberoPython = existingExecutable(patch.liberoPython, 'params.liberoPython');
   return out;
 }
 
-function existingFolder(given: string, field: string): string {
+/** `~` expanded, then required absolute: the engine's working folder means nothing to someone typing in the app. */
+function absolute(given: string, field: string): string {
   const expanded = given === '~' || given.startsWith('~/') ? path.join(os.homedir(), given.slice(1)) : given;
-  // The engine's working folder means nothing to someone typing in the app, so relative paths are refused.
   if (!path.isAbsolute(expanded)) throw invalid(field, `${field}: "${given}" is not an absolute path`);
-  const dir = path.resolve(expanded);
+  return path.resolve(expanded);
+}
+
+function existingFolder(given: string, field: string): string {
+  const dir = absolute(given, field);
   let isDir = false;
   try {
     isDir = statSync(dir).isDirectory();
@@ -38,6 +46,26 @@ function existingFolder(given: string, field: string): string {
   }
   if (!isDir) throw invalid(field, `${field}: ${dir} is a file, not a folder`);
   return dir;
+}
+
+/** An interpreter: an existing file the engine may execute (a venv's bin/python is a symlink: followed). */
+function existingExecutable(given: string, field: string): string {
+  const file = absolute(given, field);
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    throw invalid(field, `${field}: there is no file at ${file}`);
+  }
+  if (!isFile) throw invalid(field, `${field}: ${file} is a folder, not an interpreter`);
+  if (process.platform !== 'win32') {
+    try {
+      accessSync(file, constants.X_OK);
+    } catch {
+      throw invalid(field, `${field}: ${file} is not executable`);
+    }
+  }
+  return file;
 }
 
 const invalid = (field: string, message: string) => new RsdCallError(rsdError('invalid-params', message, { field }));

@@ -67,8 +67,8 @@ describe('the Checklist in Chromium against rsd serve', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Run all checks' }).isEnabled()).toBe(true);
     watching = false;
     await watcher;
-    expect([...seen].some((t) => /^\d+ of 14 done: checking .+…$/.test(t))).toBe(true);
-    expect(await page.getByTestId('checks-summary').textContent()).toMatch(/^14 of 14 checked: /);
+    expect([...seen].some((t) => /^\d+ of 19 done: checking .+…$/.test(t))).toBe(true);
+    expect(await page.getByTestId('checks-summary').textContent()).toMatch(/^19 of 19 checked: /);
     expect(await statusOf(page, 'ep.cpu')).toBe('pass');
     expect(await statusOf(page, 'sim.mujoco')).toBe('pass');
     expect(await statusOf(page, 'sim.scene')).toBe('pass');

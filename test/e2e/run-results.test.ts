@@ -54,6 +54,15 @@ describe('Run and Results in Chromium against rsd serve', () => {
     await form.getByLabel('Workers').fill('1');
     await form.getByLabel('Bundle folder').fill(bundle);
 
+    // Real LIBERO names the interpreter it would use and says the bridge is not checked yet; this
+    // run stays on the embedded simulator.
+    expect(await form.getByLabel('Simulator').inputValue()).toBe('embedded');
+    await form.getByLabel('Simulator').selectOption({ label: 'Real LIBERO (Python)' });
+    await expect.poll(() => page.getByTestId('libero-python').textContent()).toContain('with python3 (the default: no LIBERO Python in the settings)');
+    expect(await page.getByTestId('bridge-hint').textContent()).toContain('The Python bridge has not been checked');
+    await form.getByLabel('Simulator').selectOption({ label: 'Embedded MuJoCo' });
+    expect(await page.getByTestId('libero-python').count()).toBe(0);
+
     // A value out of range is named beside its field, and nothing starts.
     await form.getByLabel('Seed').fill('');
     await page.getByRole('button', { name: 'Start' }).click();

@@ -22,7 +22,7 @@ export async function startRsdServe(options: ServeOptions = {}): Promise<ServePr
   const index = path.resolve('dist', 'renderer', 'index.html');
   if (!existsSync(index)) throw new Error(`${index} is missing: run \`npm run build\` before the end-to-end tests`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rsd-e2e-data-'));
-  const { RSD_LIBERO_DIR: _inherited, ...inherited } = process.env;
+  const { RSD_LIBERO_DIR: _inherited, RSD_LIBERO_PYTHON: _python, RSD_LIBERO_WORKER: _worker, ...inherited } = process.env;
   const env = { ...inherited, ...options.env, RSD_DATA_DIR: dataDir };
   const child = spawn(process.execPath, ['bin/rsd.mjs', 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';

@@ -88,8 +88,8 @@ describe('Checklist page', { timeout: 40_000 }, () => {
     for (const id of CHECK_IDS) await settled(id);
     await waitFor(() => expect(screen.getByRole('button', { name: 'Run all checks' })).toBeEnabled());
     expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
-    expect([...progressTexts].some((t) => /^\d+ of 14 done/.test(t))).toBe(true);
-    expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^14 of 14 checked: \d+ pass/);
+    expect([...progressTexts].some((t) => /^\d+ of 19 done/.test(t))).toBe(true);
+    expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^19 of 19 checked: \d+ pass/);
     expect(badge('ep.cpu')).toHaveTextContent('Pass');
     expect(badge('sim.mujoco')).toHaveTextContent('Pass');
     expect(badge('bundle.manifest')).toHaveTextContent('Warning');
@@ -120,6 +120,34 @@ describe('Checklist page', { timeout: 40_000 }, () => {
     expect(badge('bundle.models')).toHaveTextContent('Pass');
     expect(within(row('bundle.manifest')).getByText(/^"synthetic-tiny" in .*\(settings\)/)).toBeInTheDocument();
     expect(within(row('bundle.rfsq')).getByText(/actions \[3, 8, 7\]/)).toBeInTheDocument();
+  });
+
+  test('the LIBERO Python fix: a file field that names a bad path inline, then takes an interpreter and checks the bridge rows again', async () => {
+    // No python3 on this engine's PATH, and the stand-in worker (test/engine/checks) for the bridge.
+    const env = { PATH: dataDir, RSD_LIBERO_WORKER: path.resolve('test/engine/checks/libero-worker-stand-in.mjs'), STAND_IN_MODE: 'ok' };
+    const { user } = renderApp(createEngineHost('in-process', { dataDir, env }));
+    await user.click(await screen.findByRole('button', { name: 'Check: LIBERO Python interpreter' }));
+    await settled('bridge.python');
+    expect(badge('bridge.python')).toHaveTextContent('Not configured');
+    expect(within(row('bridge.python')).getByText(/^No LIBERO Python set \(setting, or RSD_LIBERO_PYTHON\), and python3 was not found\./)).toBeInTheDocument();
+    const fix = within(row('bridge.python')).getByRole('form', { name: 'Fix for LIBERO Python interpreter' });
+    const field = within(fix).getByLabelText('LIBERO Python interpreter');
+    expect(field).toHaveAttribute('placeholder', '/absolute/path/to/bin/python');
+
+    await user.type(field, '/no/such/python');
+    await user.click(within(fix).getByRole('button', { name: 'Use this interpreter' }));
+    expect(await within(fix).findByRole('alert')).toHaveTextContent('params.liberoPython: there is no file at /no/such/python');
+
+    // Node stands in for Python: the stand-in worker is a Node script.
+    await user.clear(field);
+    await user.type(field, process.execPath);
+    await user.click(within(fix).getByRole('button', { name: 'Use this interpreter' }));
+
+    // Every bridge row reads the setting: all are checked again.
+    for (const id of ['bridge.python', 'bridge.libero', 'bridge.config', 'bridge.assets', 'bridge.init', 'bridge.render']) {
+      await waitFor(() => expect(badge(id)).toHaveTextContent('Pass'), { timeout: 20_000 });
+    }
+    expect(within(row('bridge.render')).getByText('agentview and wrist at 128x128, not blank (MUJOCO_GL=egl)')).toBeInTheDocument();
   });
 
   test('an action fix: speculative decoding on a bundle without a draft, fixed by its button', async () => {

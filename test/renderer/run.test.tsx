@@ -1,6 +1,6 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
@@ -207,6 +207,74 @@ describe('the Run page form', { timeout: 30_000 }, () => {
   });
 });
 
+describe('the simulator choice', { timeout: 30_000 }, () => {
+  const STAND_IN = path.resolve('test/engine/checks/libero-worker-stand-in.mjs');
+
+  /** An engine whose LIBERO Python (in the settings) is `python`, and whose bridge worker is the stand-in in `mode`. */
+  async function liberoHost(python: string, mode = 'ok') {
+    const host = createEngineHost('in-process', { dataDir, env: { RSD_LIBERO_WORKER: STAND_IN, STAND_IN_MODE: mode } });
+    await createClient(inProcessTransport(host)).call('settings.set', { liberoPython: python });
+    return host;
+  }
+
+  test('is the embedded simulator by default; Real LIBERO names the interpreter in use and asks for the bridge check', async () => {
+    const { user } = renderApp();
+    await ready();
+    expect(field('Simulator')).toHaveValue('embedded');
+    expect(within(field('Simulator')).getAllByRole('option').map((o) => o.textContent)).toEqual(['Embedded MuJoCo', 'Real LIBERO (Python)']);
+    expect(screen.queryByTestId('libero-python')).not.toBeInTheDocument();
+
+    await user.selectOptions(field('Simulator'), 'libero');
+    expect(field('Simulator')).toHaveValue('libero');
+    // No setting and no RSD_LIBERO_PYTHON in this engine's environment: python3.
+    await waitFor(() => expect(screen.getByTestId('libero-python')).toHaveTextContent('with python3 (the default: no LIBERO Python in the settings)'));
+    expect(screen.getByTestId('bridge-hint')).toHaveTextContent('The Python bridge has not been checked: run its rows on the Checklist page first.');
+  });
+
+  test("shows the settings' interpreter, and the bridge rows that are not ready until they pass", async () => {
+    const { user, client } = renderApp(await liberoHost(process.execPath, 'no-render'));
+    await ready();
+    await user.selectOptions(field('Simulator'), 'libero');
+    await waitFor(() => expect(screen.getByTestId('libero-python')).toHaveTextContent(`with ${process.execPath} (from the settings)`));
+    await client.call('checks.run', { ids: ['bridge.python', 'bridge.libero', 'bridge.config', 'bridge.assets', 'bridge.init', 'bridge.render'] });
+    // The page follows checks.progress: the hint names the row that failed.
+    await waitFor(() => expect(screen.getByTestId('bridge-hint')).toHaveTextContent('The Python bridge is not ready: Off-screen rendering (fail). See the Checklist page.'));
+    await user.click(within(screen.getByTestId('bridge-hint')).getByRole('link', { name: 'Checklist' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Checklist' })).toBeInTheDocument();
+  });
+
+  test('says nothing more once the bridge rows pass', async () => {
+    const host = await liberoHost(process.execPath, 'ok');
+    await createClient(inProcessTransport(host)).call('checks.run', {});
+    const { user } = renderApp(host);
+    await ready();
+    await user.selectOptions(field('Simulator'), 'libero');
+    await waitFor(() => expect(screen.getByTestId('libero-python')).toBeInTheDocument());
+    expect(screen.queryByTestId('bridge-hint')).not.toBeInTheDocument();
+  }, 60_000);
+
+  test("sends the libero simulator in the run request; the engine's refusal names the interpreter", async () => {
+    const python = path.join(dataDir, 'python-without-libero');
+    await writeFile(python, `#!/bin/sh\necho '{"error": "No module named libero.libero"}'\nexit 3\n`, { mode: 0o755 });
+    const { user, client } = renderApp(await liberoHost(python));
+    const sent: unknown[] = [];
+    const call = client.call.bind(client);
+    vi.spyOn(client, 'call').mockImplementation((type, params) => {
+      if (type === 'eval.start') sent.push(params);
+      return call(type, params);
+    });
+    await ready();
+    await user.click(task(0));
+    await user.selectOptions(field('Simulator'), 'libero');
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+
+    const alert = await screen.findByTestId('run-error');
+    expect(alert).toHaveTextContent(`The engine did not start the run. LIBERO cannot be imported by the interpreter ${python} (the LIBERO Python in settings): No module named libero.libero`);
+    expect(alert).toHaveTextContent('(params.sim)');
+    expect(sent).toEqual([expect.objectContaining({ simulator: { kind: 'libero' }, tasks: [0] })]);
+  });
+});
+
 describe('a run from the Run page', { timeout: 60_000 }, () => {
   test('starts, shows live progress per task and overall, latency and a log, completes, and opens its results', async () => {
     const { user, store } = renderApp();
@@ -325,12 +393,12 @@ describe('a run that fails', () => {
 
 describe('the run slice', () => {
   const suites: SuiteInfo[] = [{ suite: 'libero_spatial', tasks: [0, 1, 2].map((id) => ({ id, name: `t${id}`, instruction: `do ${id}` })), maxSteps: 220, defaultTrials: 50 }];
-  const valid: RunForm = { suite: 'libero_spatial', tasks: [1], trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false };
+  const valid: RunForm = { suite: 'libero_spatial', tasks: [1], simulator: 'embedded', trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false };
 
   test('checkRunForm turns a valid form into the request, leaving out what does not apply', () => {
     expect(checkRunForm(valid, suites)).toEqual({
       errors: {},
-      request: { suite: 'libero_spatial', tasks: [1], trials: 5, seed: 3, policy: { kind: 'bundle', dir: '/b', decoding: 'speculative', accept: 'threshold', threshold: 0.7, ep: 'auto' }, debug: false },
+      request: { suite: 'libero_spatial', tasks: [1], trials: 5, seed: 3, simulator: { kind: 'embedded' }, policy: { kind: 'bundle', dir: '/b', decoding: 'speculative', accept: 'threshold', threshold: 0.7, ep: 'auto' }, debug: false },
     });
     expect(checkRunForm({ ...valid, decoding: 'parallel', threshold: 'nonsense', bundleDir: '', maxSteps: '40', workers: '2' }, suites).request).toEqual({
       suite: 'libero_spatial',
@@ -339,9 +407,11 @@ describe('the run slice', () => {
       workers: 2,
       seed: 3,
       maxSteps: 40,
+      simulator: { kind: 'embedded' },
       policy: { kind: 'bundle', decoding: 'parallel', ep: 'auto' },
       debug: false,
     });
+    expect(checkRunForm({ ...valid, simulator: 'libero' }, suites).request?.simulator).toEqual({ kind: 'libero' });
     expect(checkRunForm({ ...valid, tasks: [7] }, suites).errors).toEqual({ tasks: 'Task 7 is not in libero_spatial.' });
     expect(checkRunForm({ ...valid, trials: '2.5', threshold: '' }, suites).errors).toEqual({
       trials: 'Trials per task must be a whole number from 1 to 500.',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AcceptRule, DecodingStrategy, RunConfig, SuiteName } from './run-config.js';
+import { SimulatorSpec } from './run-request.js';
 
 /**
  * A run in the run store (engine/runs/store.ts): its status, `run.json`, and the summary the run
@@ -27,6 +28,13 @@ export const RunMeta = z.strictObject({
   importedFrom: z.string().nullable().optional(),
   /** The bundle folder the run used, so `--resume` can load it again (its hash is checked). */
   bundleDir: z.string().nullable().optional(),
+  /**
+   * The simulator the run made, as resolved (its kind and options: the libero backend's Python
+   * interpreter), so `--resume` makes the same one. Absent in older run.json files: the embedded
+   * simulator, or the libero one with the interpreter decided afresh when `config.simulator.backend`
+   * is `libero`.
+   */
+  simulator: SimulatorSpec.optional(),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 

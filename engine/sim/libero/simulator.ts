@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { TaskSpec } from '../../libero/task.js';
 import { SUITES } from '../../libero/suites.js';
-import { appRoot } from '../../util/app-root.js';
 import { blob } from './frames.js';
 import { BridgeVersionError, LiberoMissingError, WorkerLostError } from './errors.js';
 import { parseHello, parseObservation, parseScene, parseSuccess, PROTOCOL_VERSION, type Hello } from './protocol.js';
+import { liberoWorkerScript } from './python.js';
 import { WorkerProcess, type WorkerCommand } from './worker-process.js';
 import type { BodyPoses, EpisodeInfo, InitState, Observation, SceneDescription, Simulator, StepResult } from '../simulator.js';
 
@@ -37,10 +37,6 @@ const DEFAULT_TIMEOUTS: Timeouts = { hello: 120_000, reset: 300_000, call: 60_00
 
 /** OFT seeds LIBERO's environment with 0 once per task (env.seed(0)); fixture poses follow from it (docs/libero.md 3). */
 export const OFT_ENV_SEED = 0;
-
-export function liberoWorkerScript(): string {
-  return path.join(appRoot(), 'python', 'libero_bridge', 'worker.py');
-}
 
 export class LiberoSimulator implements Simulator {
   readonly backend = 'libero';

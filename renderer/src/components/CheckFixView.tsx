@@ -4,7 +4,10 @@ import { DECODING_STRATEGIES, type SettingKey } from '../../../engine/api/settin
 import { useFolderChooser } from '../dialogs.js';
 import { useApp } from '../store/context.js';
 
-const SETTING_LABEL: Record<SettingKey, string> = { bundleDir: 'Bundle folder', liberoDir: 'LIBERO folder', decoding: 'Decoding strategy' };
+const SETTING_LABEL: Record<SettingKey, string> = { bundleDir: 'Bundle folder', liberoDir: 'LIBERO folder', liberoPython: 'LIBERO Python interpreter', decoding: 'Decoding strategy' };
+
+/** What a setting's field takes: a folder, a file (typed: the native dialog chooses folders), or a choice. */
+const SETTING_KIND: Record<SettingKey, 'folder' | 'file' | 'choice'> = { bundleDir: 'folder', liberoDir: 'folder', liberoPython: 'file', decoding: 'choice' };
 
 /** A fix as the best thing the app can offer: a button that does it, a field for the setting, or the exact command. */
 export function CheckFixView({ fix, title }: { fix: CheckFix; title: string }) {
@@ -68,19 +71,21 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
     if (!failed) setDraft(null);
   };
 
-  const isFolder = setting !== 'decoding';
+  const kind = SETTING_KIND[setting];
+  const isPath = kind !== 'choice';
+  const isFolder = kind === 'folder';
   // In Electron, a native folder dialog fills the field; saving it is still the user's click.
   const chooser = useFolderChooser(setting === 'liberoDir' ? 'libero' : 'bundle', setDraft);
   return (
     <form className="fix fix-setting" onSubmit={(e) => void submit(e)} aria-label={`Fix for ${title}`}>
       <label htmlFor={`${id}-input`}>{SETTING_LABEL[setting]}</label>
-      {isFolder ? (
+      {isPath ? (
         <input
           id={`${id}-input`}
           type="text"
           value={value}
           onChange={(e) => setDraft(e.target.value)}
-          placeholder="/absolute/path/to/folder"
+          placeholder={isFolder ? '/absolute/path/to/folder' : '/absolute/path/to/bin/python'}
           spellCheck={false}
           aria-invalid={error ? true : undefined}
           aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
@@ -99,8 +104,8 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
           Choose…
         </button>
       )}
-      <button type="submit" disabled={saving || (isFolder && value.trim() === '')}>
-        {saving ? 'Saving…' : isFolder ? 'Use this folder' : 'Use this strategy'}
+      <button type="submit" disabled={saving || (isPath && value.trim() === '')}>
+        {saving ? 'Saving…' : isFolder ? 'Use this folder' : isPath ? 'Use this interpreter' : 'Use this strategy'}
       </button>
       <p id={`${id}-hint`} className="fix-hint">
         {hint}

@@ -5,6 +5,7 @@ import type { RsdError } from '../../../engine/api/errors.js';
 import type { EvalEvent, EvalProgress } from '../../../engine/api/schemas/eval-events.js';
 import { ACCEPT_RULES as CONTRACT_ACCEPT_RULES, DECODING_STRATEGIES, EXECUTION_PROVIDER_REQUESTS, type RunConfig } from '../../../engine/api/schemas/run-config.js';
 import type { RunRequest } from '../../../engine/api/schemas/run-request.js';
+import { CHECK_IDS, type CheckId, type CheckRow, type CheckStatus } from '../../../engine/api/checks.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
 
@@ -19,15 +20,42 @@ type BundlePolicyRequest = Extract<NonNullable<RunRequest['policy']>, { kind: 'b
 export type Decoding = NonNullable<BundlePolicyRequest['decoding']>;
 export type AcceptRule = NonNullable<BundlePolicyRequest['accept']>;
 export type ExecutionProvider = NonNullable<BundlePolicyRequest['ep']>;
+export type SimulatorKind = NonNullable<RunRequest['simulator']>['kind'];
 
 export const DECODINGS: readonly Decoding[] = DECODING_STRATEGIES;
 export const ACCEPT_RULES: readonly AcceptRule[] = CONTRACT_ACCEPT_RULES;
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = EXECUTION_PROVIDER_REQUESTS;
+/** The simulators a run can use, as the form names them. */
+export const SIMULATORS: readonly { kind: SimulatorKind; label: string }[] = [
+  { kind: 'embedded', label: 'Embedded MuJoCo' },
+  { kind: 'libero', label: 'Real LIBERO (Python)' },
+];
+
+/** The checklist rows of the Python bridge, which a libero run needs. */
+export const BRIDGE_CHECKS: readonly CheckId[] = CHECK_IDS.filter((id) => id.startsWith('bridge.'));
+
+/** The interpreter a libero run uses: the settings', else the engine's (from $RSD_LIBERO_PYTHON, else python3). */
+export function liberoInterpreter(settingsPython: string | null, defaults: RunDefaults | null): { python: string; origin: 'settings' | 'env' | 'default' } | null {
+  if (settingsPython) return { python: settingsPython, origin: 'settings' };
+  if (!defaults) return null;
+  // The engine's answer may predate a setting cleared since: only its environment's choice stands.
+  return defaults.liberoPython.origin === 'env' ? defaults.liberoPython : { python: 'python3', origin: 'default' };
+}
+
+/** What the checklist says of the bridge: not checked yet, ready, or the rows that are not. */
+export function bridgeReadiness(rows: readonly CheckRow[]): { state: 'unchecked' } | { state: 'ready' } | { state: 'not-ready'; rows: { title: string; status: CheckStatus }[] } {
+  const bridge = rows.filter((r) => BRIDGE_CHECKS.includes(r.id));
+  if (bridge.length === 0 || bridge.some((r) => !r.result)) return { state: 'unchecked' };
+  const bad = bridge.filter((r) => r.result!.status !== 'pass' && r.result!.status !== 'warn');
+  return bad.length === 0 ? { state: 'ready' } : { state: 'not-ready', rows: bad.map((r) => ({ title: r.title, status: r.result!.status })) };
+}
 
 /** The form as typed: numbers stay text until checked, so "abc" and "" can be named. */
 export interface RunForm {
   suite: string;
   tasks: number[];
+  /** The embedded simulator, or real LIBERO in a Python worker (its interpreter from the settings). */
+  simulator: SimulatorKind;
   trials: string;
   decoding: Decoding;
   accept: AcceptRule;
@@ -108,6 +136,7 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null)
       ...(workers !== undefined ? { workers } : {}),
       seed,
       ...(maxSteps !== undefined ? { maxSteps } : {}),
+      simulator: { kind: form.simulator },
       policy: {
         kind: 'bundle',
         ...(bundleDir ? { dir: bundleDir } : {}),
@@ -179,6 +208,7 @@ export interface RunSlice {
 const INITIAL_FORM: RunForm = {
   suite: '',
   tasks: [],
+  simulator: 'embedded',
   trials: '',
   decoding: 'speculative',
   accept: 'exact',

@@ -1,5 +1,5 @@
 // The checks and settings domains through the real host and client (the same text path as the WebSocket).
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('checks.list and checks.run', () => {
 describe('settings.get and settings.set', () => {
   it('reads the defaults from the data folder, then saves a change there', async () => {
     const file = path.join(dataDir, 'settings.json');
-    expect(await client.call('settings.get', {})).toEqual({ file, exists: false, problem: null, settings: { version: 1, bundleDir: null, liberoDir: null, decoding: 'speculative' } });
+    expect(await client.call('settings.get', {})).toEqual({ file, exists: false, problem: null, settings: { version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'speculative' } });
 
     const bundle = path.join(dataDir, 'bundle');
     await mkdir(bundle);
@@ -90,6 +90,10 @@ describe('settings.get and settings.set', () => {
     [{ bundledir: '/b' }, 'params.bundledir', /^params\.bundledir: Unrecognized key/],
     [{ bundleDir: 'relative/dir' }, 'params.bundleDir', /^params\.bundleDir: "relative\/dir" is not an absolute path$/],
     [{ liberoDir: '/no/such/folder' }, 'params.liberoDir', /^params\.liberoDir: there is no folder at \/no\/such\/folder$/],
+    [{ liberoPython: '' }, 'params.liberoPython', /^params\.liberoPython: a file path, not an empty string$/],
+    [{ liberoPython: 'python3' }, 'params.liberoPython', /^params\.liberoPython: "python3" is not an absolute path$/],
+    [{ liberoPython: '/no/such/python' }, 'params.liberoPython', /^params\.liberoPython: there is no file at \/no\/such\/python$/],
+    [{ liberoPython: '/' }, 'params.liberoPython', /^params\.liberoPython: \/ is a folder, not an interpreter$/],
   ])('refuses settings.set %j, naming %s', async (params, field, message) => {
     const error = await refusal(client.call('settings.set', params as never));
     expect(error).toMatchObject({ kind: 'invalid-params', field, message: expect.stringMatching(message) });
@@ -101,6 +105,20 @@ describe('settings.get and settings.set', () => {
     await writeFile(file, 'x');
     const error = await refusal(client.call('settings.set', { bundleDir: file }));
     expect(error).toMatchObject({ kind: 'invalid-params', field: 'params.bundleDir', message: `params.bundleDir: ${file} is a file, not a folder` });
+  });
+
+  it('keeps the LIBERO Python as given (a symlink, as a venv\'s bin/python is, is not followed), and null clears it', async () => {
+    const python = path.join(dataDir, 'python');
+    await symlink(process.execPath, python);
+    expect((await client.call('settings.set', { liberoPython: python })).settings.liberoPython).toBe(python);
+    expect((await client.call('settings.set', { liberoPython: null })).settings.liberoPython).toBeNull();
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a LIBERO Python that is not executable', async () => {
+    const file = path.join(dataDir, 'python');
+    await writeFile(file, '#!/bin/sh\n', { mode: 0o644 });
+    const error = await refusal(client.call('settings.set', { liberoPython: file }));
+    expect(error).toMatchObject({ kind: 'invalid-params', field: 'params.liberoPython', message: `params.liberoPython: ${file} is not executable` });
   });
 
   it('reports a corrupt file through settings.get and refuses to overwrite it', async () => {

@@ -3,7 +3,6 @@ import { runCheck, runChecks } from './helpers.js';
 
 describe('rows that later releases fill', () => {
   it.each([
-    ['bridge.python', 'Python bridge (real LIBERO)'],
     ['remote.modal', 'Modal'],
     ['remote.tracker', 'Experiment tracker'],
   ] as const)('%s is shown as not configured, with no fix', async (id, title) => {
@@ -22,7 +21,7 @@ describe('settings.file', () => {
 
   it('passes on a valid file, listing what it holds', async () => {
     const row = await runCheck('settings.file', { settings: { decoding: 'parallel', liberoDir: '/libero' } });
-    expect(row.detail).toMatch(/settings\.json: bundle folder not set, LIBERO folder \/libero, decoding parallel\.$/);
+    expect(row.detail).toMatch(/settings\.json: bundle folder not set, LIBERO folder \/libero, LIBERO Python not set, decoding parallel\.$/);
   });
 
   it('fails on a corrupt file, leaves it alone, and gives the command that moves it aside', async () => {

@@ -81,6 +81,36 @@ describe('rsd eval and rsd expert: bounds and strict integer flags (issue 15)', 
   }, 120_000);
 });
 
+describe('rsd eval --sim and --python', () => {
+  it('refuses an unknown simulator, naming the flag and the kinds', async () => {
+    expect(await refused('--sim', 'eval', '--sim', 'mujoco')).toBe('rsd eval: --sim: expected one of embedded, libero, got "mujoco" (run "rsd help eval" for usage)');
+  });
+
+  it('refuses --python without --sim libero, and an empty one', async () => {
+    expect(await refused('--python', 'eval', '--python', '/usr/bin/python3')).toMatch(/^rsd eval: --python applies to --sim libero \(the Python that runs real LIBERO\) \(run/);
+    expect(await refused('--python', 'eval', '--sim', 'embedded', '--python', '/usr/bin/python3')).toContain('not --sim embedded');
+    expect(await refused('--python', 'eval', '--sim', 'libero', '--python', '')).toContain('expected the path of a Python interpreter');
+  });
+
+  it('refuses to change the simulator of a resumed run', async () => {
+    expect(await refused('--sim', 'eval', '--resume', 'some-run', '--sim', 'libero')).toContain('a resumed run keeps the simulator its run.json records');
+  });
+
+  it('refuses, naming --sim, when the interpreter is missing (before any bundle loads)', async () => {
+    // A relative path is taken from the working folder (and recorded absolute).
+    expect(await refused('--sim', 'eval', '--sim', 'libero', '--python', 'no/such/python')).toBe(`rsd eval: --sim libero: the interpreter ${path.resolve('no/such/python')} (from the run request) does not exist`);
+    const missing = path.join(data, 'no-such-python');
+    const line = await refused('--sim', 'eval', '--sim', 'libero', '--python', missing, '--tasks', '0', '--trials', '1');
+    expect(line).toBe(`rsd eval: --sim libero: the interpreter ${missing} (from the run request) does not exist`);
+  });
+
+  it('lists them in its usage', async () => {
+    const { code, stdout } = await call('help', 'eval');
+    expect(code).toBe(0);
+    expect(stdout).toContain('[--sim embedded|libero] [--python PATH]');
+  });
+});
+
 describe('rsd eval', () => {
   it('takes the bundle and decoding saved in settings.json, as the app does', async () => {
     const parallel = path.join(appRoot(), 'assets', 'bundles', 'default-parallel');

@@ -19,13 +19,13 @@ afterEach(async () => {
 describe('SettingsStore', () => {
   it('reads the defaults while no file exists', async () => {
     expect(await store.read()).toEqual({ file: store.file, exists: false, settings: DEFAULT_SETTINGS, problem: null });
-    expect(DEFAULT_SETTINGS).toEqual({ version: 1, bundleDir: null, liberoDir: null, decoding: 'speculative' });
+    expect(DEFAULT_SETTINGS).toEqual({ version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'speculative' });
   });
 
   it('writes a change (creating its folder), reads it back, and leaves no temporary file', async () => {
     const state = await store.update({ bundleDir: '/bundles/a', decoding: 'autoregressive' });
 
-    expect(state).toEqual({ file: store.file, exists: true, problem: null, settings: { version: 1, bundleDir: '/bundles/a', liberoDir: null, decoding: 'autoregressive' } });
+    expect(state).toEqual({ file: store.file, exists: true, problem: null, settings: { version: 1, bundleDir: '/bundles/a', liberoDir: null, liberoPython: null, decoding: 'autoregressive' } });
     expect(await store.read()).toEqual(state);
     expect(JSON.parse(await readFile(store.file, 'utf8'))).toEqual(state.settings);
     expect(await readdir(path.dirname(store.file))).toEqual(['settings.json']);
@@ -36,7 +36,12 @@ describe('SettingsStore', () => {
     await store.update({ decoding: 'parallel' });
     const state = await store.update({ bundleDir: null });
 
-    expect(state.settings).toEqual({ version: 1, bundleDir: null, liberoDir: '/libero', decoding: 'parallel' });
+    expect(state.settings).toEqual({ version: 1, bundleDir: null, liberoDir: '/libero', liberoPython: null, decoding: 'parallel' });
+  });
+
+  it('keeps the LIBERO Python, and null clears it', async () => {
+    expect((await store.update({ liberoPython: '/venv/bin/python' })).settings.liberoPython).toBe('/venv/bin/python');
+    expect((await store.update({ liberoPython: null })).settings.liberoPython).toBeNull();
   });
 
   it('fills missing keys of a hand-written file with their defaults', async () => {
@@ -49,7 +54,7 @@ describe('SettingsStore', () => {
   it('applies concurrent updates one after the other, losing none', async () => {
     await Promise.all([store.update({ bundleDir: '/b' }), store.update({ liberoDir: '/l' }), store.update({ decoding: 'parallel' })]);
 
-    expect((await store.read()).settings).toEqual({ version: 1, bundleDir: '/b', liberoDir: '/l', decoding: 'parallel' });
+    expect((await store.read()).settings).toEqual({ version: 1, bundleDir: '/b', liberoDir: '/l', liberoPython: null, decoding: 'parallel' });
   });
 
   describe.each([
@@ -58,6 +63,7 @@ describe('SettingsStore', () => {
     ['a misspelt key', '{"bundledir": "/b"}', /^bundledir: Unrecognized key: "bundledir"$/],
     ['a newer version', '{"version": 2}', /^version: /],
     ['an empty folder path', '{"bundleDir": "  "}', /^bundleDir: a folder path, not an empty string$/],
+    ['an empty interpreter path', '{"liberoPython": ""}', /^liberoPython: a file path, not an empty string$/],
   ])('a corrupt file (%s)', (_name, text, problem) => {
     let file: string;
     beforeEach(async () => {

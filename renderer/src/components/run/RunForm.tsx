@@ -1,7 +1,22 @@
-import type { FormEvent } from 'react';
+import { useEffect, type FormEvent } from 'react';
 import { useFolderChooser } from '../../dialogs.js';
 import { useApp } from '../../store/context.js';
-import { ACCEPT_RULES, DECODINGS, EXECUTION_PROVIDERS, MAX_SEED, MAX_TRIALS, usesAcceptRule, usesThreshold, type AcceptRule, type Decoding, type ExecutionProvider } from '../../store/run.js';
+import {
+  ACCEPT_RULES,
+  bridgeReadiness,
+  DECODINGS,
+  EXECUTION_PROVIDERS,
+  liberoInterpreter,
+  MAX_SEED,
+  MAX_TRIALS,
+  SIMULATORS,
+  usesAcceptRule,
+  usesThreshold,
+  type AcceptRule,
+  type Decoding,
+  type ExecutionProvider,
+  type SimulatorKind,
+} from '../../store/run.js';
 import { Field } from './Field.js';
 import { TaskPicker } from './TaskPicker.js';
 
@@ -16,6 +31,62 @@ const ACCEPT_HINT: Record<AcceptRule, string> = {
   threshold: 'Accept a layer when at least this share of its codes equal the main model’s argmax, keeping the draft’s codes: lossy, its deviation is reported.',
   stochastic: 'Accept with probability min(1, p/q), resample the rest: lossless in distribution.',
 };
+
+const ORIGIN: Record<'settings' | 'env' | 'default', string> = {
+  settings: 'from the settings',
+  env: 'from RSD_LIBERO_PYTHON',
+  default: 'the default: no LIBERO Python in the settings',
+};
+
+/** With real LIBERO chosen: the interpreter in use, and whether the checklist's bridge rows are ready. */
+function LiberoHint() {
+  const settingsPython = useApp((s) => s.settings?.settings.liberoPython ?? null);
+  const defaults = useApp((s) => s.runDefaults);
+  const rows = useApp((s) => s.checks);
+  const loaded = useApp((s) => s.checksLoaded);
+  const loadChecks = useApp((s) => s.loadChecks);
+  const navigate = useApp((s) => s.navigate);
+  const connected = useApp((s) => s.connectionState === 'open');
+  // The engine keeps the checklist's results: fetch them (not re-run) to say whether the bridge is ready.
+  useEffect(() => {
+    if (connected && !loaded) void loadChecks();
+  }, [connected, loaded, loadChecks]);
+
+  const python = liberoInterpreter(settingsPython, defaults);
+  const readiness = bridgeReadiness(rows);
+  const toChecklist = (
+    <a href="#/checklist" onClick={(e) => (e.preventDefault(), navigate('checklist'))}>
+      Checklist
+    </a>
+  );
+  return (
+    <>
+      <span data-testid="libero-python">
+        Runs LIBERO in a Python worker per simulator worker, with{' '}
+        {python ? (
+          <>
+            <code>{python.python}</code> ({ORIGIN[python.origin]})
+          </>
+        ) : (
+          'the interpreter the engine finds'
+        )}
+        ; set the LIBERO Python on the {toChecklist} page. Initial states: LIBERO’s own init files.
+      </span>
+      {readiness.state === 'unchecked' && (
+        <span className="field-warning" role="status" data-testid="bridge-hint">
+          {' '}
+          The Python bridge has not been checked: run its rows on the {toChecklist} page first.
+        </span>
+      )}
+      {readiness.state === 'not-ready' && (
+        <span className="field-error" role="status" data-testid="bridge-hint">
+          {' '}
+          The Python bridge is not ready: {readiness.rows.map((r) => `${r.title} (${r.status})`).join(', ')}. See the {toChecklist} page.
+        </span>
+      )}
+    </>
+  );
+}
 
 /** The evaluation's configuration; nothing is sent until every field is valid. */
 export function RunForm() {
@@ -50,6 +121,17 @@ export function RunForm() {
               {suites?.map((s) => (
                 <option key={s.suite} value={s.suite}>
                   {s.suite} ({s.tasks.length} tasks)
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Simulator" hint={form.simulator === 'libero' ? <LiberoHint /> : 'MuJoCo WebAssembly in the engine: the project’s own LIBERO scenes and initial states.'}>
+          {(p) => (
+            <select {...p} value={form.simulator} onChange={(e) => edit({ simulator: e.target.value as SimulatorKind })}>
+              {SIMULATORS.map((s) => (
+                <option key={s.kind} value={s.kind}>
+                  {s.label}
                 </option>
               ))}
             </select>
