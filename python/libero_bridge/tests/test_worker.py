@@ -236,6 +236,44 @@ class WorkerTest(unittest.TestCase):
         self.assertTrue(again["ok"], again.get("error"))
         self.assertTrue(c.call("ping")["ok"])
 
+    def test_3_seeding(self):
+        """Episode t's fixtures are those of OFT's (t+1)-th reset after env.seed(0), whatever the
+        worker ran before. Task 4 is the hard case: its open-drawer sampler list grows per reset."""
+        c = self.client
+        t4 = c.call("tasks", suite="libero_spatial")["tasks"][4]
+        states = load_init_states(t4["init_states"])
+
+        def reset(episode):
+            r = c.call("reset", suite="libero_spatial", task=t4["name"], objects=SPATIAL_OBJECTS,
+                       init_state=states[episode].astype(np.float64), env_seed=0, episode=episode, cameras=[])
+            self.assertTrue(r["ok"], r.get("error"))
+            return r["body_poses"]
+
+        late, first, late_again = reset(2), reset(0), reset(2)
+        bodies = c.call("scene")["scene"]["bodies"]
+        np.testing.assert_array_equal(late, late_again)
+
+        # OFT's own sequence, in this process
+        from libero.libero.envs import OffScreenRenderEnv  # noqa: F401 (the worker's env classes)
+        from libero.libero.envs.env_wrapper import ControlEnv
+
+        env = ControlEnv(bddl_file_name=t4["bddl"], use_camera_obs=False, has_offscreen_renderer=False)
+        try:
+            env.seed(0)
+            ref = []
+            for episode in range(3):
+                env.reset()
+                env.set_init_state(states[episode])
+                m, d = env.sim.model._model, env.sim.data._data
+                ids = [m.body(name).id for name in bodies]
+                ref.append(np.concatenate([d.xpos[ids], d.xquat[ids]], axis=1))
+        finally:
+            env.close()
+        np.testing.assert_array_equal(first, ref[0])
+        np.testing.assert_array_equal(late, ref[2])
+        cabinet = bodies.index("wooden_cabinet_1_base")
+        self.assertGreater(np.abs(ref[0][cabinet] - ref[2][cabinet]).max(), 1e-4)  # the fixtures did move
+
 
 @unittest.skipIf(MISSING, "LIBERO is not importable: %s" % MISSING)
 class FaultTest(unittest.TestCase):
