@@ -382,4 +382,11 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    # Out without interpreter teardown: robosuite's EGL contexts can fail (or hang) in __del__ at
+    # exit, which must not turn a clean close into an error status.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
