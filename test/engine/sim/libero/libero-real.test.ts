@@ -70,7 +70,7 @@ describe.skipIf(!python)('the libero backend on real LIBERO', () => {
       waitSteps: 10,
       initSource: { kind: 'libero', dir: liberoRoot },
       simulator: { kind: 'libero', python: python! },
-      policy: { kind: 'bundle', dir: defaultBundleDir(), decoding: 'parallel', ep: 'cpu' },
+      policy: { kind: 'bundle', dir: defaultBundleDir(), ep: 'cpu' },
       target: RUN_DEFAULTS.target,
       workers: 1,
       debug: false,
