@@ -103,6 +103,12 @@ function errorStats(values: readonly (number | null)[], checkpoint: Checkpoint):
 
 const median = (values: readonly number[]): number | null => (values.length ? percentile(values, 50) : null);
 
+/** The largest position offset among an episode's fixtures found in both scenes ([] with none). */
+function fixtureOffset(e: FidelityEpisode): number[] {
+  const found = e.fixtureOffsets.flatMap((o) => (o.position === null ? [] : [o.position]));
+  return found.length ? [Math.max(...found)] : [];
+}
+
 /** Statistics over episodes of one group (and one task, or all). */
 export function fidelityStats(episodes: readonly FidelityEpisode[], waitSteps: number, checkpoints: readonly number[] = CHECKPOINTS): FidelityStats {
   const points: Checkpoint[] = [...checkpoints, 'end'];
@@ -116,6 +122,7 @@ export function fidelityStats(episodes: readonly FidelityEpisode[], waitSteps: n
     eef: points.map((c) => errorStats(episodes.map((e) => valueAt(e.eefError, waitSteps, c)), c)),
     object: points.map((c) => errorStats(episodes.map((e) => valueAt(e.objectError, waitSteps, c)), c)),
     finalObjectMedian: median(episodes.flatMap((e) => (e.finalObjectError === null ? [] : [e.finalObjectError]))),
+    fixtureOffsetMedian: median(episodes.flatMap((e) => fixtureOffset(e))),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { FixtureOffset } from '../api/schemas/fidelity.js';
-import { compose, rotateVec, type Pose, type Quat, type Vec3 } from '../expert/geometry.js';
+import { compose, quatMul, rotateVec, type Pose, type Quat, type Vec3 } from '../expert/geometry.js';
 import type { Pose as ScenePose } from '../sim/embedded/scene.js';
 
 /**
@@ -25,6 +25,8 @@ export interface ReferenceFixtures {
   offsets: FixtureOffset[];
 }
 
+const IDENTITY: Pose = { pos: [0, 0, 0], quat: [1, 0, 0, 0] };
+
 const poseAt = (frames: BodyFrames, index: number): Pose => {
   const p = frames.poses;
   const o = 7 * index;
@@ -38,10 +40,10 @@ export function inversePose(pose: Pose): Pose {
   return { pos: [-p[0], -p[1], -p[2]], quat: conj };
 }
 
-/** Angle (radians, in [0, pi]) of the rotation between two unit quaternions. */
+/** Angle (radians, in [0, pi]) of the rotation between two unit quaternions (atan2: exact near 0). */
 export function quatAngle(a: Quat, b: Quat): number {
-  const d = Math.abs(a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3]);
-  return 2 * Math.acos(Math.min(1, d));
+  const r = quatMul([a[0], -a[1], -a[2], -a[3]], b);
+  return 2 * Math.atan2(Math.hypot(r[1], r[2], r[3]), Math.abs(r[0]));
 }
 
 const distance = (a: Vec3, b: Vec3): number => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
@@ -61,16 +63,19 @@ export function referenceFixtures(fixtures: readonly string[], reference: BodyFr
   const offsets: FixtureOffset[] = [];
   for (const fixture of fixtures) {
     const root = defaults[fixture];
-    let found: { body: string; pose: Pose } | null = null;
+    let found: { body: string; pose: Pose; embedded: Pose } | null = null;
     if (root) {
       for (const body of candidates(fixture, embedded)) {
         const r = reference.bodies.indexOf(body);
         if (r < 0) continue;
         const e = embedded.bodies.indexOf(body);
-        // The root body itself, or a body whose offset from the root the embedded scene shows.
-        if (e < 0 && body !== fixture && body !== `${fixture}_main`) continue;
-        const local = e < 0 ? { pos: [0, 0, 0] as Vec3, quat: [1, 0, 0, 0] as Quat } : compose(inversePose(root), poseAt(embedded, e));
-        found = { body, pose: compose(poseAt(reference, r), inversePose(local)) };
+        // The root body itself, or a child whose offset from the root the embedded scene shows.
+        const isRoot = body === fixture || body === `${fixture}_main`;
+        if (!isRoot && e < 0) continue;
+        const local = isRoot ? IDENTITY : compose(inversePose(root), poseAt(embedded, e));
+        // The embedded root measured the same way (as compiled: MJCF keeps 6 decimals of the default).
+        const embeddedRoot = isRoot ? (e < 0 ? root : poseAt(embedded, e)) : compose(poseAt(embedded, e), inversePose(local));
+        found = { body, pose: compose(poseAt(reference, r), inversePose(local)), embedded: embeddedRoot };
         break;
       }
     }
@@ -80,7 +85,7 @@ export function referenceFixtures(fixtures: readonly string[], reference: BodyFr
     }
     const quat = normalized(found.pose.quat);
     placement[fixture] = { pos: [...found.pose.pos], quat: [...quat] };
-    offsets.push({ fixture, body: found.body, position: distance(found.pose.pos, root.pos), angle: quatAngle(quat, normalized(root.quat)) });
+    offsets.push({ fixture, body: found.body, position: distance(found.pose.pos, found.embedded.pos), angle: quatAngle(quat, normalized(found.embedded.quat)) });
   }
   return { placement, offsets };
 }

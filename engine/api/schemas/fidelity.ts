@@ -109,6 +109,8 @@ export const FidelityStats = z.strictObject({
   eef: z.array(ErrorStats),
   object: z.array(ErrorStats),
   finalObjectMedian: Metres.nullable(),
+  /** Median over episodes of the largest distance between a reference fixture and its embedded default (the fixture drift). */
+  fixtureOffsetMedian: Metres.nullable(),
 });
 export type FidelityStats = z.infer<typeof FidelityStats>;
 
