@@ -180,19 +180,23 @@ const FIXTURE_WORDS: Record<FixtureMode, string> = {
 
 /** The per-task tables of a report, and the closed-loop pairing. */
 export function formatReport(r: FidelityReport, file: string): string {
-  const lines = [
-    `rsd fidelity: ${r.suite}, embedded ${r.embedded.version} against ${r.reference.backend} ${r.reference.version}; ${r.tasks.length} tasks x ${r.initIndices.length} initial states (LIBERO's init files); ${(r.wallMs / 1000).toFixed(1)} s${r.status === 'cancelled' ? ' (cancelled)' : ''}`,
-  ];
+  const took = `${(r.wallMs / 1000).toFixed(1)} s${r.status === 'cancelled' ? ' (cancelled)' : ''}`;
+  const lines =
+    r.sources.length > 0
+      ? [`rsd fidelity: ${r.suite}, embedded ${r.embedded.version} against ${r.reference.backend} ${r.reference.version}; ${r.tasks.length} tasks x ${r.initIndices.length} initial states (LIBERO's init files); ${took}`]
+      : [`rsd fidelity: ${r.suite}, closed loop only (--sources none); ${took}`];
   if (r.bundle) lines.push(`  bundle ${r.bundle.name} (${r.bundle.decoding}, ${r.bundle.hash.slice(0, 19)})`);
   const points = r.checkpoints.filter((c) => c >= 25).map(String).concat('end');
   for (const g of r.groups) lines.push('', ...formatGroup(g, points));
   if (r.closedLoop) lines.push('', ...formatClosedLoop(r.closedLoop));
-  lines.push(
-    '',
-    `  E: embedded, R: the reference (${r.reference.backend}); errors in mm at policy steps ${points.join('/')}, medians over the episodes that reached them in both;`,
-    '  final object: the moved object at the last step both ran; fixture offset: reference fixtures against the embedded defaults',
-    `  report: ${file}`,
-  );
+  lines.push('');
+  if (r.groups.length > 0) {
+    lines.push(
+      `  E: embedded, R: the reference (${r.reference.backend}); errors in mm at policy steps ${points.join('/')}, medians over the episodes that reached them in both;`,
+      '  final object: the moved object at the last step both ran; fixture offset: reference fixtures against the embedded defaults',
+    );
+  }
+  lines.push(`  report: ${file}`);
   return lines.join('\n');
 }
 
@@ -217,9 +221,9 @@ function formatClosedLoop(c: ClosedLoopPairing): string[] {
   const row = (name: string, s: PairedSuccess): string =>
     `  ${name.padStart(5)} ${String(s.n).padStart(5)}  ${rate(s.successesA, s.rateA).padEnd(14)}  ${rate(s.successesB, s.rateB).padEnd(14)}  ${String(s.onlyA).padStart(6)}  ${String(s.onlyB).padStart(6)}  ${p(s.pValue).padStart(9)}`;
   const lines = [
-    `closed loop: run ${c.embeddedRun.id} (embedded ${c.embeddedRun.version}) against run ${c.referenceRun.id} (${c.referenceRun.backend} ${c.referenceRun.version}), bundle ${c.embeddedRun.bundle}; ${c.paired} paired episodes, ${c.unpaired} unpaired`,
+    `closed loop: run ${c.embeddedRun.id} (E: embedded ${c.embeddedRun.version}) against run ${c.referenceRun.id} (R: ${c.referenceRun.backend} ${c.referenceRun.version}), bundle ${c.embeddedRun.bundle}; ${c.paired} paired episodes, ${c.unpaired} unpaired`,
     ...c.configDifferences.map((d) => `  differs: ${d.field}: embedded ${d.a}, ${c.referenceRun.backend} ${d.b}`),
-    `  ${'task'.padStart(5)} ${'n'.padStart(5)}  ${'embedded'.padEnd(14)}  ${c.referenceRun.backend.padEnd(14)}  ${'E only'.padStart(6)}  ${`${c.referenceRun.backend.slice(0, 1).toUpperCase()} only`.padStart(6)}  ${'McNemar p'.padStart(9)}`,
+    `  ${'task'.padStart(5)} ${'n'.padStart(5)}  ${'E success'.padEnd(14)}  ${'R success'.padEnd(14)}  ${'E only'.padStart(6)}  ${'R only'.padStart(6)}  ${'McNemar p'.padStart(9)}`,
   ];
   for (const t of c.tasks) lines.push(row(String(t.taskId), t));
   lines.push(row('total', c.total));

@@ -1,27 +1,31 @@
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FidelityReport, OVERVIEW_DISAGREEMENTS, type FidelityOverview } from '../api/schemas/fidelity.js';
 import { formatPath } from '../runs/results-schema.js';
-import { newRunId } from '../runs/store.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { MiB, readTextFileSafely } from '../util/safe-read.js';
 
 /**
  * Fidelity reports on disk: one JSON file per `rsd fidelity`, `<data dir>/fidelity/<id>.json`
- * beside the runs folder, `<id>` a time stamp such as 20261125-105430-3fa9c1 (newest sorts last),
- * written atomically (engine/util/atomic-write.ts).
+ * beside the runs folder, `<id>` a time stamp to the millisecond such as 20261125-105430123-3fa9c1
+ * (newest sorts last), written atomically (engine/util/atomic-write.ts).
  */
 
 export const FIDELITY_DIR = 'fidelity';
 /** Larger than any report of a 500-episode suite with both sources and both fixture modes. */
 const MAX_REPORT_BYTES = 256 * MiB;
-const REPORT_FILE = /^\d{8}-\d{6}-[0-9a-f]{6}\.json$/;
+const REPORT_FILE = /^\d{8}-\d{9}-[0-9a-f]{6}\.json$/;
 
 export function fidelityDir(dataDir: string): string {
   return path.join(dataDir, FIDELITY_DIR);
 }
 
-export const newReportId = newRunId;
+/** `20261125-105430123-3fa9c1`: sorts by creation time (to the millisecond), random tail against collisions. */
+export function newReportId(now: Date = new Date()): string {
+  const iso = now.toISOString(); // 2026-11-25T10:54:30.123Z
+  return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}${iso.slice(20, 23)}-${randomBytes(3).toString('hex')}`;
+}
 
 /** Writes `report` as `<dir>/<report.id>.json`; returns the file. */
 export async function writeReport(dir: string, report: FidelityReport): Promise<string> {
