@@ -27,10 +27,10 @@ export function newReportId(now: Date = new Date()): string {
   return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}${iso.slice(20, 23)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Writes `report` as `<dir>/<report.id>.json`; returns the file. */
+/** Writes `report` as `<dir>/<report.id>.json`, checked against its schema first; returns the file. */
 export async function writeReport(dir: string, report: FidelityReport): Promise<string> {
   const file = path.join(dir, `${report.id}.json`);
-  await writeFileAtomic(file, JSON.stringify(report) + '\n');
+  await writeFileAtomic(file, JSON.stringify(FidelityReport.parse(report)) + '\n');
   return file;
 }
 
