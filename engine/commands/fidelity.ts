@@ -63,8 +63,8 @@ export async function fidelity(args: string[]): Promise<number> {
 
   // Everything the user named is checked before the long work starts.
   const settings = await new SettingsStore(settingsFile()).forRuns();
-  const libero = values.libero ?? settings?.liberoDir ?? undefined;
-  if (sources.length > 0) liberoDir(libero);
+  // LIBERO's data folder (its init_files/), resolved now so that the report names it.
+  const libero = sources.length > 0 ? liberoDir(values.libero ?? settings?.liberoDir ?? undefined) : undefined;
   const closedLoop = runs ? await pairing(runs, suite, reference.kind) : null;
 
   const controller = new AbortController();

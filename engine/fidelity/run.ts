@@ -94,6 +94,10 @@ export async function runFidelity(options: FidelityOptions, hooks: FidelityHooks
   const embeddedInfo = { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')}` };
   try {
     if (options.sources.length > 0) {
+      // The reference first: the likeliest to fail (an interpreter, a LIBERO install), and the slowest to start.
+      log(`starting the ${options.reference.kind} simulator`);
+      reference = await (hooks.createSimulator ?? createSimulator)(options.reference);
+      referenceInfo = { backend: reference.backend, version: reference.version };
       if (options.sources.includes('bundle')) {
         if (!options.bundle) throw new Error('the bundle source needs a bundle');
         log(`loading the bundle ${options.bundle.dir}`);
@@ -103,9 +107,6 @@ export async function runFidelity(options: FidelityOptions, hooks: FidelityHooks
       }
       embedded = await EmbeddedSimulator.create();
       embeddedInfo.version = embedded.version;
-      log(`starting the ${options.reference.kind} simulator`);
-      reference = await (hooks.createSimulator ?? createSimulator)(options.reference);
-      referenceInfo = { backend: reference.backend, version: reference.version };
       const total = plan.length * options.initIndices.length * options.sources.length * options.fixtures.length;
       episodes: for (const p of plan) {
         const context = taskContext(options.suite, p.taskId, p.task);
@@ -217,7 +218,8 @@ async function compareEpisode(embedded: EmbeddedSimulator, reference: Simulator,
   let withReferenceFixtures: Track | null = null;
   if (options.fixtures.includes('reference')) {
     const found = fixtures as ReferenceFixtures | null;
-    withReferenceFixtures = await replayEmbedded({ fixturePlacement: found?.placement ?? {} }, episode, recording.actions);
+    // No fixture poses (the reference's reset failed): the embedded defaults, that is the recording.
+    withReferenceFixtures = found ? await replayEmbedded({ fixturePlacement: found.placement }, episode, recording.actions) : recording.track;
   }
   return { recording, reference: referenceTrack, fixtures, withReferenceFixtures };
 }
