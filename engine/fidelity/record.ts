@@ -1,4 +1,3 @@
-import type { FidelitySource } from '../api/schemas/fidelity.js';
 import { expertWorld, type ExpertWorld } from '../expert/scene-model.js';
 import { ScriptedExpert } from '../expert/scripted.js';
 import type { InitState } from '../libero/init-states.js';
@@ -109,4 +108,3 @@ export function recordSource(sim: Simulator, episode: SourceEpisode, maxSteps: n
   return driver.kind === 'expert' ? recordExpert(sim, episode, maxSteps) : recordPolicy(sim, episode, maxSteps, driver.policy, driver.context, driver.seed);
 }
 
-export type { FidelitySource };
