@@ -12,6 +12,8 @@
 //   policy, workers          the policy seam and its kinds; the worker-thread pool
 //   expert                   the scripted expert
 //   eval, runs, checks, settings, system    services behind the requests (eval and runs use each other)
+//   fidelity                 the simulator fidelity report: the expert, a policy and two simulators,
+//                            run pairing from eval and runs (docs/libero-bridge.md "Fidelity report")
 //   targets                  where a run executes (the local one wraps the runner)
 //   host                     host.ts (EngineHost, the Handlers type) is used by the services' handlers;
 //                            handlers.ts assembles them and is an entry point
@@ -101,20 +103,20 @@ module.exports = {
       comment: 'Bundles and decoding are used by evaluation, the expert, checks and benchmarks; they never reach up into them, the host or the entry points.',
       severity: 'error',
       from: { path: engine('bundle', 'decoding') + '/' },
-      to: { path: [engine('expert', 'eval', 'runs', 'checks', 'settings', 'system', 'host', 'commands', 'bench') + '/', engine('cli', 'server') + '\\.ts$'] },
+      to: { path: [engine('expert', 'eval', 'runs', 'checks', 'settings', 'system', 'fidelity', 'host', 'commands', 'bench') + '/', engine('cli', 'server') + '\\.ts$'] },
     },
     {
       name: 'policies-below-services',
       comment: 'The policy seam (engine/policy) and the worker pool are used by evaluation, the expert and the benchmarks; they never reach up into them, the targets, the host or the entry points.',
       severity: 'error',
       from: { path: engine('policy', 'workers') + '/' },
-      to: { path: [engine('expert', 'eval', 'runs', 'checks', 'settings', 'system', 'host', 'commands', 'bench', 'targets') + '/', engine('cli', 'server') + '\\.ts$'] },
+      to: { path: [engine('expert', 'eval', 'runs', 'checks', 'settings', 'system', 'fidelity', 'host', 'commands', 'bench', 'targets') + '/', engine('cli', 'server') + '\\.ts$'] },
     },
     {
       name: 'services-below-targets',
-      comment: 'An execution target runs a resolved run (the local one through the runner); the runner never learns which target started it.',
+      comment: 'An execution target runs a resolved run (the local one through the runner); the runner never learns which target started it, and the fidelity report makes its own simulators.',
       severity: 'error',
-      from: { path: engine('eval/runner', 'eval/sim-', 'eval/resolve', 'expert', 'runs', 'policy', 'sim', 'bundle', 'decoding') },
+      from: { path: engine('eval/runner', 'eval/sim-', 'eval/resolve', 'expert', 'runs', 'policy', 'sim', 'bundle', 'decoding', 'fidelity') },
       to: { path: '^engine/targets/' },
     },
     {
@@ -122,7 +124,15 @@ module.exports = {
       comment: 'The scripted expert is a policy that evaluation runs; it does not know about runs, evaluation, the host or the entry points.',
       severity: 'error',
       from: { path: '^engine/expert/' },
-      to: { path: [engine('eval', 'runs', 'checks', 'settings', 'system', 'host', 'commands', 'bench') + '/', engine('cli', 'server') + '\\.ts$'] },
+      to: { path: [engine('eval', 'runs', 'checks', 'settings', 'system', 'fidelity', 'host', 'commands', 'bench') + '/', engine('cli', 'server') + '\\.ts$'] },
+    },
+    {
+      name: 'services-below-fidelity',
+      comment:
+        'The fidelity report (engine/fidelity) drives the expert, a policy and two simulators and pairs evaluation runs: it sits above evaluation, the run store and the other services, which never import it (the host assembly and the commands do).',
+      severity: 'error',
+      from: { path: engine('eval', 'runs', 'checks', 'settings', 'system') + '/' },
+      to: { path: '^engine/fidelity/' },
     },
     {
       name: 'only-the-cli-imports-commands',

@@ -5,6 +5,7 @@ import { bench } from './commands/bench.js';
 import { check } from './commands/check.js';
 import { evaluate } from './commands/eval.js';
 import { expert } from './commands/expert.js';
+import { fidelity } from './commands/fidelity.js';
 import { info } from './commands/info.js';
 import { runs } from './commands/runs.js';
 import { serve } from './commands/serve.js';
@@ -42,6 +43,16 @@ Usage:
                                             on the executed actions; --policy: one episode
                                             per bundle, which drives the arm in bursts
                                             (DAgger-style); --no-clean: policy episodes only
+  rsd fidelity [--suite libero_spatial] [--tasks 0-9] [--trials 10]
+               [--sources expert,bundle] [--fixtures default,reference]
+               [--sim libero|embedded] [--python PATH] [--libero DIR] [--bundle DIR]
+               [--max-steps N] [--runs EMBEDDED_RUN LIBERO_RUN] [--json]
+                                            the embedded simulator against real LIBERO: the
+                                            expert's and the bundle's actions from LIBERO's
+                                            initial states replayed in both; EEF and object
+                                            divergence, success agreement per task; --runs:
+                                            two eval runs' success, paired (McNemar); report
+                                            in <data dir>/fidelity/ (--sim embedded: self-check)
   rsd bench sim [--task N] [--steps N] [--json]
                                             env.step against 25 bare mj_step calls, same run
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
@@ -109,12 +120,31 @@ const EVAL_FLAGS = {
 };
 const EXPERT_FLAGS = { suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
 const BENCH_FLAGS = { python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps' };
+const FIDELITY_FLAGS = {
+  suite: '--suite',
+  tasks: '--tasks',
+  task: '--tasks',
+  trials: '--trials',
+  sources: '--sources',
+  fixtures: '--fixtures',
+  sim: '--sim',
+  simulator: '--sim',
+  python: '--python',
+  libero: '--libero',
+  initStates: '--libero',
+  bundle: '--bundle',
+  bundleDir: '--bundle',
+  maxSteps: '--max-steps',
+  runs: '--runs',
+  run: '--runs',
+};
 
 const commands: Record<string, CommandSpec> = {
   info: { run: info },
   check: { run: check },
   eval: { run: evaluate, flags: EVAL_FLAGS },
   expert: { run: expert, flags: EXPERT_FLAGS },
+  fidelity: { run: fidelity, flags: FIDELITY_FLAGS },
   serve: { run: serve },
   bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge'], flags: BENCH_FLAGS },
   runs: { run: runs, subcommands: ['list', 'show', 'export', 'import', 'compare'], flags: { runsRoot: '--runs' } },

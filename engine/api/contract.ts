@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checksRequests, ChecksProgress } from './checks.js';
 import { RsdError } from './errors.js';
+import { fidelityRequests } from './fidelity.js';
 import { runsRequests } from './runs.js';
 import { EvalEvent } from './schemas/eval-events.js';
 import { settingsRequests } from './settings.js';
@@ -17,6 +18,7 @@ export const requests = {
   ...checksRequests,
   ...settingsRequests,
   ...runsRequests,
+  ...fidelityRequests,
 } as const;
 
 export const EngineStatus = z.object({

@@ -22,6 +22,7 @@ export const REQUEST_TYPES = [
   'eval.resume',
   'eval.cancel',
   'eval.status',
+  'fidelity.latest',
 ] as const;
 export const EVENT_TYPES = ['engine.status', 'checks.progress', 'eval.event'] as const;
 

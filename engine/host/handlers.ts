@@ -3,6 +3,8 @@ import { checksHandlers } from '../checks/handlers.js';
 import { CHECKS } from '../checks/checks.js';
 import { ChecksRunner } from '../checks/runner.js';
 import { EvalService } from '../eval/service.js';
+import { fidelityHandlers } from '../fidelity/handlers.js';
+import { fidelityDir } from '../fidelity/store.js';
 import { runsHandlers } from '../runs/handlers.js';
 import { defaultRunsRoot, RunStore } from '../runs/store.js';
 import { settingsHandlers } from '../settings/handlers.js';
@@ -46,6 +48,7 @@ export function createHandlers(engineHost: EngineHostKind, options: EngineOption
     ...checksHandlers(checks),
     ...settingsHandlers(settings),
     ...runsHandlers(runs, evaluations, settings, { exportsDir, grants: options.grants }, env),
+    ...fidelityHandlers(fidelityDir(data)),
   };
 }
 

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResults } from '../../engine/runs/results-schema.js';
 import type { Results } from '../../engine/api/schemas/results.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
+import { fidelityDir, writeReport } from '../../engine/fidelity/store.js';
+import { fidelityReport } from '../engine/fidelity/report-fixture.js';
 import { fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 
@@ -176,6 +178,27 @@ describe('Run and Results in Chromium against rsd serve', () => {
     expect(await run.getByTestId('latency-ratio').textContent()).toMatch(/^Latency ratio A\/B \d+\.\d\d: B is \d+\.\d\d times (faster|slower) per chunk/);
     expect(await run.getByText(/^2 paired episodes/).count()).toBe(1);
     await shot(page, 'results-compare');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("shows the newest simulator fidelity report on the Results page, or how to make one", async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${serve.url}#/results`);
+    const section = page.getByRole('region', { name: 'Simulator fidelity' });
+    await expect.poll(() => section.getByTestId('fidelity-empty').textContent()).toMatch(/^No fidelity report yet: run rsd fidelity/);
+    // What `rsd fidelity` writes into the server's data folder (engine/fidelity/store.ts).
+    await writeReport(fidelityDir(serve.dataDir), fidelityReport());
+    await page.reload();
+    const table = section.getByRole('table', { name: 'Fidelity: Scripted expert, embedded fixtures at their default places' });
+    await expect.poll(() => table.getByTestId('fidelity-row-total').locator('td').count(), { timeout: 10_000 }).toBe(15);
+    expect((await table.getByTestId('fidelity-row-total').locator('td').allTextContents()).slice(0, 3)).toEqual(['4', '3/4 (75%)', '4 / 3']);
+    expect(await section.getByRole('table', { name: 'Fidelity: closed-loop success, paired' }).locator('tfoot td').allTextContents()).toEqual(['20', '19 (95.0%)', '16 (80.0%)', '3', '0', '0.250']);
+    await section.scrollIntoViewIfNeeded();
+    await shot(page, 'results-fidelity');
     expect(errors).toEqual([]);
     await context.close();
   });

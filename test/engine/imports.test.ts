@@ -60,6 +60,21 @@ describe('import rules', () => {
     expect(await withProbe('renderer/src', probe, async (file) => problems(await check([file], { maxDepth: 1 })))).toEqual([]);
   });
 
+  it('keep the fidelity report above evaluation and the expert: an eval -> fidelity or expert -> fidelity import fails, fidelity -> eval does not', async () => {
+    const known = await knownViolations();
+    const up = "import type { FidelityHooks } from '../fidelity/run.js';\nexport type Probe = FidelityHooks;\n";
+    for (const folder of ['engine/eval', 'engine/expert', 'engine/runs']) {
+      const found = await withProbe(folder, up, async (file) => ({ file, problems: problems(await check([file], { known, maxDepth: 1 })) }));
+      expect(found.problems.some((p) => p.startsWith('services-below-fidelity: ') || p.startsWith('expert-below-eval: '))).toBe(true);
+      expect(found.problems.every((p) => p.endsWith(' -> engine/fidelity/run.ts'))).toBe(true);
+    }
+    const down = "import { compareResults } from '../eval/compare.js';\nimport type { Policy } from '../policy/policy.js';\nexport const probe: [typeof compareResults, Policy | null] = [compareResults, null];\n";
+    expect(await withProbe('engine/fidelity', down, async (file) => problems(await check([file], { known, maxDepth: 1 })))).toEqual([]);
+    const target = "import type { ExecutionTarget } from '../targets/target.js';\nexport type Probe = ExecutionTarget;\n";
+    const found = await withProbe('engine/fidelity', target, async (file) => ({ file, problems: problems(await check([file], { known, maxDepth: 1 })) }));
+    expect(found.problems).toEqual([`services-below-targets: ${found.file} -> engine/targets/target.ts`]);
+  });
+
   it('fail on a libero -> sim import', async () => {
     const probe = "import type { EmbeddedPhysics } from '../sim/embedded/physics.js';\nexport type Probe = EmbeddedPhysics;\n";
     const found = await withProbe('engine/libero', probe, async (file) => ({ file, problems: problems(await check([file], { known: await knownViolations(), maxDepth: 1 })) }));

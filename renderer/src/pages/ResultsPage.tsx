@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { EmptyState } from '../components/EmptyState.js';
+import { FidelitySection } from '../components/results/FidelitySection.js';
 import { ImportControl } from '../components/results/ImportControl.js';
 import { RunDetail } from '../components/results/RunDetail.js';
 import { RunList } from '../components/results/RunList.js';
@@ -57,6 +58,7 @@ export function ResultsPage() {
           {selected && <RunDetail key={selected} runId={selected} />}
         </>
       )}
+      <FidelitySection />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import { checksSlice, type ChecksSlice } from './checks.js';
 import { connectionSlice, type ConnectionSlice } from './connection.js';
+import { fidelitySlice, type FidelitySlice } from './fidelity.js';
 import { navigationSlice, type NavigationSlice } from './navigation.js';
 import { noticesSlice, type NoticesSlice } from './notices.js';
 import { replaySlice, type ReplaySlice } from './replay.js';
@@ -9,7 +10,7 @@ import { runSlice, type RunSlice } from './run.js';
 import { settingsSlice, type SettingsSlice } from './settings.js';
 import { systemSlice, type SystemSlice } from './system.js';
 
-export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice & RunSlice & ResultsSlice & ReplaySlice;
+export type AppState = NavigationSlice & NoticesSlice & ConnectionSlice & SystemSlice & ChecksSlice & SettingsSlice & RunSlice & ResultsSlice & FidelitySlice & ReplaySlice;
 
 /** One store from typed slices (zustand's slices pattern). */
 export const createAppStore = () =>
@@ -22,6 +23,7 @@ export const createAppStore = () =>
     ...settingsSlice(...a),
     ...runSlice(...a),
     ...resultsSlice(...a),
+    ...fidelitySlice(...a),
     ...replaySlice(...a),
   }));
 
