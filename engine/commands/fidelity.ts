@@ -8,7 +8,8 @@ import { RUN_DEFAULTS } from '../eval/defaults.js';
 import { pairRuns } from '../fidelity/closed-loop.js';
 import { runFidelity } from '../fidelity/run.js';
 import { fidelityDir, overview, writeReport } from '../fidelity/store.js';
-import { liberoDir } from '../libero/libero-dir.js';
+import { LIBERO_DIR_ENV, liberoDir } from '../libero/libero-dir.js';
+import { liberoPythonChoice, liberoRoot, type LiberoPythonSettings } from '../sim/libero/python.js';
 import { PROJECT_SUITES } from '../libero/project-tasks.js';
 import { MAX_STEPS, suiteTasks } from '../libero/suites.js';
 import { defaultRunsRoot, RunStore } from '../runs/store.js';
@@ -22,8 +23,6 @@ import { parseTaskList } from './expert.js';
 const SIM_KINDS = ['embedded', 'libero'] as const;
 /** LIBERO's init files hold 50 states per task. */
 const MAX_TRIALS = 50;
-/** Where `--python` is looked for when not given (the libero backend's resolver does the same). */
-export const LIBERO_PYTHON_ENV = 'RSD_LIBERO_PYTHON';
 
 /**
  * `rsd fidelity`: the embedded simulator against a reference backend (docs/libero-bridge.md
@@ -57,14 +56,16 @@ export async function fidelity(args: string[]): Promise<number> {
   const fixtures = listFlag('fixtures', values.fixtures, FIXTURE_MODES, ['default', 'reference']) as FixtureMode[];
   if (fixtures.length === 0) throw new UsageError(`--fixtures: expected one or both of ${FIXTURE_MODES.join(', ')}`);
   const maxSteps = values['max-steps'] === undefined ? MAX_STEPS[suite] : checkMaxSteps(intFlag('max-steps', values['max-steps'], MAX_STEPS[suite], 1), suite);
-  const reference = simulatorSpec(values.sim, values.python);
+  const settings = await new SettingsStore(settingsFile()).forRuns();
+  const reference = simulatorSpec(values.sim, values.python, settings);
   if (sources.length === 0 && !runs) throw new UsageError('--sources none leaves nothing to compare: give sources, or --runs EMBEDDED_RUN LIBERO_RUN');
   if (values.bundle !== undefined && !sources.includes('bundle')) throw new UsageError('--bundle drives the bundle source: add it to --sources');
 
   // Everything the user named is checked before the long work starts.
-  const settings = await new SettingsStore(settingsFile()).forRuns();
-  // LIBERO's data folder (its init_files/), resolved now so that the report names it.
-  const libero = sources.length > 0 ? liberoDir(values.libero ?? settings?.liberoDir ?? undefined) : undefined;
+  // LIBERO's data folder (its init_files/), resolved now so that the report names it: the flag, the
+  // settings, $RSD_LIBERO_DIR, else (a libero reference) the folder of its interpreter's own LIBERO.
+  const given = values.libero ?? settings?.liberoDir ?? process.env[LIBERO_DIR_ENV] ?? (reference.kind === 'libero' && sources.length > 0 ? await liberoRoot(reference.python!) : undefined);
+  const libero = sources.length > 0 ? liberoDir(given) : undefined;
   const closedLoop = runs ? await pairing(runs, suite, reference.kind) : null;
 
   const controller = new AbortController();
@@ -142,7 +143,7 @@ function listFlag(flag: string, value: string | undefined, allowed: readonly str
 }
 
 /** The reference backend: `--sim` (default libero) and, for libero, its interpreter. */
-function simulatorSpec(sim: string | undefined, python: string | undefined): SimulatorSpec {
+function simulatorSpec(sim: string | undefined, python: string | undefined, settings: LiberoPythonSettings): SimulatorSpec {
   const kind = sim ?? 'libero';
   if (!(SIM_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--sim: expected one of ${SIM_KINDS.join(', ')}, got "${kind}"`);
   if (kind === 'embedded') {
@@ -150,7 +151,7 @@ function simulatorSpec(sim: string | undefined, python: string | undefined): Sim
     return { kind: 'embedded' };
   }
   if (python !== undefined && python.trim() === '') throw new UsageError('--python: expected the path of a Python interpreter, got ""');
-  return { kind: 'libero', python: python ?? process.env[LIBERO_PYTHON_ENV] ?? 'python3' };
+  return { kind: 'libero', python: liberoPythonChoice(settings, process.env, python).python };
 }
 
 async function pairing([embeddedId, referenceId]: [string, string], suite: string, referenceBackend: string): Promise<ClosedLoopPairing> {

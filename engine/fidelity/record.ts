@@ -44,7 +44,7 @@ export async function recordClosedLoop(sim: Simulator, episode: SourceEpisode, m
   const recorder = new TrackRecorder(episode.task.objects.length, NUM_WAIT_STEPS);
   const actions: number[][] = [];
   try {
-    let observation = await sim.reset(episode.task, episode.init);
+    let observation = await sim.reset(episode.task, episode.init, { index: episode.initIndex });
     recorder.state(observation);
     for (let t = 0; t < NUM_WAIT_STEPS; t++) {
       const result = await sim.step(WAIT_ACTION);

@@ -11,6 +11,8 @@ import { TrackRecorder, type Track } from './track.js';
  */
 export interface ReplayOptions {
   waitSteps: number;
+  /** The initial state's index (the libero backend draws its fixtures' poses for that episode, as OFT's would be). */
+  initIndex: number;
   /** Called after the reset, before the first step (the caller reads the scene's fixture poses). */
   afterReset?(): Promise<void>;
 }
@@ -18,7 +20,7 @@ export interface ReplayOptions {
 export async function replayActions(sim: Simulator, task: TaskSpec, init: InitState, actions: readonly ArrayLike<number>[], options: ReplayOptions): Promise<Track> {
   const recorder = new TrackRecorder(task.objects.length, options.waitSteps);
   try {
-    recorder.state(await sim.reset(task, init));
+    recorder.state(await sim.reset(task, init, { index: options.initIndex }));
     await options.afterReset?.();
     for (const action of actions) {
       const result = await sim.step(action);

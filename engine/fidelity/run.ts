@@ -210,6 +210,7 @@ async function compareEpisode(embedded: EmbeddedSimulator, reference: Simulator,
   let fixtures: ReferenceFixtures | null = null;
   const referenceTrack = await replayActions(reference, episode.task, episode.init, recording.actions, {
     waitSteps: NUM_WAIT_STEPS,
+    initIndex: episode.initIndex,
     afterReset: async () => {
       scene.reference ??= (await reference.sceneDescription()).bodies;
       fixtures = referenceFixtures(Object.keys(defaults), { bodies: scene.reference, poses: await reference.bodyPoses() }, embeddedFrames, defaults);
@@ -228,7 +229,7 @@ async function compareEpisode(embedded: EmbeddedSimulator, reference: Simulator,
 async function replayEmbedded(options: EmbeddedOptions, episode: SourceEpisode, actions: readonly number[][]): Promise<Track> {
   const sim = await EmbeddedSimulator.create(options);
   try {
-    return await replayActions(sim, episode.task, episode.init, actions, { waitSteps: NUM_WAIT_STEPS });
+    return await replayActions(sim, episode.task, episode.init, actions, { waitSteps: NUM_WAIT_STEPS, initIndex: episode.initIndex });
   } finally {
     await sim.close();
   }

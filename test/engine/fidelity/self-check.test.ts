@@ -49,11 +49,11 @@ describe.skipIf(!haveLibero)('fidelity self-check: embedded against embedded', (
       expect(recording.track.outcome).toBe('success');
       expect(recording.actions.slice(0, NUM_WAIT_STEPS)).toEqual(new Array(NUM_WAIT_STEPS).fill([...WAIT_ACTION]));
       expect(recording.actions).toHaveLength(NUM_WAIT_STEPS + recording.track.successStep!);
-      const replayed = await replayActions(reference, task, init, recording.actions, { waitSteps: NUM_WAIT_STEPS });
+      const replayed = await replayActions(reference, task, init, recording.actions, { waitSteps: NUM_WAIT_STEPS, initIndex: 0 });
       // Bit for bit: the same physics from the same state under the same actions.
       expect(replayed).toEqual(recording.track);
       // A replay stops at its first success after the wait steps, as LIBERO's loop does.
-      const longer = await replayActions(reference, task, init, [...recording.actions, [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1]], { waitSteps: NUM_WAIT_STEPS });
+      const longer = await replayActions(reference, task, init, [...recording.actions, [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1]], { waitSteps: NUM_WAIT_STEPS, initIndex: 0 });
       expect(longer.success).toHaveLength(recording.actions.length);
     } finally {
       await source.close();
