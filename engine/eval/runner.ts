@@ -93,7 +93,7 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
     if (resumed && resumed.config.bundle.hash !== meta.hash) {
       throw new EvalError('bundle', `the bundle in ${run.policy.dir} changed since run ${resumed.id} started (${meta.hash.slice(0, 19)}, the run has ${resumed.config.bundle.hash.slice(0, 19)}); resuming would mix two policies`);
     }
-    const config = resumed?.config ?? newConfig(run, meta);
+    const config = resumed?.config ?? (await newConfig(run, meta));
     const planned = plan(run);
     const contexts = new Map(run.tasks.map((taskId) => [taskId, taskContext(run.suite, taskId, planned.find((e) => e.taskId === taskId)!.task)]));
     try {
@@ -141,7 +141,7 @@ function versions(): Record<string, string> {
   return { ...defaultVersions(), onnxruntime: onnxRuntimeVersion(), mujoco: packageVersion('@mujoco/mujoco') };
 }
 
-function newConfig(run: ResolvedRun, policy: PolicyMetadata): RunConfig {
+async function newConfig(run: ResolvedRun, policy: PolicyMetadata): Promise<RunConfig> {
   return {
     suite: run.suite,
     tasks: run.tasks,
@@ -154,10 +154,19 @@ function newConfig(run: ResolvedRun, policy: PolicyMetadata): RunConfig {
     threshold: policy.decoding.threshold,
     bundle: { name: policy.name, hash: policy.hash },
     executionProvider: policy.executionProvider,
-    simulator: describeSimulator(run.simulator),
+    simulator: await simulatorOf(run),
     initStates: run.initSource.kind === 'libero' ? { source: 'libero', location: run.initSource.dir ?? null } : { source: 'project', location: null },
     machine: machineInfo(),
   };
+}
+
+/** The simulator as results.json records it; one that cannot start fails the run before its folder exists. */
+async function simulatorOf(run: ResolvedRun): Promise<RunConfig['simulator']> {
+  try {
+    return await describeSimulator(run.simulator);
+  } catch (error) {
+    throw new EvalError('sim', (error as Error).message);
+  }
 }
 
 function plan(run: ResolvedRun): PlannedEpisode[] {

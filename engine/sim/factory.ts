@@ -17,13 +17,20 @@ export async function createSimulator(spec: SimulatorSpec): Promise<Simulator> {
 }
 
 
-/** The backend and version results.json records, known without starting a simulator. */
-export function describeSimulator(spec: SimulatorSpec): { backend: string; version: string } {
+/**
+ * The backend and version results.json records, asked before a run starts: the embedded one is
+ * known from its package; the libero one starts a worker for its hello (LIBERO's, robosuite's and
+ * MuJoCo's versions), which also names a missing interpreter, a missing LIBERO or a worker of
+ * another protocol before the run's folder exists.
+ */
+export async function describeSimulator(spec: SimulatorSpec): Promise<{ backend: string; version: string }> {
   switch (spec.kind) {
     case 'embedded':
       return { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')}` };
-    case 'libero':
-      // The worker reports LIBERO's, robosuite's and MuJoCo's versions when it starts (the checks show them).
-      return { backend: 'libero', version: `LIBERO via ${spec.python ?? 'python3'}` };
+    case 'libero': {
+      const sim = await LiberoSimulator.create({ python: spec.python ?? 'python3' });
+      await sim.close();
+      return { backend: 'libero', version: sim.version };
+    }
   }
 }

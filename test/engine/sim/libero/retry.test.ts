@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_DEFAULTS } from '../../../../engine/eval/defaults.js';
 import type { ResolvedRun } from '../../../../engine/eval/resolve.js';
@@ -20,6 +21,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
   delete process.env.STAND_IN_MODE;
   delete process.env.STAND_IN_STATE_DIR;
+  delete process.env.RSD_LIBERO_WORKER;
 });
 
 const run = (runsRoot: string): ResolvedRun => ({
@@ -30,7 +32,8 @@ const run = (runsRoot: string): ResolvedRun => ({
   maxSteps: 60,
   waitSteps: 2,
   initSource: RUN_DEFAULTS.initSource,
-  simulator: { kind: 'libero', python: 'stand-in' },
+  // The run's record asks the "interpreter" for its hello: Node running the stand-in (RSD_LIBERO_WORKER).
+  simulator: { kind: 'libero', python: process.execPath },
   policy: { kind: 'bundle', dir: 'scripted', ep: 'cpu' },
   target: RUN_DEFAULTS.target,
   workers: 1,
@@ -45,6 +48,7 @@ describe('an episode whose simulator was lost', () => {
       const state = await mkdtemp(path.join(tmp, 'state-'));
       process.env.STAND_IN_MODE = mode;
       process.env.STAND_IN_STATE_DIR = state;
+      process.env.RSD_LIBERO_WORKER = fileURLToPath(new URL('./stand-in-worker.mjs', import.meta.url));
       const logs: string[] = [];
       const report = await runEvaluation(run(path.join(state, 'runs')), {
         workerModule: new URL('./stand-in-sim-worker.ts', import.meta.url),
@@ -53,6 +57,7 @@ describe('an episode whose simulator was lost', () => {
       });
       const results = validateResults(JSON.parse(await readFile(path.join(report.run.dir, 'results.json'), 'utf8')));
       expect(results.total).toMatchObject({ episodes: 2, successes: 2, errors: 0 });
+      expect(results.config.simulator).toEqual({ backend: 'libero', version: 'LIBERO stand-in, robosuite 1.4.1, MuJoCo 3.14.0' });
       const [first, second] = results.episodes;
       expect(first!.retried?.error).toMatch(/LiberoWorkerLost/);
       expect(second!.retried).toBeUndefined();
