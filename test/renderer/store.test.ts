@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createClient, type RsdClient } from '../../engine/api/client.js';
 import { RsdCallError } from '../../engine/api/errors.js';
+import { CHECK_IDS } from '../../engine/api/checks.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
 import type { EngineHost } from '../../engine/host/host.js';
@@ -195,7 +196,7 @@ describe('checks and settings slices, on the real in-process engine', () => {
     await store.getState().loadChecks();
     const { checks, checksLoaded } = store.getState();
     expect(checksLoaded).toBe(true);
-    expect(checks).toHaveLength(14);
+    expect(checks).toHaveLength(CHECK_IDS.length);
     expect(checks.every((c) => c.result === null)).toBe(true);
   });
 
