@@ -26,7 +26,7 @@ export interface SourceEpisode {
 }
 
 export interface Recording {
-  /** Every env action executed, 7 numbers each, the wait steps first. */
+  /** Every env action executed, 7 numbers each, the wait steps first; after a success, SETTLE_STEPS hold steps (not executed in the source). */
   actions: number[][];
   /** The embedded run itself. */
   track: Track;
@@ -34,6 +34,9 @@ export interface Recording {
 
 /** Picks the next env action from the latest observation. */
 export type ActionSource = (observation: Observation) => ArrayLike<number> | Promise<ArrayLike<number>>;
+
+/** Hold steps appended to a source's actions after its success (1 s of simulated time). */
+export const SETTLE_STEPS = 20;
 
 /**
  * One closed-loop episode in `sim`: the wait steps, then `act` until the goal holds or `maxSteps`
@@ -60,6 +63,11 @@ export async function recordClosedLoop(sim: Simulator, episode: SourceEpisode, m
       observation = result.observation;
       if (result.success) {
         recorder.succeed();
+        // The sequence goes on holding still, so that a replay whose goal comes a few steps later
+        // (the bowl still settling onto the plate) is not counted as disagreeing; the source's own
+        // track ends here, as LIBERO's loop does.
+        const hold = [0, 0, 0, 0, 0, 0, action[6] ?? -1];
+        for (let t = 0; t < SETTLE_STEPS; t++) actions.push([...hold]);
         break;
       }
     }

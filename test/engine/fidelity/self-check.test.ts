@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { FidelityEpisode } from '../../../engine/api/schemas/fidelity.js';
 import { FidelityReport } from '../../../engine/api/schemas/fidelity.js';
 import { defaultBundleDir } from '../../../engine/bundle/default-bundle.js';
-import { recordExpert } from '../../../engine/fidelity/record.js';
+import { recordExpert, SETTLE_STEPS } from '../../../engine/fidelity/record.js';
 import { replayActions } from '../../../engine/fidelity/replay.js';
 import { runFidelity, type FidelityOptions } from '../../../engine/fidelity/run.js';
 import { projectTask } from '../../../engine/libero/project-tasks.js';
@@ -48,13 +48,16 @@ describe.skipIf(!haveLibero)('fidelity self-check: embedded against embedded', (
       const recording = await recordExpert(source, { suite: 'libero_spatial', taskId: 0, task, initIndex: 0, init }, 220);
       expect(recording.track.outcome).toBe('success');
       expect(recording.actions.slice(0, NUM_WAIT_STEPS)).toEqual(new Array(NUM_WAIT_STEPS).fill([...WAIT_ACTION]));
-      expect(recording.actions).toHaveLength(NUM_WAIT_STEPS + recording.track.successStep!);
+      // After its success the sequence holds still for SETTLE_STEPS, the gripper as it last was.
+      expect(recording.actions).toHaveLength(NUM_WAIT_STEPS + recording.track.successStep! + SETTLE_STEPS);
+      const last = recording.actions[NUM_WAIT_STEPS + recording.track.successStep! - 1]!;
+      expect(recording.actions.slice(-SETTLE_STEPS)).toEqual(new Array(SETTLE_STEPS).fill([0, 0, 0, 0, 0, 0, last[6]]));
       const replayed = await replayActions(reference, task, init, recording.actions, { waitSteps: NUM_WAIT_STEPS, initIndex: 0 });
       // Bit for bit: the same physics from the same state under the same actions.
       expect(replayed).toEqual(recording.track);
       // A replay stops at its first success after the wait steps, as LIBERO's loop does.
       const longer = await replayActions(reference, task, init, [...recording.actions, [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 1]], { waitSteps: NUM_WAIT_STEPS, initIndex: 0 });
-      expect(longer.success).toHaveLength(recording.actions.length);
+      expect(longer.success).toHaveLength(recording.track.success.length);
     } finally {
       await source.close();
       await reference.close();
