@@ -33,8 +33,33 @@ def _rgba(m, g):
     rgba = np.asarray(m.geom_rgba[g], dtype=float)
     mat = int(m.geom_matid[g])
     if mat >= 0 and np.allclose(rgba, DEFAULT_RGBA):
-        rgba = np.asarray(m.mat_rgba[mat], dtype=float)
+        rgba = np.asarray(m.mat_rgba[mat], dtype=float).copy()
+        # Replay draws no textures: a textured material takes its texture's mean colour (wood,
+        # marble, the table's top), not the white its rgba usually is.
+        tex = _rgb_texture(m, mat)
+        if tex >= 0:
+            rgba[:3] *= _texture_mean(m, tex)
     return rgba
+
+
+def _rgb_texture(m, mat):
+    """The material's colour texture: mat_texid is (nmat, roles) since MuJoCo 3.2, (nmat,) before."""
+    ids = np.asarray(m.mat_texid[mat]).reshape(-1)
+    return int(ids[1] if ids.size > 1 else ids[0])  # role 1: mjTEXROLE_RGB
+
+
+_TEXTURE_MEANS = {}
+
+
+def _texture_mean(m, tex):
+    key = (id(m), tex)
+    if key not in _TEXTURE_MEANS:
+        w, h = int(m.tex_width[tex]), int(m.tex_height[tex])
+        channels = int(m.tex_nchannel[tex]) if hasattr(m, "tex_nchannel") else 3
+        start = int(m.tex_adr[tex])
+        pixels = np.asarray(m.tex_data[start:start + w * h * channels], dtype=float).reshape(-1, channels)
+        _TEXTURE_MEANS[key] = pixels[:, :3].mean(axis=0) / 255.0 if channels >= 3 else np.repeat(pixels.mean() / 255.0, 3)
+    return _TEXTURE_MEANS[key]
 
 
 def drawn_geoms(m):
