@@ -10,6 +10,7 @@ import type { EvalReport } from '../eval/runner.js';
 import { defaultRunsRoot } from '../runs/store.js';
 import { settingsFile } from '../settings/paths.js';
 import { SettingsStore } from '../settings/store.js';
+import { taskCaveats } from '../api/known-issues.js';
 import { createTarget } from '../targets/factory.js';
 import { terminalText } from '../util/terminal-text.js';
 import { intFlag, parse, print, UsageError } from './args.js';
@@ -199,6 +200,7 @@ function formatResults(id: string, dir: string, report: EvalReport): string {
   ];
   for (const t of r.tasks) lines.push(`  ${String(t.taskId).padStart(4)}  ${`${t.successes}/${t.episodes} (${pct(t.rate)})`.padEnd(22)}  ${`[${pct(t.wilson95.low)}, ${pct(t.wilson95.high)}]`.padEnd(17)}  ${t.errors}`);
   lines.push(`  total ${`${r.total.successes}/${r.total.episodes} (${pct(r.total.rate)})`.padEnd(22)}  [${pct(r.total.wilson95.low)}, ${pct(r.total.wilson95.high)}]`);
+  for (const caveat of taskCaveats(c.suite, c.tasks, c.simulator)) lines.push(`  note: task ${caveat.taskId}: ${caveat.note}`);
   const total = r.latency.stages.totalMs;
   lines.push(`  chunk latency (ms): median ${ms(total.median)}, p90 ${ms(total.p90)}, p99 ${ms(total.p99)} over ${r.latency.chunks} chunks`);
   if (r.acceptance.speculativeChunks > 0) {

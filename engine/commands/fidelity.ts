@@ -1,4 +1,5 @@
 import { FIDELITY_SOURCES, FIXTURE_MODES, type ClosedLoopPairing, type FidelityGroup, type FidelityReport, type FidelitySource, type FixtureMode, type FidelityEpisode } from '../api/schemas/fidelity.js';
+import { taskCaveats } from '../api/known-issues.js';
 import type { PairedSuccess } from '../api/schemas/comparison.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { defaultBundleDir } from '../bundle/default-bundle.js';
@@ -191,6 +192,7 @@ export function formatReport(r: FidelityReport, file: string): string {
   for (const g of r.groups) lines.push('', ...formatGroup(g, points));
   if (r.closedLoop) lines.push('', ...formatClosedLoop(r.closedLoop));
   lines.push('');
+  for (const caveat of taskCaveats(r.suite, r.tasks, r.reference)) lines.push(`  note: task ${caveat.taskId} in ${r.reference.backend}: ${caveat.note}`);
   if (r.groups.length > 0) {
     lines.push(
       `  E: embedded, R: the reference (${r.reference.backend}); errors in mm at policy steps ${points.join('/')}, medians over the episodes that reached them in both;`,

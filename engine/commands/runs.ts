@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { taskCaveats } from '../api/known-issues.js';
 import { parseArgs } from 'node:util';
 import { compareResults, formatComparison } from '../eval/compare.js';
 import { taskNames } from '../libero/suites.js';
@@ -125,6 +126,7 @@ export function formatShow(r: ShowReport): string {
     `  ${name.padStart(5)} ${`${s.successes}/${s.episodes} (${pct(s.rate)})`.padEnd(18)} ${`[${pct(s.wilson95.low)}, ${pct(s.wilson95.high)}]`.padEnd(17)} ${String(s.failures).padStart(9)} ${String(s.errors).padStart(7)}  ${title}`.trimEnd();
   for (const t of res.tasks) lines.push(row(String(t.taskId), t, taskName(c.suite, t.taskId)));
   lines.push(row('total', res.total));
+  for (const caveat of taskCaveats(c.suite, c.tasks, c.simulator)) lines.push(`  note: task ${caveat.taskId}: ${caveat.note}`);
   lines.push('');
   lines.push(`  ${`latency, ms (${res.latency.chunks} chunks)`.padEnd(34)} ${'median'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)}`);
   for (const [stage, p] of Object.entries(res.latency.stages)) {

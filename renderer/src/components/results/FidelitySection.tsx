@@ -1,4 +1,5 @@
 import { useEffect, useId } from 'react';
+import { taskCaveats } from '../../../../engine/api/known-issues.js';
 import type { ClosedLoopPairing, ErrorStats, FidelityGroup, FidelityOverview, FidelityStats } from '../../../../engine/api/schemas/fidelity.js';
 import type { PairedSuccess } from '../../../../engine/api/schemas/comparison.js';
 import { useApp } from '../../store/context.js';
@@ -178,6 +179,11 @@ function Report({ report, file }: { report: FidelityOverview; file: string | nul
         two backends' positions, medians over the episodes that reached the step (policy steps after the {report.waitSteps} wait steps); agreement: both succeeded or
         both did not. {file && <>Report: <code>{file}</code>.</>}
       </p>
+      {taskCaveats(report.suite, report.tasks, report.reference).map((caveat) => (
+        <p key={caveat.taskId} className="run-caveat" role="note" data-testid={`fidelity-caveat-task-${caveat.taskId}`}>
+          Task {caveat.taskId} in {ref}: {caveat.note}.
+        </p>
+      ))}
       {report.groups.map((g) => (
         <GroupTable key={`${g.source}-${g.fixtures}`} group={g} points={points} reference={ref} />
       ))}

@@ -1,4 +1,5 @@
 import { useEffect, useId, type ReactNode } from 'react';
+import { taskCaveats } from '../../../../engine/api/known-issues.js';
 import type { Results } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
@@ -35,6 +36,11 @@ function Headline({ results }: { results: Results }) {
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
         {results.run && ` · started ${dateTime(results.run.createdAt)}`}
       </p>
+      {taskCaveats(c.suite, c.tasks, c.simulator).map((caveat) => (
+        <p key={caveat.taskId} className="run-caveat" role="note" data-testid={`caveat-task-${caveat.taskId}`}>
+          Task {caveat.taskId}: {caveat.note}.
+        </p>
+      ))}
       {results.episodes.some((e) => e.retried) && (
         <p className="muted" role="note">
           {results.episodes.filter((e) => e.retried).length} of {t.episodes} episodes were run again from their start after the simulator's worker process was lost (it died or hung); each
