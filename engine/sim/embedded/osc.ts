@@ -129,6 +129,27 @@ function armMassAddresses(model: MjModel, armDof: Int32Array): Int32Array {
 export interface OscOptions {
   /** Null-space target; robosuite uses the robot's init_qpos (not the init state's joints). */
   nullspaceTarget?: ArrayLike<number>;
+  /**
+   * robosuite's first step after a reset: its controller caches the robot's state when it is made
+   * (at env.reset(), the robot at init_qpos) and refreshes it only after its first substep, so after
+   * set_init_state the first action's goal and the first substep's torques use the reset pose's
+   * grip site, Jacobian, mass matrix and joints (robosuite controllers/base_controller.py
+   * `new_update`). On by default (EmbeddedOptions): it moves the grip site 1-8 mm over the wait
+   * steps from LIBERO's initial states, whose arm is not at init_qpos, as real LIBERO does; from the
+   * project's initial states (arm at init_qpos, at rest) it changes nothing, bit for bit
+   * (docs/libero-bridge.md "Fidelity report").
+   */
+  robosuiteStart?: boolean;
+}
+
+/** The controller's cached state at reset (see OscOptions.robosuiteStart). */
+interface StartState {
+  pos: Float64Array;
+  mat: Float64Array;
+  J: Float64Array;
+  Marm: Float64Array;
+  q: Float64Array;
+  qd: Float64Array;
 }
 
 /**
@@ -167,6 +188,9 @@ export class OscPoseController {
   private readonly ctrlLow = new Float64Array(ARM);
   private readonly ctrlHigh = new Float64Array(ARM);
   private readonly nv: number;
+  private readonly robosuiteStart: boolean;
+  /** Set by resetGoal with robosuiteStart; used by the next setAction and computeTorques, then dropped. */
+  private start: StartState | null = null;
 
   // Scratch, reused every substep.
   private readonly q = new Float64Array(ARM);
@@ -198,6 +222,7 @@ export class OscPoseController {
   ) {
     this.ids = resolvePandaIds(mj, model);
     this.nv = model.nv;
+    this.robosuiteStart = options.robosuiteStart ?? false;
     this.massAddr = armMassAddresses(model, this.ids.armDof);
     const target = options.nullspaceTarget ?? PANDA_INIT_QPOS;
     for (let i = 0; i < ARM; i++) this.nullTarget[i] = target[i] ?? 0;
@@ -223,6 +248,18 @@ export class OscPoseController {
     const s = this.ids.gripSite;
     for (let i = 0; i < 3; i++) this.goalPos[i] = v.siteXpos[3 * s + i]!;
     for (let i = 0; i < 9; i++) this.goalOri[i] = v.siteXmat[9 * s + i]!;
+    if (this.robosuiteStart) {
+      this.start = null;
+      this.readState(); // into the scratch arrays, as computeTorques reads them
+      this.start = {
+        pos: this.goalPos.slice(),
+        mat: this.goalOri.slice(),
+        J: this.J.slice(),
+        Marm: this.Marm.slice(),
+        q: this.q.slice(),
+        qd: this.qd.slice(),
+      };
+    }
   }
 
   /**
@@ -237,13 +274,14 @@ export class OscPoseController {
       const a = Math.min(1, Math.max(-1, action[i] ?? 0));
       d[i] = a * (i < 3 ? OSC_POS_SCALE : OSC_ROT_SCALE);
     }
-    for (let i = 0; i < 3; i++) this.goalPos[i] = v.siteXpos[3 * s + i]! + d[i]!;
+    const pos = this.start ? this.start.pos : v.siteXpos.subarray(3 * s, 3 * s + 3);
+    for (let i = 0; i < 3; i++) this.goalPos[i] = pos[i]! + d[i]!;
     // robosuite tests each component with math.isclose(x, 0.0), which is true only for exactly 0.
     if (d[3] !== 0 || d[4] !== 0 || d[5] !== 0) {
       axisAngleToMat(d[3]!, d[4]!, d[5]!, this.rot);
       const R = this.rot;
-      const cur = v.siteXmat;
-      const o = 9 * s;
+      const cur = this.start ? this.start.mat : v.siteXmat;
+      const o = this.start ? 0 : 9 * s;
       for (let r = 0; r < 3; r++) {
         for (let c = 0; c < 3; c++) {
           this.goalOri[3 * r + c] = R[3 * r]! * cur[o + c]! + R[3 * r + 1]! * cur[o + 3 + c]! + R[3 * r + 2]! * cur[o + 6 + c]!;
@@ -253,12 +291,12 @@ export class OscPoseController {
   }
 
   /** Arm torques for this substep, written to data.ctrl (and returned, clipped). */
-  computeTorques(): Float64Array {
+  /** q, qd, the grip site's Jacobian and the arm's mass matrix block, from the current data, into the scratch arrays. */
+  private readState(): void {
     const v = this.views.fresh();
-    const { q, qd, J, A, L, Marm } = this;
+    const { q, qd, J, Marm } = this;
     const ids = this.ids;
     const nv = this.nv;
-
     this.mj.mj_jacSite(this.model, this.data, this.jacp, this.jacr, ids.gripSite);
     if (this.jacpView.length === 0) {
       this.jacpView = this.jacp.GetView() as Float64Array;
@@ -275,11 +313,39 @@ export class OscPoseController {
         J[(r + 3) * ARM + k] = jr[r * nv + dof]!;
       }
     }
+    // Arm block of the joint-space inertia (incl. armature), from MuJoCo's CSR lower triangle.
+    const Mcsr = v.massCsr;
+    for (let i = 0; i < ARM; i++) {
+      for (let j = 0; j <= i; j++) {
+        const a = this.massAddr[i * ARM + j]!;
+        const m = a >= 0 ? Mcsr[a]! : 0;
+        Marm[i * ARM + j] = m;
+        Marm[j * ARM + i] = m;
+      }
+    }
+  }
+
+  /** Arm torques for this substep, written to data.ctrl (and returned, clipped). */
+  computeTorques(): Float64Array {
+    const v = this.views.fresh();
+    const { q, qd, J, A, L, Marm } = this;
+    const ids = this.ids;
+    // robosuite's first substep after a reset runs on the state its controller cached then.
+    const start = this.start;
+    this.start = null;
+    if (start) {
+      q.set(start.q);
+      qd.set(start.qd);
+      J.set(start.J);
+      Marm.set(start.Marm);
+    } else {
+      this.readState();
+    }
+    const sitePos = start ? start.pos : v.siteXpos.subarray(3 * ids.gripSite, 3 * ids.gripSite + 3);
 
     // Task-space PD: F = kp (goal - x) - kd v,  T = kp ori_err - kd w.
-    const s = ids.gripSite;
-    const xm = v.siteXmat;
-    const o = 9 * s;
+    const xm = start ? start.mat : v.siteXmat;
+    const o = start ? 0 : 9 * ids.gripSite;
     const g = this.goalOri;
     const want = this.desired;
     for (let r = 0; r < 3; r++) {
@@ -289,7 +355,7 @@ export class OscPoseController {
         vel += J[r * ARM + k]! * qd[k]!;
         ang += J[(r + 3) * ARM + k]! * qd[k]!;
       }
-      want[r] = OSC_KP * (this.goalPos[r]! - v.siteXpos[3 * s + r]!) - OSC_KD * vel;
+      want[r] = OSC_KP * (this.goalPos[r]! - sitePos[r]!) - OSC_KD * vel;
       want[r + 3] = -OSC_KD * ang;
     }
     // ori_err = 0.5 * sum_i cross(current[:, i], goal[:, i]); xmat is row-major, so column i is (m[i], m[3+i], m[6+i]).
@@ -305,16 +371,6 @@ export class OscPoseController {
     want[4] = want[4]! + OSC_KP * 0.5 * ey;
     want[5] = want[5]! + OSC_KP * 0.5 * ez;
 
-    // Arm block of the joint-space inertia (incl. armature), from MuJoCo's CSR lower triangle.
-    const Mcsr = v.massCsr;
-    for (let i = 0; i < ARM; i++) {
-      for (let j = 0; j <= i; j++) {
-        const a = this.massAddr[i * ARM + j]!;
-        const m = a >= 0 ? Mcsr[a]! : 0;
-        Marm[i * ARM + j] = m;
-        Marm[j * ARM + i] = m;
-      }
-    }
     if (!cholesky(Marm, ARM, L)) throw new Error('OSC: arm mass matrix is not positive definite');
 
     // A = M^-1 J^T (column c = M^-1 J[c, :]^T), then Λ^-1 = J A.

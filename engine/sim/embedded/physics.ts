@@ -21,6 +21,8 @@ export class SimulationError extends Error {
 export interface EmbeddedOptions {
   /** Fixture poses (cabinet, stove); default: the centre of their regions (engine/sim/scene.ts). */
   fixturePlacement?: Readonly<Record<string, Pose>>;
+  /** robosuite's first step after a reset, on its controller's cached state (OscOptions.robosuiteStart); default on. */
+  robosuiteStart?: boolean;
 }
 
 /** Warnings that mean the state is no longer physical (MuJoCo resets the data when it sees them). */
@@ -146,7 +148,7 @@ class Compiled {
     this.model = mj.MjModel.from_xml_string(this.scene.xml);
     this.data = new mj.MjData(this.model);
     this.homeQpos = homeQpos(mj, this.model, this.scene);
-    this.osc = new OscPoseController(mj, this.model, this.data);
+    this.osc = new OscPoseController(mj, this.model, this.data, { robosuiteStart: options.robosuiteStart ?? true });
     this.gripper = new GripperRamp(mj, this.model, this.data);
     this.world = mujocoWorldQuery(mj, this.model, this.data, task);
     const BODY = mj.mjtObj.mjOBJ_BODY.value;
