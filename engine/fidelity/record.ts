@@ -26,7 +26,7 @@ export interface SourceEpisode {
 }
 
 export interface Recording {
-  /** Every env action executed, 7 numbers each, the wait steps first; after a success, SETTLE_STEPS hold steps (not executed in the source). */
+  /** Every env action executed, 7 numbers each, the wait steps first; after a success, SETTLE_STEPS wait actions (not executed in the source). */
   actions: number[][];
   /** The embedded run itself. */
   track: Track;
@@ -35,7 +35,7 @@ export interface Recording {
 /** Picks the next env action from the latest observation. */
 export type ActionSource = (observation: Observation) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
-/** Hold steps appended to a source's actions after its success (1 s of simulated time). */
+/** Wait actions appended to a source's actions after its success (1 s of simulated time). */
 export const SETTLE_STEPS = 20;
 
 /**
@@ -63,11 +63,11 @@ export async function recordClosedLoop(sim: Simulator, episode: SourceEpisode, m
       observation = result.observation;
       if (result.success) {
         recorder.succeed();
-        // The sequence goes on holding still, so that a replay whose goal comes a few steps later
-        // (the bowl still settling onto the plate) is not counted as disagreeing; the source's own
-        // track ends here, as LIBERO's loop does.
-        const hold = [0, 0, 0, 0, 0, 0, action[6] ?? -1];
-        for (let t = 0; t < SETTLE_STEPS; t++) actions.push([...hold]);
+        // The sequence goes on with wait actions (the arm still, the gripper opening), so that a
+        // replay whose goal comes a few steps later (the bowl released onto the plate a little
+        // later, or still settling) is not counted as disagreeing; the source's own track ends
+        // here, as LIBERO's loop does.
+        for (let t = 0; t < SETTLE_STEPS; t++) actions.push([...WAIT_ACTION]);
         break;
       }
     }
