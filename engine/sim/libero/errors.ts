@@ -17,7 +17,8 @@ export class PythonNotFoundError extends Error {
 /** The interpreter runs but cannot import LIBERO (the worker's hello says why). */
 export class LiberoMissingError extends Error {
   constructor(python: string, detail: string) {
-    super(`LIBERO is not importable by ${python}: ${detail} (docs/libero-bridge.md says how to connect a LIBERO install)`);
+    // The worker's message may name the interpreter itself ("X cannot import LIBERO: ..."): said once.
+    super(`LIBERO cannot be imported by ${python}: ${detail.replace(/^.*cannot import LIBERO: /, '')} (docs/libero-bridge.md says how to connect a LIBERO install)`);
     this.name = 'LiberoMissingError';
   }
 }

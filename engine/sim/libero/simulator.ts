@@ -149,7 +149,7 @@ async function startWorker(options: LiberoOptions, timeouts: Timeouts): Promise<
   const script = command.args.at(-1) ?? command.command;
   if (hello.error) {
     await worker.exited;
-    throw new LiberoMissingError(options.python, `${hello.error.type}: ${hello.error.message}`);
+    throw new LiberoMissingError(options.python, hello.error.message);
   }
   if (hello.protocol !== PROTOCOL_VERSION) {
     worker.kill('protocol mismatch');
