@@ -7,6 +7,7 @@ import type { CheckId, CheckResult } from '../../../engine/api/checks.js';
 import { parseCheckLines, probe, shellArg, writeConfigCommand } from '../../../engine/checks/libero-bridge.js';
 import { appRoot } from '../../../engine/util/app-root.js';
 import { runChecks } from './helpers.js';
+import { NO_REAL_LIBERO, realLiberoPython } from '../real-libero.js';
 
 // The checklist's Python bridge rows. The worker is a stand-in (libero-worker-stand-in.mjs, run by
 // Node as the "interpreter") printing the real worker's `--check` lines; the last test runs the real
@@ -147,14 +148,14 @@ describe('the worker check, directly', () => {
   });
 });
 
-const venv = '/work/.libero-venv/bin/python';
+const venv = realLiberoPython();
 const worker = path.join(appRoot(), 'python', 'libero_bridge', 'worker.py');
-const real = existsSync(venv) && existsSync(worker);
-if (!real) console.log(`skipped the real bridge check: ${!existsSync(worker) ? `${worker} is not in this checkout yet` : `${venv} is missing (../shared/libero-stack/setup.sh makes it)`}`);
+const real = venv !== null && existsSync(worker);
+if (!real) console.log(`skipped the real bridge check: ${!existsSync(worker) ? `${worker} is not in this checkout yet` : NO_REAL_LIBERO}`);
 
 describe.skipIf(!real)('the bridge rows on the real LIBERO', () => {
   it('pass with the real worker and the LIBERO stack', async () => {
-    const rows = (await runChecks(BRIDGE, { env: { ...process.env, RSD_LIBERO_PYTHON: venv } })).results;
+    const rows = (await runChecks(BRIDGE, { env: { ...process.env, RSD_LIBERO_PYTHON: venv! } })).results;
     expect(Object.fromEntries([...rows].map(([id, r]) => [id, `${r.status}: ${r.detail}`]))).toEqual(Object.fromEntries(BRIDGE.map((id) => [id, expect.stringMatching(/^pass: /)])));
   }, 120_000);
 });

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liberoDir } from '../../../engine/libero/libero-dir.js';
 import { describePython, LiberoPythonError, liberoPython, liberoPythonChoice, liberoRoot, liberoWorkerScript } from '../../../engine/sim/libero/python.js';
 import { appRoot } from '../../../engine/util/app-root.js';
+import { NO_REAL_LIBERO, realLiberoPython } from '../real-libero.js';
 
 // engine/sim/libero/python.ts: the interpreter of the libero backend, its worker script, and its
 // LIBERO's folder. The "interpreters" here are stand-in shell scripts (no Python needed), except the
@@ -81,11 +81,11 @@ describe('liberoRoot', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  const venv = '/work/.libero-venv/bin/python';
-  it.skipIf(!existsSync(venv))(`finds the real LIBERO's folder, which engine/libero accepts as a LIBERO folder (${venv})`, async () => {
-    const root = await liberoRoot(venv, { env: { ...process.env, PATH: process.env.PATH ?? '' } });
+  const venv = realLiberoPython();
+  it.skipIf(venv === null)(`finds the real LIBERO's folder, which engine/libero accepts as a LIBERO folder (${venv})`, async () => {
+    const root = await liberoRoot(venv!, { env: { ...process.env, PATH: process.env.PATH ?? '' } });
     expect(root).toMatch(/libero[/\\]libero$/);
     expect(liberoDir(root, {})).toBe(root);
   });
-  if (!existsSync(venv)) console.log(`skipped the real LIBERO test: ${venv} is missing (../shared/libero-stack/setup.sh makes it)`);
+  if (venv === null) console.log(`skipped the real LIBERO test: ${NO_REAL_LIBERO}`);
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountedPanda, PANDA_DEFAULT_BASE_POS, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from '../../../../engine/sim/embedded/assets/panda.js';
 import { loadMujoco } from '../../../../engine/sim/embedded/mujoco.js';
 import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio } from '../../../../engine/sim/embedded/osc.js';
+import { OFT_SAMPLE_STATE } from '../../real-libero.js';
 
 // A minimal world: floor + the mounted Panda, with LIBERO's physics options (docs/scene-conventions.md).
 function worldXml(basePos?: [number, number, number], extraBodies = ''): string {
@@ -142,9 +143,8 @@ describe('mountedPanda MJCF', () => {
     try {
       for (let s = 0; s < 20; s++) controlledEnvStep(mj, model, data, osc, grip, [0, 0, 0, 0, 0, 0, -1]);
       const p = robotProprio(osc.ids, data);
-      // OFT's sample libero_spatial proprio (docs/libero.md 4.2), taken during an episode:
-      // [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387].
-      const sample = [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387];
+      // OFT's sample libero_spatial proprio (docs/libero.md 4.2), taken during an episode.
+      const sample = OFT_SAMPLE_STATE;
       for (let i = 0; i < 3; i++) expect(Math.abs(p[i]! - sample[i]!)).toBeLessThan(0.02);
       for (let i = 3; i < 6; i++) expect(Math.abs(p[i]! - sample[i]!)).toBeLessThan(0.01);
       // Open fingers rest 1 mm short of 0.04: kp 1000 against frictionloss 1 N.

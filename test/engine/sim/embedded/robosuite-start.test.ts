@@ -6,6 +6,7 @@ import { WAIT_ACTION } from '../../../../engine/libero/suites.js';
 import { EmbeddedSimulator } from '../../../../engine/sim/embedded/simulator.js';
 import { initStatesFor } from '../../../../engine/sim/init-source.js';
 import { appRoot } from '../../../../engine/util/app-root.js';
+import { OFT_SAMPLE_STATE } from '../../real-libero.js';
 
 // robosuite's first step after a reset runs on the state its controller cached at env.reset()
 // (OscOptions.robosuiteStart). From LIBERO's initial state 0 of libero_spatial task 0, OFT's
@@ -15,7 +16,6 @@ const LIBERO = path.resolve(appRoot(), '..', 'shared', 'libero');
 const skip = !existsSync(LIBERO);
 if (skip) console.log(`LIBERO's init files are absent (${LIBERO}): skipping the test that reads them`);
 
-const OFT_SAMPLE_STATE = [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387];
 
 async function afterWait(robosuiteStart: boolean): Promise<Float64Array> {
   const task = projectTask('libero_spatial', 0);

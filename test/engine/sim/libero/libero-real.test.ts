@@ -12,15 +12,13 @@ import { WAIT_ACTION } from '../../../../engine/libero/suites.js';
 import { validateResults } from '../../../../engine/runs/results-schema.js';
 import { initStatesFor } from '../../../../engine/sim/init-source.js';
 import { LiberoSimulator } from '../../../../engine/sim/libero/simulator.js';
-import { NO_REAL_LIBERO, realLiberoPython } from './real-libero.js';
+import { NO_REAL_LIBERO, OFT_SAMPLE_STATE, realLiberoPython } from '../../real-libero.js';
 
 // The libero backend against REAL LIBERO (../shared/libero-stack's, set up as .libero-venv), kept
 // small for CI: one task's reset, the wait steps, the scene, and one evaluation episode.
 const python = realLiberoPython();
 if (!python) console.log(`test/engine/sim/libero/libero-real.test.ts: ${NO_REAL_LIBERO}`);
 
-/** OFT's recorded frame of libero_spatial task 0, init state 0, after the 10 wait steps (docs/libero.md 4.2). */
-const OFT_SAMPLE_STATE = [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387];
 
 let tmp: string;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appRoot } from '../../../../engine/util/app-root.js';
-import { NO_REAL_LIBERO, realLiberoPython } from './real-libero.js';
+import { NO_REAL_LIBERO, realLiberoPython } from '../../real-libero.js';
 
 // The Python worker's own tests (python/libero_bridge/tests, unittest) against real LIBERO: its
 // frames, the OFT state after the wait steps, and reset's fixture draws bit for bit against OFT's
