@@ -18,6 +18,12 @@ demonstrations:
 - actions: dims 0-5 normalised; dim 6 (gripper) is not: the model's convention is 1 = open,
   0 = close, so the target is g = (1 - a_env) / 2 (the engine's gripperToEnv with binarize and
   invert maps it back: g > 0.5 -> -1 = open).
+
+Camera images (`rsd expert --record DIR --cameras ...`): a line's `images` names a .npy file beside
+it (relative to the .jsonl's folder) holding uint8 [steps, cameras, 3, h, w]: each camera's image
+at each step as the policy's tensor (the engine's ImagePreprocessor: orientation, centre crop,
+triangle-filter resize to h x w), round(255 x). `images.cameras` are the manifest's camera entries
+the recording used. Training reads them memory-mapped and keeps the sample steps' frames.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import base64
 import hashlib
 import json
 import lzma
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +53,7 @@ class Episode:
     proprio: np.ndarray  # [T, 8]
     poses: np.ndarray  # [T, 7 E] in ENTITIES order
     actions: np.ndarray  # [T, 7], env convention
+    images: np.ndarray | None = None  # [T, cameras, 3, h, w] uint8 (memory-mapped), with images
 
 
 @dataclass
@@ -54,6 +62,40 @@ class DemoSet:
     instructions: list[str]  # by task id
     sha256: str
     counts: dict = field(default_factory=dict)
+    cameras: list[dict] | None = None  # the recording's camera entries, with images
+
+
+class DemoImageError(ValueError):
+    """A demonstration's image file is missing, of the wrong shape, or recorded with other cameras."""
+
+
+IMAGE_LAYOUT = ['step', 'camera', 'channel', 'row', 'column']
+
+
+def load_images(meta: dict, base: str, steps: int, where: str, check_hash: bool = False) -> np.ndarray:
+    """The episode's frames, memory-mapped, checked against the line's description."""
+    if meta.get('layout') != IMAGE_LAYOUT or meta.get('dtype') != 'uint8':
+        raise DemoImageError(f'{where}: images: expected layout {IMAGE_LAYOUT} of uint8, got {meta.get("layout")} of {meta.get("dtype")}')
+    path = os.path.join(base, meta['file'])
+    if not os.path.isfile(path):
+        raise DemoImageError(f'{where}: images: {path} not found')
+    cams = meta['cameras']
+    h, w = cams[0]['height'], cams[0]['width']
+    if any(c['height'] != h or c['width'] != w for c in cams):
+        raise DemoImageError(f'{where}: images: cameras of different sizes ({[(c["height"], c["width"]) for c in cams]}) do not fit one array')
+    want = (steps, len(cams), 3, h, w)
+    try:
+        a = np.load(path, mmap_mode='r')
+    except ValueError as e:
+        raise DemoImageError(f'{where}: images: {path}: {e}') from e
+    if a.dtype != np.uint8 or tuple(a.shape) != want:
+        raise DemoImageError(f'{where}: images: {path} holds {a.dtype} {list(a.shape)}, expected uint8 {list(want)}')
+    if check_hash:
+        with open(path, 'rb') as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest != meta.get('sha256'):
+            raise DemoImageError(f'{where}: images: {path} has SHA-256 {digest}, the line records {meta.get("sha256")}')
+    return a
 
 
 def _floats(s: str, rows: int, cols: int, what: str) -> np.ndarray:
@@ -63,14 +105,18 @@ def _floats(s: str, rows: int, cols: int, what: str) -> np.ndarray:
     return np.frombuffer(raw, '<f4').reshape(rows, cols).astype(np.float32)
 
 
-def load_demos(paths: str | list[str], entities: list[str] = ENTITIES) -> DemoSet:
+def load_demos(paths: str | list[str], entities: list[str] = ENTITIES, images: bool = False, check_image_hashes: bool = False) -> DemoSet:
     """Successful episodes of .jsonl files (or .jsonl.xz); poses reordered to `entities`.
 
     `rsd expert` appends episodes as its workers finish them, so the line order varies from one
     recording to the next: episodes are sorted by (task, initial state, noise level) and the SHA-256
     is that of the sorted lines (`LC_ALL=C sort FILE | sha256sum` for a .jsonl ending in a newline),
     the same for a file and its .xz, whatever order the lines came in. Several files are one set:
-    their lines sorted together (`xz -dc A.xz B.xz | LC_ALL=C sort | sha256sum`)."""
+    their lines sorted together (`xz -dc A.xz B.xz | LC_ALL=C sort | sha256sum`).
+
+    With `images`, every successful episode must name its image file (relative to its .jsonl's
+    folder; its SHA-256 is in the line, so the set's hash covers the images), all recorded with the
+    same cameras; `check_image_hashes` also hashes every file (about 1 s per GB)."""
     paths = [paths] if isinstance(paths, str) else list(paths)
     path = ' + '.join(paths)
     h = hashlib.sha256()
@@ -79,12 +125,14 @@ def load_demos(paths: str | list[str], entities: list[str] = ENTITIES) -> DemoSe
     counts = {'lines': 0, 'success': 0, 'failure': 0, 'error': 0}
     lines = []
     for p in paths:
+        base = os.path.dirname(os.path.abspath(p))
         with (lzma.open(p, 'rb') if p.endswith('.xz') else open(p, 'rb')) as f:
-            lines.extend(line for line in f.read().split(b'\n') if line.strip())
+            lines.extend((line, base) for line in f.read().split(b'\n') if line.strip())
     lines.sort()
-    for line in lines:
+    for line, _ in lines:
         h.update(line + b'\n')
-    for n, line in enumerate(lines, 1):
+    cameras = None
+    for n, (line, base) in enumerate(lines, 1):
         counts['lines'] += 1
         d = json.loads(line)
         if d.get('format') != DEMO_FORMAT:
@@ -108,6 +156,16 @@ def load_demos(paths: str | list[str], entities: list[str] = ENTITIES) -> DemoSe
                 raise ValueError(f'{path}: sorted line {n}: episode has no object {name}')
             i = objects.index(name)
             idx.extend(range(7 * i, 7 * i + 7))
+        frames = None
+        if images:
+            where = f'{path}: sorted line {n}'
+            if 'images' not in d:
+                raise DemoImageError(f'{where}: no images (record with rsd expert --cameras)')
+            if cameras is None:
+                cameras = d['images']['cameras']
+            elif d['images']['cameras'] != cameras:
+                raise DemoImageError(f'{where}: images recorded with cameras {d["images"]["cameras"]}, other lines with {cameras}')
+            frames = load_images(d['images'], base, steps, where, check_image_hashes)
         episodes.append(Episode(
             task_id=tid,
             instruction=d['instruction'],
@@ -119,12 +177,13 @@ def load_demos(paths: str | list[str], entities: list[str] = ENTITIES) -> DemoSe
             proprio=_floats(d['proprio'], steps, 8, 'proprio'),
             poses=poses_all[:, idx],
             actions=_floats(d['actions'], steps, 7, 'actions'),
+            images=frames,
         ))
     episodes.sort(key=lambda e: (e.task_id, e.init_index, e.perturber, e.noise))
     tasks = sorted(instructions)
     if tasks != list(range(len(tasks))):
         raise ValueError(f'{path}: task ids {tasks} are not 0..{len(tasks) - 1}')
-    return DemoSet(episodes, [instructions[t] for t in tasks], h.hexdigest(), counts)
+    return DemoSet(episodes, [instructions[t] for t in tasks], h.hexdigest(), counts, cameras)
 
 
 def perturbed_mask(ranges: list, steps: int, where: str) -> np.ndarray:
@@ -203,12 +262,13 @@ def model_to_env(actions: np.ndarray, stats: dict) -> np.ndarray:
 @dataclass
 class Arrays:
     proprio: np.ndarray  # [N, 8] normalised
-    poses: np.ndarray  # [N, 35] normalised
+    poses: np.ndarray  # [N, 7 E] normalised (E = 0: [N, 0])
     task: np.ndarray  # [N] int64
     chunks: np.ndarray  # [N, C, 7] model actions (normalised, gripper 1 = open)
     episode: np.ndarray  # [N] episode index
     stats: dict
     dropped: int = 0  # steps whose chunk the perturbation shaped (not samples)
+    frames: np.ndarray | None = None  # [N, cameras, 3, h, w] uint8: the samples' images, with images
 
 
 def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
@@ -218,7 +278,8 @@ def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
     A = np.concatenate([e.actions for e in eps])
     stats = {
         'proprio': q99_stats(P, [True] * 8),
-        'poses': q99_stats(O, pose_mask(O)),
+        # A vision bundle observes no object poses (objectPoses.normalization null).
+        'poses': q99_stats(O, pose_mask(O)) if O.shape[1] else None,
         'actions': q99_stats(A, ACTION_MASK),
     }
     chunks, task, episode, keep = [], [], [], []
@@ -229,16 +290,27 @@ def build_arrays(demos: DemoSet, chunk: int = 8) -> Arrays:
         task.append(np.full(T, e.task_id, dtype=np.int64))
         episode.append(np.full(T, i, dtype=np.int64))
         keep.append(clean_chunk_starts(e.perturbed, chunk))
+    frames = None
+    if eps and eps[0].images is not None:
+        # Only the samples' frames (about half the steps of perturbed episodes are not samples),
+        # copied episode by episode out of the memory-mapped files.
+        frames = np.empty((int(sum(k.sum() for k in keep)), *eps[0].images.shape[1:]), dtype=np.uint8)
+        at = 0
+        for e, k in zip(eps, keep):
+            sel = np.flatnonzero(k)
+            frames[at:at + len(sel)] = e.images[sel]
+            at += len(sel)
     keep = np.concatenate(keep)
     chunks = action_to_model(np.concatenate(chunks)[keep], stats['actions'])
     return Arrays(
         proprio=normalize(P[keep], stats['proprio']),
-        poses=normalize(O[keep], stats['poses']),
+        poses=normalize(O[keep], stats['poses']) if stats['poses'] else O[keep],
         task=np.concatenate(task)[keep],
         chunks=chunks.astype(np.float32),
         episode=np.concatenate(episode)[keep],
         stats=stats,
         dropped=int((~keep).sum()),
+        frames=frames,
     )
 
 

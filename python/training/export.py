@@ -4,6 +4,8 @@ Writes two bundles (docs/bundle-format.md):
 - `default`: layerwise main with KV cache (main_prefill.onnx, main_step.onnx), draft.onnx reading
   the observation, rfsq_decoder.onnx;
 - `default-parallel`: main_parallel.onnx (all layers in one pass) and the same rfsq_decoder.onnx.
+A vision model's bundles are `vision` and `vision-parallel` (observation inputs `proprio`,
+`instruction_tokens` and `image_<camera>`; no object poses, no task index).
 
 Also runnable alone, to rebuild the bundles from a checkpoint written by train.py:
     python -m training.export --checkpoint OUT/checkpoint.pt --out OUT
@@ -24,6 +26,7 @@ import torch.nn as nn
 from . import codec
 from .demos import ENTITIES
 from .models import ActionDecoder, Config, Draft, MainLayerwise, MainParallel
+from .tokens import check_vocabulary
 
 log = logging.getLogger('training')
 
@@ -36,8 +39,31 @@ class _Prefill(nn.Module):
         super().__init__()
         self.m = m
 
-    def forward(self, proprio, object_poses, instruction):
-        return self.m.prefill(proprio, object_poses, instruction)
+    def forward(self, *obs):
+        return self.m.prefill(*obs)
+
+
+def observation_io(cfg: Config, observation: dict, B: int = 2):
+    """The observation inputs in the models' order: (example tensors, ONNX names). State: proprio,
+    object_poses, instruction; vision: proprio, instruction_tokens, image_<camera> per camera."""
+    if cfg.observation == 'state':
+        return ((torch.zeros(B, cfg.proprio_dim), torch.zeros(B, cfg.pose_dim), torch.zeros(B, dtype=torch.long)),
+                ['proprio', 'object_poses', 'instruction'])
+    cams = [c['name'] for c in observation['cameras']]
+    s = cfg.image_size
+    return ((torch.zeros(B, cfg.proprio_dim), torch.ones(B, cfg.max_tokens, dtype=torch.long), *(torch.zeros(B, 3, s, s) for _ in cams)),
+            ['proprio', 'instruction_tokens', *(f'image_{n}' for n in cams)])
+
+
+def observation_feeds(cfg: Config, observation: dict, val: dict):
+    """A checkpoint's validation sample as (torch inputs in the models' order, ORT feeds by name)."""
+    _, names = observation_io(cfg, observation)
+    if cfg.observation == 'state':
+        arrays = [val['proprio'].astype(np.float32), val['poses'].astype(np.float32), val['task'].astype(np.int64)]
+    else:
+        frames = val['frames'].astype(np.float32) / np.float32(255)  # [N, cams, 3, h, w]
+        arrays = [val['proprio'].astype(np.float32), val['tokens'].astype(np.int64), *(np.ascontiguousarray(frames[:, i]) for i in range(frames.shape[1]))]
+    return tuple(torch.from_numpy(a) for a in arrays), dict(zip(names, arrays))
 
 
 class _Step(nn.Module):
@@ -64,14 +90,13 @@ def _export(module: nn.Module, args: tuple, path: str, inputs: list[str], output
         raise RuntimeError(f'{path}: has external data')
 
 
-def export_models(models: dict, cfg: Config, dirs: dict) -> None:
-    """models: decoder, main, parallel, draft (eval, cpu). dirs: layerwise, parallel bundle folders."""
+def export_models(models: dict, cfg: Config, dirs: dict, observation: dict | None = None) -> None:
+    """models: decoder, main, parallel (or None), draft (eval, cpu). dirs: layerwise, parallel bundle folders."""
     B = 2
-    obs = (torch.zeros(B, cfg.proprio_dim), torch.zeros(B, cfg.pose_dim), torch.zeros(B, dtype=torch.long))
-    obs_names = ['proprio', 'object_poses', 'instruction']
-    obs_dyn = {'proprio': {0: 'B'}, 'object_poses': {0: 'B'}, 'instruction': {0: 'B'}}
+    obs, obs_names = observation_io(cfg, observation or {})
+    obs_dyn = {n: {0: 'B'} for n in obs_names}
     lw, par = dirs['layerwise'], dirs['parallel']
-    for d in (lw, par):
+    for d in (lw, par) if models.get('parallel') is not None else (lw,):
         os.makedirs(d, exist_ok=True)
     with torch.no_grad():
         _export(models['decoder'], (torch.zeros(B, cfg.latent),), os.path.join(lw, FILES['decoder']), ['latent'], ['actions'], {'latent': {0: 'B'}, 'actions': {0: 'B'}})
@@ -83,6 +108,8 @@ def export_models(models: dict, cfg: Config, dirs: dict) -> None:
                 {'codes': {0: 'B', 1: 'n'}, 'layer_ids': {0: 'B', 1: 'n'}, 'past_key': {0: 'B', 2: 'T'}, 'past_value': {0: 'B', 2: 'T'},
                  'logits': {0: 'B', 1: 'n'}, 'present_key': {0: 'B', 2: 'T+n'}, 'present_value': {0: 'B', 2: 'T+n'}})
         _export(models['draft'], obs, os.path.join(lw, FILES['draft']), obs_names, ['logits'], {**obs_dyn, 'logits': {0: 'B'}})
+        if models.get('parallel') is None:
+            return
         _export(models['parallel'], obs, os.path.join(par, FILES['parallel']), obs_names, ['logits'], {**obs_dyn, 'logits': {0: 'B'}})
     with open(os.path.join(lw, FILES['decoder']), 'rb') as f:
         decoder_bytes = f.read()
@@ -92,7 +119,7 @@ def export_models(models: dict, cfg: Config, dirs: dict) -> None:
 
 # ---------------------------------------------------------------- onnxruntime check
 
-def check_onnx(models: dict, cfg: Config, dirs: dict, val: dict, scales: list[float]) -> dict:
+def check_onnx(models: dict, cfg: Config, dirs: dict, val: dict, scales: list[float], observation: dict | None = None) -> dict:
     """Runs every exported model in onnxruntime on validation observations; largest |ORT - torch|
     per model output, and whether ORT's greedy autoregressive and speculative decodes give the
     same codes as PyTorch's greedy decode."""
@@ -103,9 +130,8 @@ def check_onnx(models: dict, cfg: Config, dirs: dict, val: dict, scales: list[fl
     sess = lambda d, f: ort.InferenceSession(os.path.join(d, f), so, providers=['CPUExecutionProvider'])
     lw, par = dirs['layerwise'], dirs['parallel']
     s_dec, s_pre, s_step, s_draft = (sess(lw, FILES[k]) for k in ('decoder', 'prefill', 'step', 'draft'))
-    s_par = sess(par, FILES['parallel'])
-    proprio, poses, task = (torch.from_numpy(val[k]) for k in ('proprio', 'poses', 'task'))
-    feeds = {'proprio': val['proprio'], 'object_poses': val['poses'], 'instruction': val['task'].astype(np.int64)}
+    s_par = sess(par, FILES['parallel']) if models.get('parallel') is not None else None
+    obs, feeds = observation_feeds(cfg, observation or {}, val)
     diffs = {}
 
     def d(name, a, b):
@@ -113,14 +139,14 @@ def check_onnx(models: dict, cfg: Config, dirs: dict, val: dict, scales: list[fl
 
     main, draft, par_m, dec = models['main'], models['draft'], models['parallel'], models['decoder']
     with torch.no_grad():
-        hidden, k, v = main.prefill(proprio, poses, task)
+        hidden, k, v = main.prefill(*obs)
         o_hidden, o_k, o_v = s_pre.run(None, feeds)
         d('main_prefill.onnx:hidden', o_hidden, hidden)
         d('main_prefill.onnx:past_key', o_k, k)
         d('main_prefill.onnx:past_value', o_v, v)
         # autoregressive greedy in ORT (prefill output fed on), against torch greedy
-        codes_t, _ = main.greedy(proprio, poses, task)
-        N = proprio.shape[0]
+        codes_t, _ = main.greedy(*obs)
+        N = obs[0].shape[0]
         prev = np.zeros((N, 1, cfg.latent), dtype=np.int64)
         ck, cv = o_k, o_v
         ort_codes = []
@@ -145,9 +171,10 @@ def check_onnx(models: dict, cfg: Config, dirs: dict, val: dict, scales: list[fl
         # one pass of n = Q gives the same argmax as Q passes of n = 1 (the cache is exact)
         same_full = float((logits.argmax(-1) == ort_codes).all(axis=(1, 2)).mean())
         o_draft = s_draft.run(None, feeds)[0]
-        d('draft.onnx:logits', o_draft, draft(proprio, poses, task))
-        o_par = s_par.run(None, feeds)[0]
-        d('main_parallel.onnx:logits', o_par, par_m(proprio, poses, task))
+        d('draft.onnx:logits', o_draft, draft(*obs))
+        if s_par is not None:
+            o_par = s_par.run(None, feeds)[0]
+            d('main_parallel.onnx:logits', o_par, par_m(*obs))
         lat = codec.decode(ort_codes, scales, cfg.levels)
         o_act = s_dec.run(None, {'latent': lat})[0]
         d('rfsq_decoder.onnx:actions', o_act, dec(torch.from_numpy(lat)))
@@ -184,19 +211,51 @@ def content_hash(d: str, manifest: dict) -> str:
     return h.hexdigest()
 
 
-def manifest(cfg: Config, stats: dict, instructions: list[str], scales: list[float], kind: str, provenance: dict) -> dict:
-    obs_desc = 'It observes proprio (8), the poses of 5 scene objects (35) and the task index; no cameras.'
+BUNDLE_NAMES = {('state', 'layerwise'): 'default', ('state', 'parallel'): 'default-parallel', ('vision', 'layerwise'): 'vision', ('vision', 'parallel'): 'vision-parallel'}
+
+
+def observation_manifest(cfg: Config, stats: dict, instructions: list[str], observation: dict | None) -> dict:
+    if cfg.observation == 'state':
+        return {
+            'kind': 'state',
+            'cameras': [],
+            'proprio': {'dim': 8, 'normalization': stats['proprio']},
+            'objectPoses': {'entities': list(ENTITIES), 'normalization': stats['poses']},
+            'instruction': {'kind': 'task-index', 'instructions': list(instructions)},
+        }
+    check_vocabulary(observation['vocabulary'])
+    return {
+        'kind': 'vision',
+        # The recording's camera entries, as the policy's tensors were made from them (demos.py).
+        'cameras': [{'name': c['name'], 'height': c['height'], 'width': c['width'], 'orientation': c['orientation'], 'centerCrop': c['centerCrop'],
+                     'render': {'height': c['render']['height'], 'width': c['render']['width']}} for c in observation['cameras']],
+        'proprio': {'dim': 8, 'normalization': stats['proprio']},
+        'objectPoses': {'entities': [], 'normalization': None},
+        'instruction': {'kind': 'tokens', 'vocabulary': list(observation['vocabulary']), 'maxLength': int(observation['maxTokens'])},
+    }
+
+
+def manifest(cfg: Config, stats: dict, instructions: list[str], scales: list[float], kind: str, provenance: dict, observation: dict | None = None) -> dict:
+    if cfg.observation == 'state':
+        obs_desc = 'It observes proprio (8), the poses of 5 scene objects (35) and the task index; no cameras.'
+        what, prior_desc = 'a state-based policy', 'an MLP over the observation'
+    else:
+        cams = observation['cameras']
+        obs_desc = (f'It observes {" and ".join(c["name"] for c in cams)} images ({cams[0]["height"]}x{cams[0]["width"]}, rendered at '
+                    f'{cams[0]["render"]["height"]}x{cams[0]["render"]["width"]}), proprio (8) and the instruction as word tokens; no object poses, no task index.')
+        what, prior_desc = 'a vision-language policy', 'a small CNN per camera with FiLM from the instruction, then an MLP'
+    name = BUNDLE_NAMES[(cfg.observation, kind)]
     if kind == 'layerwise':
-        name, desc = 'default', (
-            'Default bundle: a state-based policy for libero_spatial trained on the scripted expert\'s demonstrations. '
+        desc = (
+            f'{"Default bundle" if cfg.observation == "state" else "Vision bundle"}: {what} for libero_spatial trained on the scripted expert\'s demonstrations. '
             + obs_desc + ' Residual FSQ action codes (8 layers x 8 codes x 7 levels), decoded layer by layer by a '
-            f'prefix-KV transformer main model with a KV cache ({cfg.blocks} blocks applied {cfg.repeat}x with shared weights: {cfg.applications} cache entries); a draft, a copy of the main model\'s coarse prior path (an MLP over the observation), proposes '
+            f'prefix-KV transformer main model with a KV cache ({cfg.blocks} blocks of width {cfg.d_model} applied {cfg.repeat}x with shared weights: {cfg.applications} cache entries); a draft, a copy of the main model\'s coarse prior path ({prior_desc}), proposes '
             'the 3 coarsest layers; the main model adds a bounded correction from its blocks.')
         main = {'decoding': 'layerwise', 'kvCache': True, 'prefill': FILES['prefill'], 'step': FILES['step'], 'hiddenSize': cfg.hidden, 'blocks': cfg.applications, 'kvSize': cfg.d_model}
         draft = {'model': FILES['draft'], 'layers': cfg.draft_layers, 'reads': 'observation'}
     else:
-        name, desc = 'default-parallel', (
-            'Parallel-head twin of the default bundle: the same observation encoder and block stack size, trained on the '
+        desc = (
+            f'Parallel-head twin of the {BUNDLE_NAMES[(cfg.observation, "layerwise")]} bundle: the same observation encoder and block stack size, trained on the '
             'same data, predicting all 8 RFSQ layers in one pass (OpenVLA-OFT style); the same RFSQ decoder. ' + obs_desc)
         main = {'decoding': 'parallel', 'model': FILES['parallel']}
         draft = None
@@ -205,13 +264,7 @@ def manifest(cfg: Config, stats: dict, instructions: list[str], scales: list[flo
         'formatVersion': 1,
         'name': name,
         'description': desc,
-        'observation': {
-            'kind': 'state',
-            'cameras': [],
-            'proprio': {'dim': 8, 'normalization': stats['proprio']},
-            'objectPoses': {'entities': list(ENTITIES), 'normalization': stats['poses']},
-            'instruction': {'kind': 'task-index', 'instructions': list(instructions)},
-        },
+        'observation': observation_manifest(cfg, stats, instructions, observation),
         'action': {
             'dim': 7,
             'chunk': cfg.chunk,
@@ -234,34 +287,45 @@ def write_manifest(d: str, m: dict) -> dict:
 
 
 def load_models(ckpt: dict):
+    """The checkpoint's models; `parallel` is None when it was not trained (--no-parallel)."""
     cfg = Config(**ckpt['config'])
     models = {'decoder': ActionDecoder(cfg), 'main': MainLayerwise(cfg), 'parallel': MainParallel(cfg), 'draft': Draft(cfg)}
-    for k, m in models.items():
+    for k, m in list(models.items()):
+        if k not in ckpt['state']:
+            if k != 'parallel':
+                raise KeyError(f'the checkpoint has no weights for {k}')
+            models[k] = None
+            continue
         m.load_state_dict(ckpt['state'][k])
         m.eval()
     return cfg, models
 
 
 def build_bundles(ckpt: dict, out: str, val: dict) -> dict:
-    """Exports, checks in ORT and writes both bundles under out/; returns the export report."""
+    """Exports, checks in ORT and writes the bundles under out/; returns the export report."""
     cfg, models = load_models(ckpt)
-    models = {k: copy.deepcopy(m).cpu().eval() for k, m in models.items()}
-    dirs = {'layerwise': os.path.join(out, 'default'), 'parallel': os.path.join(out, 'default-parallel')}
-    export_models(models, cfg, dirs)
-    check = check_onnx(models, cfg, dirs, val, ckpt['scales'])
+    models = {k: (copy.deepcopy(m).cpu().eval() if m is not None else None) for k, m in models.items()}
+    observation = ckpt.get('observation')
+    dirs = {kind: os.path.join(out, BUNDLE_NAMES[(cfg.observation, kind)]) for kind in ('layerwise', 'parallel')}
+    export_models(models, cfg, dirs, observation)
+    check = check_onnx(models, cfg, dirs, val, ckpt['scales'], observation)
     log.info('onnxruntime vs PyTorch: max |diff| %.3g over %d items; greedy codes equal %.3f; one n=Q step equals Q steps %.3f', check['maxAbsDiff'], check['items'], check['greedyCodesEqual'], check['oneStepEqualsSteps'])
     for k, v in check['perOutput'].items():
         log.info('  %-32s %.3g', k, v)
     report = {'onnxCheck': check, 'bundles': {}}
     for kind, d in (('layerwise', dirs['layerwise']), ('parallel', dirs['parallel'])):
+        if kind == 'parallel' and models['parallel'] is None:
+            continue
         prov = dict(ckpt['provenance'])
         prov['onnxCheck'] = check
         prov['files'] = {f: sha256_file(os.path.join(d, f)) for f in sorted(os.listdir(d)) if f.endswith('.onnx')}
-        m = manifest(cfg, ckpt['stats'], ckpt['instructions'], ckpt['scales'], kind, prov)
+        if cfg.observation == 'vision':
+            prov['trainedInstructions'] = list(ckpt['instructions'])
+        m = manifest(cfg, ckpt['stats'], ckpt['instructions'], ckpt['scales'], kind, prov, observation)
         info = write_manifest(d, m)
         log.info('bundle %s: %d bytes (%s), content hash %s', d, info['bytes'], ', '.join(f'{f} {b}' for f, b in info['files'].items()), info['contentHash'])
-        if info['bytes'] > 30 * 1024 * 1024:
-            log.warning('bundle %s is larger than 30 MiB', d)
+        if info['bytes'] > 30 * 1000 * 1000:
+            log.warning('bundle %s is larger than 30 MB (%d bytes)', d, info['bytes'])
         report['bundles'][kind] = info
     return report
 

@@ -13,6 +13,14 @@
   bidirectional), all layers' logits in one pass.
 - Draft: a copy of the main model's prior path (observation encoder + prior head), so it proposes
   what the main model's coarse layers would say before the blocks' correction.
+
+Two observation encoders (Config.observation):
+- `state` (ObsEncoder): proprio, object poses, task index; inputs (proprio, poses, instruction).
+- `vision` (VisionObsEncoder): proprio, the instruction as word tokens and one image per camera;
+  inputs (proprio, instruction_tokens, image_<camera 0>, image_<camera 1>, ...). A small CNN per
+  camera (strided convs, GroupNorm, FiLM from the instruction) to spatial-softmax keypoints and a
+  pooled feature; a token embedding with one tiny attention layer, mean-pooled.
+Every model takes the observation as positional tensors in that order (`*obs`).
 """
 from __future__ import annotations
 
@@ -52,6 +60,16 @@ class Config:
     draft_hidden: int = 192  # the prior head's (and so the draft's) hidden width
     coarse_correction: float = 0.5  # bound of the blocks' correction to the coarse prior logits
     dropout: float = 0.1
+    # observation: 'state' (proprio, object poses, task index) or 'vision' (proprio, tokens, images)
+    observation: str = 'state'
+    cameras: int = 2  # vision: images per observation, in the manifest's camera order
+    image_size: int = 64  # vision: tensor height = width
+    vocab: int = 2  # vision: token vocabulary size (0 = <pad>, 1 = <unk>)
+    max_tokens: int = 24  # vision: L, the instruction's token length
+    text_dim: int = 64  # vision: token embedding width
+    cnn_channels: tuple = (32, 32, 64, 64)  # vision: conv widths; strides 2, 2, 1, 1
+    keypoints: int = 32  # vision: spatial-softmax keypoints per camera
+    groups: int = 8  # vision: GroupNorm groups
 
     def dict(self):
         return asdict(self)
@@ -121,6 +139,120 @@ class ObsEncoder(nn.Module):
         obj = 0.5 * (poses.view(-1, self.objects, 7)[:, :, :3] + 1) * self.span_o + self.lo_o  # [B, E, 3]
         rel = ((obj - grip[:, None, :]) * 10.0).flatten(1)
         return self.net(torch.cat([proprio, poses, task, rel], -1))
+
+
+class TextEncoder(nn.Module):
+    """instruction_tokens [B, L] int64 (0 = <pad>) -> [B, text_dim]: token + position embeddings, one
+    pre-LN attention layer over the non-pad tokens (word order matters: "on the ramekin" against
+    "next to the ramekin"), mean over the non-pad tokens."""
+
+    def __init__(self, c: Config):
+        super().__init__()
+        E = c.text_dim
+        self.heads = 2
+        self.tok = nn.Embedding(c.vocab, E, padding_idx=0)
+        self.pos = nn.Parameter(torch.randn(c.max_tokens, E) * 0.02)
+        self.ln1 = nn.LayerNorm(E)
+        self.qkv = nn.Linear(E, 3 * E)
+        self.out = nn.Linear(E, E)
+        self.ln2 = nn.LayerNorm(E)
+        self.mlp = nn.Sequential(nn.Linear(E, 2 * E), nn.GELU(), nn.Linear(2 * E, E))
+        self.ln = nn.LayerNorm(E)
+
+    def forward(self, tokens):
+        B, L = tokens.shape
+        E, h = self.pos.shape[1], self.heads
+        mask = (tokens > 0).to(self.pos.dtype)  # [B, L]
+        x = self.tok(tokens.clamp(0, self.tok.num_embeddings - 1)) + self.pos[:L]
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, -1)
+        q, k, v = (t.view(B, L, h, E // h).transpose(1, 2) for t in (q, k, v))
+        # Pad keys are masked with a large negative bias, not -inf: an all-pad instruction gives a
+        # uniform average instead of NaN.
+        att = torch.matmul(q, k.transpose(-1, -2)) * (1.0 / math.sqrt(E // h)) + (mask[:, None, None, :] - 1.0) * 1e9
+        x = x + self.out(torch.matmul(att.softmax(-1), v).transpose(1, 2).reshape(B, L, E))
+        x = x + self.mlp(self.ln2(x))
+        pooled = (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        return self.ln(pooled)
+
+
+class SpatialSoftmax(nn.Module):
+    """features [B, C, h, w] -> expected (x, y) in [-1, 1] per channel [B, 2 C] (Levine et al. 2016)."""
+
+    def __init__(self, h: int, w: int):
+        super().__init__()
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing='ij')
+        self.register_buffer('grid', torch.stack([xs.reshape(-1), ys.reshape(-1)], 1))  # [h w, 2]
+
+    def forward(self, x):
+        B, C = x.shape[:2]
+        p = x.flatten(2).softmax(-1)  # [B, C, h w]
+        return torch.matmul(p, self.grid).flatten(1)
+
+
+class CameraEncoder(nn.Module):
+    """image [B, 3, s, s] in [0, 1], FiLM input [B, text_dim] -> [B, 2 keypoints + channels]:
+    four 3x3/5x5 convs (strides 2, 2, 1, 1) with GroupNorm; the instruction modulates the last two
+    (FiLM: which bowl matters depends on it); spatial-softmax keypoints and the mean of the last
+    feature map."""
+
+    def __init__(self, c: Config):
+        super().__init__()
+        ch = list(c.cnn_channels)
+        if len(ch) != 4:
+            raise ValueError(f'cnn_channels needs 4 widths, got {ch}')
+        self.convs = nn.ModuleList([
+            nn.Conv2d(3, ch[0], 5, 2, 2), nn.Conv2d(ch[0], ch[1], 3, 2, 1),
+            nn.Conv2d(ch[1], ch[2], 3, 1, 1), nn.Conv2d(ch[2], ch[3], 3, 1, 1)])
+        self.norms = nn.ModuleList([nn.GroupNorm(min(c.groups, n), n) for n in ch])
+        self.film = nn.Linear(c.text_dim, 2 * (ch[2] + ch[3]))
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        self.split = [ch[2], ch[2], ch[3], ch[3]]
+        self.kp = nn.Conv2d(ch[3], c.keypoints, 1)
+        side = (c.image_size + 1) // 2
+        side = (side + 1) // 2  # after the two stride-2 convs (5x5 pad 2, 3x3 pad 1)
+        self.softmax = SpatialSoftmax(side, side)
+        self.out_dim = 2 * c.keypoints + ch[3]
+
+    def forward(self, image, text):
+        # Centre the pixels: a fixed affine map, so the tensor the engine feeds stays plain [0, 1] RGB.
+        x = image * 2.0 - 1.0
+        g2, b2, g3, b3 = self.film(text).split(self.split, -1)
+        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            x = norm(conv(x))
+            if i == 2:
+                x = x * (1 + g2[:, :, None, None]) + b2[:, :, None, None]
+            elif i == 3:
+                x = x * (1 + g3[:, :, None, None]) + b3[:, :, None, None]
+            x = F.gelu(x)
+        return torch.cat([self.softmax(self.kp(x)), x.mean((2, 3))], -1)
+
+
+class VisionObsEncoder(nn.Module):
+    """(proprio [B, 8], instruction_tokens [B, L], image per camera [B, 3, s, s]) -> hidden [B, H]."""
+
+    def __init__(self, c: Config, stats: dict | None = None):
+        super().__init__()
+        self.c = c
+        self.text = TextEncoder(c)
+        self.cams = nn.ModuleList([CameraEncoder(c) for _ in range(c.cameras)])
+        n = c.proprio_dim + c.text_dim + sum(m.out_dim for m in self.cams)
+        self.net = nn.Sequential(nn.Linear(n, c.hidden), nn.GELU(), nn.Linear(c.hidden, c.hidden), nn.LayerNorm(c.hidden))
+
+    def forward(self, proprio, tokens, *images):
+        if len(images) != len(self.cams):
+            raise ValueError(f'{len(images)} images for {len(self.cams)} cameras')
+        text = self.text(tokens)
+        feats = [cam(img, text) for cam, img in zip(self.cams, images)]
+        return self.net(torch.cat([proprio, text, *feats], -1))
+
+
+def make_obs_encoder(c: Config, stats: dict | None = None) -> nn.Module:
+    if c.observation == 'state':
+        return ObsEncoder(c, stats)
+    if c.observation == 'vision':
+        return VisionObsEncoder(c, stats)
+    raise ValueError(f"Config.observation: expected 'state' or 'vision', got {c.observation!r}")
 
 
 class PriorHead(nn.Module):
@@ -223,7 +355,7 @@ class MainLayerwise(nn.Module):
         self.c = c
         self.corr = c.coarse_correction
         assert c.draft_layers * c.latent * c.levels <= c.d_model
-        self.obs = ObsEncoder(c, stats)
+        self.obs = make_obs_encoder(c, stats)
         self.memkv = MemoryKV(c)
         self.prior = PriorHead(c)
         self.layer_emb = nn.Embedding(c.layers, c.d_model)
@@ -231,9 +363,9 @@ class MainLayerwise(nn.Module):
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.blocks)])
         self.head = LayerHead(c)
 
-    def prefill(self, proprio, poses, instruction):
+    def prefill(self, *obs):
         c = self.c
-        hidden = self.obs(proprio, poses, instruction)
+        hidden = self.obs(*obs)
         k, v = self.memkv(hidden)  # [B, K, M, D]
         prior = self.prior(hidden).flatten(1)  # [B, k P L]
         B = hidden.shape[0]
@@ -275,28 +407,28 @@ class MainLayerwise(nn.Module):
         logits, _, k, v = self.step_parts(codes, layer_ids, past_key, past_value)
         return logits, k, v
 
-    def prior_logits(self, proprio, poses, instruction):
-        return self.prior(self.obs(proprio, poses, instruction))
+    def prior_logits(self, *obs):
+        return self.prior(self.obs(*obs))
 
-    def forward_train(self, proprio, poses, instruction, inputs):
+    def forward_train(self, inputs, *obs):
         """Codes fed per position [B, Q, P] (position i reads inputs[i - 1]) -> logits, coarse correction, prior."""
         B = inputs.shape[0]
-        hidden, k, v = self.prefill(proprio, poses, instruction)
+        hidden, k, v = self.prefill(*obs)
         fed = torch.cat([torch.zeros_like(inputs[:, :1]), inputs[:, :-1]], 1)
         ids = torch.arange(self.c.layers, device=inputs.device)[None, :].expand(B, -1)
         logits, corr, _, _ = self.step_parts(fed, ids, k, v)
         return logits, corr, self.prior(hidden)
 
     @torch.no_grad()
-    def greedy(self, proprio, poses, instruction, layers=None):
+    def greedy(self, *obs, layers=None):
         """Autoregressive greedy codes [B, layers, P] with the cache, as the engine decodes."""
         layers = layers or self.c.layers
-        hidden, k, v = self.prefill(proprio, poses, instruction)
-        B = proprio.shape[0]
-        prev = torch.zeros(B, 1, self.c.latent, dtype=torch.long, device=proprio.device)
+        hidden, k, v = self.prefill(*obs)
+        B, device = obs[0].shape[0], obs[0].device
+        prev = torch.zeros(B, 1, self.c.latent, dtype=torch.long, device=device)
         out = []
         for l in range(layers):
-            ids = torch.full((B, 1), l, dtype=torch.long, device=proprio.device)
+            ids = torch.full((B, 1), l, dtype=torch.long, device=device)
             logits, k, v = self.step(prev, ids, k, v)
             prev = logits.argmax(-1)
             out.append(prev[:, 0])
@@ -309,20 +441,20 @@ class MainParallel(nn.Module):
     def __init__(self, c: Config, stats: dict | None = None):
         super().__init__()
         self.c = c
-        self.obs = ObsEncoder(c, stats)
+        self.obs = make_obs_encoder(c, stats)
         self.memkv = MemoryKV(c)
         self.layer_emb = nn.Embedding(c.layers, c.d_model)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.blocks)])
         self.head = LayerHead(c)
 
-    def forward(self, proprio, poses, instruction):
+    def forward(self, *obs):
         c = self.c
-        B = proprio.shape[0]
-        hidden = self.obs(proprio, poses, instruction)
+        B, device = obs[0].shape[0], obs[0].device
+        hidden = self.obs(*obs)
         k, v = self.memkv(hidden)
-        ids = torch.arange(c.layers, device=proprio.device)[None, :].expand(B, -1)
+        ids = torch.arange(c.layers, device=device)[None, :].expand(B, -1)
         x = self.layer_emb(ids)
-        bias = torch.zeros(c.layers, c.memory + c.layers, device=proprio.device)
+        bias = torch.zeros(c.layers, c.memory + c.layers, device=device)
         for i in range(c.applications):
             x, _, _ = self.blocks[i % c.blocks](x, k[:, i], v[:, i], bias)
         return self.head(x, ids)
@@ -337,7 +469,7 @@ class Draft(nn.Module):
     def __init__(self, c: Config, stats: dict | None = None):
         super().__init__()
         self.c = c
-        self.obs = ObsEncoder(c, stats)
+        self.obs = make_obs_encoder(c, stats)
         self.prior = PriorHead(c)
 
     @staticmethod
@@ -347,8 +479,8 @@ class Draft(nn.Module):
         d.prior.load_state_dict(main.prior.state_dict())
         return d
 
-    def forward(self, proprio, poses, instruction):
-        return self.prior(self.obs(proprio, poses, instruction))
+    def forward(self, *obs):
+        return self.prior(self.obs(*obs))
 
 
 def count_params(m: nn.Module) -> int:

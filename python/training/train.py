@@ -36,13 +36,15 @@ import torch
 import torch.nn.functional as F
 
 from . import codec
-from .demos import build_arrays, load_demos, model_to_env, split_episodes, unnormalize
+from .demos import ENTITIES, build_arrays, load_demos, model_to_env, split_episodes, unnormalize
 from .export import build_bundles
 from .models import ActionDecoder, ActionEncoder, Config, Draft, MainLayerwise, MainParallel, count_params
+from .tokens import build_vocabulary, token_table
 
 log = logging.getLogger('training')
 
 DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --noise 0,0.1,0.2,0.3,0.4 --seed 0 --record DIR --json'
+VISION_DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --noise 0,0.1,0.2,0.3,0.4 --seed 0 --cameras agentview,robot0_eye_in_hand --render-size 128 --image-size 64 --record DIR --json'
 POLICY_DEMO_COMMAND = 'npx rsd expert --suite libero_spatial --trials 100 --no-clean --policy assets/bundles/default --policy assets/bundles/default-parallel --seed 0 --record DIR --json'
 
 
@@ -214,9 +216,45 @@ def noisy(x, sigma, gen):
     return x + sigma * torch.randn(x.shape, generator=gen, device='cpu').to(x.device)
 
 
+def random_shift(x, pad: int, gen):
+    """Each image [N, 3, s, s] moved by a random whole number of pixels in -pad..pad per axis, the
+    border repeated (DrQ, Kostrikov et al. 2020): the policy keys on where things are relative to
+    each other more than on exact pixel positions."""
+    n, c, h, w = x.shape
+    if h != w:
+        raise ValueError(f'random_shift needs square images, got {h} x {w}')
+    x = F.pad(x, (pad, pad, pad, pad), mode='replicate')
+    eps = 1.0 / (h + 2 * pad)
+    ar = torch.linspace(-1.0 + eps, 1.0 - eps, h + 2 * pad, device=x.device)[:h]
+    base = torch.stack([ar[None, :].expand(h, h), ar[:, None].expand(h, h)], -1)[None]  # [1, h, w, 2] (x, y)
+    shift = torch.randint(0, 2 * pad + 1, (n, 1, 1, 2), generator=gen).to(x.device, x.dtype) * (2.0 / (h + 2 * pad))
+    return F.grid_sample(x, base + shift, mode='nearest', padding_mode='zeros', align_corners=False)
+
+
+def observe(cfg, d: dict, idx, aug: dict | None = None):
+    """The model inputs of items idx (an index tensor or a slice) of split d, in the models' order:
+    state (proprio, poses, task); vision (proprio, instruction tokens, one image per camera, float
+    in [0, 1]). With aug (training): Gaussian noise on proprio (and poses), random image shifts."""
+    proprio = d['proprio'][idx]
+    if aug is not None:
+        proprio = noisy(proprio, aug['noise'], aug['gen'])
+    if cfg.observation == 'state':
+        poses = d['poses'][idx]
+        if aug is not None:
+            poses = noisy(poses, aug['sig_poses'], aug['gen'])
+        return proprio, poses, d['task'][idx]
+    frames = d['frames'][idx].to(proprio.device, non_blocking=True).float() * (1.0 / 255)  # [B, cams, 3, h, w]
+    if aug is not None and aug['shift'] > 0:
+        B, K = frames.shape[:2]
+        frames = random_shift(frames.flatten(0, 1), aug['shift'], aug['gen']).view(B, K, *frames.shape[2:])
+    return (proprio, d['tokens'][idx], *frames.unbind(1))
+
+
 def pose_noise(stats: dict, sigma: float, raw_position_sigma: float, device):
     """Per object-pose dim: sigma on normalised dims and quaternions, raw_position_sigma (metres)
-    on the positions passed through unnormalised."""
+    on the positions passed through unnormalised (none without object poses)."""
+    if stats['poses'] is None:
+        return 0.0
     mask = stats['poses']['mask']
     return torch.tensor([sigma if (m or i % 7 >= 3) else raw_position_sigma for i, m in enumerate(mask)], device=device)
 
@@ -285,14 +323,13 @@ def policy_loss(kind, model, tr, idx, cfg, gen, args, device, scales, sig_poses,
     """One batch's loss: layer-weighted code cross-entropy, plus for the layerwise model the prior's
     cross-entropy and the coarse-correction penalty."""
     kD = cfg.draft_layers
-    proprio = noisy(tr['proprio'][idx], args.noise, gen)
-    poses = noisy(tr['poses'][idx], sig_poses, gen)
-    task, codes = tr['task'][idx], tr['codes'][idx]
+    obs = observe(cfg, tr, idx, {'noise': args.noise, 'sig_poses': sig_poses, 'shift': args.shift, 'gen': gen})
+    codes = tr['codes'][idx]
     extra = 0.0
     if kind == 'layerwise':
         # Scheduled sampling of the coarse layers: half the batch feeds the prior's own coarse
         # codes, and the finer layers learn to continue the residual from there.
-        hidden, k, v = model.prefill(proprio, poses, task)
+        hidden, k, v = model.prefill(*obs)
         prior = model.prior(hidden)
         own = (torch.rand(len(idx), generator=gen) < args.sampled).to(device)[:, None, None]
         coarse = torch.where(own, prior.argmax(-1).detach(), codes[:, :kD])
@@ -305,15 +342,15 @@ def policy_loss(kind, model, tr, idx, cfg, gen, args, device, scales, sig_poses,
         prior_ce = F.cross_entropy(prior.reshape(-1, cfg.levels), codes[:, :kD].reshape(-1))
         # The correction is also kept small off the data (uniform random observations): where
         # the blocks have seen no data they should not overrule the prior.
-        rp, ro, rt = random_obs(args.batch // 4, cfg, gen, device)
-        rh, rk, rv = model.prefill(rp, ro, rt)
+        robs = random_obs(args.batch // 4, cfg, gen, device, tr.get('token_table'))
+        rh, rk, rv = model.prefill(*robs)
         rprior = model.prior(rh).argmax(-1).detach()
         rfed = torch.cat([torch.zeros_like(rprior[:, :1]), rprior[:, :-1]], 1)
-        rids = torch.arange(kD, device=device)[None, :].expand(len(rp), -1)
+        rids = torch.arange(kD, device=device)[None, :].expand(len(rh), -1)
         _, rcorr, _, _ = model.step_parts(rfed, rids, rk, rv)
         extra = prior_ce + args.corr_penalty * (corr.float().pow(2).sum((2, 3)).mean() + rcorr.float().pow(2).sum((2, 3)).mean())
     else:
-        logits = model(proprio, poses, task)
+        logits = model(*obs)
         targets = codes
     ce = F.cross_entropy(logits.float().reshape(-1, cfg.levels), targets.reshape(-1), reduction='none').view(targets.shape).mean((0, 2))
     return (ce * w).sum() / w.sum() + extra
@@ -325,10 +362,11 @@ def eval_policy(kind, model, va, cfg):
     ces, accs = [], []
     for i in range(0, len(va['codes']), 4096):
         sl = slice(i, i + 4096)
+        obs = observe(cfg, va, sl)
         if kind == 'layerwise':
-            logits = model.forward_train(va['proprio'][sl], va['poses'][sl], va['task'][sl], va['codes'][sl])[0]
+            logits = model.forward_train(va['codes'][sl], *obs)[0]
         else:
-            logits = model(va['proprio'][sl], va['poses'][sl], va['task'][sl])
+            logits = model(*obs)
         codes = va['codes'][sl]
         ces.append(F.cross_entropy(logits.reshape(-1, cfg.levels), codes.reshape(-1), reduction='none').view(codes.shape).mean(2).sum(0))
         accs.append((logits.argmax(-1) == codes).float().mean(2).sum(0))
@@ -341,29 +379,40 @@ def predicted_codes(kind, model, va, cfg):
     out = []
     for i in range(0, len(va['codes']), 4096):
         sl = slice(i, i + 4096)
+        obs = observe(cfg, va, sl)
         if kind == 'layerwise':
-            out.append(model.greedy(va['proprio'][sl], va['poses'][sl], va['task'][sl])[0])
+            out.append(model.greedy(*obs)[0])
         else:
-            out.append(model(va['proprio'][sl], va['poses'][sl], va['task'][sl]).argmax(-1))
+            out.append(model(*obs).argmax(-1))
     return torch.cat(out).cpu().numpy()
 
 
 # ---------------------------------------------------------------- stage 4: draft
 
-def random_obs(n, cfg, gen, device):
-    """The engine benchmark's synthetic observation: U[-1, 1] floats, a random task index."""
+def random_obs(n, cfg, gen, device, token_table=None):
+    """The engine benchmark's synthetic observation: U[-1, 1] floats, a random task index; for a
+    vision model U[-1, 1] proprio, U[0, 1] pixels and the tokens of a random known instruction."""
     p = torch.rand(n, cfg.proprio_dim, generator=gen) * 2 - 1
+    if cfg.observation == 'vision':
+        tokens = token_table.cpu()[torch.randint(0, len(token_table), (n,), generator=gen)]
+        s = cfg.image_size
+        images = [torch.rand(n, 3, s, s, generator=gen).to(device) for _ in range(cfg.cameras)]
+        return (p.to(device), tokens.to(device), *images)
     o = torch.rand(n, cfg.pose_dim, generator=gen) * 2 - 1
     t = torch.randint(0, cfg.tasks, (n,), generator=gen)
     return p.to(device), o.to(device), t.to(device)
 
 
 @torch.no_grad()
-def draft_agreement(cfg, main, draft, proprio, poses, task):
+def draft_agreement(cfg, main, draft, get, n, batch=2048):
     """Per draft layer: fraction of items whose draft argmax equals main greedy on all P codes;
-    and the mean accepted prefix under the `exact` rule."""
-    target, _ = main.greedy(proprio, poses, task, layers=cfg.draft_layers)
-    proposed = draft(proprio, poses, task).argmax(-1)
+    and the mean accepted prefix under the `exact` rule. get(slice) gives items' observations."""
+    targets, proposals = [], []
+    for i in range(0, n, batch):
+        obs = get(slice(i, min(n, i + batch)))
+        targets.append(main.greedy(*obs, layers=cfg.draft_layers)[0])
+        proposals.append(draft(*obs).argmax(-1))
+    target, proposed = torch.cat(targets), torch.cat(proposals)
     match = (proposed == target).all(-1).float()  # [N, k]
     prefix = torch.cumprod(match, 1)
     code_match = (proposed == target).float().mean((0, 2))
@@ -402,6 +451,15 @@ def main():
     ap.add_argument('--git-commit', default=None)
     ap.add_argument('--small', action='store_true', help='a tiny configuration, for smoke tests')
     ap.add_argument('--no-export', action='store_true')
+    ap.add_argument('--observation', choices=['state', 'vision'], default='state', help='state: proprio, object poses, task index; vision: proprio, instruction tokens and the recorded cameras\' images (demonstrations recorded with rsd expert --cameras)')
+    ap.add_argument('--max-tokens', type=int, default=Config.max_tokens, help='vision: the instruction\'s token length L')
+    ap.add_argument('--shift', type=int, default=2, help='vision: random image shifts of up to this many pixels (0: none)')
+    ap.add_argument('--d-model', type=int, default=None, help='width D of the blocks (default: 256 state, 192 vision)')
+    ap.add_argument('--heads', type=int, default=None, help='attention heads (default: 8 state, 6 vision)')
+    ap.add_argument('--cnn-channels', default=None, help='vision: four conv widths, e.g. 32,32,64,64')
+    ap.add_argument('--no-parallel', action='store_true', help='skip the parallel twin (and its bundle)')
+    ap.add_argument('--frames-on', choices=['device', 'cpu'], default='device', help='vision: where the training images are kept (cpu: gathered per batch)')
+    ap.add_argument('--check-image-hashes', action='store_true', help='vision: hash every image file against its demonstration line')
     args = ap.parse_args()
 
     make_deterministic(args.deterministic)
@@ -417,7 +475,8 @@ def main():
     log.info('command: %s', command)
     log.info('machine: %s', machine)
 
-    demos = load_demos(args.demos)
+    vision = args.observation == 'vision'
+    demos = load_demos(args.demos, entities=[] if vision else ENTITIES, images=vision, check_image_hashes=args.check_image_hashes)
     arr = build_arrays(demos)
     val_ep = split_episodes(demos, args.val_fraction, args.seed)
     is_val = val_ep[arr.episode]
@@ -425,9 +484,29 @@ def main():
     log.info('demos: %s, sha256 %s; %d successful episodes (%s per task), %d samples (%d train, %d val from %d held-out episodes); %d perturbed steps\' chunks left out',
              args.demos, demos.sha256, len(demos.episodes), per_task, len(arr.task), int((~is_val).sum()), int(is_val.sum()), int(val_ep.sum()), arr.dropped)
 
-    cfg = Config(draft_hidden=args.draft_hidden, coarse_correction=args.coarse_correction)
+    kind_cfg: dict = {}
+    observation: dict = {'kind': 'state'}
+    if vision:
+        cams = demos.cameras
+        size = cams[0]['height']
+        if any(c['height'] != size or c['width'] != size for c in cams):
+            raise ValueError(f'the vision encoder needs square images of one size; the demonstrations\' cameras are {[(c["name"], c["height"], c["width"]) for c in cams]}')
+        vocabulary = build_vocabulary(demos.instructions)
+        tokens = token_table(demos.instructions, vocabulary, args.max_tokens)
+        observation = {'kind': 'vision', 'cameras': cams, 'vocabulary': vocabulary, 'maxTokens': args.max_tokens}
+        kind_cfg = dict(observation='vision', cameras=len(cams), image_size=size, vocab=len(vocabulary), max_tokens=args.max_tokens, d_model=192, heads=6)
+        log.info('vision: cameras %s; %d frames of %s (%.1f GB); vocabulary of %d words, L = %d', [c['name'] for c in cams], len(arr.frames),
+                 list(arr.frames.shape[1:]), arr.frames.nbytes / 1e9, len(vocabulary), args.max_tokens)
+    if args.d_model is not None:
+        kind_cfg['d_model'] = args.d_model
+    if args.heads is not None:
+        kind_cfg['heads'] = args.heads
+    if args.cnn_channels is not None:
+        kind_cfg['cnn_channels'] = tuple(int(x) for x in args.cnn_channels.split(','))
+    cfg = Config(draft_hidden=args.draft_hidden, coarse_correction=args.coarse_correction, **kind_cfg)
     if args.small:
-        cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=192, blocks=1, heads=4, mlp_ratio=1, draft_hidden=64)
+        small = dict(cnn_channels=(8, 8, 16, 16), keypoints=8, text_dim=16, groups=4) if vision else {}
+        cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=192, blocks=1, heads=4, mlp_ratio=1, draft_hidden=64, **{**kind_cfg, 'd_model': 192, 'heads': 4, **small})
     scales = [float(args.scale0 * args.rho ** q) for q in range(cfg.layers)]
     log.info('config: %s', cfg.dict())
     log.info('rfsq scales: %s', scales)
@@ -457,19 +536,32 @@ def main():
 
     def split(mask):
         m = torch.from_numpy(mask)
-        return {'proprio': torch.from_numpy(arr.proprio)[m].to(device), 'poses': torch.from_numpy(arr.poses)[m].to(device),
-                'task': torch.from_numpy(arr.task)[m].to(device), 'codes': torch.from_numpy(codes)[m].to(device),
-                'latent': torch.from_numpy(lat)[m].to(device)}
+        d = {'proprio': torch.from_numpy(arr.proprio)[m].to(device), 'poses': torch.from_numpy(arr.poses)[m].to(device),
+             'task': torch.from_numpy(arr.task)[m].to(device), 'codes': torch.from_numpy(codes)[m].to(device),
+             'latent': torch.from_numpy(lat)[m].to(device)}
+        if vision:
+            table = torch.from_numpy(tokens).to(device)
+            d['tokens'] = table[d['task']]
+            d['token_table'] = table
+            frames = torch.from_numpy(arr.frames[mask])
+            d['frames'] = frames.to(device) if args.frames_on == 'device' else frames
+        return d
 
     data = {'train': split(~is_val), 'val': split(is_val)}
+    if vision:
+        arr.frames = None  # the splits hold their copies
 
     # 2. main layerwise
     log.info('stage 2: main layerwise (%s)', budget(args.main_s, args.main_steps))
     main_m, main_steps = train_policy('layerwise', cfg, data, args.main_s, args.main_steps, device, gen, args, arr.stats, scales)
     # 3. parallel
-    log.info('stage 3: main parallel (%s)', budget(args.parallel_s, args.parallel_steps))
-    par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, args.parallel_steps, device, gen, args, arr.stats, scales)
+    par_m, par_steps = None, 0
+    if not args.no_parallel:
+        log.info('stage 3: main parallel (%s)', budget(args.parallel_s, args.parallel_steps))
+        par_m, par_steps = train_policy('parallel', cfg, data, args.parallel_s, args.parallel_steps, device, gen, args, arr.stats, scales)
     for kind, model, steps in (('layerwise', main_m, main_steps), ('parallel', par_m, par_steps)):
+        if model is None:
+            continue
         va = eval_policy(kind, model, data['val'], cfg)
         pred = predicted_codes(kind, model, data['val'], cfg)
         err = action_errors(decode_actions(dec, pred, scales, cfg.levels, device), va_chunks, arr.stats['actions'])
@@ -483,22 +575,28 @@ def main():
     draft_m = Draft.from_main(main_m).to(device).eval()
     draft_steps = 0
     va = data['val']
-    agree_val = draft_agreement(cfg, main_m, draft_m, va['proprio'], va['poses'], va['task'])
+    agree_val = draft_agreement(cfg, main_m, draft_m, lambda sl: observe(cfg, va, sl), len(va['codes']))
     rgen = torch.Generator().manual_seed(args.seed + 99)
-    agree_rand = draft_agreement(cfg, main_m, draft_m, *random_obs(20000, cfg, rgen, device))
+    robs = random_obs(20000, cfg, rgen, device, data['train'].get('token_table'))
+    agree_rand = draft_agreement(cfg, main_m, draft_m, lambda sl: tuple(t[sl] for t in robs), 20000)
     log.info('  draft vs main greedy, validation observations: layer exact %s, mean accepted %.3f of %d', agree_val['layerExact'], agree_val['meanAccepted'], cfg.draft_layers)
     log.info('  draft vs main greedy, uniform random observations: layer exact %s, mean accepted %.3f of %d', agree_rand['layerExact'], agree_rand['meanAccepted'], cfg.draft_layers)
     metrics['draft'] = {'params': count_params(draft_m), 'validation': agree_val, 'randomObservations': agree_rand,
                         'note': 'the draft is the main model\'s prior path (observation encoder + prior head), copied; exact = all P codes of a layer equal the main model\'s greedy codes'}
     metrics['trainingSeconds'] = time.time() - t_start
 
-    states = {k: {n: t.detach().cpu() for n, t in m.state_dict().items()} for k, m in (('decoder', dec), ('encoder', enc), ('main', main_m), ('parallel', par_m), ('draft', draft_m))}
-    sel = np.flatnonzero(is_val)[:: max(1, int(is_val.sum()) // 64)][:64]
+    states = {k: {n: t.detach().cpu() for n, t in m.state_dict().items()} for k, m in (('decoder', dec), ('encoder', enc), ('main', main_m), ('parallel', par_m), ('draft', draft_m)) if m is not None}
+    step = max(1, int(is_val.sum()) // 64)
+    sel = np.flatnonzero(is_val)[::step][:64]
     val_sample = {'proprio': arr.proprio[sel], 'poses': arr.poses[sel], 'task': arr.task[sel]}
+    if vision:
+        # uint8 frames of the same items (their positions in the validation split)
+        val_sample['tokens'] = tokens[arr.task[sel]]
+        val_sample['frames'] = data['val']['frames'][torch.arange(int(is_val.sum()))[::step][:64]].cpu().numpy()
     provenance = {
         'synthetic': False,
         'demonstrations': {
-            'command': ' ; '.join(args.demo_command or [DEMO_COMMAND] + ([POLICY_DEMO_COMMAND] if any(e.perturber.startswith('policy:') for e in demos.episodes) else [])),
+            'command': ' ; '.join(args.demo_command or [VISION_DEMO_COMMAND if vision else DEMO_COMMAND] + ([POLICY_DEMO_COMMAND] if any(e.perturber.startswith('policy:') for e in demos.episodes) else [])),
             'file': ' + '.join(os.path.basename(p) for p in args.demos),
             'sha256': demos.sha256,
             'episodes': demos.counts,
@@ -527,14 +625,21 @@ def main():
             'weights': f'exponential moving average of the policies\' weights, decay {args.ema}' if args.ema > 0 else 'the last step\'s weights',
             'precision': 'bfloat16 autocast for the policies\' training steps' if args.amp and device.type == 'cuda' else 'float32',
             'target': 'RFSQ codes of a[t:t+8] (repeat-last padding) from the observation at t; gripper target g = (1 - a_env)/2',
-            'augmentation': f'Gaussian noise std {args.noise} on normalised proprio, normalised object positions and quaternions; {args.raw_noise} m on unnormalised object positions',
+            'augmentation': (f'Gaussian noise std {args.noise} on normalised proprio; images shifted by up to {args.shift} pixels per axis (border repeated)' if vision
+                             else f'Gaussian noise std {args.noise} on normalised proprio, normalised object positions and quaternions; {args.raw_noise} m on unnormalised object positions'),
             'draft': 'a copy of the main model\'s coarse prior path (observation encoder + prior head, trained jointly with the main model on the true codes of layers 0-2); the main model adds a bounded correction (|.| <= coarse_correction per logit, penalised) from its blocks',
             'correctionPenalty': f'{args.corr_penalty} x squared coarse correction, on demonstration batches and on uniform random observations (a quarter batch)',
             'scheduledSampling': f'{args.sampled:.0%} of each batch feeds the prior\'s own coarse codes; layers 3-7 then learn to continue the residual from them',
         },
         'metrics': metrics,
     }
-    ckpt = {'config': cfg.dict(), 'state': states, 'scales': scales, 'stats': arr.stats, 'instructions': demos.instructions, 'provenance': provenance, 'valSample': val_sample}
+    if vision:
+        provenance['demonstrations']['images'] = {
+            'cameras': demos.cameras,
+            'stored': 'per episode a .npy of uint8 [steps, cameras, 3, h, w] beside the .jsonl: each camera\'s image as the engine\'s ImagePreprocessor makes the policy\'s tensor (triangle-filter resize from the render size), round(255 x); the lines record each file\'s SHA-256',
+        }
+    ckpt = {'config': cfg.dict(), 'state': states, 'scales': scales, 'stats': arr.stats, 'instructions': demos.instructions, 'observation': observation,
+            'provenance': provenance, 'valSample': val_sample}
     torch.save(ckpt, os.path.join(args.out, 'checkpoint.pt'))
     with open(os.path.join(args.out, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=2)
