@@ -18,6 +18,12 @@ export class Raster {
     this.invDepth = new Float32Array(width * height);
   }
 
+  /** Copies another raster's buffers (same size) into this one. */
+  copyFrom(other: Raster): void {
+    this.colour.set(other.colour);
+    this.invDepth.set(other.invDepth);
+  }
+
   clear(background: readonly number[]): void {
     this.invDepth.fill(0);
     const c = this.colour;
@@ -70,12 +76,20 @@ export class Raster {
     const colour = this.colour;
     for (let j = jMin; j <= jMax; j++) {
       const py = j + 0.5;
-      const px0 = iMin + 0.5;
-      let e0 = A0 * px0 + B0 * py + C0;
-      let e1 = A1 * px0 + B1 * py + C1;
-      let e2 = A2 * px0 + B2 * py + C2;
-      let p = j * W + iMin;
-      for (let i = iMin; i <= iMax; i++, p++, e0 += A0, e1 += A1, e2 += A2) {
+      // The row's span where every edge function is >= 0, widened by a pixel each side so that
+      // rounding here never drops a pixel the per-pixel test below would draw.
+      let lo = iMin;
+      let hi = iMax;
+      const k0 = B0 * py + C0, k1 = B1 * py + C1, k2 = B2 * py + C2;
+      if (A0 > 0) lo = Math.max(lo, Math.ceil(-k0 / A0 - 0.5) - 1); else if (A0 < 0) hi = Math.min(hi, Math.floor(-k0 / A0 - 0.5) + 1); else if (k0 < 0) continue;
+      if (A1 > 0) lo = Math.max(lo, Math.ceil(-k1 / A1 - 0.5) - 1); else if (A1 < 0) hi = Math.min(hi, Math.floor(-k1 / A1 - 0.5) + 1); else if (k1 < 0) continue;
+      if (A2 > 0) lo = Math.max(lo, Math.ceil(-k2 / A2 - 0.5) - 1); else if (A2 < 0) hi = Math.min(hi, Math.floor(-k2 / A2 - 0.5) + 1); else if (k2 < 0) continue;
+      const px0 = lo + 0.5;
+      let e0 = A0 * px0 + k0;
+      let e1 = A1 * px0 + k1;
+      let e2 = A2 * px0 + k2;
+      let p = j * W + lo;
+      for (let i = lo; i <= hi; i++, p++, e0 += A0, e1 += A1, e2 += A2) {
         if (e0 < 0 || e1 < 0 || e2 < 0) continue;
         const l0 = e0 * inv;
         const l1 = e1 * inv;

@@ -32,9 +32,9 @@ class MeshBuilder {
   }
 }
 
-/** Cells per side of a flat face: about `cell` metres each, at least 1, at most 16. */
+/** Cells per side of a flat face: about `cell` metres each, at least 1, at most 8 (walls and floor stay cheap). */
 function cellsFor(length: number, cell: number): number {
-  return Math.min(16, Math.max(1, Math.round(length / cell)));
+  return Math.min(8, Math.max(1, Math.round(length / cell)));
 }
 
 /**
