@@ -5,6 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNTHETIC_PRESETS, writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { RUN_DEFAULTS } from '../../../engine/eval/defaults.js';
+import { planEpisodes, taskContext } from '../../../engine/eval/plan.js';
+import { createSimulator } from '../../../engine/sim/factory.js';
 import { BundlePolicy } from '../../../engine/policy/bundle-policy.js';
 import type { PolicyInput, TaskContext } from '../../../engine/policy/policy.js';
 import type { CameraImage, Observation } from '../../../engine/sim/simulator.js';
@@ -81,5 +84,18 @@ describe('BundlePolicy: a vision bundle', () => {
     delete (noWrist.images as Record<string, CameraImage>).robot0_eye_in_hand;
     await expect(policy.inferBatch([input(noWrist)])).rejects.toThrow(/^image_robot0_eye_in_hand: the observation has no "robot0_eye_in_hand" image \(it has agentview\)/);
     await expect(policy.inferBatch([input(observation(4, image(12, 16, 4)))])).rejects.toThrow('image_agentview: the observation\'s "agentview" image is 12 x 16 x 3 but bundle "synthetic-tiny-vision" needs 16 x 12 (height x width) x 3 (RGB), its render size');
+  });
+
+  it('acts on what the embedded simulator renders when given the cameras its metadata lists', async () => {
+    const [episode] = planEpisodes('libero_spatial', [1], 1, RUN_DEFAULTS.initSource);
+    const sim = await createSimulator({ kind: 'embedded' }, { cameras: policy.metadata.observation.cameras });
+    try {
+      const obs = await sim.reset(episode!.task, episode!.init);
+      expect(Object.keys(obs.images).sort()).toEqual(['agentview', 'robot0_eye_in_hand']);
+      const [chunk] = await policy.inferBatch([input(obs, taskContext('libero_spatial', 1, episode!.task))]);
+      expect(chunk!.actions.every(Number.isFinite)).toBe(true);
+    } finally {
+      await sim.close();
+    }
   });
 });
