@@ -5,7 +5,7 @@ import type { TaskSpec } from '../libero/task.js';
 import type { Strategy } from '../decoding/record.js';
 import { embeddedPhysics } from '../sim/embedded/simulator.js';
 import type { Simulator } from '../sim/simulator.js';
-import { DemoRecorder, type DemoEpisode } from './demos.js';
+import { DemoRecorder, type DemoCamera, type DemoEpisode } from './demos.js';
 import { ActionPerturbation } from './perturbation.js';
 import type { Policy } from '../policy/policy.js';
 import { chunkPolicyFor, PolicyPerturbation } from './policy-perturbation.js';
@@ -67,6 +67,11 @@ export interface EpisodeRun {
 export interface EpisodeOptions {
   /** Record every policy step's observation and action. */
   record?: boolean;
+  /**
+   * With `record`: each step's images of these cameras as the policy's tensors (demos.ts). The
+   * simulator must render each at its `render` size (the pool's `simCameras`).
+   */
+  cameras?: DemoCamera[];
   /** Policy steps at most; default the suite's (220 for libero_spatial). */
   maxSteps?: number;
 }
@@ -78,7 +83,7 @@ export interface EpisodeOptions {
 export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, options: EpisodeOptions = {}, policy?: Policy): Promise<EpisodeRun> {
   const started = performance.now();
   const maxSteps = options.maxSteps ?? MAX_STEPS[episode.suite];
-  const recorder = options.record ? new DemoRecorder(episode.task.objects.length) : undefined;
+  const recorder = options.record ? new DemoRecorder(episode.task.objects.length, options.cameras) : undefined;
   let outcome: EpisodeOutcome = 'failure';
   let error: string | undefined;
   let steps = 0;
@@ -99,7 +104,7 @@ export async function runExpertEpisode(sim: Simulator, episode: ExpertEpisode, o
     const world = expertWorld(embeddedPhysics(sim, 'the scripted expert'));
     while (steps < maxSteps) {
       const action = expert.act(observation, world);
-      recorder?.add(observation.proprio, observation.objectPoses, action);
+      recorder?.add(observation.proprio, observation.objectPoses, action, observation.images);
       const executed = driver ? await driver.apply(action, observation) : perturbation ? perturbation.apply(action) : action;
       const result = await sim.step(executed);
       steps++;

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { CameraRequest } from '../sim/cameras.js';
 import { runWorkerPool } from '../workers/pool.js';
 import { workerModule } from '../workers/spawn.js';
 import type { EpisodeOptions, EpisodeRun, ExpertEpisode } from './episodes.js';
@@ -21,6 +22,13 @@ export interface PoolOptions extends EpisodeOptions {
   onResult?(run: EpisodeRun, progress: { done: number; total: number }): void;
   /** The TypeScript (or JavaScript) module a worker runs; default ./worker.ts. Tests substitute their own. */
   workerModule?: string | URL;
+  /** Cameras each worker's simulator renders (the recorded ones and those of perturbing policies); default none. */
+  simCameras?: readonly CameraRequest[];
+}
+
+/** What each expert worker finds in workerData. */
+export interface ExpertWorkerData {
+  cameras?: CameraRequest[];
 }
 
 export interface PoolReport {
@@ -40,6 +48,8 @@ export async function runExpertPool(episodes: readonly ExpertEpisode[], options:
   const episodeOptions: EpisodeOptions = {};
   if (options.record !== undefined) episodeOptions.record = options.record;
   if (options.maxSteps !== undefined) episodeOptions.maxSteps = options.maxSteps;
+  if (options.cameras !== undefined) episodeOptions.cameras = options.cameras;
+  const workerData: ExpertWorkerData | undefined = options.simCameras?.length ? { cameras: [...options.simCameras] } : undefined;
 
   const runs: EpisodeRun[] = [];
   const record = (run: EpisodeRun): void => {
@@ -49,6 +59,7 @@ export async function runExpertPool(episodes: readonly ExpertEpisode[], options:
 
   const outcome = await runWorkerPool<ExpertEpisode, WorkerJob, Extract<WorkerMessage, { id: number }>>({
     module: options.workerModule ?? DEFAULT_WORKER,
+    workerData,
     workers: options.workers ?? os.availableParallelism(),
     jobs: episodes,
     signal: options.signal,

@@ -32,7 +32,17 @@ export interface ExpertSuiteOptions extends Omit<PoolOptions, 'workerModule'> {
    * also runs once per policy. Bundle folders as given.
    */
   policies?: readonly PolicySpec[];
+  /** The order episodes are handed out in (expertEpisodes); default `task`. */
+  order?: EpisodeOrder;
 }
+
+/**
+ * `task`: task by task, so a worker mostly keeps one compiled scene. `interleaved`: initial state
+ * by initial state, each across every perturbation and task, so that a recording stopped early
+ * (a time limit) still covers every task and level evenly; a worker then compiles a scene for most
+ * episodes (about 50-100 ms against an episode's 1-3 s).
+ */
+export type EpisodeOrder = 'task' | 'interleaved';
 
 export interface PolicySpec {
   bundle: string;
@@ -75,10 +85,13 @@ export function expertEpisodes(
   noise: readonly number[] = [0],
   seed = 0,
   policies: readonly PolicySpec[] = [],
+  order: EpisodeOrder = 'task',
 ): ExpertEpisode[] {
   const s = suiteName(suite);
   const ids = tasks ?? suiteTasks(s).map((t) => t.id);
   const episodes: ExpertEpisode[] = [];
+  // Position of each episode among its initial state's perturbations (for the interleaved order).
+  const variant = new Map<ExpertEpisode, number>();
   for (const taskId of ids) {
     const task = projectTask(s, taskId);
     const states = initStatesFor(s, taskId, task.objects.length, source);
@@ -88,12 +101,22 @@ export function expertEpisodes(
         const episode: ExpertEpisode = { suite: s, taskId, task, initIndex, init, initSource: source.kind };
         if (std > 0) episode.perturbation = { std, seed: perturbationSeed(seed, taskId, initIndex, level) };
         episodes.push(episode);
+        variant.set(episode, level);
       });
       policies.forEach((spec, p) => {
         const policy = { ...spec, seed: perturbationSeed(seed, taskId, initIndex, POLICY_LEVEL + p) };
-        episodes.push({ suite: s, taskId, task, initIndex, init, initSource: source.kind, policy });
+        const episode: ExpertEpisode = { suite: s, taskId, task, initIndex, init, initSource: source.kind, policy };
+        episodes.push(episode);
+        variant.set(episode, noise.length + p);
       });
     });
+  }
+  if (order === 'interleaved') {
+    // Stable: within one (initial state, perturbation) the tasks keep their order.
+    return episodes
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => a.e.initIndex - b.e.initIndex || variant.get(a.e)! - variant.get(b.e)! || a.i - b.i)
+      .map(({ e }) => e);
   }
   return episodes;
 }
@@ -101,7 +124,7 @@ export function expertEpisodes(
 export async function runExpertSuite(options: ExpertSuiteOptions): Promise<ExpertSuiteReport> {
   const suite = suiteName(options.suite);
   const trials = options.trials ?? 50;
-  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource, options.noise, options.seed, options.policies);
+  const episodes = expertEpisodes(suite, options.tasks, trials, options.initSource, options.noise, options.seed, options.policies, options.order);
   const report = await runExpertPool(episodes, options);
   const ids = [...new Set(episodes.map((e) => e.taskId))];
   return {

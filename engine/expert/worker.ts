@@ -5,6 +5,7 @@ import type { Simulator } from '../sim/simulator.js';
 import { runExpertEpisode, type EpisodeOptions, type EpisodeRun, type ExpertEpisode } from './episodes.js';
 import type { Policy } from '../policy/policy.js';
 import { loadPerturbingPolicy } from './policy-perturbation.js';
+import type { ExpertWorkerData } from './pool.js';
 
 /**
  * The expert pool's worker thread: its own simulator (the embedded one: the scripted expert reads
@@ -33,7 +34,9 @@ export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
   if (!port) throw new Error('engine/expert/worker.ts runs in a worker thread');
   let sim: Simulator;
   try {
-    sim = await createSimulator({ kind: 'embedded' });
+    // Cameras the pool asked for (a recording with images, a vision policy's bursts); none otherwise.
+    const { cameras } = (workerData ?? {}) as ExpertWorkerData;
+    sim = await createSimulator({ kind: 'embedded' }, cameras ? { cameras } : {});
   } catch (error) {
     port.postMessage({ type: 'fatal', message: `MuJoCo failed to start in a worker: ${(error as Error).message}` } satisfies WorkerMessage);
     return;
