@@ -147,6 +147,9 @@ def make_deterministic(on: bool = True) -> None:
 
 
 def batches(n: int, size: int, gen: torch.Generator, device):
+    if n == 0:
+        raise ValueError('no training samples')
+    size = min(size, n)  # a tiny set (a dry run) would otherwise yield nothing, forever
     while True:
         perm = torch.randperm(n, generator=gen).to(device)
         for i in range(0, n - size + 1, size):
@@ -506,7 +509,7 @@ def main():
     cfg = Config(draft_hidden=args.draft_hidden, coarse_correction=args.coarse_correction, **kind_cfg)
     if args.small:
         small = dict(cnn_channels=(8, 8, 16, 16), keypoints=8, text_dim=16, groups=4) if vision else {}
-        cfg = Config(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=192, blocks=1, heads=4, mlp_ratio=1, draft_hidden=64, **{**kind_cfg, 'd_model': 192, 'heads': 4, **small})
+        cfg = Config(**{**kind_cfg, **dict(ae_enc_hidden=64, ae_dec_hidden=64, hidden=64, d_model=192, blocks=1, heads=4, mlp_ratio=1, draft_hidden=64), **small})
     scales = [float(args.scale0 * args.rho ** q) for q in range(cfg.layers)]
     log.info('config: %s', cfg.dict())
     log.info('rfsq scales: %s', scales)
@@ -577,8 +580,9 @@ def main():
     va = data['val']
     agree_val = draft_agreement(cfg, main_m, draft_m, lambda sl: observe(cfg, va, sl), len(va['codes']))
     rgen = torch.Generator().manual_seed(args.seed + 99)
-    robs = random_obs(20000, cfg, rgen, device, data['train'].get('token_table'))
-    agree_rand = draft_agreement(cfg, main_m, draft_m, lambda sl: tuple(t[sl] for t in robs), 20000)
+    n_rand = 4096 if vision else 20000  # random images are 100 KB each
+    robs = random_obs(n_rand, cfg, rgen, device, data['train'].get('token_table'))
+    agree_rand = draft_agreement(cfg, main_m, draft_m, lambda sl: tuple(t[sl] for t in robs), n_rand)
     log.info('  draft vs main greedy, validation observations: layer exact %s, mean accepted %.3f of %d', agree_val['layerExact'], agree_val['meanAccepted'], cfg.draft_layers)
     log.info('  draft vs main greedy, uniform random observations: layer exact %s, mean accepted %.3f of %d', agree_rand['layerExact'], agree_rand['meanAccepted'], cfg.draft_layers)
     metrics['draft'] = {'params': count_params(draft_m), 'validation': agree_val, 'randomObservations': agree_rand,
