@@ -14,16 +14,35 @@ import type { RenderGeom, RenderScene } from './render-scene.js';
  */
 
 /** Samples per pixel side. */
-const SUPERSAMPLE = Number(process.env.SS ?? 2);
+const SUPERSAMPLE = 2;
 
 const LIGHT_STRIDE = 21;
 
-/** Blinn-Phong: (N.H)^shininess times the material's specular; (hx, hy, hz) = L + E, unnormalised. */
+/** ln(512): a highlight below 1/512 of the light's specular is below half a grey level; it is not computed. */
+const NEGLIGIBLE = Math.log(512);
+
+/**
+ * Blinn-Phong: (N.H)^shininess times the material's specular; (hx, hy, hz) = L + E, unnormalised.
+ * Since c^s <= exp(-s (1 - c)), highlights that cannot reach 1/512 are skipped without Math.pow.
+ */
 function blinnPhong(nx: number, ny: number, nz: number, hx: number, hy: number, hz: number, specular: number, shininess: number): number {
   const ndh = nx * hx + ny * hy + nz * hz;
   if (ndh <= 0) return 0;
   const c = ndh / (Math.sqrt(hx * hx + hy * hy + hz * hz) || 1);
+  if (shininess * (1 - c) > NEGLIGIBLE) return 0;
   return specular * Math.pow(c, shininess);
+}
+
+/** x^n for the spot exponent: by squaring when n is a small whole number (MuJoCo's default 10), else Math.pow. */
+function spotPower(x: number, n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 64) return Math.pow(x, n);
+  let result = 1;
+  let base = x;
+  for (let e = n; e > 0; e >>= 1) {
+    if (e & 1) result *= base;
+    base *= base;
+  }
+  return result;
 }
 
 export interface CameraView {
@@ -81,16 +100,30 @@ export class CameraRenderer {
     let layer = this.staticLayers.get(`${slot} ${key}`);
     if (!layer || layer.pose.some((x, i) => x !== pose[i])) {
       raster.clear(this.scene.background);
-      for (const geom of this.scene.geoms) if (geom.static) this.drawGeom(raster, geom, xpos, xmat, view, lights);
+      for (const geom of this.frontToBack(true, xpos, view)) this.drawGeom(raster, geom, xpos, xmat, view, lights);
       if (!layer) this.staticLayers.set(`${slot} ${key}`, (layer = { pose, raster: new Raster(W, H) }));
       layer.pose = pose;
       layer.raster.copyFrom(raster);
     } else {
       raster.copyFrom(layer.raster);
     }
-    for (const geom of this.scene.geoms) if (!geom.static) this.drawGeom(raster, geom, xpos, xmat, view, lights);
+    for (const geom of this.frontToBack(false, xpos, view)) this.drawGeom(raster, geom, xpos, xmat, view, lights);
     const out = new Uint8Array(3 * width * height);
     return { width, height, channels: 3, data: raster.toBytes(SUPERSAMPLE, out) };
+  }
+
+  /**
+   * The static (or moving) geoms nearest first, so that the depth test rejects what is hidden
+   * before its colour is computed. The order depends only on the state and the camera, so the same
+   * state gives the same bytes; ties (equal distances) keep the scene's order.
+   */
+  private frontToBack(staticGeoms: boolean, xpos: Float64Array, view: CameraView): RenderGeom[] {
+    const c = view.pos;
+    const list = this.scene.geoms.filter((g) => g.static === staticGeoms && g.rbound > 0);
+    const dist = new Map(list.map((g) => [g, (xpos[3 * g.geom]! - c[0]!) ** 2 + (xpos[3 * g.geom + 1]! - c[1]!) ** 2 + (xpos[3 * g.geom + 2]! - c[2]!) ** 2]));
+    list.sort((a, b) => dist.get(a)! - dist.get(b)!);
+    // Planes (unbounded: the floor) last; they are behind everything else on the table.
+    return [...list, ...this.scene.geoms.filter((g) => g.static === staticGeoms && g.rbound === 0)];
   }
 
   /**
@@ -192,7 +225,7 @@ export class CameraRenderer {
           qx /= dist; qy /= dist; qz /= dist;
           atten = 1 / (L[k + 16]! + L[k + 17]! * dist + L[k + 18]! * dist * dist);
           const spotCos = -(qx * L[k + 4]! + qy * L[k + 5]! + qz * L[k + 6]!);
-          atten = spotCos < L[k + 19]! ? 0 : atten * Math.pow(spotCos, L[k + 20]!);
+          atten = spotCos < L[k + 19]! ? 0 : atten * spotPower(spotCos, L[k + 20]!);
         }
         const ndl = nx * qx + ny * qy + nz * qz;
         if (ndl <= 0 || atten === 0) continue;
@@ -218,8 +251,17 @@ export class CameraRenderer {
       }
     }
 
+    const cull = geom.closed;
     for (let t = 0; t < triangles.length; t += 3) {
       const i0 = triangles[t]!, i1 = triangles[t + 1]!, i2 = triangles[t + 2]!;
+      if (cull) {
+        // Outward-wound faces (shapes.ts): back-facing when the face normal points away from the
+        // eye, in right-handed camera coordinates (x, y, -depth) with the eye at the origin.
+        const x0 = cx[i0]!, y0 = cy[i0]!, z0 = -cd[i0]!;
+        const ux = cx[i1]! - x0, uy = cy[i1]! - y0, uz = -cd[i1]! - z0;
+        const vx = cx[i2]! - x0, vy = cy[i2]! - y0, vz = -cd[i2]! - z0;
+        if ((uy * vz - uz * vy) * x0 + (uz * vx - ux * vz) * y0 + (ux * vy - uy * vx) * z0 >= 0) continue;
+      }
       const in0 = cd[i0]! >= znear, in1 = cd[i1]! >= znear, in2 = cd[i2]! >= znear;
       if (in0 && in1 && in2) {
         raster.triangle(

@@ -24,6 +24,8 @@ export interface RenderGeom {
   emission: number;
   /** Bounding-sphere radius about the geom's centre; 0 for planes (never culled). */
   rbound: number;
+  /** A closed primitive (box, capsule, cylinder, sphere, ellipsoid): its back faces are never seen and are skipped. */
+  closed: boolean;
   /** Welded to the world (no joint, not mocap): it never moves, so a fixed camera's view of it can be kept. */
   static: boolean;
 }
@@ -98,6 +100,7 @@ export function buildRenderScene(model: MjModel): RenderScene {
       shininess: 128 * (mat >= 0 ? (model.mat_shininess as Float32Array)[mat]! : 0.5),
       emission: mat >= 0 ? (model.mat_emission as Float32Array)[mat]! : 0,
       rbound: type[g] === 0 ? 0 : rbound[g]!,
+      closed: type[g] !== 0 && type[g] !== 7,
       static: weld[bodyOf[g]!] === 0 && mocap[bodyOf[g]!]! < 0,
     });
   }
