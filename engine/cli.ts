@@ -36,13 +36,20 @@ Usage:
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
              [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
-             [--no-clean] [--seed N] [--json]
+             [--no-clean] [--seed N] [--order task|interleaved]
+             [--time-limit S] [--cameras agentview,robot0_eye_in_hand]
+             [--render-size 128] [--image-size 64]
+             [--orientation upright|rot180] [--center-crop F] [--json]
                                             the scripted expert: success per task; --record
                                             writes demonstrations (default pool: demo);
                                             --noise: one episode per level with DART noise
                                             on the executed actions; --policy: one episode
                                             per bundle, which drives the arm in bursts
-                                            (DAgger-style); --no-clean: policy episodes only
+                                            (DAgger-style); --no-clean: policy episodes only;
+                                            --cameras: each step's images too, as a policy's
+                                            tensors (.npy per episode); --order interleaved
+                                            with --time-limit: a recording stopped at a
+                                            deadline covers every task evenly
   rsd fidelity [--suite libero_spatial] [--tasks 0-9] [--trials 10]
                [--sources expert,bundle] [--fixtures default,reference]
                [--sim libero|embedded] [--python PATH] [--libero DIR] [--bundle DIR]
