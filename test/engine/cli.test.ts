@@ -113,6 +113,10 @@ describe('rsd CLI', () => {
     [['bench', 'engine', '--ep', 'tpu'], '--ep: expected one of cpu, webgpu, cuda, auto'],
     [['expert', '--tasks', '3-1'], '--tasks: range 3-1 runs backwards'],
     [['expert', '--init', 'random'], '--init: expected eval, demo or libero'],
+    [['expert', '--cameras', 'agentview'], '--cameras stores images with the demonstrations: give --record DIR'],
+    [['expert', '--cameras', 'frontview', '--record', '/tmp/x'], '--cameras: "frontview" is not a camera the simulator renders'],
+    [['expert', '--order', 'random'], '--order: expected task or interleaved, got "random"'],
+    [['expert', '--time-limit', '0'], '--time-limit: expected an integer >= 1'],
     [['help', 'nothing'], 'rsd help: unknown command "nothing"'],
   ])('refuses %j with a usage error: one line, exit 2', async (args, message) => {
     const { code, stdout, stderr } = await rsd(...args);
