@@ -597,7 +597,8 @@ def main():
     if vision:
         # uint8 frames of the same items (their positions in the validation split)
         val_sample['tokens'] = tokens[arr.task[sel]]
-        val_sample['frames'] = data['val']['frames'][torch.arange(int(is_val.sum()))[::step][:64]].cpu().numpy()
+        vf = data['val']['frames']
+        val_sample['frames'] = vf[torch.arange(int(is_val.sum()), device=vf.device)[::step][:64]].cpu().numpy()
     provenance = {
         'synthetic': False,
         'demonstrations': {
