@@ -290,3 +290,39 @@ class VisionDemosTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class VisionTrainingStepTest(unittest.TestCase):
+    def test_every_parameter_learns(self):
+        """One step of the layerwise loss on a vision batch reaches every parameter (the CNNs, FiLM,
+        the instruction encoder): none is cut off from the loss."""
+        import types
+        from training.train import observe, policy_loss
+        torch.manual_seed(0)
+        vocab = build_vocabulary(LIBERO_SPATIAL)
+        cfg = tiny_config(len(vocab))
+        model = MainLayerwise(cfg)
+        N, g = 16, torch.Generator().manual_seed(0)
+        table = torch.from_numpy(token_table(LIBERO_SPATIAL, vocab, 24))
+        task = torch.arange(N) % 10
+        tr = {'proprio': torch.rand(N, 8) * 2 - 1, 'task': task, 'tokens': table[task], 'token_table': table,
+              'frames': torch.randint(0, 256, (N, 2, 3, 16, 16), dtype=torch.uint8), 'codes': torch.randint(0, 7, (N, 8, 8)), 'latent': torch.rand(N, 8) - 0.5}
+        args = types.SimpleNamespace(noise=0.01, shift=2, sampled=0.5, batch=8, corr_penalty=1.0)
+        obs = observe(cfg, tr, torch.arange(4), {'noise': 0.0, 'sig_poses': 0.0, 'shift': 2, 'gen': g})
+        self.assertEqual([tuple(t.shape) for t in obs], [(4, 8), (4, 24), (4, 3, 16, 16), (4, 3, 16, 16)])
+        self.assertTrue(all(0 <= float(t.min()) and float(t.max()) <= 1 for t in obs[2:]))
+        loss = policy_loss('layerwise', model, tr, torch.arange(N), cfg, g, args, torch.device('cpu'), [0.8 * 0.5 ** q for q in range(8)], 0.0,
+                           torch.ones(8))
+        loss.backward()
+        dead = [n for n, p in model.named_parameters() if p.grad is None or float(p.grad.abs().sum()) == 0.0]
+        # The pad token's embedding is fixed at zero (padding_idx) by design.
+        self.assertEqual(dead, [], dead)
+
+    def test_random_shift_moves_whole_pixels(self):
+        from training.train import random_shift
+        x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8)
+        y = random_shift(x, 2, torch.Generator().manual_seed(3))
+        for i in range(2):
+            # Some whole-pixel offset (dy, dx) in -2..2 maps the centre of x onto y, border repeated.
+            pad = torch.nn.functional.pad(x[i:i + 1], (2, 2, 2, 2), mode='replicate')[0]
+            self.assertTrue(any(torch.equal(y[i], pad[:, 2 + dy:10 + dy, 2 + dx:10 + dx]) for dy in range(-2, 3) for dx in range(-2, 3)))
