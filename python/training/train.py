@@ -599,6 +599,8 @@ def main():
         val_sample['tokens'] = tokens[arr.task[sel]]
         vf = data['val']['frames']
         val_sample['frames'] = vf[torch.arange(int(is_val.sum()), device=vf.device)[::step][:64]].cpu().numpy()
+    inits_per_task = [len({e.init_index for e in demos.episodes if e.task_id == t}) for t in range(len(demos.instructions))]
+    init_range = f'{min(inits_per_task)}' if min(inits_per_task) == max(inits_per_task) else f'{min(inits_per_task)}-{max(inits_per_task)}'
     provenance = {
         'synthetic': False,
         'demonstrations': {
@@ -610,7 +612,7 @@ def main():
             'usedPerTask': per_task,
             'samples': len(arr.task),
             'samplesLeftOut': f'{arr.dropped} steps of perturbed episodes whose chunk a[t:t+8] spans perturbed steps (the expert reacting to noise after t) are not samples',
-            'initStates': "the project's demo pool: 100 initial states per task (initSource 'project'), disjoint from the project's 50 evaluation states per task",
+            'initStates': f"the project's demo pool (initSource 'project'), disjoint from the project's 50 evaluation states per task; successful episodes from {init_range} initial states per task",
             'initSources': sorted({e.init_source for e in demos.episodes}),
             'expert': 'the scripted expert of engine/expert (rsd expert): one action per observation (closed loop), every step recorded',
             'perturbation': 'DART-style: with --noise levels > 0 the simulator executed the expert\'s actions plus AR(1) Gaussian noise of that std on the 3 translation dims in bursts of 4-12 steps with quiet gaps of 9-20 (engine/expert/perturbation.ts), while the recorded action is the expert\'s own; each initial state runs once per level',
