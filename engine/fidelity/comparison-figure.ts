@@ -27,7 +27,7 @@ export function heatColour(value: number): [number, number, number] {
 const BACKGROUND = 255;
 const INK: [number, number, number] = [30, 30, 30];
 const GAP = 4;
-const TICKS = [0, 64, 128, 192, 255];
+const TICKS = [0, 64, 128, 255];
 
 export interface FigureInput {
   embedded: CameraImage;
