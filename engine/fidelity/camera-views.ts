@@ -6,7 +6,7 @@ import type { TaskSpec } from '../libero/task.js';
 import type { CameraRequest } from '../sim/cameras.js';
 import type { Pose } from '../sim/embedded/scene.js';
 import { embeddedPhysics, EmbeddedSimulator } from '../sim/embedded/simulator.js';
-import { LiberoSimulator } from '../sim/libero/simulator.js';
+import { createSimulator } from '../sim/factory.js';
 import type { CameraImage, Simulator } from '../sim/simulator.js';
 import { referenceFixtures } from './fixtures.js';
 import { imageDifference, type ImageDifference } from './image-diff.js';
@@ -49,10 +49,10 @@ export class MissingCameraImageError extends Error {
   }
 }
 
+/** The factory's simulator; an embedded one with other fixture poses is made directly (only it takes them). */
 export const openSimulator: OpenSimulator = async (spec, { cameras, fixturePlacement }) => {
-  if (spec.kind === 'libero') return LiberoSimulator.create({ python: spec.python ?? 'python3', cameras: [...cameras] });
-  const options = { cameras, ...(fixturePlacement ? { fixturePlacement } : {}) };
-  return EmbeddedSimulator.create(options);
+  if (spec.kind === 'embedded' && fixturePlacement) return EmbeddedSimulator.create({ cameras: [...cameras], fixturePlacement });
+  return createSimulator(spec, { cameras });
 };
 
 /** The first policy frame's images on `sim` (made with the request's cameras), checked for size. */
