@@ -18,6 +18,12 @@ export class Raster {
     this.invDepth = new Float32Array(width * height);
   }
 
+  /** Copies another raster's buffers (same size) into this one. */
+  copyFrom(other: Raster): void {
+    this.colour.set(other.colour);
+    this.invDepth.set(other.invDepth);
+  }
+
   clear(background: readonly number[]): void {
     this.invDepth.fill(0);
     const c = this.colour;
@@ -62,32 +68,45 @@ export class Raster {
     const A1 = y2 - y0, B1 = x0 - x2, C1 = x2 * y0 - x0 * y2;
     const A2 = y0 - y1, B2 = x1 - x0, C2 = x0 * y1 - x1 * y0;
     const inv = 1 / area;
-    // Colours weighted by 1/depth, so colour = Σ l_i z_i c_i / Σ l_i z_i is perspective-correct.
+    // 1/depth and the colours times 1/depth are affine in screen space (perspective-correct
+    // interpolation): each is D * x + E * y + F, stepped along a row by D.
     const zr0 = z0 * r0, zg0 = z0 * g0, zb0 = z0 * b0;
     const zr1 = z1 * r1, zg1 = z1 * g1, zb1 = z1 * b1;
     const zr2 = z2 * r2, zg2 = z2 * g2, zb2 = z2 * b2;
+    const zD = (A0 * z0 + A1 * z1 + A2 * z2) * inv, zE = (B0 * z0 + B1 * z1 + B2 * z2) * inv, zF = (C0 * z0 + C1 * z1 + C2 * z2) * inv;
+    const rD = (A0 * zr0 + A1 * zr1 + A2 * zr2) * inv, rE = (B0 * zr0 + B1 * zr1 + B2 * zr2) * inv, rF = (C0 * zr0 + C1 * zr1 + C2 * zr2) * inv;
+    const gD = (A0 * zg0 + A1 * zg1 + A2 * zg2) * inv, gE = (B0 * zg0 + B1 * zg1 + B2 * zg2) * inv, gF = (C0 * zg0 + C1 * zg1 + C2 * zg2) * inv;
+    const bD = (A0 * zb0 + A1 * zb1 + A2 * zb2) * inv, bE = (B0 * zb0 + B1 * zb1 + B2 * zb2) * inv, bF = (C0 * zb0 + C1 * zb1 + C2 * zb2) * inv;
     const depth = this.invDepth;
     const colour = this.colour;
     for (let j = jMin; j <= jMax; j++) {
       const py = j + 0.5;
-      const px0 = iMin + 0.5;
-      let e0 = A0 * px0 + B0 * py + C0;
-      let e1 = A1 * px0 + B1 * py + C1;
-      let e2 = A2 * px0 + B2 * py + C2;
-      let p = j * W + iMin;
-      for (let i = iMin; i <= iMax; i++, p++, e0 += A0, e1 += A1, e2 += A2) {
-        if (e0 < 0 || e1 < 0 || e2 < 0) continue;
-        const l0 = e0 * inv;
-        const l1 = e1 * inv;
-        const l2 = e2 * inv;
-        const z = l0 * z0 + l1 * z1 + l2 * z2;
-        if (z <= depth[p]!) continue;
+      // The row's span where every edge function is >= 0, widened by a pixel each side so that
+      // rounding here never drops a pixel the per-pixel test below would draw.
+      let lo = iMin;
+      let hi = iMax;
+      const k0 = B0 * py + C0, k1 = B1 * py + C1, k2 = B2 * py + C2;
+      if (A0 > 0) lo = Math.max(lo, Math.ceil(-k0 / A0 - 0.5) - 1); else if (A0 < 0) hi = Math.min(hi, Math.floor(-k0 / A0 - 0.5) + 1); else if (k0 < 0) continue;
+      if (A1 > 0) lo = Math.max(lo, Math.ceil(-k1 / A1 - 0.5) - 1); else if (A1 < 0) hi = Math.min(hi, Math.floor(-k1 / A1 - 0.5) + 1); else if (k1 < 0) continue;
+      if (A2 > 0) lo = Math.max(lo, Math.ceil(-k2 / A2 - 0.5) - 1); else if (A2 < 0) hi = Math.min(hi, Math.floor(-k2 / A2 - 0.5) + 1); else if (k2 < 0) continue;
+      if (lo > hi) continue;
+      const px0 = lo + 0.5;
+      let e0 = A0 * px0 + k0;
+      let e1 = A1 * px0 + k1;
+      let e2 = A2 * px0 + k2;
+      let z = zD * px0 + zE * py + zF;
+      let zr = rD * px0 + rE * py + rF;
+      let zg = gD * px0 + gE * py + gF;
+      let zb = bD * px0 + bE * py + bF;
+      let p = j * W + lo;
+      for (let i = lo; i <= hi; i++, p++, e0 += A0, e1 += A1, e2 += A2, z += zD, zr += rD, zg += gD, zb += bD) {
+        if (e0 < 0 || e1 < 0 || e2 < 0 || z <= depth[p]!) continue;
         depth[p] = z;
         const iz = 1 / z;
         const q = 3 * p;
-        colour[q] = (l0 * zr0 + l1 * zr1 + l2 * zr2) * iz;
-        colour[q + 1] = (l0 * zg0 + l1 * zg1 + l2 * zg2) * iz;
-        colour[q + 2] = (l0 * zb0 + l1 * zb1 + l2 * zb2) * iz;
+        colour[q] = zr * iz;
+        colour[q + 1] = zg * iz;
+        colour[q + 2] = zb * iz;
       }
     }
   }
@@ -102,6 +121,8 @@ export class Raster {
     const h = this.height / factor;
     const c = this.colour;
     const scale = 255 / (factor * factor);
+    // Colours past 1 saturate, as the framebuffer clamps them before the samples are resolved.
+    for (let i = 0; i < c.length; i++) if (c[i]! > 1) c[i] = 1;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let r = 0;
@@ -110,15 +131,16 @@ export class Raster {
         for (let dy = 0; dy < factor; dy++) {
           let q = 3 * ((y * factor + dy) * W + x * factor);
           for (let dx = 0; dx < factor; dx++, q += 3) {
-            r += Math.min(1, c[q]!);
-            g += Math.min(1, c[q + 1]!);
-            b += Math.min(1, c[q + 2]!);
+            r += c[q]!;
+            g += c[q + 1]!;
+            b += c[q + 2]!;
           }
         }
         const o = 3 * (y * w + x);
-        out[o] = Math.round(r * scale);
-        out[o + 1] = Math.round(g * scale);
-        out[o + 2] = Math.round(b * scale);
+        // Values are >= 0 and the clamped mean <= 255: rounding is a plain + 0.5 and truncation.
+        out[o] = r * scale + 0.5;
+        out[o + 1] = g * scale + 0.5;
+        out[o + 2] = b * scale + 0.5;
       }
     }
     return out;

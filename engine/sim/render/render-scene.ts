@@ -24,6 +24,10 @@ export interface RenderGeom {
   emission: number;
   /** Bounding-sphere radius about the geom's centre; 0 for planes (never culled). */
   rbound: number;
+  /** A closed primitive (box, capsule, cylinder, sphere, ellipsoid): its back faces are never seen and are skipped. */
+  closed: boolean;
+  /** Welded to the world (no joint, not mocap): it never moves, so a fixed camera's view of it can be kept. */
+  static: boolean;
 }
 
 export interface RenderLight {
@@ -61,6 +65,9 @@ export function buildRenderScene(model: MjModel): RenderScene {
   const matid = model.geom_matid as Int32Array;
   const dataid = model.geom_dataid as Int32Array;
   const rbound = model.geom_rbound as Float64Array;
+  const bodyOf = model.geom_bodyid as Int32Array;
+  const weld = model.body_weldid as Int32Array;
+  const mocap = model.body_mocapid as Int32Array;
   const meshes = new Map<number, ShapeMesh>();
   const geoms: RenderGeom[] = [];
   for (let g = 0; g < model.ngeom; g++) {
@@ -93,6 +100,8 @@ export function buildRenderScene(model: MjModel): RenderScene {
       shininess: 128 * (mat >= 0 ? (model.mat_shininess as Float32Array)[mat]! : 0.5),
       emission: mat >= 0 ? (model.mat_emission as Float32Array)[mat]! : 0,
       rbound: type[g] === 0 ? 0 : rbound[g]!,
+      closed: type[g] !== 0 && type[g] !== 7,
+      static: weld[bodyOf[g]!] === 0 && mocap[bodyOf[g]!]! < 0,
     });
   }
   const lights: RenderLight[] = [];
@@ -111,6 +120,8 @@ export function buildRenderScene(model: MjModel): RenderScene {
     });
   }
   const head = model.vis.headlight;
+  // Static geoms first: the renderer draws them, keeps that layer, then draws the moving ones.
+  geoms.sort((a, b) => Number(b.static) - Number(a.static) || a.geom - b.geom);
   return {
     geoms,
     lights,

@@ -32,9 +32,9 @@ class MeshBuilder {
   }
 }
 
-/** Cells per side of a flat face: about `cell` metres each, at least 1, at most 16. */
+/** Cells per side of a flat face: about `cell` metres each, at least 1, at most 8 (walls and floor stay cheap). */
 function cellsFor(length: number, cell: number): number {
-  return Math.min(16, Math.max(1, Math.round(length / cell)));
+  return Math.min(8, Math.max(1, Math.round(length / cell)));
 }
 
 /**
@@ -107,7 +107,7 @@ function revolve(rings: number, slices: number, ring: (k: number) => { r: number
 }
 
 /** A sphere of radius size[0]. */
-export function sphereMesh(size: readonly number[], slices = 16, stacks = 10): ShapeMesh {
+export function sphereMesh(size: readonly number[], slices = 12, stacks = 8): ShapeMesh {
   const r = size[0]!;
   return revolve(stacks, slices, (k) => {
     const phi = -Math.PI / 2 + (Math.PI * k) / stacks;
@@ -130,7 +130,7 @@ export function ellipsoidMesh(size: readonly number[]): ShapeMesh {
 }
 
 /** A capsule: radius size[0], cylinder half length size[1] along z, hemispherical caps. */
-export function capsuleMesh(size: readonly number[], slices = 16, capStacks = 4): ShapeMesh {
+export function capsuleMesh(size: readonly number[], slices = 12, capStacks = 3): ShapeMesh {
   const r = size[0]!;
   const h = size[1]!;
   const rings = 2 * capStacks + 1;
@@ -143,7 +143,7 @@ export function capsuleMesh(size: readonly number[], slices = 16, capStacks = 4)
 }
 
 /** A cylinder: radius size[0], half length size[1] along z, with flat caps. */
-export function cylinderMesh(size: readonly number[], slices = 20): ShapeMesh {
+export function cylinderMesh(size: readonly number[], slices = 16): ShapeMesh {
   const r = size[0]!;
   const h = size[1]!;
   const side = revolve(1, slices, (k) => ({ r, z: k === 0 ? -h : h, nr: 1, nz: 0 }));
