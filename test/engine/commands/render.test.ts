@@ -74,6 +74,29 @@ describe('rsd render: argument errors', () => {
   });
 });
 
+/** The image a PNG file holds, checked to be `size` x `size` and not blank (a rendered scene has many colours). */
+async function renderedPng(file: string, size: number): Promise<void> {
+  const image = decodePng(await readFile(file));
+  expect([image.width, image.height], file).toEqual([size, size]);
+  const colours = new Set<number>();
+  for (let p = 0; p < size * size; p++) colours.add((image.data[3 * p]! << 16) | (image.data[3 * p + 1]! << 8) | image.data[3 * p + 2]!);
+  expect(colours.size, file).toBeGreaterThan(200);
+}
+
+describe('rsd render in the embedded simulator', () => {
+  it("writes both cameras of the project's initial state as PNGs of the asked size", async () => {
+    const out = path.join(tmp, 'embedded');
+    const { code, stdout, stderr } = await call('render', '--sim', 'embedded', '--task', '3', '--init', '2', '--size', '96', '--out', out, '--json');
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as { simulator: { backend: string }; initStates: string; waitSteps: number; cameras: { camera: string; file: string }[] };
+    expect(report.simulator.backend).toBe('embedded');
+    expect(report.initStates).toBe("the project's eval initial states");
+    expect(report.waitSteps).toBe(10);
+    expect(report.cameras.map((c) => path.basename(c.file))).toEqual(['libero_spatial_task3_init2_agentview_embedded.png', 'libero_spatial_task3_init2_robot0_eye_in_hand_embedded.png']);
+    for (const c of report.cameras) await renderedPng(c.file, 96);
+  }, 60_000);
+});
+
 describe.skipIf(!python)('rsd render on real LIBERO', () => {
   it('writes both cameras of libero_spatial task 0, initial state 0, as PNGs of the asked size', async () => {
     const out = path.join(tmp, 'libero');
@@ -85,12 +108,36 @@ describe.skipIf(!python)('rsd render on real LIBERO', () => {
     expect(report.cameras.map((c) => c.camera)).toEqual(['agentview', 'robot0_eye_in_hand']);
     for (const c of report.cameras) {
       expect(path.basename(c.file)).toBe(`libero_spatial_task0_init0_${c.camera}_libero.png`);
-      const image = decodePng(await readFile(c.file));
-      expect([image.width, image.height]).toEqual([128, 128]);
-      // Not blank: a rendered scene has many distinct colours.
-      const colours = new Set<number>();
-      for (let p = 0; p < 128 * 128; p++) colours.add((image.data[3 * p]! << 16) | (image.data[3 * p + 1]! << 8) | image.data[3 * p + 2]!);
-      expect(colours.size, c.camera).toBeGreaterThan(500);
+      await renderedPng(c.file, 128);
+    }
+  }, 300_000);
+
+  it('--compare: both simulators from the same LIBERO state, a figure and the two measures per camera', async () => {
+    const out = path.join(tmp, 'compare');
+    const { code, stdout, stderr } = await call('render', '--compare', '--python', python!, '--task', '0', '--init', '0', '--size', '128', '--out', out, '--json');
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as {
+      embedded: { backend: string };
+      reference: { backend: string };
+      withinLevels: number;
+      fixtures: { fixture: string; position: number | null }[];
+      cameras: { camera: string; meanAbsDiff: number; withinFraction: number; files: { embedded: string; reference: string; figure: string } }[];
+    };
+    expect([report.embedded.backend, report.reference.backend, report.withinLevels]).toEqual(['embedded', 'libero', 16]);
+    expect(report.cameras.map((c) => c.camera)).toEqual(['agentview', 'robot0_eye_in_hand']);
+    // The embedded fixtures were moved to LIBERO's: both found, each a few centimetres at most from the default.
+    expect(report.fixtures.map((f) => f.fixture).sort()).toEqual(['flat_stove_1', 'wooden_cabinet_1']);
+    for (const f of report.fixtures) expect(f.position!).toBeLessThan(0.05);
+    for (const c of report.cameras) {
+      expect(c.meanAbsDiff).toBeGreaterThan(0);
+      expect(c.meanAbsDiff).toBeLessThan(255);
+      expect(c.withinFraction).toBeGreaterThanOrEqual(0);
+      expect(c.withinFraction).toBeLessThanOrEqual(1);
+      await renderedPng(c.files.embedded, 128);
+      await renderedPng(c.files.reference, 128);
+      const figure = decodePng(await readFile(c.files.figure));
+      expect(figure.width).toBe(3 * 128 + 16);
+      expect(path.basename(c.files.figure)).toBe(`libero_spatial_task0_init0_${c.camera}_compare.png`);
     }
   }, 300_000);
 });
