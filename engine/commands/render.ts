@@ -8,7 +8,7 @@ import { EvalError } from '../eval/errors.js';
 import { RUN_DEFAULTS } from '../eval/defaults.js';
 import { compareViews, renderViews, type CameraViews, type ViewComparison, type ViewRequest } from '../fidelity/camera-views.js';
 import { comparisonFigure } from '../fidelity/comparison-figure.js';
-import { WITHIN_LEVELS } from '../fidelity/image-diff.js';
+import { ALIGNMENT_RADIUS, WITHIN_LEVELS } from '../fidelity/image-diff.js';
 import { LIBERO_DIR_ENV } from '../libero/libero-dir.js';
 import { PROJECT_SUITES, projectTask } from '../libero/project-tasks.js';
 import { NUM_WAIT_STEPS, suiteTask, type SuiteName } from '../libero/suites.js';
@@ -102,7 +102,7 @@ export async function render(args: string[]): Promise<number> {
     reference: comparison.reference,
     withinLevels: WITHIN_LEVELS,
     fixtures: comparison.fixtures,
-    cameras: comparison.cameras.map((c) => ({ camera: c.camera, width: c.width, height: c.height, ...c.difference, files: files[c.camera]! })),
+    cameras: comparison.cameras.map((c) => ({ camera: c.camera, width: c.width, height: c.height, ...c.difference, edgeShift: c.alignment, files: files[c.camera]! })),
   };
   print(values.json, report, () => compareText(report));
   return 0;
@@ -183,19 +183,22 @@ function compareText(
     embedded: { backend: string; version: string };
     reference: { backend: string; version: string };
     fixtures: FixtureOffset[];
-    cameras: { camera: string; width: number; height: number; meanAbsDiff: number; withinFraction: number; files: ComparisonFiles }[];
+    cameras: { camera: string; width: number; height: number; meanAbsDiff: number; withinFraction: number; edgeShift: { dx: number; dy: number; correlation: number }; files: ComparisonFiles }[];
   },
 ): string {
   const lines = [
     heading(r),
     `  embedded (${r.embedded.version}) against ${r.reference.backend} (${r.reference.version})`,
-    `  ${'camera'.padEnd(20)} ${'size'.padEnd(9)} ${'mean |diff|'.padStart(11)}  ${`within ${WITHIN_LEVELS}`.padStart(9)}  figure`,
-    ...r.cameras.map((c) => `  ${c.camera.padEnd(20)} ${`${c.width}x${c.height}`.padEnd(9)} ${c.meanAbsDiff.toFixed(1).padStart(11)}  ${`${(100 * c.withinFraction).toFixed(1)}%`.padStart(9)}  ${c.files.figure}`),
+    `  ${'camera'.padEnd(20)} ${'size'.padEnd(9)} ${'mean |diff|'.padStart(11)}  ${`within ${WITHIN_LEVELS}`.padStart(9)}  ${'edge shift'.padStart(10)}  figure`,
+    ...r.cameras.map((c) => `  ${c.camera.padEnd(20)} ${`${c.width}x${c.height}`.padEnd(9)} ${c.meanAbsDiff.toFixed(1).padStart(11)}  ${`${(100 * c.withinFraction).toFixed(1)}%`.padStart(9)}  ${`${c.edgeShift.dx},${c.edgeShift.dy}`.padStart(10)}  ${c.files.figure}`),
   ];
   const moved = r.fixtures.filter((f) => f.position !== null);
   if (moved.length > 0) {
     lines.push(`  embedded fixtures placed where ${r.reference.backend}'s reset put them (${moved.map((f) => `${f.fixture} ${(1000 * f.position!).toFixed(1)} mm from the default`).join(', ')})`);
   }
-  lines.push(`  mean |diff|: over all pixels and channels, 0-255; within ${WITHIN_LEVELS}: pixels whose channels all differ by at most ${WITHIN_LEVELS} levels`);
+  lines.push(`  mean |diff|: over all pixels and channels, 0-255; within ${WITHIN_LEVELS}: pixels whose channels all differ by at most ${WITHIN_LEVELS} levels;`);
+  lines.push(`  edge shift: the shift (x, y pixels, within ${ALIGNMENT_RADIUS}) at which the two images' edges match best; 0,0 when the cameras' poses and fields of view agree`);
+  const shifted = r.cameras.filter((c) => c.edgeShift.dx !== 0 || c.edgeShift.dy !== 0);
+  if (shifted.length > 0) lines.push(`  warning: ${shifted.map((c) => c.camera).join(', ')}: the edges match best shifted, not in place: the embedded camera's pose or field of view differs from ${r.reference.backend}'s`);
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import { embeddedPhysics, EmbeddedSimulator } from '../sim/embedded/simulator.js
 import { createSimulator } from '../sim/factory.js';
 import type { CameraImage, Simulator } from '../sim/simulator.js';
 import { referenceFixtures } from './fixtures.js';
-import { imageDifference, type ImageDifference } from './image-diff.js';
+import { edgeAlignment, imageDifference, type EdgeAlignment, type ImageDifference } from './image-diff.js';
 
 /**
  * What the cameras show at the start of an episode (docs/cameras.md), on any backend: reset to an
@@ -90,6 +90,8 @@ export interface CameraComparison {
   width: number;
   height: number;
   difference: ImageDifference;
+  /** Where the edges line up best: (0, 0) when both cameras have the same pose and field of view. */
+  alignment: EdgeAlignment;
   /** Per pixel, the largest channel difference (for the figure's heat map). */
   map: Uint8Array;
   embedded: CameraImage;
@@ -146,7 +148,7 @@ export async function compareViews(reference: SimulatorSpec, request: ViewReques
     const embedded = embViews[c.name]!;
     const referenceImage = refViews[c.name]!;
     const { difference, map } = imageDifference(embedded, referenceImage);
-    return { camera: c.name, width: c.width, height: c.height, difference, map, embedded, reference: referenceImage };
+    return { camera: c.name, width: c.width, height: c.height, difference, alignment: edgeAlignment(embedded, referenceImage), map, embedded, reference: referenceImage };
   });
   return {
     embedded: { backend: emb.backend, version: emb.version },

@@ -121,7 +121,7 @@ describe.skipIf(!python)('rsd render on real LIBERO', () => {
       reference: { backend: string };
       withinLevels: number;
       fixtures: { fixture: string; position: number | null }[];
-      cameras: { camera: string; meanAbsDiff: number; withinFraction: number; files: { embedded: string; reference: string; figure: string } }[];
+      cameras: { camera: string; meanAbsDiff: number; withinFraction: number; edgeShift: { dx: number; dy: number }; files: { embedded: string; reference: string; figure: string } }[];
     };
     expect([report.embedded.backend, report.reference.backend, report.withinLevels]).toEqual(['embedded', 'libero', 16]);
     expect(report.cameras.map((c) => c.camera)).toEqual(['agentview', 'robot0_eye_in_hand']);
@@ -129,6 +129,8 @@ describe.skipIf(!python)('rsd render on real LIBERO', () => {
     expect(report.fixtures.map((f) => f.fixture).sort()).toEqual(['flat_stove_1', 'wooden_cabinet_1']);
     for (const f of report.fixtures) expect(f.position!).toBeLessThan(0.05);
     for (const c of report.cameras) {
+      // The embedded cameras sit where LIBERO's do: the two renders' edges line up in place.
+      expect(c.edgeShift, c.camera).toMatchObject({ dx: 0, dy: 0 });
       expect(c.meanAbsDiff).toBeGreaterThan(0);
       expect(c.meanAbsDiff).toBeLessThan(255);
       expect(c.withinFraction).toBeGreaterThanOrEqual(0);

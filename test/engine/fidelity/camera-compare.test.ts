@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareViews, initialViews, MissingCameraImageError, openSimulator, type OpenSimulator } from '../../../engine/fidelity/camera-views.js';
 import { comparisonFigure, heatColour } from '../../../engine/fidelity/comparison-figure.js';
-import { imageDifference, ImageSizeError, WITHIN_LEVELS } from '../../../engine/fidelity/image-diff.js';
+import { edgeAlignment, imageDifference, ImageSizeError, WITHIN_LEVELS } from '../../../engine/fidelity/image-diff.js';
 import { projectTask } from '../../../engine/libero/project-tasks.js';
 import { initStatesFor } from '../../../engine/sim/init-source.js';
 import type { CameraImage, Observation, SceneDescription, Simulator } from '../../../engine/sim/simulator.js';
@@ -91,6 +91,7 @@ describe('compareViews', () => {
       expect([cam.embedded.width, cam.embedded.height, cam.reference.width]).toEqual([64, 64, 64]);
       // Exactly: the same state rendered by the same deterministic renderer.
       expect(cam.difference, cam.camera).toEqual({ meanAbsDiff: 0, withinFraction: 1, maxAbsDiff: 0 });
+      expect(cam.alignment, cam.camera).toMatchObject({ dx: 0, dy: 0 });
     }
     expect(c.fixtures.map((f) => f.fixture).sort()).toEqual(['flat_stove_1', 'wooden_cabinet_1']);
     for (const f of c.fixtures) expect(f.position!).toBeLessThan(1e-5);
@@ -109,5 +110,30 @@ describe('compareViews', () => {
     };
     await expect(initialViews(standIn, { task, init, initIndex: 0, cameras })).rejects.toThrow(MissingCameraImageError);
     await expect(initialViews(standIn, { task, init, initIndex: 0, cameras })).rejects.toThrow('the stand-in simulator returned no "robot0_eye_in_hand" image (it returned agentview)');
+  });
+});
+
+describe('edgeAlignment', () => {
+  // A scene-like test card: a few rectangles of different grey on a background.
+  const card = (shiftX: number, shiftY: number): CameraImage =>
+    image(64, 64, (p) => {
+      const x = (p % 64) - shiftX;
+      const y = Math.floor(p / 64) - shiftY;
+      if (x >= 10 && x < 25 && y >= 8 && y < 30) return 200;
+      if (x >= 35 && x < 55 && y >= 30 && y < 40) return 40;
+      if ((x - 20) ** 2 + (y - 48) ** 2 < 64) return 120;
+      return 90;
+    });
+
+  it('finds (0, 0) for images whose edges agree, even with other colours', () => {
+    const a = card(0, 0);
+    const b: CameraImage = { ...a, data: a.data.map((v) => 255 - v) };
+    expect(edgeAlignment(a, b)).toMatchObject({ dx: 0, dy: 0 });
+    expect(edgeAlignment(a, b).correlation).toBeCloseTo(1, 9);
+  });
+
+  it('finds the shift of a camera that looks elsewhere', () => {
+    expect(edgeAlignment(card(0, 0), card(3, -2))).toMatchObject({ dx: 3, dy: -2 });
+    expect(edgeAlignment(card(0, 0), card(-1, 0))).toMatchObject({ dx: -1, dy: 0 });
   });
 });
