@@ -27,7 +27,7 @@ function changedCentroid(a: CameraImage, b: CameraImage): { col: number; row: nu
   let pixels = 0;
   for (let p = 0; p < a.width * a.height; p++) {
     const d = Math.abs(a.data[3 * p]! - b.data[3 * p]!) + Math.abs(a.data[3 * p + 1]! - b.data[3 * p + 1]!) + Math.abs(a.data[3 * p + 2]! - b.data[3 * p + 2]!);
-    if (d <= 24) continue;
+    if (d <= 12) continue;
     col += p % a.width;
     row += Math.floor(p / a.width);
     pixels++;
@@ -77,7 +77,7 @@ describe('the embedded simulator renders LIBERO cameras', () => {
     const left = at(0, -0.2);
     const right = at(0, 0.2);
     const near = at(0.15, 0);
-    const far = at(-0.2, 0);
+    const far = at(-0.1, 0);
     for (const c of [left, right, near, far]) expect(c.pixels).toBeGreaterThan(5);
     expect(left.col).toBeLessThan(SIZE / 2);
     expect(right.col).toBeGreaterThan(SIZE / 2);
