@@ -76,7 +76,8 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     const decoding: Strategy = policy.strategy;
     const { manifest } = policy.bundle;
     // Tasks the bundle knows, in order; trials spread over them.
-    const known = Array.from({ length: 10 }, (_, id) => id).filter((id) => manifest.observation.instruction.instructions.some((s) => s.toLowerCase() === suiteTask('libero_spatial', id).instruction));
+    const instruction = manifest.observation.instruction;
+    const known = Array.from({ length: 10 }, (_, id) => id).filter((id) => instruction.kind === 'tokens' || instruction.instructions.some((s) => s.toLowerCase() === suiteTask('libero_spatial', id).instruction));
     const tasks = known.slice(0, Math.min(known.length, o.episodes));
     const trials = Math.ceil(o.episodes / tasks.length);
     const maxSteps = o.maxSteps ?? MAX_STEPS.libero_spatial;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PAD, PAD_WORD, UNK, UNK_WORD } from './tokenizer.js';
 
 /**
  * bundle.json, format version 1 (docs/bundle-format.md). A model bundle is a folder with this
@@ -25,27 +26,54 @@ export const Q99Normalization = z
     message: 'q01, q99 and mask must have the same length',
   });
 
+/**
+ * Camera images are rendered and resampled per step, and a bundle is untrusted input: a side is
+ * capped so that a manifest cannot ask for a frame that exhausts memory (LIBERO renders 128-256).
+ */
+export const MAX_IMAGE_SIDE = 1024;
+/** Token tensors are [B, maxLength] int64; capped for the same reason. */
+export const MAX_INSTRUCTION_TOKENS = 512;
+
+const ImageSide = z.number().int().positive().max(MAX_IMAGE_SIDE);
+
 export const Camera = z
   .object({
-    /** Names the model input `image_<name>`. */
+    /** Names the model input `image_<name>` and the simulator's camera (LIBERO's `agentview`, `robot0_eye_in_hand`). */
     name: z.string().regex(/^[\w-]+$/, 'letters, digits, _ and - (it names the input image_<name>)'),
-    height: z.number().int().positive(),
-    width: z.number().int().positive(),
+    /** The tensor's size: image_<name> is [B, 3, height, width]. */
+    height: ImageSide,
+    width: ImageSide,
+    /**
+     * The size the simulator renders this camera at (the images the bundle was trained on); the
+     * engine crops and resizes from it to the tensor's size. Absent: rendered at the tensor's size.
+     */
+    render: z.object({ height: ImageSide, width: ImageSide }).strict().optional(),
     /** `rot180`: the policy sees the image as OpenVLA-OFT's LIBERO pipeline does (img[::-1, ::-1] of the OpenGL buffer). */
     orientation: z.enum(['upright', 'rot180']),
-    /** Fraction of the area kept by a centre crop before resizing back (OFT: 0.9), or none. */
+    /** Fraction of the area kept by a centre crop before resizing to the tensor's size (OFT: 0.9), or none. */
     centerCrop: z.number().gt(0).lte(1).nullable(),
   })
   .strict();
 
 export const Instruction = z.discriminatedUnion('kind', [
-  /** The instruction as an index into a fixed list of instructions (a model trained on those tasks). */
+  /** The instruction as an index into a fixed list of instructions (a model trained on those tasks): input `instruction` int64 [B]. */
   z.object({ kind: z.literal('task-index'), instructions: z.array(z.string().min(1)).min(1) }).strict(),
+  /**
+   * The instruction as text: engine/bundle/tokenizer.ts turns it into `maxLength` word ids of
+   * `vocabulary` (index 0 `<pad>`, 1 `<unk>`, then words): input `instruction_tokens` int64 [B, maxLength].
+   */
+  z
+    .object({
+      kind: z.literal('tokens'),
+      vocabulary: z.array(z.string()).min(2),
+      maxLength: z.number().int().positive().max(MAX_INSTRUCTION_TOKENS),
+    })
+    .strict(),
 ]);
 
 export const Observation = z
   .object({
-    /** `state`: proprio, object poses and instruction only; `vision`: camera images too. */
+    /** `state`: proprio, object poses and instruction only; `vision`: camera images too (the default vision bundle observes no object poses). */
     kind: z.enum(['state', 'vision']),
     cameras: z.array(Camera),
     proprio: z.object({ dim: z.literal(8), normalization: Q99Normalization }).strict(),
@@ -138,6 +166,13 @@ export const Manifest = z
     // Without a KV cache nothing runs a prefill, so a named one would be an unchecked, unused file.
     if (m.main.decoding === 'layerwise' && !m.main.kvCache && m.main.prefill) ctx.addIssue({ code: 'custom', path: ['main', 'prefill'], message: 'only a model with a KV cache has a prefill' });
     if (m.observation.kind === 'vision' && m.observation.cameras.length === 0) ctx.addIssue({ code: 'custom', path: ['observation', 'cameras'], message: 'a vision bundle needs at least one camera' });
+    // The simulator renders what the policy's metadata lists; a state bundle reading none must cost none.
+    if (m.observation.kind === 'state' && m.observation.cameras.length > 0) ctx.addIssue({ code: 'custom', path: ['observation', 'cameras'], message: "a state bundle reads no camera images (kind 'vision' does)" });
+    const instruction = m.observation.instruction;
+    if (instruction.kind === 'tokens') {
+      const problem = vocabularyProblem(instruction.vocabulary);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['observation', 'instruction', 'vocabulary', ...problem.path], message: problem.message });
+    }
     // Normalisation statistics must cover the vectors they normalise, or processing reads past them.
     if (m.observation.proprio.normalization.q01.length !== m.observation.proprio.dim) ctx.addIssue({ code: 'custom', path: ['observation', 'proprio', 'normalization', 'q01'], message: `needs ${m.observation.proprio.dim} entries` });
     const poses = m.observation.objectPoses;
@@ -148,3 +183,20 @@ export const Manifest = z
     if (repeated >= 0) ctx.addIssue({ code: 'custom', path: ['observation', 'cameras', repeated, 'name'], message: `camera "${cameraNames[repeated]}" is named twice` });
   });
 export type Manifest = z.infer<typeof Manifest>;
+
+/**
+ * The tokenizer's vocabulary: `<pad>` at 0, `<unk>` at 1, then distinct words the tokenizer can
+ * produce (lowercase a-z and 0-9), since any other entry could never match a word.
+ */
+function vocabularyProblem(vocabulary: readonly string[]): { path: number[]; message: string } | null {
+  if (vocabulary[PAD] !== PAD_WORD) return { path: [PAD], message: `must be "${PAD_WORD}" (index ${PAD} pads)` };
+  if (vocabulary[UNK] !== UNK_WORD) return { path: [UNK], message: `must be "${UNK_WORD}" (index ${UNK} stands for unknown words)` };
+  const seen = new Set<string>();
+  for (let i = UNK + 1; i < vocabulary.length; i++) {
+    const word = vocabulary[i]!;
+    if (!/^[a-z0-9]+$/.test(word)) return { path: [i], message: `"${word}" is not a word the tokenizer produces (lowercase a-z and 0-9 only)` };
+    if (seen.has(word)) return { path: [i], message: `"${word}" is listed twice` };
+    seen.add(word);
+  }
+  return null;
+}

@@ -4,8 +4,10 @@ import type * as Ort from 'onnxruntime-node';
 import { GraphBuilder, SeededRandom, bool, float32, type Value } from '../onnx/index.js';
 import { MANIFEST_FILE, type LoadedBundle } from './bundle.js';
 import { Manifest } from './manifest.js';
+import type { CameraSpec } from './image.js';
 import { loadOnnxRuntime } from './onnxruntime.js';
 import { observationInputs } from './tensor-specs.js';
+import { instructionWords, PAD_WORD, UNK_WORD } from './tokenizer.js';
 
 /**
  * Synthetic model bundles: the real contract (docs/bundle-format.md) with seeded random weights,
@@ -42,6 +44,10 @@ export interface SyntheticParams {
   decoderHidden: number;
   entities: string[];
   instructions: string[];
+  /** Camera entries of the manifest; when given, a `vision` bundle whose models read every pixel. */
+  cameras?: CameraSpec[];
+  /** When given, the instruction is read as this many word tokens (a `tokens` bundle), vocabulary from `instructions`' words. */
+  instructionTokens?: number;
   /** Scale of the cheap observation term; larger means wider margins between levels. */
   sharpness: number;
   /** Scale of the transformer's contribution to the logits; 0 makes the draft always agree. */
@@ -97,9 +103,22 @@ const BENCH: SyntheticParams = {
   minCostRatio: 20,
 };
 
+// Tiny with LIBERO's two cameras and the instruction as tokens, no object poses (as the vision
+// default bundle); agentview is rendered larger than its tensor, cropped and mirrored as OFT's.
+const TINY_VISION: SyntheticParams = {
+  ...TINY,
+  entities: [],
+  cameras: [
+    { name: 'agentview', height: 8, width: 8, render: { height: 16, width: 12 }, orientation: 'rot180', centerCrop: 0.9 },
+    { name: 'robot0_eye_in_hand', height: 6, width: 6, orientation: 'upright', centerCrop: null },
+  ],
+  instructionTokens: 12,
+};
+
 export const SYNTHETIC_PRESETS = {
   tiny: TINY,
   'tiny-parallel': { ...TINY, main: 'parallel', draftLayers: 0 },
+  'tiny-vision': TINY_VISION,
   bench: BENCH,
   'bench-parallel': { ...BENCH, main: 'parallel', draftLayers: 0, minCostRatio: null },
 } satisfies Record<string, SyntheticParams>;
@@ -139,8 +158,14 @@ export async function writeSyntheticBundle(dir: string, preset: SyntheticPreset 
   return bundle;
 }
 
+/** `<pad>`, `<unk>`, then each word of the instructions once, in order of first use. */
+export function syntheticVocabulary(instructions: readonly string[]): string[] {
+  return [PAD_WORD, UNK_WORD, ...new Set(instructions.flatMap(instructionWords))];
+}
+
 function syntheticManifest(p: SyntheticParams, preset: string, seed: number) {
   const E = p.entities.length;
+  const cameras = p.cameras ?? [];
   const main =
     p.main === 'layerwise'
       ? { decoding: 'layerwise', kvCache: true, prefill: FILES.prefill, step: FILES.step, hiddenSize: p.hidden, blocks: p.blocks, kvSize: p.hidden }
@@ -151,11 +176,11 @@ function syntheticManifest(p: SyntheticParams, preset: string, seed: number) {
     name: `synthetic-${preset}`,
     description: `Synthetic ${p.main} bundle with seeded random weights (not a trained policy): for engine tests and benchmarks.`,
     observation: {
-      kind: 'state',
-      cameras: [],
+      kind: cameras.length > 0 ? 'vision' : 'state',
+      cameras,
       proprio: { dim: 8, normalization: { kind: 'q99', q01: Array(8).fill(-1), q99: Array(8).fill(1), mask: Array(8).fill(true) } },
       objectPoses: { entities: p.entities, normalization: E > 0 ? { kind: 'q99', q01: Array(7 * E).fill(-1), q99: Array(7 * E).fill(1), mask: Array(7 * E).fill(true) } : null },
-      instruction: { kind: 'task-index', instructions: p.instructions },
+      instruction: p.instructionTokens ? { kind: 'tokens', vocabulary: syntheticVocabulary(p.instructions), maxLength: p.instructionTokens } : { kind: 'task-index', instructions: p.instructions },
     },
     action: {
       dim: 7,
@@ -222,7 +247,9 @@ function drawWeights(p: SyntheticParams, seed: number): Weights {
   const H = p.hidden;
   const M = H * p.mlpRatio;
   const QP = p.layers * p.latentSize;
-  const obsIn = 8 + 7 * p.entities.length;
+  const obsIn = 8 + 7 * p.entities.length + (p.cameras ?? []).reduce((n, c) => n + 3 * c.height * c.width, 0);
+  // One embedding row per instruction (task index) or per vocabulary word (tokens).
+  const instructionRows = p.instructionTokens ? syntheticVocabulary(p.instructions).length : p.instructions.length;
   const ln = (r: SeededRandom): [Float32Array, Float32Array] => [r.normals(H, 0.1, 1), r.normals(H, 0.1)];
   const obs = stream(seed, 'observation');
   const base = stream(seed, 'base');
@@ -252,7 +279,7 @@ function drawWeights(p: SyntheticParams, seed: number): Weights {
     obsIn,
     wObs: obs.normals(obsIn * H, 1 / Math.sqrt(obsIn)),
     bObs: obs.normals(H, 0.1),
-    instr: obs.normals(p.instructions.length * H, 1),
+    instr: obs.normals(instructionRows * H, 1),
     wc: base.normals(H * QP, 1 / Math.sqrt(H)),
     bc: base.normals(QP, 0.3),
     blocks,
@@ -282,12 +309,16 @@ const MODEL = { opset: 17, producer: 'rsd-workbench synthetic' };
 
 /** x0 [B, H]: the observation encoding shared by prefill, parallel main and draft. */
 function observationEncoding(g: GraphBuilder, p: SyntheticParams, w: Weights): Value {
-  const proprio = g.input('proprio', 'float32', ['B', 8]);
-  let state: Value = proprio;
-  if (p.entities.length > 0) state = g.concat([proprio, g.input('object_poses', 'float32', ['B', 7 * p.entities.length])], 1);
-  const instruction = g.input('instruction', 'int64', ['B']);
+  const parts = [g.input('proprio', 'float32', ['B', 8])];
+  if (p.entities.length > 0) parts.push(g.input('object_poses', 'float32', ['B', 7 * p.entities.length]));
+  // Every pixel is a feature, so orientation, crop and resize all change what the model reads.
+  for (const c of p.cameras ?? []) parts.push(g.reshape(g.input(`image_${c.name}`, 'float32', ['B', 3, c.height, c.width]), [0, -1]));
+  const state = parts.length === 1 ? parts[0]! : g.concat(parts, 1);
+  const instruction = p.instructionTokens ? g.input('instruction_tokens', 'int64', ['B', p.instructionTokens]) : g.input('instruction', 'int64', ['B']);
   const x = g.add(g.matmul(state, g.initializer('obs.w', w.wObs, [w.obsIn, p.hidden])), g.initializer('obs.b', w.bObs));
-  return g.add(x, g.gather(g.initializer('obs.instruction', w.instr, [p.instructions.length, p.hidden]), instruction));
+  const table = g.initializer('obs.instruction', w.instr, [w.instr.length / p.hidden, p.hidden]);
+  // Tokens: the mean of the words' embeddings (padding included), [B, T, H] -> [B, H].
+  return g.add(x, p.instructionTokens ? g.reduceMean(g.gather(table, instruction), [1], false) : g.gather(table, instruction));
 }
 
 const layerNorm = (g: GraphBuilder, x: Value, [s, b]: [Float32Array, Float32Array], name: string) => g.layerNorm(x, g.initializer(`${name}.scale`, s), g.initializer(`${name}.bias`, b));
@@ -436,7 +467,8 @@ export function syntheticObservation(manifest: Manifest, seed: number, batch: nu
     const dims = spec.shape.map((d) => (d.kind === 'fixed' ? d.size : batch));
     const count = dims.reduce((a, b) => a * b, 1);
     if (spec.dtype === 'int64') {
-      const choices = manifest.observation.instruction.instructions.length;
+      const instruction = manifest.observation.instruction;
+      const choices = instruction.kind === 'tokens' ? instruction.vocabulary.length : instruction.instructions.length;
       feeds[spec.name] = new ort.Tensor('int64', BigInt64Array.from({ length: count }, () => BigInt(Math.floor(rng.next() * choices))), dims);
     } else feeds[spec.name] = new ort.Tensor('float32', spec.name.startsWith('image_') ? rng.uniforms(count) : rng.uniforms(count, -1, 1), dims);
   }

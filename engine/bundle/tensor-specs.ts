@@ -42,7 +42,9 @@ export function observationInputs(m: Manifest): TensorSpec[] {
   const specs = [tensor('proprio', 'float32', [B, fixed(obs.proprio.dim)])];
   const entities = obs.objectPoses.entities.length;
   if (entities > 0) specs.push(tensor('object_poses', 'float32', [B, fixed(7 * entities)]));
-  specs.push(tensor('instruction', 'int64', [B]));
+  const instruction = obs.instruction;
+  if (instruction.kind === 'task-index') specs.push(tensor('instruction', 'int64', [B]));
+  else specs.push(tensor('instruction_tokens', 'int64', [B, fixed(instruction.maxLength)]));
   if (obs.kind === 'vision') {
     for (const c of obs.cameras) specs.push(tensor(`image_${c.name}`, 'float32', [B, fixed(3), fixed(c.height), fixed(c.width)]));
   }

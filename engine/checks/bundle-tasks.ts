@@ -7,8 +7,8 @@ import { message } from './types.js';
 /**
  * Which of the project's tasks a bundle can act on, decided as `rsd eval` decides it: one
  * ObservationEncoder per task, from the task's objects (the project's BDDL) and its instruction.
- * An encoder that cannot be made (an entity the task lacks, an instruction the bundle was not
- * trained on, cameras the simulator does not render) is a task the run would refuse.
+ * An encoder that cannot be made (an entity the task lacks, an instruction a task-index bundle was
+ * not trained on, a camera the simulators do not render) is a task the run would refuse.
  */
 export interface TaskFit {
   suite: string;

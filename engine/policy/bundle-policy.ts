@@ -1,6 +1,6 @@
 import type * as Ort from 'onnxruntime-node';
 import { loadBundle, type ExecutionProviderRequest, type LoadedBundle } from '../bundle/bundle.js';
-import { ObservationEncoder, observationFeeds } from '../bundle/observation.js';
+import { cameraRequests, ObservationEncoder, observationFeeds } from '../bundle/observation.js';
 import { postprocessChunk } from '../bundle/processing.js';
 import type { AcceptRule } from '../decoding/acceptance.js';
 import { Decoder, DEFAULT_THRESHOLD } from '../decoding/decoder.js';
@@ -56,7 +56,8 @@ export class BundlePolicy implements Policy {
       name: manifest.name,
       hash: `sha256:${bundle.hash}`,
       observation: {
-        cameras: obs.cameras.map((c) => ({ name: c.name, width: c.width, height: c.height })),
+        // The sizes the simulator renders (the runner passes them on); the encoder resamples to the tensors'.
+        cameras: cameraRequests(manifest),
         proprio: obs.proprio.dim,
         objectPoses: obs.objectPoses.entities.length > 0,
         instruction: true,

@@ -2,17 +2,19 @@ import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { EmbeddedSimulator } from './embedded/simulator.js';
 import { LiberoSimulator } from './libero/simulator.js';
 import type { Simulator } from './simulator.js';
+import type { SimulatorOptions } from './cameras.js';
 import { packageVersion } from '../util/packages.js';
 
 export type { SimulatorSpec };
 
 /** A simulator of the kind a run configuration names; one per thread (MuJoCo is one instance per thread). */
-export async function createSimulator(spec: SimulatorSpec): Promise<Simulator> {
+export async function createSimulator(spec: SimulatorSpec, options: SimulatorOptions = {}): Promise<Simulator> {
+  const cameras = options.cameras ? [...options.cameras] : undefined;
   switch (spec.kind) {
     case 'embedded':
-      return EmbeddedSimulator.create();
+      return EmbeddedSimulator.create({ cameras });
     case 'libero':
-      return LiberoSimulator.create({ python: spec.python ?? 'python3' });
+      return LiberoSimulator.create({ python: spec.python ?? 'python3', cameras });
   }
 }
 

@@ -7,7 +7,10 @@ import { loadMujoco } from './mujoco.js';
 import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio, type PandaIds } from './osc.js';
 import { buildScene, type Pose, type Scene } from './scene.js';
 import { describeScene, readBodyPoses, visualBodies } from './scene-description.js';
-import type { BodyPoses, InitState, Observation, SceneDescription, StepResult } from '../simulator.js';
+import type { BodyPoses, CameraImage, InitState, Observation, SceneDescription, StepResult } from '../simulator.js';
+import type { CameraRequest } from '../cameras.js';
+import { CameraRenderer } from '../render/camera-renderer.js';
+import { buildRenderScene } from '../render/render-scene.js';
 import { mujocoWorldQuery } from './world-query.js';
 
 /** The simulation cannot go on: a bad action or MuJoCo's instability warnings. The episode ends in `error`. */
@@ -23,6 +26,8 @@ export interface EmbeddedOptions {
   fixturePlacement?: Readonly<Record<string, Pose>>;
   /** robosuite's first step after a reset, on its controller's cached state (OscOptions.robosuiteStart); default on. */
   robosuiteStart?: boolean;
+  /** Cameras rendered into every observation (engine/sim/render); none by default, so state policies pay nothing. */
+  cameras?: readonly CameraRequest[];
 }
 
 /** Warnings that mean the state is no longer physical (MuJoCo resets the data when it sees them). */
@@ -109,6 +114,11 @@ export class EmbeddedPhysics {
     return describeScene(this.mj, c.model, c.task.file);
   }
 
+  /** The requested cameras' views of the current state (what the last observation carried). */
+  renderImages(): Record<string, CameraImage> {
+    return this.compiled().renderImages();
+  }
+
   bodyPoses(): BodyPoses {
     const c = this.compiled();
     return readBodyPoses(c.model, c.data, c.visualBodies);
@@ -138,6 +148,8 @@ class Compiled {
   private readonly proprio = new Float64Array(8);
   readonly homeQpos: Float64Array;
   private readonly warningIds: number[];
+  private readonly cameras: (CameraRequest & { id: number })[];
+  private readonly renderer: CameraRenderer | null;
 
   constructor(
     private readonly mj: MainModule,
@@ -159,6 +171,17 @@ class Compiled {
     });
     this.visualBodies = visualBodies(this.model);
     this.warningIds = UNSTABLE_WARNINGS.map((w) => mj.mjtWarning[w].value);
+    this.cameras = cameraIds(mj, this.model, task, options.cameras ?? []);
+    this.renderer = this.cameras.length > 0 ? new CameraRenderer(buildRenderScene(this.model)) : null;
+  }
+
+  /** The requested cameras' views of the current state. */
+  renderImages(): Record<string, CameraImage> {
+    const images: Record<string, CameraImage> = {};
+    if (!this.renderer) return images;
+    const fovy = this.model.cam_fovy as Float64Array;
+    for (const c of this.cameras) images[c.name] = this.renderer.renderCamera(this.data, c.id, fovy[c.id]!, c.width, c.height);
+    return images;
   }
 
   /**
@@ -219,8 +242,26 @@ class Compiled {
       poses.set(xpos.subarray(3 * b, 3 * b + 3), 7 * i);
       poses.set(xquat.subarray(4 * b, 4 * b + 4), 7 * i + 3);
     });
-    return { proprio, objectPoses: poses, images: {} };
+    return { proprio, objectPoses: poses, images: this.renderImages() };
   }
+}
+
+/** The model's id of each requested camera; a name the scene lacks, or a bad size, is an error naming it. */
+function cameraIds(mj: MainModule, model: MjModel, task: TaskSpec, cameras: readonly CameraRequest[]): (CameraRequest & { id: number })[] {
+  const CAMERA = mj.mjtObj.mjOBJ_CAMERA.value;
+  return cameras.map((c) => {
+    if (!Number.isInteger(c.width) || !Number.isInteger(c.height) || c.width < 1 || c.height < 1 || c.width > 4096 || c.height > 4096) {
+      throw new SimulationError(`camera "${c.name}": size ${c.width}x${c.height} is not a size in pixels (1 to 4096 each)`);
+    }
+    const id = mj.mj_name2id(model, CAMERA, c.name);
+    if (id < 0) throw new SimulationError(`${task.file}: the embedded scene has no camera "${c.name}" (it has ${sceneCameras(mj, model).join(', ')})`);
+    return { ...c, id };
+  });
+}
+
+function sceneCameras(mj: MainModule, model: MjModel): string[] {
+  const CAMERA = mj.mjtObj.mjOBJ_CAMERA.value;
+  return Array.from({ length: model.ncam }, (_, i) => mj.mj_id2name(model, CAMERA, i) || `camera${i}`);
 }
 
 /** qpos at env.reset(): the Panda at init_qpos, fingers at their init, everything else as the scene placed it. */

@@ -14,8 +14,10 @@ describe('bundle.json JSON Schema (docs/bundle.schema.json)', () => {
   const validate = new Ajv2020({ strict: false, allErrors: true }).compile(published);
   const manifest = () => JSON.parse(buildSyntheticBundle('tiny', 1).manifestJson) as Record<string, Record<string, unknown>>;
 
-  it('accepts a real manifest', () => {
+  it('accepts a real manifest, and a vision one (camera render sizes, instruction tokens)', () => {
     expect(validate(manifest()), JSON.stringify(validate.errors)).toBe(true);
+    const vision = JSON.parse(buildSyntheticBundle('tiny-vision', 1).manifestJson) as object;
+    expect(validate(vision), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('refuses a missing field, a wrong type and an unknown key', () => {

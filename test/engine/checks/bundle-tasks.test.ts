@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckId } from '../../../engine/api/checks.js';
-import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { buildSyntheticBundle, writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
+import { describeRefusals, taskFit } from '../../../engine/checks/bundle-tasks.js';
 import { suiteTask, suiteTasks } from '../../../engine/libero/suites.js';
 import { runChecks } from './helpers.js';
 
@@ -71,6 +72,19 @@ describe("the Model bundle row checks the bundle's observations against the proj
     const { results, status } = await statuses(tiny);
     expect(status['bundle.manifest']).toBe('warn');
     expect(results.get('bundle.manifest')!.detail).toContain('It cannot act on libero_spatial tasks 2, 3, 4, 5, 6, 8 (of 10)');
+  });
+});
+
+describe('vision bundles: tasks decided by the cameras the simulators render', () => {
+  it('fits every task when its cameras are LIBERO\'s, and its instruction is text', () => {
+    const { manifest } = buildSyntheticBundle('tiny-vision', 1);
+    expect(describeRefusals(taskFit(manifest))).toBeNull();
+  });
+
+  it('refuses every task, naming the camera, when the bundle asks for one the simulators do not render', () => {
+    const { manifest } = buildSyntheticBundle('tiny-vision', 1);
+    manifest.observation.cameras[1]!.name = 'frontview';
+    expect(describeRefusals(taskFit(manifest))).toMatch(/^It cannot act on none of the 10 libero_spatial tasks, which an evaluation would refuse \(tasks 0, 1, 2, 3, 4, 5, 6, 7, 8, 9: needs camera "frontview", which the simulators do not render \(they render agentview, robot0_eye_in_hand\)\)\./);
   });
 });
 
