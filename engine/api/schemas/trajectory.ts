@@ -44,6 +44,7 @@ export const TrajectoryCameraView = z.strictObject({
   width: z.number().int().min(1).max(4096),
   height: z.number().int().min(1).max(4096),
 });
+export type TrajectoryCameraView = z.infer<typeof TrajectoryCameraView>;
 
 /**
  * The episode's camera images (engine/runs/camera-file.ts): an MCAP file beside the trajectory with
