@@ -388,6 +388,8 @@ export class Run {
         // Written once per task, as the runner does: a scene the run has by now is kept.
         if (!(await access(file).then(() => true, () => false))) await writeFileAtomic(file, text);
       }
+      // Camera files before the trajectories that name them, as the runner writes them.
+      for (const [name, bytes] of plan.cameras) await writeFileAtomic(path.join(this.trajectoriesDir, name), bytes);
       for (const [name, text] of plan.trajectories) await writeFileAtomic(path.join(this.trajectoriesDir, name), text);
       await this.appendLines(plan.episodes.map((e) => JSON.stringify(e) + '\n').join(''));
     } catch (error) {

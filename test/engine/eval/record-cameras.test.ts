@@ -7,6 +7,7 @@ import { Trajectory } from '../../../engine/api/schemas/trajectory.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { resolveResume } from '../../../engine/eval/resolve.js';
 import { checkCameraFile } from '../../../engine/runs/camera-file.js';
+import { RunStore } from '../../../engine/runs/store.js';
 import { evaluate } from './evaluate.js';
 
 // Which cameras a run records (the policy's and the run's recordCameras), on the embedded
@@ -44,6 +45,15 @@ describe('recording cameras', () => {
     // run.json keeps the option, so a resumed run records the same cameras.
     expect(JSON.parse(await readFile(path.join(report.run.dir, 'run.json'), 'utf8')).recordCameras).toEqual(BOTH);
     expect((await resolveResume(report.run.id, { runsRoot })).recordCameras).toEqual(BOTH);
+
+    // The run folder ingested elsewhere (a target's scratch run coming home) brings its camera files, checked.
+    const home = await new RunStore(path.join(tmp, 'runs-home')).createRun(report.results.config);
+    expect(await home.ingestFolder(report.run.dir)).toMatchObject({ added: 2 });
+    for (const e of report.results.episodes) {
+      const mcap = e.trajectory!.replace('.json', '.mcap');
+      expect(await readFile(path.join(home.trajectoriesDir, mcap))).toEqual(await readFile(path.join(report.run.dir, 'trajectories', mcap)));
+    }
+    await home.release();
   }, 120_000);
 
   it("records a vision policy's own cameras at its render sizes without being asked", async () => {
