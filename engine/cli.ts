@@ -55,7 +55,7 @@ Usage:
                                             divergence, success agreement per task; --runs:
                                             two eval runs' success, paired (McNemar); report
                                             in <data dir>/fidelity/ (--sim embedded: self-check)
-  rsd bench sim [--task N] [--steps N] [--json]
+  rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)] [--json]
                                             env.step against 25 bare mj_step calls, same run
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
                    [--chunks N] [--threads N] [--json]

@@ -3,6 +3,7 @@ import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { embeddedPhysics } from '../sim/embedded/simulator.js';
 import { createSimulator } from '../sim/factory.js';
 import { SUBSTEPS_PER_ENV_STEP } from '../sim/embedded/osc.js';
+import { LIBERO_CAMERAS } from '../sim/cameras.js';
 
 export interface SimBenchOptions {
   suite?: string;
@@ -10,6 +11,8 @@ export interface SimBenchOptions {
   /** Env steps timed per method (interleaved in blocks). */
   steps?: number;
   block?: number;
+  /** Side of the two cameras (agentview and wrist) timed beside the physics; 0 skips them. */
+  cameraSize?: number;
 }
 
 export interface SimBenchReport {
@@ -23,6 +26,21 @@ export interface SimBenchReport {
   bareStepsMedianMs: number;
   /** envStepMedianMs / bareStepsMedianMs. */
   ratio: number;
+  /**
+   * LIBERO's two cameras rendered into each observation: the same steps on a simulator that
+   * renders them, paired step by step with the camera-less one (same actions, same states).
+   */
+  cameras: {
+    names: string[];
+    width: number;
+    height: number;
+    /** Median env.step with both cameras rendered. */
+    envStepMedianMs: number;
+    /** Median over steps of (step with cameras - the same step without): the render's cost. */
+    renderMedianMs: number;
+    /** 1000 / renderMedianMs: observations (both cameras) rendered per second on this core. */
+    framesPerSecond: number;
+  } | null;
   machine: { cpus: number; cpuModel: string; node: string };
 }
 
@@ -46,9 +64,14 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
   const task = projectTask(suite, taskId);
   // The physics floor is the embedded backend's; timed on its synchronous calls.
   const sim = embeddedPhysics(await createSimulator({ kind: 'embedded' }), 'rsd bench sim');
+  const size = options.cameraSize ?? 128;
+  const cameraRequests = size > 0 ? LIBERO_CAMERAS.map((name) => ({ name, width: size, height: size })) : [];
+  const withCameras = size > 0 ? embeddedPhysics(await createSimulator({ kind: 'embedded' }, { cameras: cameraRequests }), 'rsd bench sim') : null;
   const start = sim.defaultState(task);
   const env: number[] = [];
   const bare: number[] = [];
+  const camEnv: number[] = [];
+  const renderCost: number[] = [];
   try {
     sim.reset(task, start);
     for (let i = 0; i < 10; i++) sim.step(WAIT_ACTION); // warm up both paths
@@ -70,10 +93,25 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
         sim.physicsSteps(SUBSTEPS_PER_ENV_STEP);
         bare.push(performance.now() - t0);
       }
+      if (!withCameras) continue;
+      // The same motion with the cameras on, each step paired with the camera-less one.
+      sim.reset(task, start);
+      withCameras.reset(task, start);
+      for (let t = first; t < first + block; t++) {
+        const t0 = performance.now();
+        sim.step(action(t));
+        const t1 = performance.now();
+        withCameras.step(action(t));
+        const t2 = performance.now();
+        camEnv.push(t2 - t1);
+        renderCost.push(t2 - t1 - (t1 - t0));
+      }
     }
   } finally {
     sim.close();
+    withCameras?.close();
   }
+  const renderMedianMs = renderCost.length > 0 ? median(renderCost) : 0;
   const envStepMedianMs = median(env);
   const bareStepsMedianMs = median(bare);
   return {
@@ -84,6 +122,9 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     envStepMedianMs,
     bareStepsMedianMs,
     ratio: envStepMedianMs / bareStepsMedianMs,
+    cameras: withCameras
+      ? { names: cameraRequests.map((c) => c.name), width: size, height: size, envStepMedianMs: median(camEnv), renderMedianMs, framesPerSecond: 1000 / renderMedianMs }
+      : null,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.versions.node },
   };
 }
@@ -95,5 +136,11 @@ export function formatSimBench(r: SimBenchReport): string {
     `  env.step (25 substeps + OSC + goal check)  median ${r.envStepMedianMs.toFixed(3)} ms`,
     `  25 x bare mj_step                          median ${r.bareStepsMedianMs.toFixed(3)} ms`,
     `  ratio                                      ${r.ratio.toFixed(3)} (target <= 1.3)`,
+    ...(r.cameras
+      ? [
+          `  env.step with ${r.cameras.names.join(' + ')} at ${r.cameras.width}x${r.cameras.height}  median ${r.cameras.envStepMedianMs.toFixed(3)} ms`,
+          `  the two cameras (paired per step)          median ${r.cameras.renderMedianMs.toFixed(3)} ms = ${r.cameras.framesPerSecond.toFixed(0)} frames/s (target >= 200)`,
+        ]
+      : []),
   ].join('\n');
 }

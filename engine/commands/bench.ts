@@ -15,8 +15,8 @@ import { intFlag, parse, print, suggest, UsageError } from './args.js';
 export async function bench(args: string[]): Promise<number> {
   const [what, ...rest] = args;
   if (what === 'sim') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, task: { type: 'string' }, steps: { type: 'string' } });
-    const report = await runSimBench({ task: intFlag('task', values.task, 0, 0, 9), steps: intFlag('steps', values.steps, 400, 20) });
+    const { values } = parse(rest, { json: { type: 'boolean' }, task: { type: 'string' }, steps: { type: 'string' }, 'camera-size': { type: 'string' } });
+    const report = await runSimBench({ task: intFlag('task', values.task, 0, 0, 9), steps: intFlag('steps', values.steps, 400, 20), cameraSize: intFlag('camera-size', values['camera-size'], 128, 0, 1024) });
     print(values.json, report, () => formatSimBench(report));
     return 0;
   }

@@ -27,7 +27,7 @@ export interface Observation {
   proprio: Float64Array;
   /** Position xyz + quaternion wxyz of each task object, in the task's `:objects` order. */
   objectPoses: Float64Array;
-  /** Camera images by camera name; the embedded backend renders none yet (a later issue). */
+  /** Camera images by camera name: the cameras the simulator was created with (engine/sim/cameras.ts); none by default. */
   images: Record<string, CameraImage>;
 }
 

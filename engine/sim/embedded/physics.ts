@@ -119,6 +119,14 @@ export class EmbeddedPhysics {
     return this.compiled().renderImages();
   }
 
+  /** A model camera's world frame now: position, rotation (row-major, columns = its axes; it looks along -z) and vertical field of view. */
+  cameraFrame(name: string): { pos: Float64Array; mat: Float64Array; fovy: number } {
+    const { mj, model, data, task } = this.compiled();
+    const id = mj.mj_name2id(model, mj.mjtObj.mjOBJ_CAMERA.value, name);
+    if (id < 0) throw new SimulationError(`${task.file}: the embedded scene has no camera "${name}"`);
+    return { pos: (data.cam_xpos as Float64Array).slice(3 * id, 3 * id + 3), mat: (data.cam_xmat as Float64Array).slice(9 * id, 9 * id + 9), fovy: (model.cam_fovy as Float64Array)[id]! };
+  }
+
   bodyPoses(): BodyPoses {
     const c = this.compiled();
     return readBodyPoses(c.model, c.data, c.visualBodies);
@@ -152,7 +160,7 @@ class Compiled {
   private readonly renderer: CameraRenderer | null;
 
   constructor(
-    private readonly mj: MainModule,
+    readonly mj: MainModule,
     readonly task: TaskSpec,
     options: EmbeddedOptions,
   ) {

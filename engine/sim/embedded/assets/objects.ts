@@ -62,14 +62,14 @@ const DEFAULTS = [
 ].join('\n');
 
 const MATERIALS: Record<string, string> = {
-  rsd_black_glaze: 'rgba="0.07 0.07 0.08 1" specular="0.6" shininess="0.7" reflectance="0.05"',
-  rsd_porcelain: 'rgba="0.93 0.93 0.9 1" specular="0.5" shininess="0.6"',
+  rsd_black_glaze: 'rgba="0.3 0.3 0.31 1" specular="0.6" shininess="0.7" reflectance="0.05"',
+  rsd_porcelain: 'rgba="0.8 0.8 0.78 1" specular="0.5" shininess="0.6"',
   rsd_ramekin_glaze: 'rgba="0.95 0.94 0.9 1" specular="0.5" shininess="0.6"',
-  rsd_cookie_box: 'rgba="0.78 0.16 0.12 1" specular="0.2"',
-  rsd_cookie_label: 'rgba="0.95 0.85 0.55 1" specular="0.2"',
-  rsd_wood: 'rgba="0.36 0.22 0.12 1" specular="0.2" shininess="0.3"',
+  rsd_cookie_box: 'rgba="0.5 0.33 0.18 1" specular="0.2"',
+  rsd_cookie_label: 'rgba="0.62 0.46 0.26 1" specular="0.2"',
+  rsd_wood: 'rgba="0.21 0.18 0.155 1" specular="0.2" shininess="0.3"',
   rsd_handle_metal: 'rgba="0.7 0.7 0.72 1" specular="0.8" shininess="0.8"',
-  rsd_stove_metal: 'rgba="0.3 0.3 0.32 1" specular="0.7" shininess="0.8"',
+  rsd_stove_metal: 'rgba="0.4 0.4 0.41 1" specular="0.7" shininess="0.8"',
   rsd_burner: 'rgba="0.12 0.12 0.12 1" specular="0.4"',
   rsd_knob: 'rgba="0.1 0.1 0.1 1" specular="0.4"',
 };

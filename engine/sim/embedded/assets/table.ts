@@ -94,9 +94,9 @@ export function tableArena(regions: readonly Region[], options: TableOptions = {
     '<texture name="rsd_skybox" type="skybox" builtin="gradient" rgb1="0.9 0.9 1" rgb2="0.2 0.3 0.4" width="256" height="256"/>',
     '<texture name="rsd_floor_tex" type="2d" builtin="checker" rgb1="0.72 0.72 0.72" rgb2="0.66 0.66 0.66" width="256" height="256"/>',
     '<material name="rsd_floor" texture="rsd_floor_tex" texrepeat="6 6" texuniform="true" reflectance="0"/>',
-    '<material name="rsd_table" rgba="0.62 0.45 0.3 1" specular="0.2" shininess="0.1"/>',
+    '<material name="rsd_table" rgba="0.9 0.82 0.73 1" specular="0" shininess="0.1"/>',
     '<material name="rsd_table_legs" rgba="0.5 0.36 0.24 1" specular="0.6" shininess="0.6"/>',
-    '<material name="rsd_wall" rgba="0.85 0.85 0.83 1" specular="0.1"/>',
+    '<material name="rsd_wall" rgba="1 0.98 0.95 1" specular="0.1"/>',
   ].join('\n');
   return {
     assets,
