@@ -8,6 +8,7 @@ import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { resolveResume } from '../../../engine/eval/resolve.js';
 import { checkCameraFile } from '../../../engine/runs/camera-file.js';
 import { RunStore } from '../../../engine/runs/store.js';
+import { readCameraRows } from '../../../engine/runs/camera-store.js';
 import { evaluate } from './evaluate.js';
 
 // Which cameras a run records (the policy's and the run's recordCameras), on the embedded
@@ -42,6 +43,18 @@ describe('recording cameras', () => {
       const bytes = new Uint8Array(await readFile(path.join(report.run.dir, 'trajectories', t.cameras!.file)));
       await checkCameraFile(bytes, t.cameras!);
     }
+    // runs.cameras pages through the rows within its byte budget, every row once, in order.
+    const t = await trajectoryOf(report.run.dir, report.results.episodes[0]!.trajectory!);
+    const seen: number[] = [];
+    for (let from: number | null = 0, pages = 0; from !== null; pages++) {
+      const page = await readCameraRows(path.join(report.run.dir, 'trajectories'), t.cameras!, from, 20_000);
+      expect(page.rows.length).toBeGreaterThan(0);
+      seen.push(...page.rows.map((r) => r.row));
+      from = page.next;
+      expect(pages).toBeLessThan(t.cameras!.frames);
+    }
+    expect(seen).toEqual(Array.from({ length: t.cameras!.frames }, (_, i) => i));
+
     // run.json keeps the option, so a resumed run records the same cameras.
     expect(JSON.parse(await readFile(path.join(report.run.dir, 'run.json'), 'utf8')).recordCameras).toEqual(BOTH);
     expect((await resolveResume(report.run.id, { runsRoot })).recordCameras).toEqual(BOTH);
