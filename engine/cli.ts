@@ -27,13 +27,15 @@ Usage:
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
            [--sim embedded|libero] [--python PATH]
            [--init project|libero] [--libero DIR] [--max-steps N]
+           [--record-cameras agentview,robot0_eye_in_hand[:SIZE]]
            [--out RUNS_DIR] [--resume RUN] [--debug] [--json]
                                             evaluate a bundle in the embedded simulator, or
                                             in real LIBERO with --sim libero (a Python worker;
                                             --python: its interpreter, default the settings',
                                             $RSD_LIBERO_PYTHON, else python3; initial states
                                             LIBERO's own); results in <data dir>/runs/<run>/
-                                            (or --out)
+                                            (or --out); --record-cameras: camera images kept
+                                            for Replay, any policy (SIZE 128 by default)
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
              [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
