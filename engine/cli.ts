@@ -7,6 +7,7 @@ import { evaluate } from './commands/eval.js';
 import { expert } from './commands/expert.js';
 import { fidelity } from './commands/fidelity.js';
 import { info } from './commands/info.js';
+import { render } from './commands/render.js';
 import { runs } from './commands/runs.js';
 import { serve } from './commands/serve.js';
 import { APP } from './system/app.js';
@@ -26,13 +27,15 @@ Usage:
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
            [--sim embedded|libero] [--python PATH]
            [--init project|libero] [--libero DIR] [--max-steps N]
+           [--record-cameras agentview,robot0_eye_in_hand[:SIZE]]
            [--out RUNS_DIR] [--resume RUN] [--debug] [--json]
                                             evaluate a bundle in the embedded simulator, or
                                             in real LIBERO with --sim libero (a Python worker;
                                             --python: its interpreter, default the settings',
                                             $RSD_LIBERO_PYTHON, else python3; initial states
                                             LIBERO's own); results in <data dir>/runs/<run>/
-                                            (or --out)
+                                            (or --out); --record-cameras: camera images kept
+                                            for Replay, any policy (SIZE 128 by default)
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
              [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
@@ -60,6 +63,18 @@ Usage:
                                             divergence, success agreement per task; --runs:
                                             two eval runs' success, paired (McNemar); report
                                             in <data dir>/fidelity/ (--sim embedded: self-check)
+  rsd render [--sim embedded|libero] [--python PATH] [--compare]
+             [--suite libero_spatial] [--task 0] [--init 0] [--states libero|project]
+             [--libero DIR] [--cameras agentview,robot0_eye_in_hand] [--size 128]
+             [--out DIR] [--json]
+                                            the cameras' first frame of an episode (initial
+                                            state --init of task --task, after the 10 wait
+                                            steps) as PNGs in --out (default: here); --compare:
+                                            the embedded simulator and real LIBERO from the
+                                            same state, a figure per camera (embedded | LIBERO
+                                            | difference), mean absolute difference and pixels
+                                            within 16 levels; --states: LIBERO's init files
+                                            (default with libero) or the project's (embedded)
   rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)] [--json]
                                             env.step against 25 bare mj_step calls, same run
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
@@ -146,12 +161,15 @@ const FIDELITY_FLAGS = {
   run: '--runs',
 };
 
+const RENDER_FLAGS = { suite: '--suite', task: '--task', init: '--init', libero: '--libero', sim: '--python', out: '--out' };
+
 const commands: Record<string, CommandSpec> = {
   info: { run: info },
   check: { run: check },
   eval: { run: evaluate, flags: EVAL_FLAGS },
   expert: { run: expert, flags: EXPERT_FLAGS },
   fidelity: { run: fidelity, flags: FIDELITY_FLAGS },
+  render: { run: render, flags: RENDER_FLAGS },
   serve: { run: serve },
   bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge'], flags: BENCH_FLAGS },
   runs: { run: runs, subcommands: ['list', 'show', 'export', 'import', 'compare'], flags: { runsRoot: '--runs' } },

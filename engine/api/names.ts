@@ -13,6 +13,7 @@ export const REQUEST_TYPES = [
   'runs.list',
   'runs.results',
   'runs.trajectory',
+  'runs.cameras',
   'runs.scene',
   'runs.export',
   'runs.import',

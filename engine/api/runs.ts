@@ -4,7 +4,7 @@ import { EvalProgress } from './schemas/eval-events.js';
 import { Results } from './schemas/results.js';
 import { RunSummary } from './schemas/runs.js';
 import { SceneDescription } from './schemas/scene.js';
-import { Trajectory } from './schemas/trajectory.js';
+import { Trajectory, TrajectoryCameraView } from './schemas/trajectory.js';
 import { RunRequest } from './schemas/run-request.js';
 
 /**
@@ -40,6 +40,20 @@ export const runsRequests = {
   'runs.trajectory': {
     params: z.object({ id: RunId, taskId: NonNegInt, trial: NonNegInt }).strict(),
     result: z.object({ trajectory: Trajectory }),
+  },
+  /**
+   * An episode's camera images (its trajectory's `cameras`), rows `from` on, as many as fit in one
+   * reply (`next`: the row to ask for next, null after the last): per row one JPEG per view, base64,
+   * in `views` order. Row t is the view after t policy steps.
+   */
+  'runs.cameras': {
+    params: z.object({ id: RunId, taskId: NonNegInt, trial: NonNegInt, from: NonNegInt }).strict(),
+    result: z.object({
+      views: z.array(TrajectoryCameraView),
+      frames: NonNegInt,
+      rows: z.array(z.object({ row: NonNegInt, jpeg: z.array(z.string()) })),
+      next: NonNegInt.nullable(),
+    }),
   },
   /** The task's scene description, stored with the run's trajectories. */
   'runs.scene': {

@@ -15,6 +15,7 @@ import { createTarget } from '../targets/factory.js';
 import { terminalText } from '../util/terminal-text.js';
 import { intFlag, parse, print, UsageError } from './args.js';
 import { parseTaskList } from './expert.js';
+import { parseRecordCameras } from './record-cameras.js';
 
 /** `--sim`'s values: the kinds of SimulatorSpec (engine/api/schemas/run-request.ts). */
 export const SIMULATOR_KINDS = ['embedded', 'libero'] as const satisfies readonly SimulatorSpec['kind'][];
@@ -44,6 +45,7 @@ export async function evaluate(args: string[]): Promise<number> {
     sim: { type: 'string' },
     python: { type: 'string' },
     'max-steps': { type: 'string' },
+    'record-cameras': { type: 'string' },
     debug: { type: 'boolean' },
     json: { type: 'boolean' },
   });
@@ -62,6 +64,8 @@ export async function evaluate(args: string[]): Promise<number> {
     if (values.python.trim() === '') throw new UsageError('--python: expected the path of a Python interpreter, got ""');
   }
   if (values.resume !== undefined && sim !== undefined) throw new UsageError('--sim: a resumed run keeps the simulator its run.json records; leave out --sim and --python');
+  if (values.resume !== undefined && values['record-cameras'] !== undefined) throw new UsageError('--record-cameras: a resumed run records the cameras its run.json records; leave it out');
+  const recordCameras = values['record-cameras'] === undefined ? undefined : parseRecordCameras(values['record-cameras']);
   // The libero simulator starts from LIBERO's own initial states unless told otherwise.
   const init = values.init ?? (values.libero || sim === 'libero' ? 'libero' : 'project');
   if (init !== 'project' && init !== 'libero') throw new UsageError(`--init: expected project or libero, got "${init}"`);
@@ -90,6 +94,7 @@ export async function evaluate(args: string[]): Promise<number> {
         ...(ep ? { ep } : {}),
       },
       ...(values.debug ? { debug: true } : {}),
+      ...(recordCameras ? { recordCameras } : {}),
     };
     run = await resolveRun(request, { settings: await new SettingsStore(settingsFile()).forRuns(), runsRoot });
   }

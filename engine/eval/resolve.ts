@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
+import type { CameraRequest, PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
 import type { Settings } from '../api/settings.js';
 import type { PolicySpec } from '../policy/factory.js';
 import { defaultBundleDir } from '../bundle/default-bundle.js';
@@ -43,6 +43,8 @@ export interface ResolvedRun {
   runsRoot: string;
   /** Continue this run (its configuration came from its run.json). */
   resume: string | null;
+  /** Cameras to record besides the policy's (the simulator renders the union); absent: none. */
+  recordCameras?: CameraRequest[];
 }
 
 export interface ResolveContext {
@@ -86,6 +88,7 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
     debug,
     runsRoot: context.runsRoot,
     resume: null,
+    ...(request.recordCameras?.length ? { recordCameras: request.recordCameras.map((c) => ({ ...c })) } : {}),
   };
 }
 
@@ -119,6 +122,7 @@ export async function resolveResume(id: string, context: Pick<ResolveContext, 'r
     debug: context.debug ?? false,
     runsRoot: context.runsRoot,
     resume: id,
+    ...(info.recordCameras?.length ? { recordCameras: info.recordCameras.map((c) => ({ ...c })) } : {}),
   };
 }
 

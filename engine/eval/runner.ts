@@ -14,9 +14,10 @@ import type { Policy, PolicyMetadata, TaskContext } from '../policy/policy.js';
 import { episodeChunks } from '../runs/results-schema.js';
 import type { RunMeta } from '../api/schemas/runs.js';
 import type { RunLock } from '../runs/lock.js';
-import { defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
+import { camerasName, defaultVersions, machineInfo, RunStore, type Run } from '../runs/store.js';
 import { sceneFileName } from '../runs/trajectory.js';
 import { describeSimulator } from '../sim/factory.js';
+import { mergeCameraRequests, type CameraRequest } from '../sim/cameras.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { packageVersion } from '../util/packages.js';
 import { mulberry32At } from '../util/random.js';
@@ -103,13 +104,26 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
       throw error instanceof EvalError ? error : new EvalError('bundle', (error as Error).message);
     }
     policy.reset();
+    const cameras = renderedCameras(meta, run.recordCameras);
 
     const state = resumed && lock ? await store.resume(resumed.id, { lock }) : null;
-    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir), simulator: run.simulator, ...writer(hooks) }));
+    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir), simulator: run.simulator, recordCameras: run.recordCameras, ...writer(hooks) }));
     opened(stored);
-    return await execute({ run, hooks, config, stored, planned, policy, contexts, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [] });
+    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [] });
   } finally {
     await policy.close();
+  }
+}
+
+/**
+ * The cameras the simulator renders, and so the trajectories keep: the policy's and the run's
+ * `recordCameras`; one camera asked at two sizes is refused naming `recordCameras`.
+ */
+function renderedCameras(policy: PolicyMetadata, record: readonly CameraRequest[] | undefined): CameraRequest[] {
+  try {
+    return mergeCameraRequests(policy.observation.cameras, record);
+  } catch (error) {
+    throw new EvalError('recordCameras', `${(error as Error).message} (the policy sees it at its own size: record it at that size, or not at all)`);
   }
 }
 
@@ -185,6 +199,8 @@ interface Execution {
   planned: PoolEpisode[];
   policy: Policy;
   contexts: Map<number, TaskContext>;
+  /** What each simulator renders (and the trajectories record). */
+  cameras: CameraRequest[];
   dropped: string | null;
   /** A stale writer.lock taken over (a writer killed mid-run), for the log. */
   takenOver: string | null;
@@ -262,7 +278,10 @@ async function execute(x: Execution): Promise<EvalReport> {
       ...(end.retried ? { retried: { error: end.retried } } : {}),
     };
     enqueue(`writing task ${episode.taskId} trial ${episode.trial}`, async () => {
-      if (end.trajectory) await run.writeTrajectory(episode.taskId, episode.trial, trajectoryOf(config, episode, end, records));
+      // The camera file first, then the trajectory that names it, then the episode's line.
+      const cameras = end.trajectory && end.cameras && end.cameras.frames === end.steps + 1 ? end.cameras : null;
+      if (cameras) await run.writeCameras(episode.taskId, episode.trial, cameras.bytes);
+      if (end.trajectory) await run.writeTrajectory(episode.taskId, episode.trial, trajectoryOf(config, episode, end, records, cameras));
       await run.appendEpisode(record);
       progress.add(record);
       const { chunks, ...rest } = record;
@@ -311,7 +330,7 @@ async function execute(x: Execution): Promise<EvalReport> {
           : undefined,
         onFinished: finishEpisode,
       },
-      { simulator: x.run.simulator, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
+      { simulator: x.run.simulator, cameras: x.cameras, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
       hooks.workerModule,
     );
     cancelled = result.cancelled;
@@ -354,7 +373,7 @@ function episodeRng(config: RunConfig, episode: PoolEpisode): ReturnType<typeof 
   return mulberry32At(config.seed >>> 0, (episode.taskId * 1_000_003 + episode.trial * 7919) >>> 0);
 }
 
-function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, records: readonly ChunkRecord[]): Trajectory {
+function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, records: readonly ChunkRecord[], cameras: EpisodeEnd['cameras']): Trajectory {
   const chunks: TrajectoryChunk[] = records.map((r, i) => ({
     step: end.chunks[i]?.step ?? 0,
     executed: end.chunks[i]?.executed ?? 0,
@@ -381,6 +400,9 @@ function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, 
     maxSteps: config.maxSteps,
     ...end.trajectory!,
     chunks,
+    ...(cameras
+      ? { cameras: { file: camerasName(episode.taskId, episode.trial), encoding: 'jpeg' as const, quality: cameras.quality, views: cameras.views, frames: cameras.frames, bytes: cameras.bytes.length } }
+      : {}),
   };
 }
 

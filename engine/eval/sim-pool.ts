@@ -1,6 +1,7 @@
 import type { InitState } from '../libero/init-states.js';
 import type { TaskSpec } from '../libero/task.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
+import type { CameraRequest } from '../sim/cameras.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
 import { runWorkerPool } from '../workers/pool.js';
 import { workerModule } from '../workers/spawn.js';
@@ -37,6 +38,8 @@ export interface PoolCallbacks {
 export interface PoolRunOptions {
   /** The kind of simulator each worker makes (engine/sim/factory.ts). */
   simulator: SimulatorSpec;
+  /** The cameras each worker's simulator renders (the policy's and the run's recordCameras); all are recorded. */
+  cameras?: readonly CameraRequest[];
   maxSteps: number;
   waitSteps: number;
   /** Whether to ask for the scene with an episode of this task (the first one, if not stored yet). */
@@ -59,7 +62,7 @@ export async function runSimPool(episodes: readonly PoolEpisode[], count: number
   const scenesAsked = new Set<number>();
   const outcome = await runWorkerPool<PoolEpisode, ToWorker, Extract<FromWorker, { id: number }>>({
     module: workerModule,
-    workerData: { simulator: options.simulator },
+    workerData: { simulator: options.simulator, cameras: options.cameras ?? [] },
     workers: count,
     jobs: episodes,
     signal: options.signal,
@@ -93,7 +96,7 @@ export async function runSimPool(episodes: readonly PoolEpisode[], count: number
       }
     },
     onLost(episode, cause) {
-      callbacks.onFinished(episode, { outcome: 'error', steps: 0, error: `the worker running task ${episode.taskId} trial ${episode.trial} died: ${cause}`, simMs: 0, trajectory: null, chunks: [] });
+      callbacks.onFinished(episode, { outcome: 'error', steps: 0, error: `the worker running task ${episode.taskId} trial ${episode.trial} died: ${cause}`, simMs: 0, trajectory: null, cameras: null, chunks: [] });
     },
   });
   if (outcome.unstarted.length > 0) throw new SimPoolError(`no evaluation worker could start: ${outcome.startError}`);

@@ -3,6 +3,8 @@ import type { InitState } from '../libero/init-states.js';
 import { WAIT_ACTION } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
 import { TrajectoryRecorder } from '../runs/trajectory.js';
+import { CameraRecorder, type RecordedCameras } from '../runs/camera-file.js';
+import type { CameraRequest, SimulatorOptions } from '../sim/cameras.js';
 import type { Trajectory } from '../api/schemas/trajectory.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { createSimulator } from '../sim/factory.js';
@@ -50,6 +52,8 @@ export interface EpisodeEnd {
   retried?: string;
   /** Null when the worker died before it could send one. */
   trajectory: ReturnType<TrajectoryRecorder["finish"]> | null;
+  /** The camera file (engine/runs/camera-file.ts), one frame per trajectory row; null when no camera was rendered. */
+  cameras: RecordedCameras | null;
   /** Per chunk: the step it started at and how many of its actions ran. */
   chunks: { step: number; executed: number }[];
 }
@@ -71,7 +75,7 @@ export interface SimWorkerHooks {
   /** Called at each step (tests use it to make a worker throw or die mid-episode). */
   beforeStep?(job: EpisodeJob, step: number): void;
   /** Makes the worker's simulator (tests substitute their own kinds); default the factory. */
-  createSimulator?(spec: SimulatorSpec): Promise<Simulator>;
+  createSimulator?(spec: SimulatorSpec, options: SimulatorOptions): Promise<Simulator>;
 }
 
 export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> {
@@ -79,9 +83,11 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
   if (!port) throw new Error('engine/eval/sim-worker.ts runs in a worker thread');
   const post = (message: FromWorker): void => port.postMessage(message);
   const spec: SimulatorSpec = workerData?.simulator ?? { kind: 'embedded' };
+  // Every camera the simulator renders is recorded: the policy's and the run's recordCameras.
+  const cameras: CameraRequest[] = workerData?.cameras ?? [];
   let sim: Simulator;
   try {
-    sim = await (hooks.createSimulator ?? createSimulator)(spec);
+    sim = await (hooks.createSimulator ?? createSimulator)(spec, { cameras });
   } catch (error) {
     post({ type: 'fatal', message: `the ${spec.kind} simulator failed to start in an evaluation worker: ${(error as Error).message}` });
     return;
@@ -116,6 +122,7 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
       }
     };
     let recorder: TrajectoryRecorder | null = null;
+    const views = cameras.length > 0 ? new CameraRecorder(cameras) : null;
     const chunks: EpisodeEnd['chunks'] = [];
     let steps = 0;
     let outcome: EpisodeEnd['outcome'] = 'failure';
@@ -131,6 +138,8 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
         if (job.wantScene) post({ type: 'scene', id: job.id, description });
       }
       recorder = new TrajectoryRecorder(bodies);
+      // Images first: a row whose images are missing is not recorded at all, so rows stay paired.
+      views?.add(observation.images);
       recorder.addState(await sim.bodyPoses(), observation.proprio);
       episode: while (steps < job.maxSteps) {
         post({ type: 'observe', id: job.id, step: steps, observation: copyObservation(observation) });
@@ -146,6 +155,7 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
           steps++;
           chunk.executed++;
           observation = result.observation;
+          views?.add(observation.images);
           recorder.addAction(action);
           recorder.addState(await sim.bodyPoses(), observation.proprio);
           if (job.stepLog) post({ type: 'step', id: job.id, step: steps - 1, action: Array.from(action), proprio: Array.from(observation.proprio), success: result.success });
@@ -161,7 +171,8 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
       if (thrown instanceof SimulatorLost) lost = error;
     }
     const trajectory = (recorder ?? new TrajectoryRecorder(0)).finish();
-    return { end: { outcome, steps, error, simMs, trajectory, chunks }, lost };
+    const recorded = views && views.frames > 0 && views.frames === (recorder?.rows ?? 0) ? await views.finish() : null;
+    return { end: { outcome, steps, error, simMs, trajectory, cameras: recorded, chunks }, lost };
   };
 
   port.on('message', (message: ToWorker) => {

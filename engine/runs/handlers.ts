@@ -14,11 +14,13 @@ import type { Handlers } from '../host/host.js';
 import type { SettingsStore } from '../settings/store.js';
 import { RunLockedError } from './lock.js';
 import { formatPath, ResultsError } from './results-schema.js';
-import { RunStore, RunStoreError } from './store.js';
+import { RunStore, RunStoreError, type Run } from './store.js';
 import { sceneFileName } from './trajectory.js';
+import { readCameraRows } from './camera-store.js';
+import { CameraFileError } from './camera-file.js';
 import { confinedPath, type PathGrants } from '../util/confined-path.js';
 
-type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
+type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.cameras' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
 
 /** Where paths from the page may lead (engine/util/confined-path.ts). */
 export interface PagePaths {
@@ -36,21 +38,33 @@ export interface PagePaths {
 export function runsHandlers(store: RunStore, service: EvalService, settings: SettingsStore, paths: PagePaths, env: NodeJS.ProcessEnv = process.env): RunsHandlers {
   const pagePath = (given: string, access: 'read' | 'write') => call(() => confinedPath(paths.exportsDir, given, access, paths.grants));
   const results = async (id: string): Promise<Results> => (await call(() => store.open(id))).results();
+  const trajectory = async (id: string, taskId: number, trial: number): Promise<{ run: Run; trajectory: Trajectory }> => {
+    const run = await call(() => store.open(id));
+    const file = run.trajectoryPath(taskId, trial);
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw notFound('params', `run ${id} has no trajectory for task ${taskId} trial ${trial}`);
+    });
+    const parsed = Trajectory.safeParse(JSON.parse(text));
+    if (!parsed.success) throw notFound('trajectory', `${path.basename(file)}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
+    return { run, trajectory: parsed.data };
+  };
   return {
     'runs.list': async () => ({ root: store.root, runs: (await store.list()).map((r) => ({ ...r, active: r.id === service.activeRunId })) }),
     'runs.results': async ({ id }) => {
       const r = await results(id);
       return { results: r, dir: path.join(store.root, id), latencyHistogram: histogram(r.episodes.flatMap((e) => e.chunks.latency.totalMs)), active: id === service.activeRunId };
     },
-    'runs.trajectory': async ({ id, taskId, trial }) => {
-      const run = await call(() => store.open(id));
-      const file = run.trajectoryPath(taskId, trial);
-      const text = await readFile(file, 'utf8').catch(() => {
-        throw notFound('params', `run ${id} has no trajectory for task ${taskId} trial ${trial}`);
+    'runs.trajectory': async ({ id, taskId, trial }) => ({ trajectory: (await trajectory(id, taskId, trial)).trajectory }),
+    'runs.cameras': async ({ id, taskId, trial, from }) => {
+      const { run, trajectory: t } = await trajectory(id, taskId, trial);
+      if (!t.cameras) throw notFound('params', `task ${taskId} trial ${trial} of run ${id} recorded no camera images`);
+      const cameras = t.cameras;
+      const read = await readCameraRows(run.trajectoriesDir, cameras, from).catch((error: unknown) => {
+        if (error instanceof CameraFileError) throw notFound('cameras', `${cameras.file}: ${error.message}`);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound('cameras', `run ${id} has no ${cameras.file}, which the trajectory of task ${taskId} trial ${trial} names`);
+        throw error;
       });
-      const parsed = Trajectory.safeParse(JSON.parse(text));
-      if (!parsed.success) throw notFound('trajectory', `${path.basename(file)}: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
-      return { trajectory: parsed.data };
+      return { views: cameras.views, frames: cameras.frames, rows: read.rows.map((r) => ({ row: r.row, jpeg: r.images.map((i) => Buffer.from(i.buffer, i.byteOffset, i.byteLength).toString('base64')) })), next: read.next };
     },
     'runs.scene': async ({ id, taskId }) => {
       const run = await call(() => store.open(id));

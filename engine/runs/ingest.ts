@@ -8,6 +8,7 @@ import { Trajectory } from '../api/schemas/trajectory.js';
 import { decodeFloats } from '../api/trajectory-codec.js';
 import { formatPath } from './results-schema.js';
 import { sceneFileName } from './trajectory.js';
+import { CameraFileError, checkCameraFile } from './camera-file.js';
 
 /**
  * Validation for Run.ingest and Run.ingestFolder (engine/runs/store.ts): episodes, trajectories
@@ -25,6 +26,8 @@ export interface IngestBatch {
   trajectories?: Record<string, unknown>;
   /** Scene file name (`scene-task03.json`) -> the parsed file. */
   scenes?: Record<string, unknown>;
+  /** Camera file name (`task03-trial007.mcap`, named by its trajectory's `cameras`) -> its bytes. */
+  cameras?: Record<string, Uint8Array>;
 }
 
 export interface IngestResult {
@@ -60,6 +63,7 @@ const BatchShape = z.strictObject({
   episodes: z.array(z.unknown()),
   trajectories: z.record(z.string(), z.unknown()).optional(),
   scenes: z.record(z.string(), z.unknown()).optional(),
+  cameras: z.record(z.string(), z.instanceof(Uint8Array)).optional(),
 });
 
 /** A file of the batch: its parsed content and the exact text to write. */
@@ -74,12 +78,14 @@ export interface PreparedBatch {
   episodes: unknown[];
   trajectories: Map<string, BatchFile>;
   scenes: Map<string, BatchFile>;
+  cameras: Map<string, Uint8Array>;
   /** Where the batch's files are, in messages: `the batch`, `the folder's trajectories/`. */
   holder: string;
   /** How episode i is named in fields: `episodes[i]`, or `episodes.jsonl:N` (line N) for a folder. */
   episodeField: (i: number) => string;
   trajectoryField: (name: string) => string;
   sceneField: (name: string) => string;
+  camerasField: (name: string) => string;
 }
 
 /** What the batch will write once valid. */
@@ -92,6 +98,8 @@ export interface IngestPlan {
   trajectories: Map<string, string>;
   /** Scene files to write under the run's trajectories/ unless the run has them by then. */
   scenes: Map<string, string>;
+  /** Camera files to write under the run's trajectories/, before the trajectories that name them. */
+  cameras: Map<string, Uint8Array>;
 }
 
 export interface RunView {
@@ -108,6 +116,11 @@ const keyOf = (taskId: number, trial: number): string => `${taskId}/${trial}`;
 /** `task03-trial007.json` (the store's trajectoryName; repeated here so this module needs nothing from store.ts). */
 export function episodeTrajectoryName(taskId: number, trial: number): string {
   return `task${String(taskId).padStart(2, '0')}-trial${String(trial).padStart(3, '0')}.json`;
+}
+
+/** `task03-trial007.mcap` (the store's camerasName). */
+export function episodeCamerasName(taskId: number, trial: number): string {
+  return episodeTrajectoryName(taskId, trial).replace(/\.json$/, '.mcap');
 }
 
 const join = (container: string, p: readonly PropertyKey[]): string => {
@@ -141,10 +154,12 @@ export function prepareBatch(batch: unknown, source: string): PreparedBatch {
     episodes: parsed.data.episodes,
     trajectories: files(parsed.data.trajectories),
     scenes: files(parsed.data.scenes),
+    cameras: new Map(Object.entries(parsed.data.cameras ?? {})),
     holder: 'the batch',
     episodeField: (i) => `episodes[${i}]`,
     trajectoryField: (name) => `trajectories[${JSON.stringify(name)}]`,
     sceneField: (name) => `scenes[${JSON.stringify(name)}]`,
+    camerasField: (name) => `cameras[${JSON.stringify(name)}]`,
   };
 }
 
@@ -212,6 +227,7 @@ export async function planIngest(run: RunView, batch: PreparedBatch, source: str
   }
 
   const trajectories = new Map<string, string>();
+  const cameras = new Map<string, Uint8Array>();
   const named = new Set(episodes.flatMap((e) => (e.trajectory === null ? [] : [e.trajectory])));
   for (const name of batch.trajectories.keys()) {
     if (!named.has(name)) fail(batch.trajectoryField(name), null, 'no episode of the batch names this trajectory');
@@ -264,9 +280,24 @@ export async function planIngest(run: RunView, batch: PreparedBatch, source: str
     const bodies = sceneBodies.get(sceneName);
     if (bodies !== undefined && bodies !== t.bodies) fail(`${at}.bodies`, key, `is ${t.bodies}, ${sceneName} describes ${bodies} bodies`);
     if (bodies === undefined && !(await run.hasScene(sceneName))) fail(`${at}.scene`, key, `${sceneName} is neither in ${batch.holder} nor in run ${run.id}`);
+    if (t.cameras) {
+      // The episode's camera file: its own name, in the batch, and image by image what the trajectory says.
+      const wanted = episodeCamerasName(e.taskId, e.trial);
+      if (t.cameras.file !== wanted) fail(`${at}.cameras.file`, key, `names "${t.cameras.file}"; the camera file of task ${e.taskId} trial ${e.trial} is "${wanted}"`);
+      const bytes = batch.cameras.get(wanted);
+      if (!bytes) return fail(`${at}.cameras.file`, key, `names ${wanted}, which ${batch.holder} does not hold`);
+      try {
+        await checkCameraFile(bytes, t.cameras);
+      } catch (error) {
+        if (!(error instanceof CameraFileError)) throw error;
+        fail(error.where ? `${batch.camerasField(wanted)} ${error.where}` : batch.camerasField(wanted), key, error.detail);
+      }
+      cameras.set(wanted, bytes);
+    }
     trajectories.set(e.trajectory, file.text ?? JSON.stringify(file.value));
   }
-  return { episodes, episodeFields: episodes.map((_, i) => batch.episodeField(i)), trajectories, scenes };
+  for (const name of batch.cameras.keys()) if (!cameras.has(name)) fail(batch.camerasField(name), null, 'no trajectory of the batch names this camera file');
+  return { episodes, episodeFields: episodes.map((_, i) => batch.episodeField(i)), trajectories, scenes, cameras };
 }
 
 /** Configuration fields that must be equal for episodes of another run to join this one. */
@@ -356,6 +387,7 @@ export async function prepareFolder(
   const trajectoryField = (name: string) => `${names.trajectories}/${name}`;
   const trajectories = new Map<string, BatchFile>();
   const scenes = new Map<string, BatchFile>();
+  const cameras = new Map<string, Uint8Array>();
   for (const { value } of fresh) {
     const key = rawKey(value);
     const name = (value as { trajectory?: unknown } | null)?.trajectory;
@@ -363,6 +395,15 @@ export async function prepareFolder(
     if (key && typeof name === 'string' && name === episodeTrajectoryName(key.taskId, key.trial) && !trajectories.has(name)) {
       const file = await readJsonFile(path.join(dir, names.trajectories, name), trajectoryField(name), source);
       if (file) trajectories.set(name, file);
+      // Its camera file, when it names its own (planIngest refuses any other name).
+      const camerasFile = (file?.value as { cameras?: { file?: unknown } } | null)?.cameras?.file;
+      if (key && camerasFile === episodeCamerasName(key.taskId, key.trial)) {
+        const bytes = await readFile(path.join(dir, names.trajectories, camerasFile)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return null;
+          throw new IngestError(source, trajectoryField(camerasFile), null, `cannot be read (${error.message})`);
+        });
+        if (bytes) cameras.set(camerasFile, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      }
     }
     if (key && typeof name === 'string') {
       const scene = sceneFileName(key.taskId);
@@ -378,10 +419,12 @@ export async function prepareFolder(
       episodes: fresh.map((l) => l.value),
       trajectories,
       scenes,
+      cameras,
       holder: `${names.trajectories}/`,
       episodeField: (i) => `${names.episodes}:${lineOf[i]}`,
       trajectoryField,
       sceneField: trajectoryField,
+      camerasField: trajectoryField,
     },
     skipped,
     dropped,

@@ -9,7 +9,7 @@ import { notValidJson } from '../util/json-location.js';
 import { EpisodeRecord, type Results, type RunInfo } from '../api/schemas/results.js';
 import { RunConfig, type Machine } from '../api/schemas/run-config.js';
 import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
-import type { SimulatorSpec } from '../api/schemas/run-request.js';
+import type { CameraRequest, SimulatorSpec } from '../api/schemas/run-request.js';
 import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
 import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
 import { InputError } from '../util/input-error.js';
@@ -25,7 +25,8 @@ import { acquireRunLock, type AcquireOptions, type RunLock } from './lock.js';
  *   so a crash loses at most the episodes in flight (and at worst leaves a truncated last line,
  *   which resume drops and reports).
  * - `results.json`: summarize(...) of the episodes, written atomically when the run finishes.
- * - `trajectories/`: one file per episode, named by task and trial.
+ * - `trajectories/`: one file per episode, named by task and trial, and its camera images
+ *   (`.mcap`) when any were recorded.
  * - `writer.lock`: held by the one process writing the run (engine/runs/lock.ts); createRun and
  *   resume take it, finish/cancel/fail and release() give it back. Readers ignore it.
  */
@@ -110,6 +111,11 @@ const keyOf = (e: EpisodeKey): string => `${e.taskId}/${e.trial}`;
 /** Trajectory file name of an episode: `task03-trial007.json`. */
 export function trajectoryName(taskId: number, trial: number): string {
   return `task${String(taskId).padStart(2, '0')}-trial${String(trial).padStart(3, '0')}.json`;
+}
+
+/** Camera file name of an episode (engine/runs/camera-file.ts): `task03-trial007.mcap`. */
+export function camerasName(taskId: number, trial: number): string {
+  return trajectoryName(taskId, trial).replace(/\.json$/, '.mcap');
 }
 
 function isNotFound(error: unknown): boolean {
@@ -249,6 +255,15 @@ export class Run {
     return path.join(this.trajectoriesDir, trajectoryName(taskId, trial));
   }
 
+  /**
+   * Writes an episode's camera file atomically and returns its name for the trajectory; written
+   * before the trajectory that names it, so no trajectory ever names a file that is not there.
+   */
+  async writeCameras(taskId: number, trial: number, bytes: Uint8Array): Promise<string> {
+    await writeFileAtomic(path.join(this.trajectoriesDir, camerasName(taskId, trial)), bytes);
+    return camerasName(taskId, trial);
+  }
+
   /** Writes an episode's trajectory atomically and returns its file name for the episode record. */
   async writeTrajectory(taskId: number, trial: number, trajectory: unknown): Promise<string> {
     await writeFileAtomic(this.trajectoryPath(taskId, trial), JSON.stringify(trajectory));
@@ -373,6 +388,8 @@ export class Run {
         // Written once per task, as the runner does: a scene the run has by now is kept.
         if (!(await access(file).then(() => true, () => false))) await writeFileAtomic(file, text);
       }
+      // Camera files before the trajectories that name them, as the runner writes them.
+      for (const [name, bytes] of plan.cameras) await writeFileAtomic(path.join(this.trajectoriesDir, name), bytes);
       for (const [name, text] of plan.trajectories) await writeFileAtomic(path.join(this.trajectoriesDir, name), text);
       await this.appendLines(plan.episodes.map((e) => JSON.stringify(e) + '\n').join(''));
     } catch (error) {
@@ -453,7 +470,7 @@ export class RunStore {
   }
 
   /** Creates `<root>/<id>/` with run.json (status running), an empty episodes.jsonl and trajectories/. */
-  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string; simulator?: SimulatorSpec } & WriterOptions = {}): Promise<Run> {
+  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string; simulator?: SimulatorSpec; recordCameras?: CameraRequest[] } & WriterOptions = {}): Promise<Run> {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -479,7 +496,7 @@ export class RunStore {
     }
   }
 
-  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string; simulator?: SimulatorSpec }, lock: RunLock): Promise<Run> {
+  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string; simulator?: SimulatorSpec; recordCameras?: CameraRequest[] }, lock: RunLock): Promise<Run> {
     await mkdir(path.join(dir, TRAJECTORIES_DIR));
     const stamp = now.toISOString();
     const meta: RunMeta = {
@@ -494,6 +511,7 @@ export class RunStore {
       error: null,
       ...(options.bundleDir !== undefined ? { bundleDir: options.bundleDir } : {}),
       ...(options.simulator !== undefined ? { simulator: options.simulator } : {}),
+      ...(options.recordCameras?.length ? { recordCameras: options.recordCameras } : {}),
     };
     await writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(meta, null, 2) + '\n');
     const handle = await open(path.join(dir, EPISODES_FILE), 'a');

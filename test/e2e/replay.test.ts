@@ -4,7 +4,7 @@
 //
 // IMPORTANT: Chromium runs with --disable-gpu here, so WebGL is SwiftShader (software, on the CPU).
 // The frame rate measured is that of software rendering; see FPS_FLOOR.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -39,6 +39,15 @@ interface InPage {
   Blob: new (parts: unknown[], options: { type: string }) => unknown;
   Event: new (type: string, init: { bubbles: boolean }) => unknown;
 }
+/** A video element, as the in-page functions use it. */
+interface VideoLike {
+  muted: boolean;
+  src: string;
+  videoWidth: number;
+  videoHeight: number;
+  onloadedmetadata: (() => void) | null;
+  onerror: (() => void) | null;
+}
 /** A range input, as the in-page functions use it. */
 interface RangeInput {
   max: string;
@@ -61,8 +70,8 @@ afterAll(async () => {
   await rm(bundles, { recursive: true, force: true });
 });
 
-async function openReplay(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+async function openReplay(viewport = { width: 1280, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light', acceptDownloads: true });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -198,12 +207,16 @@ describe('Replay in Chromium against rsd serve', () => {
     await expect.poll(() => outcome.textContent()).toContain(`trial ${second.trial}`);
     const expected = second.outcome === 'success' ? `Success at step ${second.steps}` : second.outcome === 'failure' ? 'Failure: ran out of steps at the maximum of 60' : `Error at step ${second.steps}`;
     expect(await outcome.textContent()).toContain(expected);
+    // This run recorded no cameras: no camera panel, one line saying why.
+    expect(await page.getByTestId('replay-cameras').count()).toBe(0);
+    expect(await page.getByTestId('replay-no-cameras').textContent()).toContain('No camera images in this episode');
 
     // The 3D view draws the scene.
     const canvas = page.getByTestId('replay-canvas');
     await expect.poll(() => framesDrawn(canvas), { timeout: 20_000 }).toBeGreaterThan(0);
     await expect.poll(async () => (await pixelSpread(page, canvas)).std).toBeGreaterThan(20);
-    expect((await pixelSpread(page, canvas)).distinct).toBeGreaterThan(200);
+    // A shaded scene, not a few flat fills (a blank canvas has 1 colour; this scene about 190).
+    expect((await pixelSpread(page, canvas)).distinct).toBeGreaterThan(100);
     await shot(page, 'replay-orbit.png');
 
     // Play: the step readout moves on; pause stops it.
@@ -291,6 +304,78 @@ describe('Replay in Chromium against rsd serve', () => {
     }
     expect(Math.max(...windows)).toBeGreaterThan(FPS_FLOOR);
     await shot(page, 'replay-scrubbed.png');
+
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it("shows an episode's camera images beside the 3D view, in step with the timeline, and exports them as a WebM video", async () => {
+    // A state policy's run asked to record both cameras (the embedded simulator renders them).
+    const cameras = [
+      { name: 'agentview' as const, width: 128, height: 128 },
+      { name: 'robot0_eye_in_hand' as const, width: 128, height: 128 },
+    ];
+    const report = await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 1, maxSteps: 40, workers: 1, runsRoot: path.join(serve.dataDir, 'runs'), recordCameras: cameras });
+    const { page, errors } = await openReplay({ width: 1440, height: 900 });
+    await expect.poll(() => page.getByRole('combobox', { name: 'Run' }).locator('option').count()).toBeGreaterThan(0);
+    await page.getByRole('combobox', { name: 'Run' }).selectOption(report.run.id);
+    const panel = page.getByTestId('replay-cameras');
+    await expect.poll(() => panel.isVisible(), { timeout: 20_000 }).toBe(true);
+    expect(await page.getByTestId('replay-no-cameras').count()).toBe(0);
+    // Each picture is named by its camera.
+    expect(await panel.locator('figcaption').allTextContents()).toEqual(['agentview 128×128', 'robot0_eye_in_hand 128×128']);
+    const agent = page.getByTestId('replay-camera-agentview');
+    const wrist = page.getByTestId('replay-camera-robot0_eye_in_hand');
+    // All rows load, then the pictures show row 0 and are not blank.
+    await expect.poll(() => panel.getByRole('button', { name: 'Export video' }).isEnabled(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => agent.getAttribute('data-row')).toBe('0');
+    await expect.poll(() => wrist.getAttribute('data-row')).toBe('0');
+    for (const view of [agent, wrist]) expect((await pixelSpread(page, view)).std).toBeGreaterThan(10);
+    const before = (await agent.screenshot()).toString('base64');
+
+    // Scrubbing moves both pictures to the step; playing moves them on.
+    await scrubTo(page, 30);
+    await expect.poll(() => agent.getAttribute('data-row')).toBe('30');
+    await expect.poll(() => wrist.getAttribute('data-row')).toBe('30');
+    expect((await agent.screenshot()).toString('base64')).not.toBe(before);
+    await page.keyboard.press('Home');
+    await expect.poll(() => agent.getAttribute('data-row')).toBe('0');
+    // At a quarter speed the 40 steps last 8 s: playback is still going when it is paused.
+    await page.getByRole('combobox', { name: 'Speed' }).selectOption('0.25');
+    await page.getByRole('button', { name: 'Play' }).click();
+    await expect.poll(async () => Number(await agent.getAttribute('data-row')), { timeout: 10_000 }).toBeGreaterThan(5);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await scrubTo(page, 24);
+    await expect.poll(() => wrist.getAttribute('data-row')).toBe('24');
+    await expect.poll(() => framesDrawn(page.getByTestId('replay-canvas')), { timeout: 20_000 }).toBeGreaterThan(0);
+    await shot(page, 'replay-cameras.png');
+
+    // Export: a WebM file (EBML header) of the camera views, recorded in real time (40 steps: 2 s).
+    const downloaded = page.waitForEvent('download', { timeout: 30_000 });
+    await panel.getByRole('button', { name: 'Export video' }).click();
+    const download = await downloaded;
+    expect(download.suggestedFilename()).toBe(`${report.run.id}-task00-trial000.webm`);
+    const video = await readFile((await download.path())!);
+    expect(Array.from(video.subarray(0, 4))).toEqual([0x1a, 0x45, 0xdf, 0xa3]);
+    expect(video.length).toBeGreaterThan(10_000);
+    // Chromium plays it back (in a blank page: the app's CSP allows no media): both views at 256
+    // pixels side by side, named, under a title line.
+    const blank = await page.context().newPage();
+    const size = await blank.evaluate(async (b64) => {
+      const w = globalThis as unknown as { document: { createElement(tag: 'video'): VideoLike }; Blob: InPage['Blob']; URL: { createObjectURL(b: unknown): string } };
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const element = w.document.createElement('video');
+      element.muted = true;
+      element.src = w.URL.createObjectURL(new w.Blob([bytes], { type: 'video/webm' }));
+      await new Promise<void>((resolve, reject) => {
+        element.onloadedmetadata = () => resolve();
+        element.onerror = () => reject(new Error('the video does not load'));
+      });
+      return { width: element.videoWidth, height: element.videoHeight };
+    }, video.toString('base64'));
+    expect(size).toEqual({ width: 8 + 2 * (256 + 8), height: 28 + 256 + 24 });
+    await blank.close();
+    await download.saveAs(path.join(ARTIFACTS, 'replay-cameras.webm'));
 
     expect(errors).toEqual([]);
     await page.context().close();

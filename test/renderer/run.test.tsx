@@ -393,7 +393,7 @@ describe('a run that fails', () => {
 
 describe('the run slice', () => {
   const suites: SuiteInfo[] = [{ suite: 'libero_spatial', tasks: [0, 1, 2].map((id) => ({ id, name: `t${id}`, instruction: `do ${id}` })), maxSteps: 220, defaultTrials: 50 }];
-  const valid: RunForm = { suite: 'libero_spatial', tasks: [1], simulator: 'embedded', trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false };
+  const valid: RunForm = { suite: 'libero_spatial', tasks: [1], simulator: 'embedded', trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false, recordCameras: false };
 
   test('checkRunForm turns a valid form into the request, leaving out what does not apply', () => {
     expect(checkRunForm(valid, suites)).toEqual({
@@ -418,6 +418,11 @@ describe('the run slice', () => {
       threshold: 'The threshold must be a number from 0 to 1.',
     });
     expect(checkRunForm({ ...valid, debug: true, trials: 'x' }, suites).request).toMatchObject({ trials: 1, debug: true });
+    // "Record camera images": both LIBERO cameras at 128x128, as `rsd eval --record-cameras` by default.
+    expect(checkRunForm({ ...valid, recordCameras: true }, suites).request?.recordCameras).toEqual([
+      { name: 'agentview', width: 128, height: 128 },
+      { name: 'robot0_eye_in_hand', width: 128, height: 128 },
+    ]);
   });
 
   test('applyEvalEvent follows a run and keeps a bounded log', () => {

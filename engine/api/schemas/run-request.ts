@@ -52,6 +52,20 @@ export const InitStatesRequest = z.strictObject({
   location: z.string().trim().min(1).optional(),
 });
 
+/**
+ * A camera to render and record: LIBERO's name (engine/sim/cameras.ts LIBERO_CAMERAS) and the
+ * image size. 32 to 512 pixels a side: LIBERO's policies see 128 to 256.
+ */
+export const CameraRequest = z.strictObject({
+  name: z.enum(['agentview', 'robot0_eye_in_hand']),
+  width: z.number().int().min(32).max(512),
+  height: z.number().int().min(32).max(512),
+});
+export type CameraRequest = z.infer<typeof CameraRequest>;
+
+/** Cameras to record, each once. */
+export const RecordCameras = z.array(CameraRequest).refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, { message: 'names a camera more than once' });
+
 export const RunRequest = z.strictObject({
   suite: z.string().min(1).optional(),
   tasks: z
@@ -70,5 +84,10 @@ export const RunRequest = z.strictObject({
   target: TargetSpec.optional(),
   /** One task, one trial, one worker, a log line per step and per chunk. */
   debug: z.boolean().optional(),
+  /**
+   * Cameras to render and keep in the trajectories (Replay's camera panel) besides those the policy
+   * sees, for any policy (a state policy's episodes too); default none.
+   */
+  recordCameras: RecordCameras.optional(),
 });
 export type RunRequest = z.infer<typeof RunRequest>;

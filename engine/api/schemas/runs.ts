@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AcceptRule, DecodingStrategy, RunConfig, SuiteName } from './run-config.js';
-import { SimulatorSpec } from './run-request.js';
+import { RecordCameras, SimulatorSpec } from './run-request.js';
 
 /**
  * A run in the run store (engine/runs/store.ts): its status, `run.json`, and the summary the run
@@ -35,6 +35,8 @@ export const RunMeta = z.strictObject({
    * is `libero`.
    */
   simulator: SimulatorSpec.optional(),
+  /** The run's `recordCameras` (the request's), so `--resume` records the same; absent: none. */
+  recordCameras: RecordCameras.optional(),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 

@@ -10,7 +10,8 @@ import { EpisodeOutcome } from './results.js';
  * embedded scene is about 150 kB; ../trajectory-codec.ts decodes them). Row t of `poses` and
  * `proprio` is the state after t policy steps (row 0: after the wait steps), so they have
  * steps + 1 rows; row t of `actions` is the action executed at step t. Only the bodies that moved
- * in the episode are stored per step; the rest keep their row-0 pose (`initialPoses`).
+ * in the episode are stored per step; the rest keep their row-0 pose (`initialPoses`). Camera
+ * images, when recorded, are in a file of their own beside it (`cameras`).
  */
 
 export const TRAJECTORY_FORMAT = 'rsd-trajectory/1';
@@ -37,6 +38,31 @@ export const TrajectoryChunk = z.strictObject({
 });
 export type TrajectoryChunk = z.infer<typeof TrajectoryChunk>;
 
+/** One recorded camera: LIBERO's name and the image size. */
+export const TrajectoryCameraView = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_]+$/, 'a camera name such as agentview'),
+  width: z.number().int().min(1).max(4096),
+  height: z.number().int().min(1).max(4096),
+});
+export type TrajectoryCameraView = z.infer<typeof TrajectoryCameraView>;
+
+/**
+ * The episode's camera images (engine/runs/camera-file.ts): an MCAP file beside the trajectory with
+ * one `foxglove.CompressedImage` (JPEG) per view per row; row t is the view after t policy steps,
+ * as `poses`, so `frames` is steps + 1.
+ */
+export const TrajectoryCameras = z.strictObject({
+  /** `taskNN-trialTTT.mcap` in the same folder. */
+  file: z.string().regex(/^task\d{2,}-trial\d{3,}\.mcap$/, 'the episode\'s own taskNN-trialTTT.mcap'),
+  encoding: z.literal('jpeg'),
+  quality: z.number().int().min(1).max(100),
+  views: z.array(TrajectoryCameraView).min(1),
+  frames: NonNegInt,
+  /** The file's size, checked on import. */
+  bytes: NonNegInt,
+});
+export type TrajectoryCameras = z.infer<typeof TrajectoryCameras>;
+
 export const Trajectory = z.strictObject({
   format: z.literal(TRAJECTORY_FORMAT),
   taskId: NonNegInt,
@@ -62,5 +88,13 @@ export const Trajectory = z.strictObject({
   /** [steps x 7]: env actions (OSC_POSE deltas, gripper -1 open / +1 close). */
   actions: z.string(),
   chunks: z.array(TrajectoryChunk),
+  /** Camera images, when the simulator rendered any (a vision policy's, or the run's `recordCameras`). */
+  cameras: TrajectoryCameras.optional(),
+}).superRefine((t, ctx) => {
+  if (!t.cameras) return;
+  if (t.cameras.frames !== t.steps + 1) ctx.addIssue({ code: 'custom', path: ['cameras', 'frames'], message: `${t.cameras.frames} frames; a trajectory of ${t.steps} steps has ${t.steps + 1} rows` });
+  const names = t.cameras.views.map((v) => v.name);
+  const twice = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (twice >= 0) ctx.addIssue({ code: 'custom', path: ['cameras', 'views', twice, 'name'], message: `camera "${names[twice]}" is listed twice` });
 });
 export type Trajectory = z.infer<typeof Trajectory>;

@@ -1,5 +1,5 @@
 import type { MjModel } from '@mujoco/mujoco';
-import { boxMesh, capsuleMesh, cylinderMesh, ellipsoidMesh, meshWithNormals, planeMesh, sphereMesh, type ShapeMesh } from './shapes.js';
+import { boxMesh, capsuleMesh, cylinderMesh, ellipsoidMesh, planeMesh, sphereMesh, type ShapeMesh } from './shapes.js';
 
 /**
  * What the cameras draw, read once from a compiled model (docs/cameras.md): the visual geoms
@@ -132,12 +132,41 @@ export function buildRenderScene(model: MjModel): RenderScene {
   };
 }
 
+/**
+ * A mesh with MuJoCo's own normals: the compiled model keeps one normal per face corner
+ * (mesh_facenormal into mesh_normal), sharp where MuJoCo decided an edge is sharp, so corners that
+ * share a vertex but not a normal become separate vertices here.
+ */
 function meshShape(model: MjModel, mesh: number): ShapeMesh {
   const vertadr = (model.mesh_vertadr as Int32Array)[mesh]!;
-  const vertnum = (model.mesh_vertnum as Int32Array)[mesh]!;
+  const normaladr = (model.mesh_normaladr as Int32Array)[mesh]!;
+  const normalnum = (model.mesh_normalnum as Int32Array)[mesh]!;
   const faceadr = (model.mesh_faceadr as Int32Array)[mesh]!;
   const facenum = (model.mesh_facenum as Int32Array)[mesh]!;
-  return meshWithNormals((model.mesh_vert as Float32Array).subarray(3 * vertadr, 3 * (vertadr + vertnum)), (model.mesh_face as Int32Array).subarray(3 * faceadr, 3 * (faceadr + facenum)));
+  const vert = model.mesh_vert as Float32Array;
+  const normal = model.mesh_normal as Float32Array;
+  const face = model.mesh_face as Int32Array;
+  const faceNormal = model.mesh_facenormal as Int32Array;
+  const index = new Map<number, number>();
+  const positions: number[] = [];
+  const normals: number[] = [];
+  const triangles = new Uint32Array(3 * facenum);
+  for (let k = 0; k < 3 * facenum; k++) {
+    const v = face[3 * faceadr + k]!;
+    const n = faceNormal[3 * faceadr + k]!;
+    const key = v * normalnum + n;
+    let i = index.get(key);
+    if (i === undefined) {
+      i = positions.length / 3;
+      index.set(key, i);
+      const pv = 3 * (vertadr + v);
+      const pn = 3 * (normaladr + n);
+      positions.push(vert[pv]!, vert[pv + 1]!, vert[pv + 2]!);
+      normals.push(normal[pn]!, normal[pn + 1]!, normal[pn + 2]!);
+    }
+    triangles[k] = i;
+  }
+  return { positions: Float64Array.from(positions), normals: Float64Array.from(normals), triangles };
 }
 
 /** The material's rgba, times its RGB texture's mean colour where it has one (textures are not drawn). */

@@ -167,38 +167,3 @@ export function cylinderMesh(size: readonly number[], slices = 16): ShapeMesh {
   }
   return b.build();
 }
-
-/**
- * A MuJoCo mesh with smooth vertex normals (area-weighted face normals); vertices are in the
- * geom's frame already (MuJoCo folds the mesh frame into geom_pos/geom_quat).
- */
-export function meshWithNormals(vertices: Float32Array | Float64Array, faces: Int32Array | Uint32Array): ShapeMesh {
-  const positions = Float64Array.from(vertices);
-  const normals = new Float64Array(positions.length);
-  for (let f = 0; f < faces.length; f += 3) {
-    const a = 3 * faces[f]!;
-    const b = 3 * faces[f + 1]!;
-    const c = 3 * faces[f + 2]!;
-    const ux = positions[b]! - positions[a]!;
-    const uy = positions[b + 1]! - positions[a + 1]!;
-    const uz = positions[b + 2]! - positions[a + 2]!;
-    const vx = positions[c]! - positions[a]!;
-    const vy = positions[c + 1]! - positions[a + 1]!;
-    const vz = positions[c + 2]! - positions[a + 2]!;
-    const nx = uy * vz - uz * vy;
-    const ny = uz * vx - ux * vz;
-    const nz = ux * vy - uy * vx;
-    for (const v of [a, b, c]) {
-      normals[v] = normals[v]! + nx;
-      normals[v + 1] = normals[v + 1]! + ny;
-      normals[v + 2] = normals[v + 2]! + nz;
-    }
-  }
-  for (let i = 0; i < normals.length; i += 3) {
-    const l = Math.hypot(normals[i]!, normals[i + 1]!, normals[i + 2]!) || 1;
-    normals[i] = normals[i]! / l;
-    normals[i + 1] = normals[i + 1]! / l;
-    normals[i + 2] = normals[i + 2]! / l;
-  }
-  return { positions, normals, triangles: Uint32Array.from(faces) };
-}

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { EmptyState } from '../components/EmptyState.js';
+import { CameraPanel } from '../components/replay/CameraPanel.js';
 import { EpisodePicker } from '../components/replay/EpisodePicker.js';
 import { outcomeText } from '../components/replay/episode.js';
 import { ReplayPlots } from '../components/replay/ReplayPlots.js';
@@ -47,10 +48,16 @@ function EpisodeView({ state, loading }: { state: ReadyEpisode; loading?: string
           task {episode.taskId} · trial {episode.trial} · initial state {episode.initIndex}
         </span>
       </div>
-      <div className="replay-main">
+      <div className={episode.cameras ? 'replay-main with-cameras' : 'replay-main'}>
         <ReplayViewport scene={scene} episode={episode} />
+        {episode.cameras && <CameraPanel episode={episode} />}
         <StepReadout episode={episode} />
       </div>
+      {!episode.cameras && (
+        <p className="muted replay-no-cameras" data-testid="replay-no-cameras">
+          No camera images in this episode: its run rendered none (a vision policy's runs keep what it saw; <code>rsd eval --record-cameras</code> keeps them for any policy).
+        </p>
+      )}
       <TimelineControls steps={episode.steps} />
       <ReplayPlots episode={episode} />
     </>

@@ -1,6 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { RunSummary } from '../../../engine/api/schemas/runs.js';
 import type { EpisodeRecord } from '../../../engine/api/schemas/results.js';
+import type { TrajectoryCameraView } from '../../../engine/api/schemas/trajectory.js';
+import type { Result } from '../../../engine/api/contract.js';
 import type { CameraMode } from '../components/replay/camera-modes.js';
 import { decodeEpisode, orderFailedFirst, type ReplayEpisode } from '../components/replay/episode.js';
 import type { ReplayScene } from '../components/replay/scene.js';
@@ -40,6 +42,15 @@ export type ReplayEpisodeState =
   | { status: 'unavailable'; taskId: number; trial: number; message: string }
   | { status: 'failed'; taskId: number; trial: number; message: string };
 
+/**
+ * The shown episode's camera images, loaded after its trajectory (`runs.cameras`, a page of rows
+ * per call): `rows[r][v]` is view v after r steps, a JPEG Blob; rows arrive in order while loading.
+ */
+export type ReplayCamerasState =
+  | { status: 'none' }
+  | { status: 'loading' | 'ready'; key: string; views: TrajectoryCameraView[]; frames: number; rows: Blob[][] }
+  | { status: 'failed'; key: string; message: string };
+
 export interface ReplaySlice {
   /** Runs to pick from (newest first); null until listed. */
   replayRuns: RunSummary[] | null;
@@ -52,6 +63,7 @@ export interface ReplaySlice {
   replaySpeed: Speed;
   replayLoop: boolean;
   replayCamera: CameraMode;
+  replayCameras: ReplayCamerasState;
 
   /** Lists runs and picks one: the navigation's replay target, else the one shown, else the newest. */
   loadReplayRuns(): Promise<void>;
@@ -87,6 +99,27 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
   let appliedTarget: ReplayTarget | null = null;
   const scenes = new Map<string, Promise<ReplayScene>>();
 
+  /** Pages through the episode's camera rows; stops when another episode is picked. */
+  const loadCameras = async (runId: string, taskId: number, trial: number, token: number): Promise<void> => {
+    const client = get().client;
+    if (!client) return;
+    const key = `${runId}/${taskId}/${trial}`;
+    const rows: Blob[][] = [];
+    try {
+      let from: number | null = 0;
+      while (from !== null) {
+        const page: Result<'runs.cameras'> = await client.call('runs.cameras', { id: runId, taskId, trial, from });
+        if (token !== episodeToken) return;
+        for (const r of page.rows) rows[r.row] = r.jpeg.map(jpegBlob);
+        from = page.next;
+        set({ replayCameras: { status: from === null ? 'ready' : 'loading', key, views: page.views, frames: page.frames, rows: [...rows] } });
+      }
+    } catch (thrown) {
+      if (token !== episodeToken) return;
+      set({ replayCameras: { status: 'failed', key, message: asRsdError(thrown).message } });
+    }
+  };
+
   const episodeSteps = (): number => {
     const e = get().replayEpisode;
     return e.status === 'ready' ? e.episode.steps : 0;
@@ -115,6 +148,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     replaySpeed: 1,
     replayLoop: false,
     replayCamera: 'orbit',
+    replayCameras: { status: 'none' },
 
     async loadReplayRuns() {
       const { client } = get();
@@ -211,7 +245,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
       const entry = run.episodes.find((e) => e.taskId === taskId && e.trial === trial);
       if (!entry) return;
       const token = ++episodeToken;
-      set({ replayPlaying: false, replayCursor: 0 });
+      set({ replayPlaying: false, replayCursor: 0, replayCameras: { status: 'none' } });
       if (entry.trajectory === null) {
         const message =
           entry.outcome === 'error'
@@ -229,6 +263,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
         const episode = decodeEpisode(run.runId, answer.trajectory);
         if (episode.bodies !== scene.bodies.length) throw new Error(`the trajectory has poses of ${episode.bodies} bodies, its scene ${scene.bodies.length}`);
         set({ replayEpisode: { status: 'ready', taskId, trial, episode, scene }, replayCursor: 0 });
+        if (episode.cameras) void loadCameras(run.runId, taskId, trial, token);
       } catch (thrown) {
         if (token !== episodeToken) return;
         const message = asRsdError(thrown).message;
@@ -275,3 +310,11 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     },
   };
 };
+
+/** A base64 JPEG from `runs.cameras` as a Blob (createImageBitmap and <img> read it). */
+function jpegBlob(base64: string): Blob {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Blob([bytes], { type: 'image/jpeg' });
+}

@@ -69,6 +69,8 @@ export interface RunForm {
   /** Empty: the settings' bundle, else the shipped default. */
   bundleDir: string;
   debug: boolean;
+  /** Record both LIBERO cameras at 128x128 for Replay (the run request's `recordCameras`). */
+  recordCameras: boolean;
 }
 
 export type RunFormField = 'suite' | 'tasks' | 'trials' | 'threshold' | 'workers' | 'seed' | 'maxSteps';
@@ -146,9 +148,16 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null)
         ep: form.ep,
       },
       debug: form.debug,
+      ...(form.recordCameras ? { recordCameras: RECORDED_CAMERAS.map((c) => ({ ...c })) } : {}),
     },
   };
 }
+
+/** What "Record camera images" asks for: LIBERO's two cameras at `rsd eval --record-cameras`'s default size. */
+export const RECORDED_CAMERAS = [
+  { name: 'agentview', width: 128, height: 128 },
+  { name: 'robot0_eye_in_hand', width: 128, height: 128 },
+] as const;
 
 export interface RunLogLine {
   id: number;
@@ -220,6 +229,7 @@ const INITIAL_FORM: RunForm = {
   maxSteps: '',
   bundleDir: '',
   debug: false,
+  recordCameras: false,
 };
 
 let nextLineId = 1;

@@ -123,3 +123,25 @@ describe('rsd eval', () => {
     expect(report.results.config.bundle.name).toBe('default-parallel');
   }, 120_000);
 });
+
+describe('rsd eval --record-cameras', () => {
+  it('reads NAME[:SIZE] items, 128x128 by default', async () => {
+    const { parseRecordCameras } = await import('../../../engine/commands/record-cameras.js');
+    expect(parseRecordCameras('agentview,robot0_eye_in_hand')).toEqual([
+      { name: 'agentview', width: 128, height: 128 },
+      { name: 'robot0_eye_in_hand', width: 128, height: 128 },
+    ]);
+    expect(parseRecordCameras('robot0_eye_in_hand:256,agentview:224x160')).toEqual([
+      { name: 'robot0_eye_in_hand', width: 256, height: 256 },
+      { name: 'agentview', width: 224, height: 160 },
+    ]);
+  });
+
+  it('refuses an unknown camera, a bad size, a camera twice, and a resume, naming the flag', async () => {
+    expect(await refused('--record-cameras', 'eval', '--record-cameras', 'agentveiw')).toBe(`rsd eval: --record-cameras: "agentveiw" is not one of LIBERO's cameras (agentview, robot0_eye_in_hand); did you mean agentview? (run "rsd help eval" for usage)`);
+    expect(await refused('--record-cameras', 'eval', '--record-cameras', 'agentview:4096')).toContain('each side is 32 to 512 pixels');
+    expect(await refused('--record-cameras', 'eval', '--record-cameras', 'agentview:big')).toContain('expected NAME or NAME:SIZE or NAME:WxH');
+    expect(await refused('--record-cameras', 'eval', '--record-cameras', 'agentview,agentview:256')).toContain('agentview is named twice');
+    expect(await refused('--record-cameras', 'eval', '--resume', 'x', '--record-cameras', 'agentview')).toContain('a resumed run records the cameras its run.json records');
+  });
+});

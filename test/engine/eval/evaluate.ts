@@ -1,4 +1,4 @@
-import type { RunRequest } from '../../../engine/api/schemas/run-request.js';
+import type { CameraRequest, RunRequest } from '../../../engine/api/schemas/run-request.js';
 import type { Strategy } from '../../../engine/decoding/record.js';
 import type { AcceptRule } from '../../../engine/decoding/acceptance.js';
 import { resolveResume, resolveRun } from '../../../engine/eval/resolve.js';
@@ -20,10 +20,11 @@ export interface TestRun extends RunHooks {
   initSource?: InitSource;
   runsRoot: string;
   resume?: string;
+  recordCameras?: CameraRequest[];
 }
 
 export async function evaluate(o: TestRun): Promise<EvalReport> {
-  const { bundleDir, decoding, accept, threshold, tasks, trials, maxSteps, workers, seed, debug, initSource, runsRoot, resume, ...hooks } = o;
+  const { bundleDir, decoding, accept, threshold, tasks, trials, maxSteps, workers, seed, debug, initSource, runsRoot, resume, recordCameras, ...hooks } = o;
   if (resume) return runEvaluation(await resolveResume(resume, { runsRoot, ...(workers ? { workers } : {}) }), hooks);
   const request: RunRequest = {
     ...(tasks ? { tasks } : {}),
@@ -32,6 +33,7 @@ export async function evaluate(o: TestRun): Promise<EvalReport> {
     ...(workers ? { workers } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(debug ? { debug } : {}),
+    ...(recordCameras ? { recordCameras } : {}),
     ...(initSource?.kind === 'libero' ? { initStates: { source: 'libero', ...(initSource.dir ? { location: initSource.dir } : {}) } } : {}),
     policy: { kind: 'bundle', ...(bundleDir ? { dir: bundleDir } : {}), ...(decoding ? { decoding } : {}), ...(accept ? { accept } : {}), ...(threshold !== undefined ? { threshold } : {}) },
   };

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,23 @@ function hostWithEvents() {
 }
 
 describe('runs.* and eval.* requests', () => {
+
+  it('runs.cameras: an episode\'s camera rows through eval.start\'s recordCameras; named refusals without them', async () => {
+    const { events, ok, call } = hostWithEvents();
+    const recordCameras = [{ name: 'agentview', width: 64, height: 48 }];
+    const { runId } = await ok<{ runId: string }>('eval.start', { tasks: [0], trials: 2, maxSteps: 10, workers: 1, recordCameras, policy: { kind: 'bundle', dir: bundle } });
+    await expect.poll(() => events.some((e) => e.event === 'eval.event' && (e.payload as { type: string; runId: string }).type === 'run-finished' && (e.payload as { runId: string }).runId === runId), { timeout: 30_000 }).toBe(true);
+    const page = await ok<{ views: unknown[]; frames: number; rows: { row: number; jpeg: string[] }[]; next: number | null }>('runs.cameras', { id: runId, taskId: 0, trial: 0, from: 0 });
+    expect(page.views).toEqual(recordCameras);
+    expect(page.frames).toBe(11);
+    expect(page.rows.map((r) => r.row)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    expect(page.next).toBeNull();
+    expect(Buffer.from(page.rows[3]!.jpeg[0]!, 'base64').subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // A camera file gone from the run's folder is named.
+    await unlink(path.join(data, 'runs', runId, 'trajectories', 'task00-trial001.mcap'));
+    const gone = await call('runs.cameras', { id: runId, taskId: 0, trial: 1, from: 0 });
+    expect(gone).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'cameras', message: `run ${runId} has no task00-trial001.mcap, which the trajectory of task 0 trial 1 names` } });
+  });
   it('start a run, stream its events, and serve its results, trajectories and scene', async () => {
     const { events, ok } = hostWithEvents();
     const suites = await ok<{ suites: { tasks: { instruction: string }[] }[] }>('eval.suites');

@@ -10,6 +10,7 @@ import { validateResults } from '../../../engine/runs/results-schema.js';
 import { RunStore, type Run } from '../../../engine/runs/store.js';
 import { encodeFloats, sceneFileName } from '../../../engine/runs/trajectory.js';
 import { writeFileAtomic } from '../../../engine/util/atomic-write.js';
+import { CameraRecorder } from '../../../engine/runs/camera-file.js';
 import { config, episode } from './fixtures.js';
 
 let root: string;
@@ -224,6 +225,46 @@ describe('Run.ingest', () => {
     const before = await snapshot(run.dir);
     await expect(run.ingest(batchOf(1, [[0, 'success']]), 'a')).rejects.toThrow(/ingest from a: \(run\): run .* is cancelled: no more episodes \(resume it first\)/);
     expect(await snapshot(run.dir)).toEqual(before);
+  });
+});
+
+describe('Run.ingest with camera images', () => {
+  const VIEWS = [
+    { name: 'agentview', width: 16, height: 16 },
+    { name: 'robot0_eye_in_hand', width: 8, height: 8 },
+  ];
+  /** An episode whose trajectory names its camera file, and the file (real JPEGs of flat pictures). */
+  async function withCameras(steps: number) {
+    const batch = batchOf(0, [[1, 'failure']]);
+    const e = { ...batch.episodes[0]!, steps };
+    const recorder = new CameraRecorder(VIEWS, 80);
+    for (let t = 0; t <= steps; t++) recorder.add(Object.fromEntries(VIEWS.map((v) => [v.name, { width: v.width, height: v.height, channels: 3, data: new Uint8Array(v.width * v.height * 3).fill(10 * t) }])));
+    const file = await recorder.finish();
+    const cameras = { file: 'task00-trial001.mcap', encoding: 'jpeg' as const, quality: 80, views: VIEWS, frames: steps + 1, bytes: file.bytes.length };
+    return { ...batch, episodes: [e], trajectories: { [name(0, 1)]: trajectoryFor(e, { cameras }) }, cameras: { 'task00-trial001.mcap': file.bytes } };
+  }
+
+  it('takes the camera file a trajectory names, checked image by image, and writes it beside the trajectory', async () => {
+    const run = await new RunStore(root).createRun(config());
+    const batch = await withCameras(4);
+    expect(await run.ingest(batch, 'target-a')).toEqual({ added: 1 });
+    expect(new Uint8Array(await readFile(path.join(run.trajectoriesDir, 'task00-trial001.mcap')))).toEqual(batch.cameras['task00-trial001.mcap']);
+  });
+
+  it('refuses a missing, mismatched, corrupt or unnamed camera file, naming the file and what is wrong', async () => {
+    const run = await new RunStore(root).createRun(config());
+    const good = await withCameras(4);
+    const bytes = good.cameras['task00-trial001.mcap'];
+    const traj = good.trajectories[name(0, 1)]!;
+    const at = 'trajectories["task00-trial001.json"]';
+    await refused(run, { ...good, cameras: {} }, `${at}.cameras.file`, /names task00-trial001\.mcap, which the batch does not hold/);
+    await refused(run, { ...good, trajectories: { [name(0, 1)]: { ...traj, cameras: { ...traj.cameras!, file: 'task00-trial002.mcap' } } } }, `${at}.cameras.file`, /the camera file of task 0 trial 1 is "task00-trial001\.mcap"/);
+    await refused(run, { ...good, cameras: { 'task00-trial001.mcap': bytes.subarray(0, 200) } }, 'cameras["task00-trial001.mcap"]', /200 bytes; the trajectory says \d+/);
+    const cut = bytes.slice(0, bytes.length - 30);
+    await refused(run, { ...good, trajectories: { [name(0, 1)]: { ...traj, cameras: { ...traj.cameras!, bytes: cut.length } } }, cameras: { 'task00-trial001.mcap': cut } }, 'cameras["task00-trial001.mcap"]', /not a readable MCAP file/);
+    const wide = { ...traj.cameras!, views: [{ ...VIEWS[0]!, width: 32 }, VIEWS[1]!] };
+    await refused(run, { ...good, trajectories: { [name(0, 1)]: { ...traj, cameras: wide } } }, 'cameras["task00-trial001.mcap"] /cameras/agentview[0]', /a 16x16 JPEG; the camera records 32x16/);
+    await refused(run, { ...good, cameras: { ...good.cameras, 'task00-trial005.mcap': bytes } }, 'cameras["task00-trial005.mcap"]', /no trajectory of the batch names this camera file/);
   });
 });
 

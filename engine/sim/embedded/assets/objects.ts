@@ -62,14 +62,15 @@ const DEFAULTS = [
 ].join('\n');
 
 const MATERIALS: Record<string, string> = {
-  rsd_black_glaze: 'rgba="0.3 0.3 0.31 1" specular="0.6" shininess="0.7" reflectance="0.05"',
-  rsd_porcelain: 'rgba="0.8 0.8 0.78 1" specular="0.5" shininess="0.6"',
+  rsd_black_glaze: 'rgba="0.6 0.6 0.61 1" specular="0.6" shininess="0.7" reflectance="0.05"',
+  rsd_porcelain: 'rgba="0.85 0.85 0.83 1" specular="0.5" shininess="0.6"',
   rsd_ramekin_glaze: 'rgba="0.95 0.94 0.9 1" specular="0.5" shininess="0.6"',
-  rsd_cookie_box: 'rgba="0.5 0.33 0.18 1" specular="0.2"',
+  rsd_cookie_box: 'rgba="0.4 0.3 0.2 1" specular="0.2"',
   rsd_cookie_label: 'rgba="0.62 0.46 0.26 1" specular="0.2"',
   rsd_wood: 'rgba="0.21 0.18 0.155 1" specular="0.2" shininess="0.3"',
   rsd_handle_metal: 'rgba="0.7 0.7 0.72 1" specular="0.8" shininess="0.8"',
   rsd_stove_metal: 'rgba="0.4 0.4 0.41 1" specular="0.7" shininess="0.8"',
+  rsd_stove_base: 'rgba="0.7 0.7 0.7 1" specular="0.7" shininess="0.8"',
   rsd_burner: 'rgba="0.12 0.12 0.12 1" specular="0.4"',
   rsd_knob: 'rgba="0.1 0.1 0.1 1" specular="0.4"',
 };
@@ -454,7 +455,7 @@ function flatStove(): FixtureDef {
             { local: 'burner', type: 'cylinder', pos: [0, 0, 0.0235], size: [0.0625, 0.0005], rgba: '0.9 0.05 0.05 0' },
           ],
           parts: [
-            { box: box([0, 0, 0], [0.095, 0.095, 0.02]), material: 'rsd_stove_metal', cls: 'rsd_plain_collision' },
+            { box: box([0, 0, 0], [0.095, 0.095, 0.02]), material: 'rsd_stove_base', cls: 'rsd_plain_collision' },
             { box: box([0, 0, 0.025], [0.095, 0.095, 0.0005]), material: 'rsd_stove_metal', cls: 'rsd_plain_collision' },
           ],
           visuals: [{ type: 'cylinder', size: [0.07, 0.002], pos: [0, 0, 0.021], material: 'rsd_burner' }],
@@ -475,7 +476,7 @@ function flatStove(): FixtureDef {
     regions: { cook_region: { surface: [0.15, 0, 0.0255] } },
     // LIBERO FlatStove: turn-on range [0.5, 2.1], turn-off [-0.005, 0].
     states: { turnon: 1.3, turnoff: 0 },
-    assets: materialAssets(['rsd_stove_metal', 'rsd_burner', 'rsd_knob']),
+    assets: materialAssets(['rsd_stove_metal', 'rsd_stove_base', 'rsd_burner', 'rsd_knob']),
   };
 }
 

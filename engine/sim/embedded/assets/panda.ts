@@ -80,7 +80,7 @@ const LINKS: readonly Link[] = [
     pos: [0, 0, 0.333], mass: 3, com: [0, 0, -0.07], inertia: [0.3, 0.3, 0.3],
     shapes: [
       { type: 'cylinder', size: [0.06], fromto: [0, 0, -0.19, 0, 0, -0.04] },
-      { type: 'cylinder', size: [0.06], fromto: [0, -0.06, 0, 0, 0.06, 0], dark: true },
+      { type: 'cylinder', size: [0.06], fromto: [0, -0.06, 0, 0, 0.06, 0] },
     ],
   },
   {
@@ -97,7 +97,7 @@ const LINKS: readonly Link[] = [
   {
     pos: [0.0825, 0, 0], quat: [0.707107, 0.707107, 0, 0], mass: 2, com: [-0.04, 0.05, 0], inertia: [0.2, 0.2, 0.2],
     shapes: [
-      { type: 'cylinder', size: [0.055], fromto: [0, 0, -0.055, 0, 0, 0.055], dark: true },
+      { type: 'cylinder', size: [0.055], fromto: [0, 0, -0.055, 0, 0, 0.055] },
       { type: 'capsule', size: [0.055], fromto: [0, 0, 0, -0.0825, 0.08, 0] },
     ],
   },
@@ -108,7 +108,7 @@ const LINKS: readonly Link[] = [
   {
     pos: [0, 0, 0], quat: [0.707107, 0.707107, 0, 0], mass: 1.5, com: [0.06, 0, 0], inertia: [0.1, 0.1, 0.1],
     shapes: [
-      { type: 'cylinder', size: [0.055], fromto: [0, 0, -0.05, 0, 0, 0.04], dark: true },
+      { type: 'cylinder', size: [0.055], fromto: [0, 0, -0.05, 0, 0, 0.04] },
       { type: 'capsule', size: [0.045], fromto: [0, 0, 0, 0.088, 0, 0] },
     ],
   },
@@ -131,7 +131,7 @@ function gripper(): string {
   // Gripper body frame (RS): -90 deg about z from right_hand; fingers are +90 deg back, so the
   // fingers open along the hand's y axis and the hand's long side is this body's x axis.
   const hand = `<geom name="gripper0_hand_collision" class="robot0_col" type="box" size="0.1 0.03 0.033" pos="0 0 0.027"/>`
-    + `<geom name="gripper0_hand_visual" class="robot0_vis" material="robot0_white" type="box" size="0.1 0.03 0.033" pos="0 0 0.027"/>`;
+    + `<geom name="gripper0_hand_visual" class="robot0_vis" material="robot0_white" type="box" size="0.1 0.02 0.033" pos="0 0 0.027"/>`;
   // Each finger: a box shell (RS's mesh: contype 0, conaffinity 1, condim 4, friction 1, solref
   // 0.02 1) and RS's exact pad box on a tip body (friction 2, solref 0.01 0.5, contype/conaffinity 1).
   const finger = (i: 1 | 2, side: 1 | -1): string => {

@@ -1,6 +1,6 @@
 import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
 import { decodeFloats, expandPoses } from '../../../../engine/api/trajectory-codec.js';
-import type { Trajectory, TrajectoryChunk } from '../../../../engine/api/schemas/trajectory.js';
+import type { Trajectory, TrajectoryCameras, TrajectoryChunk } from '../../../../engine/api/schemas/trajectory.js';
 
 /** An episode's trajectory, decoded once for replay: typed arrays the timeline indexes per frame. */
 export interface ReplayEpisode {
@@ -22,6 +22,8 @@ export interface ReplayEpisode {
   /** [steps x 7]: the action executed at step t (OSC_POSE deltas, gripper -1 open / +1 close). */
   actions: Float32Array;
   chunks: TrajectoryChunk[];
+  /** The recorded camera images (loaded apart, `runs.cameras`), or null when none were recorded. */
+  cameras: TrajectoryCameras | null;
 }
 
 export const ACTION_DIMS = 7;
@@ -46,6 +48,7 @@ export function decodeEpisode(runId: string, t: Trajectory): ReplayEpisode {
     proprio: decodeFloats(t.proprio, rows * PROPRIO_DIMS, 'proprio'),
     actions: decodeFloats(t.actions, t.steps * ACTION_DIMS, 'actions'),
     chunks: [...t.chunks].sort((a, b) => a.step - b.step),
+    cameras: t.cameras ?? null,
   };
 }
 

@@ -222,6 +222,15 @@ export function RunForm() {
           </label>
           <p className="field-hint">One task, one trial, one worker, and a log line per step and per chunk.</p>
         </div>
+        <div className="field field-check">
+          <label>
+            <input type="checkbox" checked={form.recordCameras} onChange={(e) => edit({ recordCameras: e.target.checked })} /> Record camera images
+          </label>
+          <p className="field-hint">
+            Both cameras at 128×128 in every trajectory, for Replay’s camera panel and video export (about 1.5 MB per 220-step episode). A vision bundle’s own
+            cameras are recorded without it.
+          </p>
+        </div>
       </fieldset>
       <div className="run-actions">
         <button type="submit" className="primary" disabled={!connected || busy}>
