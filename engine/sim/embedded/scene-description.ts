@@ -2,7 +2,7 @@ import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
 import type { BodyPoses, SceneDescription, SceneGeom } from '../simulator.js';
 
 /** Visual geoms are group 1 in every asset of this project (docs/scene-conventions.md). */
-const VISUAL_GROUP = 1;
+export const VISUAL_GROUP = 1;
 
 const GEOM_TYPES: Record<number, SceneGeom['type']> = { 0: 'plane', 2: 'sphere', 3: 'capsule', 4: 'ellipsoid', 5: 'cylinder', 6: 'box', 7: 'mesh' };
 

@@ -1,14 +1,13 @@
 import type { MjModel } from '@mujoco/mujoco';
+import { VISUAL_GROUP } from '../embedded/scene-description.js';
 import { boxMesh, capsuleMesh, cylinderMesh, ellipsoidMesh, planeMesh, sphereMesh, type ShapeMesh } from './shapes.js';
 
 /**
  * What the cameras draw, read once from a compiled model (docs/cameras.md): the visual geoms
- * (group 1, as replay's scene description) as triangle meshes in their own frames, with their
+ * (VISUAL_GROUP, the same geoms as replay's scene description) as triangle meshes in their own frames, with their
  * material's colour and lighting terms, and the model's lights. Poses come from MjData per frame.
  */
 
-/** Visual geoms are group 1 in every asset of this project (docs/scene-conventions.md). */
-const VISUAL_GROUP = 1;
 /** mjtTexRole's RGB slot in mat_texid (mjNTEXROLE slots per material). */
 const TEXROLE_RGB = 1;
 const TEXROLES = 10;
