@@ -20,6 +20,7 @@ export const CHECK_IDS = [
   'bridge.assets',
   'bridge.init',
   'bridge.render',
+  'policy.server',
   'remote.modal',
   'remote.tracker',
   'settings.file',

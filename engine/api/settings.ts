@@ -10,6 +10,27 @@ export type DecodingStrategy = z.infer<typeof DecodingStrategy>;
 const FolderPath = z.string().trim().min(1, 'a folder path, not an empty string');
 /** A file the user typed or chose; the handler also checks that it exists. */
 const FilePath = z.string().trim().min(1, 'a file path, not an empty string');
+/** A policy server's WebSocket address (openpi's protocol): ws://HOST:PORT or wss://HOST:PORT. */
+const PolicyServerUrl = z
+  .string()
+  .trim()
+  .regex(/^wss?:\/\/[^\s/?#]+(\/[^\s]*)?$/, 'a ws:// or wss:// address such as ws://127.0.0.1:8000')
+  .refine(parsesAsUrl, 'not a valid address (host, or port above 65535?)');
+function parsesAsUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** A shipped profile's name (openpi-libero, rsd-server) or a profile JSON file; the handler checks which. */
+const PolicyProfile = z.string().trim().min(1, 'a profile name or a profile JSON file, not an empty string');
+/** The NAME of an environment variable that holds the server's key: keys never go into settings.json. */
+const EnvVarName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable (letters, digits, _), not the key itself');
 
 /** settings.json, version 1. Missing keys take their defaults; unknown keys make the file invalid. */
 export const Settings = z
@@ -25,20 +46,29 @@ export const Settings = z
      */
     liberoPython: FilePath.nullable().default(null),
     decoding: DecodingStrategy.default('speculative'),
+    /** The policy server that remote runs and the policy.server row use; null: none. */
+    policyServer: PolicyServerUrl.nullable().default(null),
+    /** How observations map to that server's keys; null: the run's default profile. */
+    policyProfile: PolicyProfile.nullable().default(null),
+    /** The environment variable holding the server's key (sent as `Authorization: Api-Key`); null: no key. */
+    policyApiKeyEnv: EnvVarName.nullable().default(null),
   })
   .strict();
 export type Settings = z.output<typeof Settings>;
 
-export const SETTING_KEYS = ['bundleDir', 'liberoDir', 'liberoPython', 'decoding'] as const;
+export const SETTING_KEYS = ['bundleDir', 'liberoDir', 'liberoPython', 'decoding', 'policyServer', 'policyProfile', 'policyApiKeyEnv'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-/** settings.set's params: the keys to change; null clears a folder or file. */
+/** settings.set's params: the keys to change; null clears a folder, file, server, profile or variable. */
 export const SettingsPatch = z
   .object({
     bundleDir: FolderPath.nullable().optional(),
     liberoDir: FolderPath.nullable().optional(),
     liberoPython: FilePath.nullable().optional(),
     decoding: DecodingStrategy.optional(),
+    policyServer: PolicyServerUrl.nullable().optional(),
+    policyProfile: PolicyProfile.nullable().optional(),
+    policyApiKeyEnv: EnvVarName.nullable().optional(),
   })
   .strict();
 export type SettingsPatch = z.infer<typeof SettingsPatch>;

@@ -9,6 +9,7 @@ import { webgpuCheck } from './ep-webgpu.js';
 import { modalCheck, trackerCheck } from './later.js';
 import { bridgeAssetsCheck, bridgeConfigCheck, bridgeInitCheck, bridgeLiberoCheck, bridgePythonCheck, bridgeRenderCheck } from './libero-bridge.js';
 import { liberoFilesCheck } from './libero-files.js';
+import { policyServerCheck } from './policy-server.js';
 import { settingsFileCheck } from './settings-file.js';
 import { sceneCheck } from './sim-scene.js';
 import { mujocoCheck } from './sim-mujoco.js';
@@ -32,6 +33,7 @@ const BY_ID: Record<CheckId, Check> = {
   'bridge.assets': bridgeAssetsCheck,
   'bridge.init': bridgeInitCheck,
   'bridge.render': bridgeRenderCheck,
+  'policy.server': policyServerCheck,
   'remote.modal': modalCheck,
   'remote.tracker': trackerCheck,
   'settings.file': settingsFileCheck,

@@ -4,7 +4,7 @@ export const settingsFileCheck: Check = {
   id: 'settings.file',
   title: 'Settings file',
   group: 'app',
-  purpose: 'Where the app keeps your choices (bundle folder, LIBERO folder, LIBERO Python, decoding strategy): settings.json in your data folder (RSD_DATA_DIR overrides it).',
+  purpose: 'Where the app keeps your choices (bundle folder, LIBERO folder, LIBERO Python, decoding strategy, policy server): settings.json in your data folder (RSD_DATA_DIR overrides it).',
   reads: [],
   async run(ctx) {
     const { file, exists, settings, problem } = ctx.settings;
@@ -20,7 +20,7 @@ export const settingsFileCheck: Check = {
     const folder = (dir: string | null) => dir ?? 'not set';
     return {
       status: 'pass',
-      detail: `${file}: bundle folder ${folder(settings.bundleDir)}, LIBERO folder ${folder(settings.liberoDir)}, LIBERO Python ${folder(settings.liberoPython)}, decoding ${settings.decoding}.`,
+      detail: `${file}: bundle folder ${folder(settings.bundleDir)}, LIBERO folder ${folder(settings.liberoDir)}, LIBERO Python ${folder(settings.liberoPython)}, decoding ${settings.decoding}, policy server ${folder(settings.policyServer)}.`,
     };
   },
 };

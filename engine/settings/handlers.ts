@@ -17,7 +17,8 @@ export function settingsHandlers(store: SettingsStore): SettingsHandlers {
 
 /**
  * Folder settings as absolute paths to existing folders, the LIBERO Python as an absolute path to an
- * existing executable file; a bad one is refused, naming its field.
+ * existing executable file, a policy profile as a name or an existing file; a bad one is refused,
+ * naming its field.
  */
 function withPaths(patch: SettingsPatch): SettingsPatch {
   const out = { ...patch };
@@ -26,7 +27,25 @@ function withPaths(patch: SettingsPatch): SettingsPatch {
     if (given) out[key] = existingFolder(given, `params.${key}`);
   }
   if (patch.liberoPython) out.liberoPython = existingExecutable(patch.liberoPython, 'params.liberoPython');
+  if (patch.policyProfile) out.policyProfile = profileChoice(patch.policyProfile, 'params.policyProfile');
   return out;
+}
+
+/** A shipped profile's name as given; anything that looks like a path, an absolute path to an existing file. */
+function profileChoice(given: string, field: string): string {
+  if (/^[a-z0-9][a-z0-9-]*$/.test(given)) return given;
+  if (!/[\\/]|\.json$/i.test(given)) {
+    throw invalid(field, `${field}: "${given}" is neither a profile name (lower-case letters, digits, -) nor a profile JSON file`);
+  }
+  const file = absolute(given, field);
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    throw invalid(field, `${field}: there is no file at ${file}`);
+  }
+  if (!isFile) throw invalid(field, `${field}: ${file} is a folder, not a profile JSON file`);
+  return file;
 }
 
 /** `~` expanded, then required absolute: the engine's working folder means nothing to someone typing in the app. */

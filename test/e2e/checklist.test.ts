@@ -1,5 +1,6 @@
 // The Checklist in Chromium against a real `rsd serve` with its own data folder: run every check,
-// fix the bundle row through its folder field, keep the results across a reload.
+// fix the bundle row through its folder field, point the policy server row at a stand-in server,
+// keep the results across a reload.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,7 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_IDS } from '../../engine/api/checks.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
-import { fullPageShot as shot, launchChromium } from './browser.js';
+import { startStandInPolicyServer, type StandIn } from '../engine/checks/policy-server-stand-in.js';
+import { ARTIFACTS, fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 
 const FINAL = ['pass', 'warn', 'fail', 'unknown', 'not-configured'];
@@ -17,6 +19,7 @@ const LIBERO = path.resolve('../shared/libero');
 let serve: ServeProcess;
 let browser: Browser;
 let bundles: string;
+let policyServer: StandIn;
 
 beforeAll(async () => {
   bundles = await mkdtemp(path.join(os.tmpdir(), 'rsd-e2e-bundles-'));
@@ -25,11 +28,13 @@ beforeAll(async () => {
   // And no default bundle, as in an install without assets/bundles/default, so that the test walks
   // the "choose a bundle folder" fix (the shipped bundle's rows: test/engine/checks/bundle.test.ts).
   const env: Record<string, string> = { RSD_DEFAULT_BUNDLE: path.join(os.tmpdir(), 'rsd-no-default-bundle'), ...(existsSync(LIBERO) ? { RSD_LIBERO_DIR: LIBERO } : {}) };
-  [serve, browser] = await Promise.all([startRsdServe({ env }), launchChromium()]);
+  // A Node stand-in for a policy server speaking openpi's protocol (metadata first, /healthz).
+  [serve, browser, policyServer] = await Promise.all([startRsdServe({ env }), launchChromium(), startStandInPolicyServer()]);
 });
 afterAll(async () => {
   await browser?.close();
   await serve?.stop();
+  await policyServer?.close();
   await rm(bundles, { recursive: true, force: true });
 });
 
@@ -67,12 +72,13 @@ describe('the Checklist in Chromium against rsd serve', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Run all checks' }).isEnabled()).toBe(true);
     watching = false;
     await watcher;
-    expect([...seen].some((t) => /^\d+ of 19 done: checking .+…$/.test(t))).toBe(true);
-    expect(await page.getByTestId('checks-summary').textContent()).toMatch(/^19 of 19 checked: /);
+    expect([...seen].some((t) => /^\d+ of 20 done: checking .+…$/.test(t))).toBe(true);
+    expect(await page.getByTestId('checks-summary').textContent()).toMatch(/^20 of 20 checked: /);
     expect(await statusOf(page, 'ep.cpu')).toBe('pass');
     expect(await statusOf(page, 'sim.mujoco')).toBe('pass');
     expect(await statusOf(page, 'sim.scene')).toBe('pass');
     expect(await statusOf(page, 'bundle.manifest')).toBe('warn');
+    expect(await statusOf(page, 'policy.server')).toBe('not-configured');
     if (existsSync(LIBERO)) expect(await page.getByTestId('check-libero.files').textContent()).toContain('libero_90: 90/90 BDDL, 90/90 init files');
 
     // A command fix copies exactly what it shows (WebGPU's, where it has one; CUDA's install otherwise).
@@ -96,10 +102,29 @@ describe('the Checklist in Chromium against rsd serve', () => {
     expect(await bundleRow.textContent()).toContain('"synthetic-tiny"');
     await shot(page, 'checklist-with-bundle');
 
+    // The policy server row's fix: an address field, as a user types it; the row then reaches the
+    // server and shows its metadata.
+    const serverRow = page.getByTestId('check-policy.server');
+    const address = serverRow.getByLabel('Policy server address');
+    await address.fill('127.0.0.1:8000');
+    await serverRow.getByRole('button', { name: 'Use this server' }).click();
+    await expect.poll(() => serverRow.getByRole('alert').textContent()).toMatch(/^params\.policyServer: a ws:\/\/ or wss:\/\/ address/);
+    await address.fill(policyServer.url);
+    await serverRow.getByRole('button', { name: 'Use this server' }).click();
+    await expect.poll(() => statusOf(page, 'policy.server'), { timeout: 30_000 }).toBe('pass');
+    const detail = (await serverRow.locator('.check-detail').textContent())!;
+    expect(detail).toMatch(new RegExp(`^${policyServer.url} answered \\(profile the run's default, no key\\): /healthz 200 in`));
+    expect(detail).toContain('Server: rsd-policy-server, protocol 1, kind rsd-checkpoint');
+    expect(detail).toContain('Observation: cameras agentview 128x128, wrist 128x128; proprio 8; object poses; instruction');
+    expect(detail).toContain('Action: dim 7, chunk 8');
+    await serverRow.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'checklist-policy-server.png') });
+
     // Results live in the engine: a reload shows them without running anything.
     await page.reload();
     await expect.poll(() => statusOf(page, 'bundle.rfsq')).toBe('pass');
     expect(await statusOf(page, 'ep.cpu')).toBe('pass');
+    expect(await statusOf(page, 'policy.server')).toBe('pass');
 
     // One row alone, again.
     await page.getByRole('button', { name: 'Check again: Embedded MuJoCo' }).click();

@@ -95,7 +95,7 @@ describe('rsd CLI', () => {
       expect(stdout).toMatch(/^✓ CPU execution provider +pass\n {4}onnxruntime-node 1\.30\.0 ran a test model/);
       expect(stdout).toContain('✗ Draft model for speculative decoding   fail\n    Decoding is set to speculative, but "synthetic-tiny-parallel" has no draft model');
       expect(stdout).toContain('    fix: Use parallel decoding');
-      expect(stdout).toMatch(/\n19 checks: \d+ pass, \d+ warn, 1 fail, \d+ unknown, \d+ not configured\n$/);
+      expect(stdout).toMatch(/\n20 checks: \d+ pass, \d+ warn, 1 fail, \d+ unknown, \d+ not configured\n$/);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ import { createEngineHost } from '../../engine/host/handlers.js';
 import type { EngineHost } from '../../engine/host/host.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { App } from '../../renderer/src/App.js';
+import { startStandInPolicyServer } from '../engine/checks/policy-server-stand-in.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';
 
@@ -64,7 +65,7 @@ describe('Checklist page', { timeout: 40_000 }, () => {
 
     expect(await screen.findByRole('heading', { level: 1, name: 'Checklist' })).toBeInTheDocument();
     await screen.findByTestId('check-ep.cpu');
-    expect(screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent)).toEqual(['Execution providers', 'Model bundle', 'Simulator', 'Integrations (later releases)', 'App']);
+    expect(screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent)).toEqual(['Execution providers', 'Model bundle', 'Simulator', 'Integrations', 'App']);
     const items = within(screen.getByRole('main')).getAllByRole('listitem');
     expect(items.map((li) => li.dataset.testid)).toEqual(CHECK_IDS.map((id) => `check-${id}`));
     expect(within(row('ep.webgpu')).getByRole('heading', { level: 3 })).toHaveTextContent('WebGPU execution provider');
@@ -88,13 +89,15 @@ describe('Checklist page', { timeout: 40_000 }, () => {
     for (const id of CHECK_IDS) await settled(id);
     await waitFor(() => expect(screen.getByRole('button', { name: 'Run all checks' })).toBeEnabled());
     expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
-    expect([...progressTexts].some((t) => /^\d+ of 19 done/.test(t))).toBe(true);
-    expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^19 of 19 checked: \d+ pass/);
+    expect([...progressTexts].some((t) => /^\d+ of 20 done/.test(t))).toBe(true);
+    expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^20 of 20 checked: \d+ pass/);
     expect(badge('ep.cpu')).toHaveTextContent('Pass');
     expect(badge('sim.mujoco')).toHaveTextContent('Pass');
     expect(badge('bundle.manifest')).toHaveTextContent('Warning');
     expect(within(row('bundle.manifest')).getByText(/^No model bundle: none is chosen and the default bundle is missing/)).toBeInTheDocument();
     expect(badge('remote.tracker')).toHaveTextContent('Not configured');
+    expect(badge('policy.server')).toHaveTextContent('Not configured');
+    expect(within(row('policy.server')).getByText(/^No policy server set: runs use a model bundle in this process\./)).toBeInTheDocument();
   });
 
   test('the bundle fix: a folder field that names a bad path inline, then takes a real bundle and checks its rows again', async () => {
@@ -148,6 +151,35 @@ describe('Checklist page', { timeout: 40_000 }, () => {
       await waitFor(() => expect(badge(id)).toHaveTextContent('Pass'), { timeout: 20_000 });
     }
     expect(within(row('bridge.render')).getByText('agentview and wrist at 128x128, not blank (MUJOCO_GL=egl)')).toBeInTheDocument();
+  });
+
+  test('the policy server fix: an address field that names a bad address inline, then reaches a server and shows its metadata', async () => {
+    // A Node stand-in for a policy server speaking openpi's protocol (test/engine/checks).
+    const server = await startStandInPolicyServer();
+    teardowns.push(() => void server.close());
+    const { user, client } = renderApp();
+    await user.click(await screen.findByRole('button', { name: 'Check: Policy server' }));
+    await settled('policy.server');
+    expect(badge('policy.server')).toHaveTextContent('Not configured');
+    const fix = within(row('policy.server')).getByRole('form', { name: 'Fix for Policy server' });
+    const field = within(fix).getByLabelText('Policy server address');
+    expect(field).toHaveAttribute('placeholder', 'ws://127.0.0.1:8000');
+
+    await user.type(field, 'http://127.0.0.1:8000');
+    await user.click(within(fix).getByRole('button', { name: 'Use this server' }));
+    expect(await within(fix).findByRole('alert')).toHaveTextContent('params.policyServer: a ws:// or wss:// address such as ws://127.0.0.1:8000');
+
+    await user.clear(field);
+    await user.type(field, server.url);
+    await user.click(within(fix).getByRole('button', { name: 'Use this server' }));
+
+    // Saving the setting checks the row again.
+    await waitFor(() => expect(badge('policy.server')).toHaveTextContent('Pass'), { timeout: 20_000 });
+    expect(within(row('policy.server')).getByText(/^ws:\/\/127\.0\.0\.1:\d+ answered \(profile the run's default, no key\)/)).toBeInTheDocument();
+    expect(within(row('policy.server')).getByText(/Model: stand-in-policy, sha256:0123456789abcdef/)).toBeInTheDocument();
+    expect(within(row('policy.server')).getByText(/Action: dim 7, chunk 8/)).toBeInTheDocument();
+    expect(within(row('policy.server')).queryByRole('form')).not.toBeInTheDocument();
+    expect((await client.call('settings.get', {})).settings.policyServer).toBe(server.url);
   });
 
   test('an action fix: speculative decoding on a bundle without a draft, fixed by its button', async () => {

@@ -4,10 +4,26 @@ import { DECODING_STRATEGIES, type SettingKey } from '../../../engine/api/settin
 import { useFolderChooser } from '../dialogs.js';
 import { useApp } from '../store/context.js';
 
-const SETTING_LABEL: Record<SettingKey, string> = { bundleDir: 'Bundle folder', liberoDir: 'LIBERO folder', liberoPython: 'LIBERO Python interpreter', decoding: 'Decoding strategy' };
+/**
+ * A setting's field: its label, what it takes (a folder, a file typed since the native dialog chooses
+ * folders, other typed text, or a choice), its placeholder and its button.
+ */
+interface SettingField {
+  label: string;
+  kind: 'folder' | 'text' | 'choice';
+  placeholder?: string;
+  submit: string;
+}
 
-/** What a setting's field takes: a folder, a file (typed: the native dialog chooses folders), or a choice. */
-const SETTING_KIND: Record<SettingKey, 'folder' | 'file' | 'choice'> = { bundleDir: 'folder', liberoDir: 'folder', liberoPython: 'file', decoding: 'choice' };
+const SETTING_FIELD: Record<SettingKey, SettingField> = {
+  bundleDir: { label: 'Bundle folder', kind: 'folder', placeholder: '/absolute/path/to/folder', submit: 'Use this folder' },
+  liberoDir: { label: 'LIBERO folder', kind: 'folder', placeholder: '/absolute/path/to/folder', submit: 'Use this folder' },
+  liberoPython: { label: 'LIBERO Python interpreter', kind: 'text', placeholder: '/absolute/path/to/bin/python', submit: 'Use this interpreter' },
+  decoding: { label: 'Decoding strategy', kind: 'choice', submit: 'Use this strategy' },
+  policyServer: { label: 'Policy server address', kind: 'text', placeholder: 'ws://127.0.0.1:8000', submit: 'Use this server' },
+  policyProfile: { label: 'Policy profile', kind: 'text', placeholder: 'openpi-libero, rsd-server or /absolute/path/to/profile.json', submit: 'Use this profile' },
+  policyApiKeyEnv: { label: 'API key environment variable', kind: 'text', placeholder: 'POLICY_API_KEY', submit: 'Use this variable' },
+};
 
 /** A fix as the best thing the app can offer: a button that does it, a field for the setting, or the exact command. */
 export function CheckFixView({ fix, title }: { fix: CheckFix; title: string }) {
@@ -71,21 +87,21 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
     if (!failed) setDraft(null);
   };
 
-  const kind = SETTING_KIND[setting];
-  const isPath = kind !== 'choice';
-  const isFolder = kind === 'folder';
+  const field = SETTING_FIELD[setting];
+  const typed = field.kind !== 'choice';
+  const isFolder = field.kind === 'folder';
   // In Electron, a native folder dialog fills the field; saving it is still the user's click.
   const chooser = useFolderChooser(setting === 'liberoDir' ? 'libero' : 'bundle', setDraft);
   return (
     <form className="fix fix-setting" onSubmit={(e) => void submit(e)} aria-label={`Fix for ${title}`}>
-      <label htmlFor={`${id}-input`}>{SETTING_LABEL[setting]}</label>
-      {isPath ? (
+      <label htmlFor={`${id}-input`}>{field.label}</label>
+      {typed ? (
         <input
           id={`${id}-input`}
           type="text"
           value={value}
           onChange={(e) => setDraft(e.target.value)}
-          placeholder={isFolder ? '/absolute/path/to/folder' : '/absolute/path/to/bin/python'}
+          placeholder={field.placeholder}
           spellCheck={false}
           aria-invalid={error ? true : undefined}
           aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
@@ -104,8 +120,8 @@ function SettingFix({ setting, hint, title }: { setting: SettingKey; hint: strin
           Choose…
         </button>
       )}
-      <button type="submit" disabled={saving || (isPath && value.trim() === '')}>
-        {saving ? 'Saving…' : isFolder ? 'Use this folder' : isPath ? 'Use this interpreter' : 'Use this strategy'}
+      <button type="submit" disabled={saving || (typed && value.trim() === '')}>
+        {saving ? 'Saving…' : field.submit}
       </button>
       <p id={`${id}-hint`} className="fix-hint">
         {hint}

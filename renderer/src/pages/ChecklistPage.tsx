@@ -7,7 +7,7 @@ const GROUPS: { group: CheckGroup; title: string }[] = [
   { group: 'execution', title: 'Execution providers' },
   { group: 'bundle', title: 'Model bundle' },
   { group: 'simulator', title: 'Simulator' },
-  { group: 'integrations', title: 'Integrations (later releases)' },
+  { group: 'integrations', title: 'Integrations' },
   { group: 'app', title: 'App' },
 ];
 

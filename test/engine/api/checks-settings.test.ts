@@ -67,7 +67,7 @@ describe('checks.list and checks.run', () => {
 describe('settings.get and settings.set', () => {
   it('reads the defaults from the data folder, then saves a change there', async () => {
     const file = path.join(dataDir, 'settings.json');
-    expect(await client.call('settings.get', {})).toEqual({ file, exists: false, problem: null, settings: { version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'speculative' } });
+    expect(await client.call('settings.get', {})).toEqual({ file, exists: false, problem: null, settings: { version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'speculative', policyServer: null, policyProfile: null, policyApiKeyEnv: null } });
 
     const bundle = path.join(dataDir, 'bundle');
     await mkdir(bundle);
@@ -94,6 +94,14 @@ describe('settings.get and settings.set', () => {
     [{ liberoPython: 'python3' }, 'params.liberoPython', /^params\.liberoPython: "python3" is not an absolute path$/],
     [{ liberoPython: '/no/such/python' }, 'params.liberoPython', /^params\.liberoPython: there is no file at \/no\/such\/python$/],
     [{ liberoPython: '/' }, 'params.liberoPython', /^params\.liberoPython: \/ is a folder, not an interpreter$/],
+    [{ policyServer: 'http://127.0.0.1:8000' }, 'params.policyServer', /^params\.policyServer: a ws:\/\/ or wss:\/\/ address such as ws:\/\/127\.0\.0\.1:8000$/],
+    [{ policyServer: '127.0.0.1:8000' }, 'params.policyServer', /^params\.policyServer: a ws:\/\/ or wss:\/\/ address/],
+    [{ policyServer: 'ws://127.0.0.1:99999' }, 'params.policyServer', /^params\.policyServer: not a valid address/],
+    [{ policyProfile: '' }, 'params.policyProfile', /^params\.policyProfile: a profile name or a profile JSON file, not an empty string$/],
+    [{ policyProfile: 'My Profile' }, 'params.policyProfile', /^params\.policyProfile: "My Profile" is neither a profile name \(lower-case letters, digits, -\) nor a profile JSON file$/],
+    [{ policyProfile: 'profiles/mine.json' }, 'params.policyProfile', /^params\.policyProfile: "profiles\/mine\.json" is not an absolute path$/],
+    [{ policyProfile: '/no/such/profile.json' }, 'params.policyProfile', /^params\.policyProfile: there is no file at \/no\/such\/profile\.json$/],
+    [{ policyApiKeyEnv: 'sk-live-123' }, 'params.policyApiKeyEnv', /^params\.policyApiKeyEnv: the name of an environment variable \(letters, digits, _\), not the key itself$/],
   ])('refuses settings.set %j, naming %s', async (params, field, message) => {
     const error = await refusal(client.call('settings.set', params as never));
     expect(error).toMatchObject({ kind: 'invalid-params', field, message: expect.stringMatching(message) });
@@ -112,6 +120,22 @@ describe('settings.get and settings.set', () => {
     await symlink(process.execPath, python);
     expect((await client.call('settings.set', { liberoPython: python })).settings.liberoPython).toBe(python);
     expect((await client.call('settings.set', { liberoPython: null })).settings.liberoPython).toBeNull();
+  });
+
+  it('keeps a policy server, a profile (a name, or a JSON file as an absolute path) and a key variable; null clears them', async () => {
+    const profile = path.join(dataDir, 'mine.json');
+    await writeFile(profile, '{}');
+    const named = await client.call('settings.set', { policyServer: ' ws://10.0.0.2:8000 ', policyProfile: 'openpi-libero', policyApiKeyEnv: 'POLICY_KEY' });
+    expect(named.settings).toMatchObject({ policyServer: 'ws://10.0.0.2:8000', policyProfile: 'openpi-libero', policyApiKeyEnv: 'POLICY_KEY' });
+    expect((await client.call('settings.set', { policyProfile: profile })).settings.policyProfile).toBe(profile);
+    const cleared = await client.call('settings.set', { policyServer: null, policyProfile: null, policyApiKeyEnv: null });
+    expect(cleared.settings).toMatchObject({ policyServer: null, policyProfile: null, policyApiKeyEnv: null });
+  });
+
+  it('loads a version 1 file written before the policy server settings', async () => {
+    await writeFile(path.join(dataDir, 'settings.json'), JSON.stringify({ version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'parallel' }));
+    const state = await client.call('settings.get', {});
+    expect(state).toMatchObject({ exists: true, problem: null, settings: { decoding: 'parallel', policyServer: null, policyProfile: null, policyApiKeyEnv: null } });
   });
 
   it.skipIf(process.platform === 'win32')('refuses a LIBERO Python that is not executable', async () => {

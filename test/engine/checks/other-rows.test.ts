@@ -21,7 +21,7 @@ describe('settings.file', () => {
 
   it('passes on a valid file, listing what it holds', async () => {
     const row = await runCheck('settings.file', { settings: { decoding: 'parallel', liberoDir: '/libero' } });
-    expect(row.detail).toMatch(/settings\.json: bundle folder not set, LIBERO folder \/libero, LIBERO Python not set, decoding parallel\.$/);
+    expect(row.detail).toMatch(/settings\.json: bundle folder not set, LIBERO folder \/libero, LIBERO Python not set, decoding parallel, policy server not set\.$/);
   });
 
   it('fails on a corrupt file, leaves it alone, and gives the command that moves it aside', async () => {

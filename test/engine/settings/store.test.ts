@@ -5,6 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDir, settingsFile } from '../../../engine/settings/paths.js';
 import { DEFAULT_SETTINGS, SettingsFileError, SettingsStore } from '../../../engine/settings/store.js';
 
+/** The policy server settings' defaults (issue 18), unset in these tests. */
+const NO_POLICY_SERVER = { policyServer: null, policyProfile: null, policyApiKeyEnv: null };
+
 let dir: string;
 let store: SettingsStore;
 
@@ -19,13 +22,13 @@ afterEach(async () => {
 describe('SettingsStore', () => {
   it('reads the defaults while no file exists', async () => {
     expect(await store.read()).toEqual({ file: store.file, exists: false, settings: DEFAULT_SETTINGS, problem: null });
-    expect(DEFAULT_SETTINGS).toEqual({ version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'speculative' });
+    expect(DEFAULT_SETTINGS).toEqual({ version: 1, bundleDir: null, liberoDir: null, liberoPython: null, decoding: 'speculative', ...NO_POLICY_SERVER });
   });
 
   it('writes a change (creating its folder), reads it back, and leaves no temporary file', async () => {
     const state = await store.update({ bundleDir: '/bundles/a', decoding: 'autoregressive' });
 
-    expect(state).toEqual({ file: store.file, exists: true, problem: null, settings: { version: 1, bundleDir: '/bundles/a', liberoDir: null, liberoPython: null, decoding: 'autoregressive' } });
+    expect(state).toEqual({ file: store.file, exists: true, problem: null, settings: { version: 1, bundleDir: '/bundles/a', liberoDir: null, liberoPython: null, decoding: 'autoregressive', ...NO_POLICY_SERVER } });
     expect(await store.read()).toEqual(state);
     expect(JSON.parse(await readFile(store.file, 'utf8'))).toEqual(state.settings);
     expect(await readdir(path.dirname(store.file))).toEqual(['settings.json']);
@@ -36,7 +39,7 @@ describe('SettingsStore', () => {
     await store.update({ decoding: 'parallel' });
     const state = await store.update({ bundleDir: null });
 
-    expect(state.settings).toEqual({ version: 1, bundleDir: null, liberoDir: '/libero', liberoPython: null, decoding: 'parallel' });
+    expect(state.settings).toEqual({ version: 1, bundleDir: null, liberoDir: '/libero', liberoPython: null, decoding: 'parallel', ...NO_POLICY_SERVER });
   });
 
   it('keeps the LIBERO Python, and null clears it', async () => {
@@ -54,7 +57,7 @@ describe('SettingsStore', () => {
   it('applies concurrent updates one after the other, losing none', async () => {
     await Promise.all([store.update({ bundleDir: '/b' }), store.update({ liberoDir: '/l' }), store.update({ decoding: 'parallel' })]);
 
-    expect((await store.read()).settings).toEqual({ version: 1, bundleDir: '/b', liberoDir: '/l', liberoPython: null, decoding: 'parallel' });
+    expect((await store.read()).settings).toEqual({ version: 1, bundleDir: '/b', liberoDir: '/l', liberoPython: null, decoding: 'parallel', ...NO_POLICY_SERVER });
   });
 
   describe.each([
