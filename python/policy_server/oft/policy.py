@@ -56,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--oft-4bit', action='store_true', help='load the backbone in 4 bits (bitsandbytes; CUDA only)')
     g.add_argument('--oft-device', default=None, help='cpu or cuda[:N] (default: cuda when available)')
     g.add_argument('--num-images', type=int, choices=(1, 2), default=2, help='1: agentview; 2: agentview + wrist (default, OFT LIBERO)')
+    g.add_argument('--proprio', choices=('auto', 'off'), default='auto',
+                   help="auto: feed the 8-d state through the folder's proprio_projector--*_checkpoint.pt when there is one; off: never (as the seed's own features, which had no proprio token)")
     g.add_argument('--center-crop', choices=('on', 'off'), default='on', help='OFT\'s 90%%-area centre crop (default on: its LIBERO checkpoints need it)')
     g.add_argument('--image-orientation', choices=observation.ORIENTATIONS, default='upright',
                    help='upright: images as the workbench renders them (rsd-server profile), mirrored to OFT\'s view; oft: already in OFT\'s view (openpi-libero profile)')
@@ -168,7 +170,6 @@ class OftRfsqPolicy:
             main_logits = clock.stage('verify', lambda: self.head(hidden))
         return decoding.speculative(draft_logits[0], main_logits[0], self.accept, self.threshold)
 
-
     def _note(self, strategy: str) -> str:
         parts = []
         fmt = {'layers': self.shape.layers, 'positions': self.shape.positions}
@@ -247,7 +248,7 @@ def load_oft_policy(args: argparse.Namespace, backbone_loader: Callable[..., Any
     if draft is not None and isinstance(head, ConditionedRFSQHead) and head.condition_layers != draft.coarse_layers:
         raise OftCheckpointError(f'{args.rfsq_head}: conditioned on {head.condition_layers} layers but the draft ({args.draft}) proposes {draft.coarse_layers}')
     stats_path = os.path.join(args.oft, STATS_FILE)
-    projector_path = find_proprio_projector(args.oft)
+    projector_path = find_proprio_projector(args.oft) if args.proprio == 'auto' else None
     stats = DatasetStats(stats_path, args.unnorm_key) if (args.action_space == 'oft' or projector_path) else None
     projector = checkpoints.load_proprio_projector(projector_path, None, PROPRIO_DIM) if projector_path else None
 

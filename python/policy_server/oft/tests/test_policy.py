@@ -130,6 +130,9 @@ class PolicyTest(unittest.TestCase):
         del obs['observation/state']
         with self.assertRaisesRegex(OftInputError, '^observation/state: missing'):
             policy.infer(obs)
+        off = self.load(fx.write_checkpoints(self.tmp), '--proprio', 'off')
+        self.assertEqual(off.metadata['observation']['proprio'], 0)
+        self.assertEqual(off.infer(obs)['actions'].shape, (8, 7))
 
     def test_missing_statistics_file(self):
         os.remove(os.path.join(self.oft, 'dataset_statistics.json'))
