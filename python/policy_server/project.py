@@ -80,6 +80,9 @@ class ProjectPolicy:
             self.reader = StateReader(self.stats, ckpt['instructions'], ENTITIES)
             cameras = []
         else:
+            # torch tries NNPACK for every convolution and, on CPUs it does not support, logs a
+            # warning each time: the default convolution path is used instead.
+            torch.backends.nnpack.set_flags(False)
             try:
                 self.reader = VisionReader(self.stats, ckpt['observation'])
             except (KeyError, ValueError, TypeError) as e:
