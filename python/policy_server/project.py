@@ -39,18 +39,22 @@ def postprocess_chunk(actions_normalized: np.ndarray, stats: dict) -> np.ndarray
     return out
 
 
-def sha256_file(path: str) -> str:
+def weights_hash(state: dict) -> str:
+    """sha256 of the checkpoint's weights alone (models, entries, dtypes, shapes, bytes, in sorted
+    order): the same weights give the same hash whatever else the file holds (provenance, paths)."""
     h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            h.update(block)
+    for model in sorted(state):
+        for name in sorted(state[model]):
+            t = state[model][name].detach().cpu().contiguous()
+            h.update(f'{model}.{name}\0{t.dtype}\0{list(t.shape)}\0'.encode())
+            h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes())
     return h.hexdigest()
 
 
 class ProjectPolicy:
     """A checkpoint's models behind the server's policy interface (metadata, infer, reset)."""
 
-    def __init__(self, ckpt: dict, *, name: str, weights_hash: str, decoding: str | None = None, accept: str | None = None, threshold: float | None = None):
+    def __init__(self, ckpt: dict, *, name: str, decoding: str | None = None, accept: str | None = None, threshold: float | None = None):
         for key in ('config', 'state', 'scales', 'stats', 'instructions'):
             if key not in ckpt:
                 raise UsageError(f'the checkpoint has no "{key}" (a python/training checkpoint.pt has config, state, scales, stats, instructions)')
@@ -93,7 +97,7 @@ class ProjectPolicy:
             'protocol': 1,
             'kind': 'rsd-checkpoint',
             'name': name,
-            'hash': f'sha256:{weights_hash}',
+            'hash': f'sha256:{weights_hash(ckpt["state"])}',
             'observation': {'cameras': cameras, 'proprio': self.cfg.proprio_dim, 'object_poses': self.cfg.observation == 'state', 'instruction': True},
             'action': {'dim': self.cfg.action_dim, 'chunk': self.cfg.chunk},
             'decoding': {'strategy': self.strategy, 'accept': self.accept if self.strategy == 'speculative' else None,
@@ -112,7 +116,7 @@ class ProjectPolicy:
         if not isinstance(ckpt, dict):
             raise UsageError(f'--checkpoint {path}: holds a {type(ckpt).__name__}, not a checkpoint map')
         name = ckpt.get('name') or os.path.basename(os.path.dirname(os.path.abspath(path))) or 'checkpoint'
-        return cls(ckpt, name=name, weights_hash=sha256_file(path), **options)
+        return cls(ckpt, name=name, **options)
 
     def reset(self) -> None:
         """Stateless: every chunk is decoded from its observation alone."""

@@ -17,11 +17,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from policy_server import msgpack_numpy as mn
+from policy_server.bench import TASK_OBJECTS, synthetic_observations
 from policy_server.decoding import RsdDecoder
 from policy_server.errors import ObservationError, UsageError
-from policy_server.project import ProjectPolicy, postprocess_chunk, sha256_file
+from policy_server.project import ProjectPolicy, postprocess_chunk, weights_hash
 from training import codec
-from training.demos import ENTITIES
 from training.from_bundle import rebuild, verify
 
 # One thread: the test machines are shared, and two torch threads on two busy cores only contend.
@@ -29,27 +29,10 @@ torch.set_num_threads(1)
 PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUNDLES = os.path.join(os.path.dirname(PYTHON_DIR), 'assets', 'bundles')
 DEFAULT, PARALLEL = os.path.join(BUNDLES, 'default'), os.path.join(BUNDLES, 'default-parallel')
-# The task's objects as the simulator lists them: more than the bundle observes, in another order.
-TASK_OBJECTS = ['flat_stove_1', 'plate_1', 'cookies_1', 'akita_black_bowl_2', 'wooden_cabinet_1', 'glazed_rim_porcelain_ramekin_1', 'akita_black_bowl_1']
 
 
 def observations(ckpt: dict, n: int, seed: int) -> list[dict]:
-    """rsd-server observation maps with raw values inside the checkpoint's q01-q99 ranges."""
-    rng = np.random.default_rng(seed)
-    st = ckpt['stats']
-
-    def raw(norm):
-        q01, q99 = np.asarray(norm['q01']), np.asarray(norm['q99'])
-        return q01 + rng.random(len(q01)) * (q99 - q01)
-
-    out = []
-    for _ in range(n):
-        ours = raw(st['poses']).reshape(len(ENTITIES), 7)
-        poses = np.stack([ours[ENTITIES.index(o)] if o in ENTITIES else rng.random(7) for o in TASK_OBJECTS])
-        out.append({'observation/state': raw(st['proprio']).astype(np.float32), 'observation/object_poses': poses.astype(np.float32),
-                    'task/objects': list(TASK_OBJECTS), 'task/suite': 'libero_spatial', 'task/id': 0,
-                    'prompt': '  ' + ckpt['instructions'][int(rng.integers(len(ckpt['instructions'])))].upper()})
-    return out
+    return synthetic_observations(ckpt, n, seed)
 
 
 class OrtBundle:
@@ -82,7 +65,7 @@ class ServedCheckpoint(unittest.TestCase):
         cls.ckpt, models = rebuild(DEFAULT, PARALLEL, items=8)
         ok, cls.check = verify(cls.ckpt, models, DEFAULT, PARALLEL, tolerance=1e-4)
         cls.rebuilt_ok = ok
-        cls.policies = {s: ProjectPolicy(cls.ckpt, name='default', weights_hash='0', decoding=s) for s in ('parallel', 'autoregressive', 'speculative')}
+        cls.policies = {s: ProjectPolicy(cls.ckpt, name='default', decoding=s) for s in ('parallel', 'autoregressive', 'speculative')}
         # seed 0's 9th observation rejects draft layer 0 and seed 1's 5th layer 2 (the rest accept all 3)
         cls.obs = observations(cls.ckpt, 16, seed=0) + observations(cls.ckpt, 5, seed=1)[4:]
 
@@ -261,9 +244,9 @@ class Cli(unittest.TestCase):
                                  (dict(accept='threshold', threshold=1.5), r'--threshold 1.5: must be in \[0, 1\]'),
                                  (dict(threshold=0.5), '--threshold applies to --accept threshold')):
             with self.subTest(options=options), self.assertRaisesRegex(UsageError, message):
-                ProjectPolicy(self.ckpt, name='x', weights_hash='0', **options)
+                ProjectPolicy(self.ckpt, name='x', **options)
         with self.assertRaisesRegex(UsageError, 'the checkpoint has no "stats"'):
-            ProjectPolicy({k: v for k, v in self.ckpt.items() if k != 'stats'}, name='x', weights_hash='0')
+            ProjectPolicy({k: v for k, v in self.ckpt.items() if k != 'stats'}, name='x')
 
     def test_serves_the_checkpoint(self):
         proc = subprocess.Popen([sys.executable, '-m', 'policy_server', '--checkpoint', self.path, '--port', '0', '--threads', '1'], cwd=PYTHON_DIR,
@@ -280,10 +263,10 @@ class Cli(unittest.TestCase):
 
     async def session(self, url):
         o = observations(self.ckpt, 1, seed=5)[0]
-        want = ProjectPolicy(self.ckpt, name='x', weights_hash='0').infer(o)
+        want = ProjectPolicy(self.ckpt, name='x').infer(o)
         async with connect(url, compression=None, max_size=None, open_timeout=30) as ws:
             meta = mn.unpackb(await asyncio.wait_for(ws.recv(), 30))
-            self.assertEqual(meta['hash'], f'sha256:{sha256_file(self.path)}')
+            self.assertEqual(meta['hash'], f'sha256:{weights_hash(self.ckpt["state"])}')
             self.assertEqual(meta['name'], 'default')
             await ws.send(mn.packb(o))
             reply = mn.unpackb(await asyncio.wait_for(ws.recv(), 60))
