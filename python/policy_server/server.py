@@ -7,8 +7,9 @@ websockets' asyncio server:
 - `GET /healthz` answers 200 "OK"; with an api key, a handshake without
   `Authorization: Api-Key <key>` is refused with 401 (/healthz stays open, for probes);
 - an exception while serving a request: a TEXT frame with the traceback, then close 1011;
-- `policy.reset()` runs when a connection opens and on a request {"endpoint": "reset"} (RoboArena's
-  convention), whose reply is {"reset": True} plus the timings;
+- a request {"endpoint": "reset"} (RoboArena's convention) calls `policy.reset()` and gets
+  {"reset": True} plus the timings; nothing else resets the policy (not a new connection: with
+  several clients sharing one policy, one client's connect must not reset another's state);
 - no compression, no message size limit (images are large, already compressed by nobody).
 
 Several connections are served at once, but the policy runs one request at a time on a single
@@ -86,7 +87,6 @@ class PolicyServer:
     async def _handle(self, ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._worker, self.policy.reset)
             await ws.send(msgpack_numpy.packb(self.policy.metadata))
         except ConnectionClosed:
             return
