@@ -53,12 +53,18 @@ def load_policy(args, extra: list[str]):
         from .project import ProjectPolicy
 
         return ProjectPolicy.from_checkpoint(args.checkpoint, **decoding)
-    # The OFT policy imports transformers: only when asked for. Its module parses its own flags:
-    # policy_server.oft.from_cli(directory, extra_argv, decoding=..., accept=..., threshold=...).
+    # The OFT policy imports transformers: only when asked for. Its flags (policy_server/oft/policy.py
+    # add_arguments) are parsed from what this parser left, with the shared decoding flags passed on.
     if importlib.util.find_spec(f'{__package__}.oft') is None:
         raise UsageError('--oft: the OpenVLA-OFT policy is not in this build (python/policy_server/oft/ is missing)')
     oft = importlib.import_module(f'{__package__}.oft')
-    return oft.from_cli(args.oft, extra, **decoding)
+    sub = _Parser(prog='python -m policy_server --oft DIR')
+    oft.add_arguments(sub)
+    shared = [f'--{k}={v}' for k, v in decoding.items() if v is not None]
+    try:
+        return oft.load_oft_policy(sub.parse_args(['--oft', args.oft, *extra, *shared]))
+    except oft.OftError as e:
+        raise UsageError(str(e)) from None
 
 
 async def _serve(policy, args) -> None:
