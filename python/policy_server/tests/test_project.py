@@ -230,7 +230,7 @@ class Cli(unittest.TestCase):
     def test_bad_flags_are_one_line_and_exit_2(self):
         for args, message in ((['--checkpoint', self.path, '--accept', 'maybe'], "argument --accept: invalid choice: 'maybe'"),
                               (['--checkpoint', os.path.join(self.tmp.name, 'none.pt')], 'no such file'),
-                              (['--oft', self.tmp.name], 'not in this build')):
+                              (['--oft', self.tmp.name], '--rfsq-head: required with --oft')):
             with self.subTest(args=args):
                 r = self.run_cli(*args)
                 self.assertEqual(r.returncode, 2, r.stderr)
