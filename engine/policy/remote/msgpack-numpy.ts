@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Packr, Unpackr } from 'msgpackr';
+import { C1, Packr, Unpackr } from 'msgpackr';
 
 /**
  * openpi's msgpack_numpy (packages/openpi-client) in TypeScript: msgpack where a numpy array is a map
@@ -89,7 +89,12 @@ const KEY = {
 const packr = new Packr({ useRecords: false, mapsAsObjects: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'auto' });
 
-/** Outgoing values: plain objects become maps with string keys (in insertion order, as a Python dict keeps them). */
+/**
+ * Outgoing values: plain objects become maps with string keys (in insertion order, as a Python dict
+ * keeps them). A JS number carries no int/float distinction: integers in [-2^31, 2^32) go as msgpack
+ * ints, as Python packs them, and every other number as float64 (so 1.0 arrives in Python as 1, and
+ * 2^33 as a float); arrays carry the numbers that matter, with their dtype.
+ */
 export type Outgoing = null | boolean | number | string | Uint8Array | NdArray | readonly Outgoing[] | { readonly [key: string]: Outgoing };
 
 /** msgpack of `value`, arrays as openpi's __ndarray__ maps. */
@@ -138,6 +143,7 @@ function fromWire(value: unknown): WireValue {
   }
   if (Array.isArray(value)) return value.map(fromWire);
   if (value instanceof Uint8Array) return value;
+  if (value === C1) throw new WireFormatError('not a msgpack message: it holds the never-used byte 0xc1');
   if (value === undefined) return null;
   return value as WireValue;
 }
