@@ -87,7 +87,8 @@ const KEY = {
 };
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'auto' });
+// int64AsType 'auto' (numbers within 2^53, bigints beyond) is in msgpackr but not in its typings.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'auto' as 'number' });
 
 /**
  * Outgoing values: plain objects become maps with string keys (in insertion order, as a Python dict
