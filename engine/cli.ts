@@ -25,11 +25,16 @@ Usage:
            [--decoding parallel|autoregressive|speculative]
            [--accept exact|threshold|stochastic] [--threshold 0.7]
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
+           [--policy ws://HOST:PORT [--profile openpi-libero|rsd-server|FILE]
+            [--api-key-env VAR] [--policy-timeout MS]]
            [--sim embedded|libero] [--python PATH]
            [--init project|libero] [--libero DIR] [--max-steps N]
            [--record-cameras agentview,robot0_eye_in_hand[:SIZE]]
            [--out RUNS_DIR] [--resume RUN] [--debug] [--json]
-                                            evaluate a bundle in the embedded simulator, or
+                                            evaluate a bundle, or a policy server speaking
+                                            openpi's protocol (--policy; profile default from
+                                            the server's metadata; --api-key-env: the variable
+                                            holding its key), in the embedded simulator, or
                                             in real LIBERO with --sim libero (a Python worker;
                                             --python: its interpreter, default the settings',
                                             $RSD_LIBERO_PYTHON, else python3; initial states
@@ -127,6 +132,10 @@ const EVAL_FLAGS = {
   ep: '--ep',
   bundle: '--bundle',
   bundleDir: '--bundle',
+  policy: '--policy',
+  profile: '--profile',
+  apiKey: '--api-key-env',
+  timeoutMs: '--policy-timeout',
   workers: '--workers',
   out: '--out',
   runsRoot: '--out',

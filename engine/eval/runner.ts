@@ -389,6 +389,7 @@ function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, 
     mainStepsMs: r.latency.mainStepsMs,
     batchSize: r.batchSize,
     deviates: r.deviation ? r.deviation.differs : null,
+    ...(r.note ? { note: r.note } : {}),
   }));
   return {
     format: TRAJECTORY_FORMAT,
