@@ -51,19 +51,18 @@ export class ServerConnection {
         ...(apiKey ? { headers: { Authorization: `Api-Key ${apiKey}` } } : {}),
       });
       let done = false;
-      const finish = (error: Error | null, connection?: ServerConnection) => {
+      /** Ends the opening: its listeners go, and the connection (made after they went) or the error is the result. */
+      const finish = (error: Error | null, metadata?: WireMap) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        ws.removeAllListeners('message');
-        ws.removeAllListeners('unexpected-response');
+        ws.removeAllListeners();
         if (error) {
-          ws.removeAllListeners('close');
           ws.on('error', () => undefined);
           ws.terminate();
           reject(error);
-        } else resolve(connection!);
+        } else resolve(new ServerConnection(ws, url, metadata!));
       };
       const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason)));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -86,9 +85,7 @@ export class ServerConnection {
         } catch (error) {
           return finish(new PolicyConnectionError(`the policy server at ${url} sent metadata the workbench cannot read: ${(error as Error).message}`));
         }
-        ws.removeAllListeners('error');
-        ws.removeAllListeners('close');
-        finish(null, new ServerConnection(ws, url, metadata));
+        finish(null, metadata);
       });
     });
   }

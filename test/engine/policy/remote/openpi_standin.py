@@ -8,12 +8,13 @@ client sends msgpack(observation) and the server answers msgpack(reply) with `ac
 a connection without `Authorization: Api-Key KEY` gets HTTP 401. On an exception the server sends
 a text frame (the traceback) and closes with 1011.
 
-Faults for the tests (--fault KIND at the requests --fault-at lists, counted from 1 over the whole
-process): missing-actions, actions-1d, actions-strings, short-chunk, narrow, nan, error, hang;
---die-after N exits the process after its N-th reply. --record FILE appends one JSON line per
-request saying what arrived (keys, dtypes, shapes, sha256 of each array, state, prompt).
-`GET /standin/configure?fault=KIND&at=N,M&record=FILE&rsd=1` changes the fault, the record file
-and the RSD record between tests and counts requests from 1 again, so one process serves a file.
+Faults for the tests, by request number (counted from 1 over the whole process): --faults
+"3:nan,5:hang" (kinds: missing-actions, actions-1d, actions-strings, short-chunk, narrow, nan,
+error, hang); --die-after N exits the process after its N-th reply. --record FILE appends one
+JSON line per request saying what arrived (keys, dtypes, shapes, sha256 of each array, values of
+small ones). --rsd adds the per-chunk RSD record to every reply. `GET /standin/configure?faults=
+...&record=FILE&rsd=1&metadata=JSON` sets these between tests and counts requests from 1 again,
+so one process serves a whole test file.
 
 Prints `policy server listening on ws://HOST:PORT` once listening (--port 0: a free port).
 """
@@ -101,12 +102,26 @@ def rsd_record(chunk: int) -> dict:
     }
 
 
+FAULTS = ["missing-actions", "actions-1d", "actions-strings", "short-chunk", "narrow", "nan", "error", "hang"]
+
+
+def parse_faults(text: str) -> dict:
+    """"3:nan,5:hang" -> {3: "nan", 5: "hang"}."""
+    faults = {}
+    for item in filter(None, (text or "").split(",")):
+        n, kind = item.split(":")
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; faults: {', '.join(FAULTS)}")
+        faults[int(n)] = kind
+    return faults
+
+
 class Server:
     def __init__(self, args):
         self.args = args
         self.requests = 0
         self.replies = 0
-        self.fault_at = {int(n) for n in args.fault_at.split(",") if n}
+        self.faults = parse_faults(args.faults)
 
     def metadata(self) -> dict:
         if self.args.metadata:
@@ -150,7 +165,7 @@ class Server:
             start = time.monotonic()
             self.requests += 1
             n = self.requests
-            fault = self.args.fault if n in self.fault_at else None
+            fault = self.faults.get(n)
             try:
                 obs = unpack(message)
                 if self.args.record:
@@ -173,10 +188,10 @@ class Server:
                 os._exit(3)
 
     def configure(self, query: dict) -> None:
-        self.args.fault = query.get("fault", [None])[0]
-        self.fault_at = {int(n) for n in query.get("at", [""])[0].split(",") if n}
+        self.faults = parse_faults(query.get("faults", [""])[0])
         self.args.record = query.get("record", [None])[0]
         self.args.rsd = query.get("rsd", ["0"])[0] == "1"
+        self.args.metadata = query.get("metadata", [None])[0]
         self.requests = 0
 
     def process_request(self, connection, request):
@@ -206,8 +221,7 @@ if __name__ == "__main__":
     parser.add_argument("--api-key")
     parser.add_argument("--chunk", type=int, default=10)
     parser.add_argument("--dim", type=int, default=7)
-    parser.add_argument("--fault", choices=["missing-actions", "actions-1d", "actions-strings", "short-chunk", "narrow", "nan", "error", "hang"])
-    parser.add_argument("--fault-at", default="", help="request numbers (from 1, comma-separated) that get the fault")
+    parser.add_argument("--faults", default="", help='faults by request number (from 1), e.g. "3:nan,5:hang"')
     parser.add_argument("--die-after", type=int, default=0)
     parser.add_argument("--record")
     parser.add_argument("--rsd", action="store_true", help="add the per-chunk RSD record to every reply")
