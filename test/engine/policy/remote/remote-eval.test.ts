@@ -68,6 +68,16 @@ describe.skipIf(!python)('rsd eval with a policy server (the openpi stand-in)', 
     }
   }, 120_000);
 
+  it('with parallel episodes batched together, a failing request ends only its own episode', async () => {
+    await server.configure({ faults: '2:nan' });
+    const run = await resolveRun({ tasks: [0], trials: 4, maxSteps: 10, workers: 2, policy: { kind: 'remote', url: server.url } }, { settings: null, runsRoot: path.join(tmp, 'runs-parallel') });
+    const report = await runEvaluation(run, { batchWindowMs: 50 });
+    const r = await results(report.run.dir);
+    expect(r.total).toMatchObject({ episodes: 4, errors: 1 });
+    expect(r.episodes.filter((e) => e.outcome === 'failure')).toHaveLength(3);
+    expect(r.errors[0]!.error).toMatch(/^PolicyReplyError: the reply's "actions" has NaN/);
+  }, 120_000);
+
   it("keeps a server's rsd records in results and trajectories, and a cancelled run resumes against the same server", async () => {
     await server.configure({ rsd: true, metadata: RSD_SERVER_METADATA });
     const runsRoot = path.join(tmp, 'runs-rsd');
