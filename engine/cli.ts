@@ -101,6 +101,10 @@ Usage:
   rsd bench bridge [--python PATH] [--task N] [--steps 200] [--json]
                                             real LIBERO's env.step through the bridge against
                                             the same calls timed inside Python, same run
+  rsd bench remote [--chunks 500] [--warmup 50] [--json]
+                                            the remote policy client's cost per chunk (two
+                                            224x224 images) against an echo server in a
+                                            worker thread, and the raw WebSocket, same run
   rsd help [COMMAND]                        this text, or one command's part of it
 
 Every command also takes --verbose: on an error, the stack trace too.
@@ -180,7 +184,7 @@ const commands: Record<string, CommandSpec> = {
   fidelity: { run: fidelity, flags: FIDELITY_FLAGS },
   render: { run: render, flags: RENDER_FLAGS },
   serve: { run: serve },
-  bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge'], flags: BENCH_FLAGS },
+  bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge', 'remote'], flags: BENCH_FLAGS },
   runs: { run: runs, subcommands: ['list', 'show', 'export', 'import', 'compare'], flags: { runsRoot: '--runs' } },
   help: { run: help },
 };

@@ -1,4 +1,3 @@
-import { orientImage } from '../../bundle/image.js';
 import { mergeCameraRequests, type CameraRequest } from '../../sim/cameras.js';
 import type { CameraImage } from '../../sim/simulator.js';
 import type { PolicyInput } from '../policy.js';
@@ -73,7 +72,26 @@ function rgb(image: { width: number; height: number; data: Uint8Array | Uint8Cla
 
 /** An image turned (rot180: the left-right mirror of the upright render) and resized with padding, as the profile says. */
 function profileImage(spec: ImageSpec, image: CameraImage): NdArray {
-  let out: { width: number; height: number; data: Uint8Array | Uint8ClampedArray } = spec.orientation === 'rot180' ? orientImage(image, 'rot180') : image;
+  let out: { width: number; height: number; data: Uint8Array | Uint8ClampedArray } = spec.orientation === 'rot180' ? mirrorColumns(image) : image;
   if (spec.resizeWithPad) out = resizeWithPad(out, spec.resizeWithPad.height, spec.resizeWithPad.width);
   return rgb(out);
+}
+
+/**
+ * The left-right mirror of an RGB image: what `img[::-1, ::-1]` of the bottom-up OpenGL buffer is on
+ * an upright render (engine/bundle/image.ts derives it; its orientImage does the same, slower).
+ */
+export function mirrorColumns(image: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): { width: number; height: number; data: Uint8Array } {
+  const { width, height, data } = image;
+  const out = new Uint8Array(width * height * 3);
+  for (let r = 0; r < height; r++) {
+    const row = r * width * 3;
+    for (let c = 0, from = row + (width - 1) * 3; c < width; c++, from -= 3) {
+      const to = row + c * 3;
+      out[to] = data[from]!;
+      out[to + 1] = data[from + 1]!;
+      out[to + 2] = data[from + 2]!;
+    }
+  }
+  return { width, height, data: out };
 }

@@ -34,8 +34,17 @@ interface Coeffs {
   weights: Int32Array;
 }
 
-/** libImaging's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter (support 1). */
+const cache = new Map<string, Coeffs>();
+
+/** libImaging's precompute_coeffs + normalize_coeffs_8bpc for the bilinear filter (support 1), made once per pair of sizes. */
 function coefficients(inSize: number, outSize: number): Coeffs {
+  const key = `${inSize}>${outSize}`;
+  let c = cache.get(key);
+  if (!c) cache.set(key, (c = computeCoefficients(inSize, outSize)));
+  return c;
+}
+
+function computeCoefficients(inSize: number, outSize: number): Coeffs {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = 1 * filterscale;
@@ -65,57 +74,66 @@ function coefficients(inSize: number, outSize: number): Coeffs {
   return { ksize, bounds, weights };
 }
 
-/** clip8: the fixed-point sum back to a byte (arithmetic shift, clamped). */
-function clip8(ss: number): number {
-  const v = Math.floor(ss / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/** PIL's two-pass resize of an RGB image: horizontal then vertical, each rounded to uint8, a pass skipped when its size is unchanged. */
+/**
+ * PIL's two-pass resize of an RGB image: horizontal then vertical, each rounded to uint8, a pass
+ * skipped when its size is unchanged. Sums stay below 2^31 (weights total 2^22, bytes at most 255),
+ * so `>> 22` is clip8's arithmetic shift; the clamp is PIL's lookup table.
+ */
 function pilBilinearResize(image: RgbImage, outH: number, outW: number): RgbImage {
-  let { data } = image;
+  let data: Uint8Array | Uint8ClampedArray = image.data;
   let w = image.width;
   const h = image.height;
   if (outW !== w) {
-    const c = coefficients(w, outW);
+    const { bounds, weights, ksize } = coefficients(w, outW);
     const next = new Uint8Array(h * outW * 3);
     for (let y = 0; y < h; y++) {
       const row = y * w * 3;
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = c.bounds[xx * 2]!;
-        const n = c.bounds[xx * 2 + 1]!;
-        let s0 = ONE / 2;
-        let s1 = ONE / 2;
-        let s2 = ONE / 2;
-        for (let x = 0; x < n; x++) {
-          const kw = c.weights[xx * c.ksize + x]!;
-          const p = row + (x + xmin) * 3;
+      let o = y * outW * 3;
+      for (let xx = 0; xx < outW; xx++, o += 3) {
+        const n = bounds[xx * 2 + 1]!;
+        let p = row + bounds[xx * 2]! * 3;
+        let k = xx * ksize;
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
+        for (let x = 0; x < n; x++, p += 3, k++) {
+          const kw = weights[k]!;
           s0 += data[p]! * kw;
           s1 += data[p + 1]! * kw;
           s2 += data[p + 2]! * kw;
         }
-        const o = (y * outW + xx) * 3;
-        next[o] = clip8(s0);
-        next[o + 1] = clip8(s1);
-        next[o + 2] = clip8(s2);
+        next[o] = clamp(s0 >> PRECISION_BITS);
+        next[o + 1] = clamp(s1 >> PRECISION_BITS);
+        next[o + 2] = clamp(s2 >> PRECISION_BITS);
       }
     }
     data = next;
     w = outW;
   }
   if (outH !== h) {
-    const c = coefficients(h, outH);
-    const next = new Uint8Array(outH * w * 3);
+    const { bounds, weights, ksize } = coefficients(h, outH);
+    const rowLength = w * 3;
+    const next = new Uint8Array(outH * rowLength);
+    const acc = new Float64Array(rowLength);
     for (let yy = 0; yy < outH; yy++) {
-      const ymin = c.bounds[yy * 2]!;
-      const n = c.bounds[yy * 2 + 1]!;
-      for (let i = 0; i < w * 3; i++) {
-        let s = ONE / 2;
-        for (let y = 0; y < n; y++) s += data[(y + ymin) * w * 3 + i]! * c.weights[yy * c.ksize + y]!;
-        next[yy * w * 3 + i] = clip8(s);
+      acc.fill(HALF);
+      const ymin = bounds[yy * 2]!;
+      const n = bounds[yy * 2 + 1]!;
+      for (let y = 0; y < n; y++) {
+        const kw = weights[yy * ksize + y]!;
+        const row = (y + ymin) * rowLength;
+        for (let i = 0; i < rowLength; i++) acc[i]! += data[row + i]! * kw;
       }
+      const o = yy * rowLength;
+      for (let i = 0; i < rowLength; i++) next[o + i] = clamp(acc[i]! >> PRECISION_BITS);
     }
     data = next;
   }
   return { height: outH, width: w, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
+}
+
+const HALF = 1 << (PRECISION_BITS - 1);
+
+function clamp(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
 }
