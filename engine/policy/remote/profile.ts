@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { formatPath } from '../../runs/results-schema.js';
+import { fieldPath } from './field-path.js';
 import { appRoot } from '../../util/app-root.js';
 import { InputError } from '../../util/input-error.js';
 import { notValidJson } from '../../util/json-location.js';
@@ -130,7 +130,7 @@ function readProfile(file: string): PolicyProfile {
   const parsed = PolicyProfile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ProfileError(file, `policy profile ${file}: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+    throw new ProfileError(file, `policy profile ${file}: ${fieldPath(issue.path) || '(top level)'}: ${issue.message}`);
   }
   return parsed.data;
 }

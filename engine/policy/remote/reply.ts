@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AcceptRule, DecodingStrategy } from '../../api/schemas/run-config.js';
 import type { ChunkRecord } from '../../decoding/record.js';
-import { formatPath } from '../../runs/results-schema.js';
+import { fieldPath } from './field-path.js';
 import type { PolicyMetadata } from '../policy.js';
 import { PolicyReplyError } from './errors.js';
 import { isNdArray, type NdArray, type WireMap, type WireValue } from './msgpack-numpy.js';
@@ -70,7 +70,7 @@ export function readReply(reply: WireValue, expect: ReplyExpectation, roundTripM
   const parsed = RsdRecord.safeParse(map.rsd);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new PolicyReplyError(`the reply's rsd record: ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+    throw new PolicyReplyError(`the reply's rsd record: ${fieldPath(issue.path) || '(top level)'}: ${issue.message}`);
   }
   const rsd = parsed.data;
   const d = expect.decoding;

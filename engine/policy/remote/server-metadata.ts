@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AcceptRule, DecodingStrategy } from '../../api/schemas/run-config.js';
-import { formatPath } from '../../runs/results-schema.js';
+import { fieldPath } from './field-path.js';
 import type { PolicyMetadata } from '../policy.js';
 import { PolicyConnectionError } from './errors.js';
 import type { WireMap } from './msgpack-numpy.js';
@@ -35,7 +35,7 @@ export function readServerMetadata(url: string, message: WireMap): ServerMetadat
   const parsed = ServerMetadata.safeParse(message);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new PolicyConnectionError(`the policy server at ${url} sent metadata with ${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+    throw new PolicyConnectionError(`the policy server at ${url} sent metadata with ${fieldPath(issue.path) || '(top level)'}: ${issue.message}`);
   }
   return parsed.data;
 }
