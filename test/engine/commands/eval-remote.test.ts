@@ -91,6 +91,8 @@ describe.skipIf(!python)('rsd eval --policy against a server', () => {
       // Nothing left to run: the finished run resumes to the same results.
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/policy server ws:\/\/\S+ \(standin-policy, profile openpi-libero\)/);
+      const shown = await call('runs', 'show', (JSON.parse(stdout) as { runId: string }).runId, '--runs', out);
+      expect(shown.stdout).toMatch(/decoding parallel; policy server ws:\/\/\S+: standin-policy \(ws:\/\/\S+\), profile openpi-libero/);
     } finally {
       delete process.env.RSD_TEST_POLICY_KEY;
     }
