@@ -25,11 +25,16 @@ Usage:
            [--decoding parallel|autoregressive|speculative]
            [--accept exact|threshold|stochastic] [--threshold 0.7]
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
+           [--policy ws://HOST:PORT [--profile openpi-libero|rsd-server|FILE]
+            [--api-key-env VAR] [--policy-timeout MS]]
            [--sim embedded|libero] [--python PATH]
            [--init project|libero] [--libero DIR] [--max-steps N]
            [--record-cameras agentview,robot0_eye_in_hand[:SIZE]]
            [--out RUNS_DIR] [--resume RUN] [--debug] [--json]
-                                            evaluate a bundle in the embedded simulator, or
+                                            evaluate a bundle, or a policy server speaking
+                                            openpi's protocol (--policy; profile default from
+                                            the server's metadata; --api-key-env: the variable
+                                            holding its key), in the embedded simulator, or
                                             in real LIBERO with --sim libero (a Python worker;
                                             --python: its interpreter, default the settings',
                                             $RSD_LIBERO_PYTHON, else python3; initial states
@@ -96,6 +101,10 @@ Usage:
   rsd bench bridge [--python PATH] [--task N] [--steps 200] [--json]
                                             real LIBERO's env.step through the bridge against
                                             the same calls timed inside Python, same run
+  rsd bench remote [--chunks 500] [--warmup 50] [--json]
+                                            the remote policy client's cost per chunk (two
+                                            224x224 images) against an echo server in a
+                                            worker thread, and the raw WebSocket, same run
   rsd help [COMMAND]                        this text, or one command's part of it
 
 Every command also takes --verbose: on an error, the stack trace too.
@@ -127,6 +136,10 @@ const EVAL_FLAGS = {
   ep: '--ep',
   bundle: '--bundle',
   bundleDir: '--bundle',
+  policy: '--policy',
+  profile: '--profile',
+  apiKey: '--api-key-env',
+  timeoutMs: '--policy-timeout',
   workers: '--workers',
   out: '--out',
   runsRoot: '--out',
@@ -171,7 +184,7 @@ const commands: Record<string, CommandSpec> = {
   fidelity: { run: fidelity, flags: FIDELITY_FLAGS },
   render: { run: render, flags: RENDER_FLAGS },
   serve: { run: serve },
-  bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge'], flags: BENCH_FLAGS },
+  bench: { run: bench, subcommands: ['sim', 'engine', 'eval', 'bridge', 'remote'], flags: BENCH_FLAGS },
   runs: { run: runs, subcommands: ['list', 'show', 'export', 'import', 'compare'], flags: { runsRoot: '--runs' } },
   help: { run: help },
 };

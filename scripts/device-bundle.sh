@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 grep -qxF '/.device-build/' .git/info/exclude 2>/dev/null || echo '/.device-build/' >>.git/info/exclude
 # The CLI and its worker threads (engine/workers/spawn.ts finds <name>.mjs beside the bundle).
-for entry in cli:engine/cli.ts sim-worker:engine/eval/sim-worker.ts expert-worker:engine/expert/worker.ts; do
+for entry in cli:engine/cli.ts sim-worker:engine/eval/sim-worker.ts expert-worker:engine/expert/worker.ts remote-echo-worker:engine/bench/remote-echo-worker.ts; do
 npx esbuild "${entry#*:}" --bundle --platform=node --format=esm --target=node20 \
   --outfile=".device-build/${entry%%:*}.mjs" --external:onnxruntime-node --external:@mujoco/mujoco \
   --external:bufferutil --external:utf-8-validate --log-level=warning \

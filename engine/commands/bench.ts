@@ -2,6 +2,7 @@ import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
 import { formatBridgeBench, runBridgeBench } from '../bench/bridge-bench.js';
+import { formatRemoteBench, runRemoteBench } from '../bench/remote-bench.js';
 import { SettingsStore } from '../settings/store.js';
 import { settingsFile } from '../settings/paths.js';
 import { liberoPython } from '../sim/libero/python.js';
@@ -75,5 +76,11 @@ export async function bench(args: string[]): Promise<number> {
     print(values.json, report, () => formatBridgeBench(report));
     return 0;
   }
-  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval', 'bridge'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval, bridge');
+  if (what === 'remote') {
+    const { values } = parse(rest, { json: { type: 'boolean' }, chunks: { type: 'string' }, warmup: { type: 'string' } });
+    const report = await runRemoteBench({ chunks: intFlag('chunks', values.chunks, 500, 10), warmup: intFlag('warmup', values.warmup, 50, 0) });
+    print(values.json, report, () => formatRemoteBench(report));
+    return 0;
+  }
+  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval', 'bridge', 'remote'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval, bridge, remote');
 }

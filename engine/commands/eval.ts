@@ -21,8 +21,9 @@ import { parseRecordCameras } from './record-cameras.js';
 export const SIMULATOR_KINDS = ['embedded', 'libero'] as const satisfies readonly SimulatorSpec['kind'][];
 
 /**
- * `rsd eval`: a bundle on a LIBERO suite in the embedded simulator, or in real LIBERO through the
- * Python bridge (`--sim libero`, docs/libero-bridge.md). Prints a progress bar on a
+ * `rsd eval`: a bundle, or a policy server (`--policy ws://HOST:PORT`, docs/remote-policies.md), on a
+ * LIBERO suite in the embedded simulator, or in real LIBERO through the Python bridge (`--sim
+ * libero`, docs/libero-bridge.md). Prints a progress bar on a
  * terminal (stderr), the results table at the end (or the results JSON with --json). Ctrl-C
  * cancels cleanly: what finished is kept and `--resume RUN` continues.
  */
@@ -37,6 +38,10 @@ export async function evaluate(args: string[]): Promise<number> {
     threshold: { type: 'string' },
     ep: { type: 'string' },
     bundle: { type: 'string' },
+    policy: { type: 'string' },
+    profile: { type: 'string' },
+    'api-key-env': { type: 'string' },
+    'policy-timeout': { type: 'string' },
     workers: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'string' },
@@ -66,6 +71,10 @@ export async function evaluate(args: string[]): Promise<number> {
   if (values.resume !== undefined && sim !== undefined) throw new UsageError('--sim: a resumed run keeps the simulator its run.json records; leave out --sim and --python');
   if (values.resume !== undefined && values['record-cameras'] !== undefined) throw new UsageError('--record-cameras: a resumed run records the cameras its run.json records; leave it out');
   const recordCameras = values['record-cameras'] === undefined ? undefined : parseRecordCameras(values['record-cameras']);
+  const remote = remoteFlags(values);
+  if (remote && values.resume !== undefined && (values.policy !== undefined || values.profile !== undefined || values['policy-timeout'] !== undefined)) {
+    throw new UsageError('--policy, --profile and --policy-timeout: a resumed run asks the server its run.json records, with the same profile; leave them out (--api-key-env may be given)');
+  }
   // The libero simulator starts from LIBERO's own initial states unless told otherwise.
   const init = values.init ?? (values.libero || sim === 'libero' ? 'libero' : 'project');
   if (init !== 'project' && init !== 'libero') throw new UsageError(`--init: expected project or libero, got "${init}"`);
@@ -74,7 +83,7 @@ export async function evaluate(args: string[]): Promise<number> {
   let run: ResolvedRun;
   if (values.resume !== undefined) {
     const settings = await new SettingsStore(settingsFile()).forRuns();
-    run = await resolveResume(values.resume, { runsRoot, settings, ...(workers !== undefined ? { workers } : {}), ...(values.debug ? { debug: true } : {}) });
+    run = await resolveResume(values.resume, { runsRoot, settings, ...(remote?.apiKey ? { apiKey: remote.apiKey } : {}), ...(workers !== undefined ? { workers } : {}), ...(values.debug ? { debug: true } : {}) });
   } else {
     const request: RunRequest = {
       ...(values.suite !== undefined ? { suite: values.suite } : {}),
@@ -85,14 +94,16 @@ export async function evaluate(args: string[]): Promise<number> {
       ...(workers !== undefined ? { workers } : {}),
       ...(init === 'libero' ? { initStates: { source: 'libero', ...(values.libero ? { location: values.libero } : {}) } } : values.init !== undefined ? { initStates: { source: 'project' } } : {}),
       ...(sim === 'libero' ? { simulator: { kind: 'libero', ...(values.python !== undefined ? { python: interpreterPath(values.python) } : {}) } } : sim === 'embedded' ? { simulator: { kind: 'embedded' } } : {}),
-      policy: {
-        kind: 'bundle',
-        ...(values.bundle !== undefined ? { dir: values.bundle } : {}),
-        ...(decoding ? { decoding } : {}),
-        ...(accept ? { accept } : {}),
-        ...(threshold !== undefined ? { threshold } : {}),
-        ...(ep ? { ep } : {}),
-      },
+      policy: remote?.url
+        ? { kind: 'remote', url: remote.url, ...(remote.profile ? { profile: remote.profile } : {}), ...(remote.apiKey ? { apiKey: remote.apiKey } : {}), ...(remote.timeoutMs ? { timeoutMs: remote.timeoutMs } : {}) }
+        : {
+            kind: 'bundle',
+            ...(values.bundle !== undefined ? { dir: values.bundle } : {}),
+            ...(decoding ? { decoding } : {}),
+            ...(accept ? { accept } : {}),
+            ...(threshold !== undefined ? { threshold } : {}),
+            ...(ep ? { ep } : {}),
+          },
       ...(values.debug ? { debug: true } : {}),
       ...(recordCameras ? { recordCameras } : {}),
     };
@@ -125,6 +136,34 @@ export async function evaluate(args: string[]): Promise<number> {
     return 1;
   }
   return report.status === 'completed' ? 0 : 1;
+}
+
+/** The flags of a remote policy (`--policy ws://HOST:PORT` and its companions), checked; null when none is given. */
+function remoteFlags(values: Record<string, string | boolean | undefined>): { url?: string; profile?: string; apiKey?: string; timeoutMs?: number } | null {
+  const url = values.policy as string | undefined;
+  const profile = values.profile as string | undefined;
+  const keyEnv = values['api-key-env'] as string | undefined;
+  const timeout = values['policy-timeout'] as string | undefined;
+  if (url === undefined && profile === undefined && keyEnv === undefined && timeout === undefined) return null;
+  if (url !== undefined) {
+    if (values.bundle !== undefined) throw new UsageError('--bundle and --policy: choose one policy, a bundle run here or a policy server');
+    for (const flag of ['decoding', 'accept', 'threshold', 'ep'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to a bundle; a policy server (--policy) decodes as its own settings say`);
+    }
+    if (!/^wss?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--policy: expected a ws:// or wss:// address such as ws://127.0.0.1:8000, got "${url}"`);
+  } else if (values.resume === undefined || profile !== undefined || timeout !== undefined) {
+    const given = profile !== undefined ? '--profile' : timeout !== undefined ? '--policy-timeout' : '--api-key-env';
+    throw new UsageError(`${given} applies to a policy server: give its address with --policy ws://HOST:PORT`);
+  }
+  if (profile !== undefined && profile.trim() === '') throw new UsageError('--profile: expected a shipped profile name (openpi-libero, rsd-server) or a profile file, got ""');
+  let apiKey: string | undefined;
+  if (keyEnv !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)) throw new UsageError(`--api-key-env: expected the NAME of an environment variable that holds the key, got "${keyEnv}"`);
+    apiKey = process.env[keyEnv];
+    if (!apiKey) throw new UsageError(`--api-key-env: the environment variable ${keyEnv} is not set or empty`);
+  }
+  const timeoutMs = timeout === undefined ? undefined : intFlag('policy-timeout', timeout, 60_000, 100, 3_600_000);
+  return { ...(url !== undefined ? { url } : {}), ...(profile !== undefined ? { profile } : {}), ...(apiKey ? { apiKey } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
 /** How many of the run's episodes (resumed ones included) ended in an error. */
@@ -200,7 +239,7 @@ function formatResults(id: string, dir: string, report: EvalReport): string {
   const r = report.results;
   const c = r.config;
   const lines = [
-    `rsd eval: run ${id} ${report.status}: ${c.suite}, ${c.decoding}${c.accept ? ` (${c.accept}${c.threshold !== null ? ` ${c.threshold}` : ''})` : ''}, bundle ${c.bundle.name}, ${c.executionProvider.used}, ${report.stats.workers} workers, ${(report.stats.wallMs / 1000).toFixed(1)} s`,
+    `rsd eval: run ${id} ${report.status}: ${c.suite}, ${c.decoding}${c.accept ? ` (${c.accept}${c.threshold !== null ? ` ${c.threshold}` : ''})` : ''}, ${c.policy?.kind === 'remote' ? `policy server ${c.policy.url} (${c.bundle.name}, profile ${c.policy.profile})` : `bundle ${c.bundle.name}, ${c.executionProvider.used}`}, ${report.stats.workers} workers, ${(report.stats.wallMs / 1000).toFixed(1)} s`,
     '  task  success                 95% interval       errors',
   ];
   for (const t of r.tasks) lines.push(`  ${String(t.taskId).padStart(4)}  ${`${t.successes}/${t.episodes} (${pct(t.rate)})`.padEnd(22)}  ${`[${pct(t.wilson95.low)}, ${pct(t.wilson95.high)}]`.padEnd(17)}  ${t.errors}`);

@@ -117,7 +117,8 @@ export function formatShow(r: ShowReport): string {
   }
   if (m.error) lines.push(`  failed: ${m.error}`);
   lines.push(`  suite ${c.suite}, tasks ${c.tasks.join(',')}, ${c.trials} trials each, seed ${c.seed}, max ${c.maxSteps} steps (+${c.waitSteps} wait)`);
-  lines.push(`  decoding ${decodingText(c)}; bundle ${c.bundle.name} (${c.bundle.hash})${m.bundleDir ? ` from ${m.bundleDir}` : ''}`);
+  const policy = c.policy?.kind === 'remote' ? `policy server ${c.policy.url}: ${c.bundle.name} (${c.bundle.hash}), profile ${c.policy.profile}` : `bundle ${c.bundle.name} (${c.bundle.hash})${m.bundleDir ? ` from ${m.bundleDir}` : ''}`;
+  lines.push(`  decoding ${decodingText(c)}; ${policy}`);
   lines.push(`  execution provider ${c.executionProvider.used} (asked ${c.executionProvider.requested}${c.executionProvider.reason ? `: ${c.executionProvider.reason}` : ''}); simulator ${c.simulator.backend} ${c.simulator.version}`);
   lines.push(`  initial states ${c.initStates.source}${c.initStates.location ? ` (${c.initStates.location})` : ''}; machine ${c.machine.cpuModel}, ${c.machine.cpus} CPUs, ${c.machine.os}, node ${c.machine.node}`);
   lines.push('');

@@ -50,6 +50,8 @@ export interface ChunkRecord {
    * principle 0 for `exact`; `threshold` and `stochastic` may differ. Null when not checked.
    */
   deviation: { differs: boolean; codes: number } | null;
+  /** What the policy says about this chunk's decoding (a policy server's `rsd.note`, e.g. why a draft cannot save time for its model). */
+  note?: string;
 }
 
 type OrtStage = 'prefill' | 'draft' | 'verify' | 'mainSteps' | 'parallel' | 'decoder';

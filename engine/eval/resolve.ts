@@ -3,7 +3,9 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { CameraRequest, PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
 import type { Settings } from '../api/settings.js';
-import type { PolicySpec } from '../policy/factory.js';
+import type { BundleSpec, PolicySpec, RemoteSpec } from '../policy/factory.js';
+import { DEFAULT_TIMEOUT_MS } from '../policy/remote/remote-policy.js';
+import { loadProfile } from '../policy/remote/profile.js';
 import { defaultBundleDir } from '../bundle/default-bundle.js';
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { RunConfig } from '../api/schemas/run-config.js';
@@ -48,6 +50,8 @@ export interface ResolvedRun {
 }
 
 export interface ResolveContext {
+  /** A remote policy's API key for a resumed run (never stored with a run). */
+  apiKey?: string;
   /** The user's settings (settings.json); null: none apply. */
   settings: (Pick<Settings, 'bundleDir' | 'liberoDir' | 'decoding'> & Partial<Pick<Settings, 'liberoPython'>>) | null;
   runsRoot: string;
@@ -96,10 +100,9 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
  * A run to continue: its configuration as run.json recorded it (the request's choices are not
  * asked again), its policy from the bundle folder it ran (the runner checks the bundle's hash).
  */
-export async function resolveResume(id: string, context: Pick<ResolveContext, 'runsRoot'> & Partial<Pick<ResolveContext, 'settings' | 'env'>> & { workers?: number; debug?: boolean }): Promise<ResolvedRun> {
+export async function resolveResume(id: string, context: Pick<ResolveContext, 'runsRoot'> & Partial<Pick<ResolveContext, 'settings' | 'env' | 'apiKey'>> & { workers?: number; debug?: boolean }): Promise<ResolvedRun> {
   const info = (await new RunStore(context.runsRoot).open(id)).info;
   const c: RunConfig = info.config;
-  if (!info.bundleDir) throw new EvalError('resume', `run ${id} does not record its bundle folder, so it cannot be resumed`);
   return {
     suite: c.suite,
     tasks: [...c.tasks],
@@ -109,14 +112,7 @@ export async function resolveResume(id: string, context: Pick<ResolveContext, 'r
     waitSteps: c.waitSteps,
     initSource: c.initStates.source === 'libero' ? { kind: 'libero', ...(c.initStates.location ? { dir: c.initStates.location } : {}) } : RUN_DEFAULTS.initSource,
     simulator: resumedSimulator(info.simulator, c.simulator.backend, context.settings ?? null, context.env ?? process.env),
-    policy: {
-      kind: 'bundle',
-      dir: info.bundleDir,
-      decoding: c.decoding,
-      ...(c.accept ? { accept: c.accept } : {}),
-      ...(c.threshold !== null ? { threshold: c.threshold } : {}),
-      ep: c.executionProvider.requested,
-    },
+    policy: resumedPolicy(id, info, context.apiKey),
     target: RUN_DEFAULTS.target,
     workers: context.debug ? 1 : context.workers !== undefined ? checkWorkers(context.workers) : boundedWorkers(defaultWorkers()),
     debug: context.debug ?? false,
@@ -126,7 +122,51 @@ export async function resolveResume(id: string, context: Pick<ResolveContext, 'r
   };
 }
 
+/**
+ * The policy of a resumed run: the bundle folder it ran (the runner checks its hash), or the policy
+ * server it asked, with the same profile and time limit (the runner checks the server's hash).
+ */
+function resumedPolicy(id: string, info: Awaited<ReturnType<RunStore['open']>>['info'], apiKey: string | undefined): PolicySpec {
+  const c = info.config;
+  if (c.policy?.kind === 'remote') {
+    return { kind: 'remote', url: c.policy.url, profile: c.policy.profile, timeoutMs: info.policyTimeoutMs ?? DEFAULT_TIMEOUT_MS, ...(apiKey ? { apiKey } : {}) };
+  }
+  if (!info.bundleDir) throw new EvalError('resume', `run ${id} does not record its bundle folder, so it cannot be resumed`);
+  if (c.executionProvider.requested === 'remote') throw new EvalError('resume', `run ${id} ran a policy server but its configuration does not say which, so it cannot be resumed`);
+  return {
+    kind: 'bundle',
+    dir: info.bundleDir,
+    decoding: c.decoding,
+    ...(c.accept ? { accept: c.accept } : {}),
+    ...(c.threshold !== null ? { threshold: c.threshold } : {}),
+    ep: c.executionProvider.requested,
+  };
+}
+
+/** A policy server's request resolved: its address checked, a named profile loaded now (so a bad one fails before anything connects). */
+function remoteSpec(request: Extract<PolicyRequest, { kind: 'remote' }>): RemoteSpec {
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    throw new EvalError('policy', `"${request.url}" is not a valid address; expected one such as ws://127.0.0.1:8000`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new EvalError('policy', `"${request.url}" is not a ws:// or wss:// address`);
+  return {
+    kind: 'remote',
+    url: request.url,
+    ...(request.profile !== undefined ? { profile: loadProfile(request.profile).source } : {}),
+    ...(request.apiKey !== undefined ? { apiKey: request.apiKey } : {}),
+    timeoutMs: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  };
+}
+
 async function policySpec(request: PolicyRequest, settings: ResolveContext['settings']): Promise<PolicySpec> {
+  if (request.kind === 'remote') return remoteSpec(request);
+  return bundleSpec(request, settings);
+}
+
+async function bundleSpec(request: Extract<PolicyRequest, { kind: 'bundle' }>, settings: ResolveContext['settings']): Promise<BundleSpec> {
   // The settings' bundle and decoding go together: a bundle named in the request picks its own decoding.
   const fromSettings = request.dir === undefined && settings?.bundleDir ? settings : null;
   const dir = request.dir ?? fromSettings?.bundleDir ?? defaultBundleDir();

@@ -92,7 +92,8 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
   try {
     const meta = policy.metadata;
     if (resumed && resumed.config.bundle.hash !== meta.hash) {
-      throw new EvalError('bundle', `the bundle in ${run.policy.dir} changed since run ${resumed.id} started (${meta.hash.slice(0, 19)}, the run has ${resumed.config.bundle.hash.slice(0, 19)}); resuming would mix two policies`);
+      const where = run.policy.kind === 'bundle' ? `the bundle in ${run.policy.dir}` : `the policy served at ${run.policy.url}`;
+      throw new EvalError(run.policy.kind === 'bundle' ? 'bundle' : 'policy', `${where} changed since run ${resumed.id} started (${meta.hash.slice(0, 19)}, the run has ${resumed.config.bundle.hash.slice(0, 19)}); resuming would mix two policies`);
     }
     const config = resumed?.config ?? (await newConfig(run, meta));
     const planned = plan(run);
@@ -107,7 +108,8 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
     const cameras = renderedCameras(meta, run.recordCameras);
 
     const state = resumed && lock ? await store.resume(resumed.id, { lock }) : null;
-    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), bundleDir: path.resolve(run.policy.dir), simulator: run.simulator, recordCameras: run.recordCameras, ...writer(hooks) }));
+    const where = run.policy.kind === 'bundle' ? { bundleDir: path.resolve(run.policy.dir) } : { policyTimeoutMs: run.policy.timeoutMs };
+    const stored = state?.run ?? (await store.createRun(config, { versions: versions(), ...where, simulator: run.simulator, recordCameras: run.recordCameras, ...writer(hooks) }));
     opened(stored);
     return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [] });
   } finally {
@@ -168,6 +170,7 @@ async function newConfig(run: ResolvedRun, policy: PolicyMetadata): Promise<RunC
     threshold: policy.decoding.threshold,
     bundle: { name: policy.name, hash: policy.hash },
     executionProvider: policy.executionProvider,
+    ...(policy.remote ? { policy: { kind: 'remote' as const, ...policy.remote } } : {}),
     simulator: await simulatorOf(run),
     initStates: run.initSource.kind === 'libero' ? { source: 'libero', location: run.initSource.dir ?? null } : { source: 'project', location: null },
     machine: machineInfo(),
@@ -386,6 +389,7 @@ function trajectoryOf(config: RunConfig, episode: PoolEpisode, end: EpisodeEnd, 
     mainStepsMs: r.latency.mainStepsMs,
     batchSize: r.batchSize,
     deviates: r.deviation ? r.deviation.differs : null,
+    ...(r.note ? { note: r.note } : {}),
   }));
   return {
     format: TRAJECTORY_FORMAT,

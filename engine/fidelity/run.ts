@@ -14,7 +14,7 @@ import { taskContext } from '../eval/plan.js';
 import { projectTask } from '../libero/project-tasks.js';
 import { NUM_WAIT_STEPS, type SuiteName } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
-import { createPolicy, type PolicySpec } from '../policy/factory.js';
+import { createPolicy, type BundleSpec } from '../policy/factory.js';
 import type { Policy } from '../policy/policy.js';
 import { defaultVersions, machineInfo } from '../runs/store.js';
 import type { EmbeddedOptions } from '../sim/embedded/physics.js';
@@ -55,7 +55,7 @@ export interface FidelityOptions {
   maxSteps: number;
   reference: SimulatorSpec;
   /** The bundle driving the `bundle` source; required with it. */
-  bundle: PolicySpec | null;
+  bundle: BundleSpec | null;
   /** The runner's seed: the per-episode random streams of sampled decoding (greedy ignores them). */
   seed: number;
   /** Two evaluation runs already paired (closed-loop.ts), or null. */

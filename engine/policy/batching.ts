@@ -1,4 +1,4 @@
-import type { Policy, PolicyChunk, PolicyInput } from './policy.js';
+import { PartialBatchError, type Policy, type PolicyChunk, type PolicyInput } from './policy.js';
 
 /**
  * Any policy behind one queue that batches the requests of parallel episodes (docs/evaluation.md "How it runs": all
@@ -66,7 +66,18 @@ export class BatchingPolicy {
       this.items += batch.length;
       batch.forEach((p, i) => p.resolve(chunks[i]!));
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      // Where the policy says which items failed, only their episodes end.
+      if (error instanceof PartialBatchError && error.outcomes.length === batch.length) {
+        this.batches++;
+        batch.forEach((p, i) => {
+          const outcome = error.outcomes[i]!;
+          if (outcome instanceof Error) p.reject(outcome);
+          else {
+            this.items++;
+            p.resolve(outcome);
+          }
+        });
+      } else for (const p of batch) p.reject(error);
     } finally {
       this.decoding = false;
     }

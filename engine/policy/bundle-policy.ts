@@ -105,7 +105,7 @@ export class BundlePolicy implements Policy {
       ...(this.threshold !== null ? { threshold: this.threshold } : {}),
       ...(rngs ? { rng: rngs } : {}),
     });
-    return chunks.map((chunk) => ({ actions: postprocessChunk(chunk.actionsNormalized, manifest.action), record: chunk.record }));
+    return chunks.map((chunk) => ({ actions: postprocessChunk(chunk.actionsNormalized, manifest.action), record: chunk.record, codes: chunk.codes }));
   }
 
   reset(): void {}

@@ -470,7 +470,7 @@ export class RunStore {
   }
 
   /** Creates `<root>/<id>/` with run.json (status running), an empty episodes.jsonl and trajectories/. */
-  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string; simulator?: SimulatorSpec; recordCameras?: CameraRequest[] } & WriterOptions = {}): Promise<Run> {
+  async createRun(config: RunConfig, options: { versions?: Record<string, string>; id?: string; now?: Date; bundleDir?: string; policyTimeoutMs?: number; simulator?: SimulatorSpec; recordCameras?: CameraRequest[] } & WriterOptions = {}): Promise<Run> {
     const parsed = RunConfig.safeParse(config);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -496,7 +496,7 @@ export class RunStore {
     }
   }
 
-  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string; simulator?: SimulatorSpec; recordCameras?: CameraRequest[] }, lock: RunLock): Promise<Run> {
+  private async initRun(dir: string, id: string, config: RunConfig, now: Date, options: { versions?: Record<string, string>; bundleDir?: string; policyTimeoutMs?: number; simulator?: SimulatorSpec; recordCameras?: CameraRequest[] }, lock: RunLock): Promise<Run> {
     await mkdir(path.join(dir, TRAJECTORIES_DIR));
     const stamp = now.toISOString();
     const meta: RunMeta = {
@@ -510,6 +510,7 @@ export class RunStore {
       finishedAt: null,
       error: null,
       ...(options.bundleDir !== undefined ? { bundleDir: options.bundleDir } : {}),
+      ...(options.policyTimeoutMs !== undefined ? { policyTimeoutMs: options.policyTimeoutMs } : {}),
       ...(options.simulator !== undefined ? { simulator: options.simulator } : {}),
       ...(options.recordCameras?.length ? { recordCameras: options.recordCameras } : {}),
     };

@@ -32,6 +32,29 @@ export const EXECUTION_PROVIDER_REQUESTS = [...EXECUTION_PROVIDERS, 'auto'] as c
 export const ExecutionProviderRequest = z.enum(EXECUTION_PROVIDER_REQUESTS);
 export type ExecutionProviderRequest = z.infer<typeof ExecutionProviderRequest>;
 
+/** Where a run's policy ran, as its configuration records it: an execution provider here, or `remote` (a policy server). */
+export const RunExecutionProvider = z.enum([...EXECUTION_PROVIDERS, 'remote']);
+export const RunExecutionProviderRequest = z.enum([...EXECUTION_PROVIDER_REQUESTS, 'remote']);
+
+/**
+ * A run's policy when it was not a bundle run in-process: a policy server (docs/remote-policies.md).
+ * `bundle` then holds the server's policy name and weights hash, or its address where it said none.
+ */
+export const RunPolicy = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('remote'),
+    /** The server's address (ws:// or wss://). */
+    url: z.string().min(1),
+    /** The policy profile: a shipped profile's name or a profile file's path. */
+    profile: z.string().min(1),
+    /** What the server's metadata said: its software (`server`), its policy's name and weights hash; null where it said nothing. */
+    server: z.string().nullable(),
+    name: z.string().nullable(),
+    hash: z.string().nullable(),
+  }),
+]);
+export type RunPolicy = z.infer<typeof RunPolicy>;
+
 export const Machine = z.strictObject({
   os: z.string(),
   arch: z.string(),
@@ -69,11 +92,13 @@ const RunConfigFields = z.strictObject({
     hash: z.string().min(1),
   }),
   executionProvider: z.strictObject({
-    requested: ExecutionProviderRequest,
-    used: ExecutionProvider,
+    requested: RunExecutionProviderRequest,
+    used: RunExecutionProvider,
     /** Why `used` was chosen (e.g. auto's reasoning), when there is something to say. */
     reason: z.string().nullable(),
   }),
+  /** The policy, when it was not a bundle run in-process (absent: a bundle, whose name and hash `bundle` holds). */
+  policy: RunPolicy.optional(),
   simulator: z.strictObject({ backend: z.string().min(1), version: z.string().min(1) }),
   initStates: z.strictObject({
     source: z.enum(['project', 'libero']),

@@ -36,6 +36,20 @@ export const PolicyRequest = z.discriminatedUnion('kind', [
     threshold: z.number().min(0).max(1).optional(),
     ep: ExecutionProviderRequest.optional(),
   }),
+  /**
+   * A policy server speaking openpi's WebSocket + msgpack protocol (docs/remote-policies.md):
+   * openpi's `serve_policy.py`, the project's python/policy_server, anything compatible.
+   */
+  z.strictObject({
+    kind: z.literal('remote'),
+    url: z.string().trim().regex(/^wss?:\/\/[^\s/]+/, 'a ws:// or wss:// address, such as ws://127.0.0.1:8000'),
+    /** How observations and actions map to the server's keys: a shipped profile's name or a profile file; default from the server's metadata. */
+    profile: z.string().trim().min(1).optional(),
+    /** Sent as `Authorization: Api-Key <key>`. */
+    apiKey: z.string().min(1).optional(),
+    /** How long one chunk may take before the episode ends as an error. */
+    timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+  }),
 ]);
 export type PolicyRequest = z.infer<typeof PolicyRequest>;
 

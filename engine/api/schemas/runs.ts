@@ -28,6 +28,8 @@ export const RunMeta = z.strictObject({
   importedFrom: z.string().nullable().optional(),
   /** The bundle folder the run used, so `--resume` can load it again (its hash is checked). */
   bundleDir: z.string().nullable().optional(),
+  /** A remote policy's time limit per chunk, so `--resume` waits as long (its server is `config.policy`; its API key is never stored). */
+  policyTimeoutMs: z.number().int().positive().optional(),
   /**
    * The simulator the run made, as resolved (its kind and options: the libero backend's Python
    * interpreter), so `--resume` makes the same one. Absent in older run.json files: the embedded

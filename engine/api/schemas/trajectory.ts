@@ -35,6 +35,8 @@ export const TrajectoryChunk = z.strictObject({
   batchSize: NonNegInt,
   /** Final codes differ from main-only greedy decoding (lossy modes, when checked); else null. */
   deviates: z.boolean().nullable(),
+  /** What the policy said about this chunk's decoding (a policy server's `rsd.note`), when it said something. */
+  note: z.string().optional(),
 });
 export type TrajectoryChunk = z.infer<typeof TrajectoryChunk>;
 

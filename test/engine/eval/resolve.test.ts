@@ -38,7 +38,7 @@ describe('resolveRun (request + settings + defaults)', () => {
       policy: { kind: 'bundle', dir: defaultBundleDir(), ep: 'cpu' },
       resume: null,
     });
-    expect(run.policy.decoding).toBeUndefined(); // the bundle picks its own
+    expect(run.policy).not.toHaveProperty('decoding'); // the bundle picks its own
   });
 
   it("takes the settings' bundle and decoding together, and the request over both", async () => {
@@ -46,8 +46,8 @@ describe('resolveRun (request + settings + defaults)', () => {
     expect(fromSettings.policy).toMatchObject({ dir: bundle, decoding: 'autoregressive' });
     // A bundle named in the request picks its own decoding: the settings' goes with the settings' bundle.
     const named = await resolveRun({ policy: { kind: 'bundle', dir: defaultBundleDir() } }, { settings: settings({ bundleDir: bundle, decoding: 'autoregressive' }), runsRoot: tmp });
-    expect(named.policy.dir).toBe(defaultBundleDir());
-    expect(named.policy.decoding).toBeUndefined();
+    expect(named.policy).toMatchObject({ dir: defaultBundleDir() });
+    expect(named.policy).not.toHaveProperty('decoding');
     const chosen = await resolveRun({ policy: { kind: 'bundle', decoding: 'speculative', threshold: 0.5 } }, { settings: settings({ bundleDir: bundle, decoding: 'autoregressive' }), runsRoot: tmp });
     expect(chosen.policy).toMatchObject({ dir: bundle, decoding: 'speculative', accept: 'threshold', threshold: 0.5 });
     const libero = await resolveRun({ initStates: { source: 'libero' } }, { settings: settings({ liberoDir: '/data/libero' }), runsRoot: tmp });

@@ -45,7 +45,7 @@ export class ChildProcessTarget implements ExecutionTarget {
         if (!event) continue;
         if (event.type === 'run-started') {
           remoteDir = event.dir;
-          local = await store.createRun(event.config, { bundleDir: path.resolve(run.policy.dir) });
+          local = await store.createRun(event.config, run.policy.kind === 'bundle' ? { bundleDir: path.resolve(run.policy.dir) } : {});
         }
         if (!local) throw new Error(`the child sent ${event.type} before run-started`);
         // The child appends an episode (fsynced) before it reports it: take it home now.
