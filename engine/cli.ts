@@ -105,6 +105,11 @@ Usage:
                                             the remote policy client's cost per chunk (two
                                             224x224 images) against an echo server in a
                                             worker thread, and the raw WebSocket, same run
+  rsd bench served --policy ws://HOST:PORT [--profile P] [--bundle DIR]
+                   [--episodes 100] [--workers N] [--max-steps N] [--json]
+                                            a bundle in-process against the same weights on a
+                                            policy server: codes on the same observations,
+                                            then paired outcomes, same run
   rsd help [COMMAND]                        this text, or one command's part of it
 
 Every command also takes --verbose: on an error, the stack trace too.

@@ -3,6 +3,7 @@ import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
 import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
 import { formatBridgeBench, runBridgeBench } from '../bench/bridge-bench.js';
 import { formatRemoteBench, runRemoteBench } from '../bench/remote-bench.js';
+import { formatServedBench, runServedBench } from '../bench/served-bench.js';
 import { SettingsStore } from '../settings/store.js';
 import { settingsFile } from '../settings/paths.js';
 import { liberoPython } from '../sim/libero/python.js';
@@ -82,5 +83,22 @@ export async function bench(args: string[]): Promise<number> {
     print(values.json, report, () => formatRemoteBench(report));
     return 0;
   }
-  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval', 'bridge', 'remote'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval, bridge, remote');
+  if (what === 'served') {
+    const { values } = parse(rest, { json: { type: 'boolean' }, policy: { type: 'string' }, profile: { type: 'string' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, 'max-steps': { type: 'string' } });
+    if (!values.policy || !/^wss?:\/\/[^\s/]+/.test(values.policy)) throw new UsageError('--policy: the server to compare against, a ws:// address such as ws://127.0.0.1:8000');
+    const report = await runServedBench(
+      {
+        url: values.policy,
+        profile: values.profile,
+        bundleDir: values.bundle,
+        episodes: intFlag('episodes', values.episodes, 100, 1, 500),
+        workers: values.workers === undefined ? undefined : checkWorkers(intFlag('workers', values.workers, 1, 1)),
+        maxSteps: values['max-steps'] === undefined ? undefined : checkMaxSteps(intFlag('max-steps', values['max-steps'], 220, 1), 'libero_spatial'),
+      },
+      (line) => process.stderr.write(`rsd bench served: ${line}\n`),
+    );
+    print(values.json, report, () => formatServedBench(report));
+    return 0;
+  }
+  throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval', 'bridge', 'remote', 'served'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval, bridge, remote, served');
 }
