@@ -385,7 +385,7 @@ describe("a policy server's run", { timeout: 60_000 }, () => {
       return call(type, params);
     });
     await ready();
-    expect(within(field('Policy')).getAllByRole('option').map((o) => o.textContent)).toEqual(['Model bundle (in the engine)', 'Policy server (openpi protocol)']);
+    expect(within(field('Policy')).getAllByRole('option').map((o) => o.textContent)).toEqual(['Model bundle', 'Policy server']);
     await user.selectOptions(field('Policy'), 'remote');
     // A bundle's choices do not apply to a server.
     for (const label of ['Decoding strategy', 'Execution provider', 'Bundle folder']) expect(within(form()).queryByLabelText(label)).not.toBeInTheDocument();

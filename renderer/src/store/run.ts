@@ -37,8 +37,8 @@ export const SIMULATORS: readonly { kind: SimulatorKind; label: string }[] = [
 
 /** The policies a run can use, as the form names them. */
 export const POLICY_CHOICES: readonly { kind: PolicyChoice; label: string }[] = [
-  { kind: 'bundle', label: 'Model bundle (in the engine)' },
-  { kind: 'remote', label: 'Policy server (openpi protocol)' },
+  { kind: 'bundle', label: 'Model bundle' },
+  { kind: 'remote', label: 'Policy server' },
 ];
 
 /** The profile field's choice that asks for a profile file's path. */

@@ -146,7 +146,7 @@ export function RunForm() {
         <Field label="Max steps per episode" error={errors.maxSteps} hint={`Empty: the suite’s ${suite?.maxSteps ?? ''} steps. Fewer make a quick trial run.`}>
           {(p) => <input {...p} type="number" min={1} step={1} value={form.maxSteps} placeholder={suite ? String(suite.maxSteps) : ''} onChange={(e) => edit({ maxSteps: e.target.value })} />}
         </Field>
-        <Field label="Policy" hint={form.policy === 'remote' ? 'A model served over WebSocket (openpi’s serve_policy.py, python/policy_server): the server decodes; its replies say how.' : 'A model bundle run by the engine, with the decoding chosen here.'}>
+        <Field label="Policy" hint={form.policy === 'remote' ? 'A model served over openpi’s WebSocket protocol (its serve_policy.py, python/policy_server): the server decodes; its replies say how.' : 'A model bundle run in the engine, with the decoding chosen here.'}>
           {(p) => (
             <select {...p} value={form.policy} onChange={(e) => edit({ policy: e.target.value as PolicyChoice })}>
               {POLICY_CHOICES.map((c) => (
