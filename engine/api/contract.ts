@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checksRequests, ChecksProgress } from './checks.js';
 import { RsdError } from './errors.js';
 import { fidelityRequests } from './fidelity.js';
+import { policyRequests } from './policy-server.js';
 import { runsRequests } from './runs.js';
 import { EvalEvent } from './schemas/eval-events.js';
 import { settingsRequests } from './settings.js';
@@ -19,6 +20,7 @@ export const requests = {
   ...settingsRequests,
   ...runsRequests,
   ...fidelityRequests,
+  ...policyRequests,
 } as const;
 
 export const EngineStatus = z.object({

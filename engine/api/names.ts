@@ -24,6 +24,7 @@ export const REQUEST_TYPES = [
   'eval.cancel',
   'eval.status',
   'fidelity.latest',
+  'policy.probe',
 ] as const;
 export const EVENT_TYPES = ['engine.status', 'checks.progress', 'eval.event'] as const;
 

@@ -93,6 +93,8 @@ export const runsRequests = {
         workers: NonNegInt,
         /** The interpreter a libero run uses when the request names none, and where it comes from (settings, $RSD_LIBERO_PYTHON, else python3). */
         liberoPython: z.object({ python: z.string(), origin: z.enum(['settings', 'env', 'default']) }),
+        /** The shipped policy profiles (assets/policy-profiles), for a policy server's run: name and what it is for. */
+        policyProfiles: z.array(z.object({ name: z.string(), description: z.string() })),
       }),
     }),
   },
@@ -101,8 +103,12 @@ export const runsRequests = {
     params: RunRequest,
     result: z.object({ runId: z.string() }),
   },
+  /**
+   * Continues a run. `apiKey`: for a run of a policy server that wants a key (keys are never stored
+   * with a run); without one, the settings' key variable is used if the run's server is the settings' server.
+   */
   'eval.resume': {
-    params: z.object({ id: RunId }).strict(),
+    params: z.object({ id: RunId, apiKey: z.string().min(1).optional() }).strict(),
     result: z.object({ runId: z.string() }),
   },
   /** Cancels the active run: what finished is kept; `eval.resume` continues it. */

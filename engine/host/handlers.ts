@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { checksHandlers } from '../checks/handlers.js';
+import { policyHandlers } from '../checks/probe-handlers.js';
 import { CHECKS } from '../checks/checks.js';
 import { ChecksRunner } from '../checks/runner.js';
 import { EvalService } from '../eval/service.js';
@@ -49,6 +50,7 @@ export function createHandlers(engineHost: EngineHostKind, options: EngineOption
     ...settingsHandlers(settings),
     ...runsHandlers(runs, evaluations, settings, { exportsDir, grants: options.grants }, env),
     ...fidelityHandlers(fidelityDir(data)),
+    ...policyHandlers(settings, env),
   };
 }
 

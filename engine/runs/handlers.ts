@@ -12,6 +12,8 @@ import { MAX_STEPS, suiteName, suiteTasks } from '../libero/suites.js';
 import { liberoPythonChoice } from '../sim/libero/python.js';
 import type { Handlers } from '../host/host.js';
 import type { SettingsStore } from '../settings/store.js';
+import { serverKey } from '../settings/server-key.js';
+import { loadProfile, shippedProfiles } from '../policy/remote/profile.js';
 import { RunLockedError } from './lock.js';
 import { formatPath, ResultsError } from './results-schema.js';
 import { RunStore, RunStoreError, type Run } from './store.js';
@@ -96,14 +98,46 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
       const python = liberoPythonChoice(await settings.forRuns(), env);
       return {
         suites: [{ suite, tasks: suiteTasks(suite).map((t) => ({ id: t.id, name: t.name, instruction: t.instruction })), maxSteps: MAX_STEPS[suite], defaultTrials: RUN_DEFAULTS.trials }],
-        defaults: { seed: RUN_DEFAULTS.seed, workers: defaultWorkers(), liberoPython: { python: python.python, origin: python.origin === 'request' ? 'settings' : python.origin } },
+        defaults: {
+          seed: RUN_DEFAULTS.seed,
+          workers: defaultWorkers(),
+          liberoPython: { python: python.python, origin: python.origin === 'request' ? 'settings' : python.origin },
+          policyProfiles: shippedProfiles().map(profileChoice),
+        },
       };
     },
-    'eval.start': async (request) => ({ runId: await call(async () => service.start(await resolveRun(request, { settings: await settings.forRuns(), runsRoot: store.root, env }))) }),
-    'eval.resume': async ({ id }) => ({ runId: await call(async () => service.start(await resolveResume(id, { runsRoot: store.root, settings: await settings.forRuns(), env }))) }),
+    'eval.start': async (request) =>
+      ({
+        runId: await call(async () => {
+          const saved = await settings.forRuns();
+          // A policy server's run: the key given, else the settings' (for the settings' server only).
+          const remote = request.policy?.kind === 'remote' ? request.policy : null;
+          const apiKey = remote ? serverKey(remote.url, remote.apiKey, saved, env, 'policy.apiKey').apiKey : undefined;
+          const asked = remote && apiKey ? { ...request, policy: { ...remote, apiKey } } : request;
+          return service.start(await resolveRun(asked, { settings: saved, runsRoot: store.root, env }));
+        }),
+      }),
+    'eval.resume': async ({ id, apiKey }) =>
+      ({
+        runId: await call(async () => {
+          const saved = await settings.forRuns();
+          const ran = (await store.open(id)).info.config.policy;
+          const key = ran?.kind === 'remote' ? serverKey(ran.url, apiKey, saved, env).apiKey : undefined;
+          return service.start(await resolveResume(id, { runsRoot: store.root, settings: saved, env, ...(key ? { apiKey: key } : {}) }));
+        }),
+      }),
     'eval.cancel': async ({ id }) => ({ cancelled: await service.cancel(id) }),
     'eval.status': () => service.status(),
   };
+}
+
+/** A shipped profile as the Run page offers it; one that cannot be read says why instead. */
+function profileChoice(name: string): { name: string; description: string } {
+  try {
+    return { name, description: loadProfile(name).profile.description ?? '' };
+  } catch (error) {
+    return { name, description: `cannot be used: ${(error as Error).message}` };
+  }
 }
 
 /** Store and results errors as tagged errors naming their field. */

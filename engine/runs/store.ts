@@ -585,6 +585,7 @@ export class RunStore {
         threshold: c.threshold,
         bundle: c.bundle.name,
         executionProvider: c.executionProvider.used,
+        ...(c.policy ? { server: c.policy.url } : {}),
         episodesDone: done,
         episodesPlanned: c.tasks.length * c.trials,
       });

@@ -1,9 +1,9 @@
 // The Run and Results pages in Chromium against a real `rsd serve` with its own data folder, as a
 // user would: start a small evaluation of the engine's test bundle, watch it reach 100%, read its
 // results, export the JSON (checked against the published schema and the engine's validator), and
-// import a malformed file.
+// import a malformed file; then a run of a policy server (a Node stand-in) chosen on the Run page.
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +15,7 @@ import { fidelityDir, writeReport } from '../../engine/fidelity/store.js';
 import { fidelityReport } from '../engine/fidelity/report-fixture.js';
 import { fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
+import { answeringMetadata, startStandInPolicyServer, STAND_IN_RSD_RECORD, type StandIn } from '../engine/checks/policy-server-stand-in.js';
 
 /** Policy steps per episode: enough for the progress to be seen moving, few enough for a quick test. */
 const MAX_STEPS = 120;
@@ -23,15 +24,18 @@ let serve: ServeProcess;
 let browser: Browser;
 let tmp: string;
 let bundle: string;
+/** A Node stand-in for a policy server (not python/policy_server): chunks of 8 zero actions with an RSD record. */
+let policyServer: StandIn;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'rsd-e2e-run-'));
   bundle = path.join(tmp, 'tiny');
   // The engine's test bundle: it knows tasks 0, 1, 7 and 9 of libero_spatial.
   await writeSyntheticBundle(bundle, 'tiny', 1);
-  [serve, browser] = await Promise.all([startRsdServe(), launchChromium()]);
+  [serve, browser, policyServer] = await Promise.all([startRsdServe(), launchChromium(), startStandInPolicyServer({ metadata: answeringMetadata(8), answer: { chunk: 8, rsd: true } })]);
 });
 afterAll(async () => {
+  await policyServer?.close();
   await browser?.close();
   await serve?.stop();
   await rm(tmp, { recursive: true, force: true });
@@ -216,6 +220,48 @@ describe('Run and Results in Chromium against rsd serve', () => {
     await page.getByRole('button', { name: 'Start' }).click();
     await expect.poll(() => page.getByText('Choose at least one task.').count()).toBe(1);
     await shot(page, 'run-page-dark-invalid');
+    await context.close();
+  });
+  it("runs a policy server chosen on the Run page: its address from the settings, its metadata shown, its RSD records in Results and Replay", async () => {
+    // The settings as the Checklist's policy server field saves them (that field is tested in checklist.test.ts).
+    await writeFile(path.join(serve.dataDir, 'settings.json'), JSON.stringify({ version: 1, policyServer: policyServer.url }));
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${serve.url}#/run`);
+    const form = page.getByRole('form', { name: 'Evaluation' });
+    await form.getByRole('checkbox', { name: /^Task 0:/ }).check();
+    await form.getByLabel('Policy', { exact: true }).selectOption({ label: 'Policy server' });
+    expect(await form.getByLabel('Server address').getAttribute('placeholder')).toBe(policyServer.url);
+    await form.getByRole('button', { name: 'Check server' }).click();
+    const metadata = page.getByTestId('server-metadata');
+    await expect.poll(() => metadata.locator('li').allTextContents(), { timeout: 10_000 }).toContain('Model: stand-in-rsd, sha256:5a1d0000');
+    expect(await form.getByLabel('Policy profile').locator('option').first().textContent()).toBe('From the server’s metadata (rsd-server)');
+    await form.getByLabel('Trials per task').fill('1');
+    await form.getByLabel('Max steps per episode').fill('20');
+    await shot(page, 'run-page-policy-server');
+
+    await page.getByRole('button', { name: 'Start' }).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('Completed');
+    expect(await page.locator('.run-config-line').textContent()).toContain(`stand-in-rsd from ${policyServer.url} (profile rsd-server) · remote`);
+    expect(policyServer.answered).toBe(3);
+
+    await page.getByRole('button', { name: 'Open results' }).click();
+    const run = page.getByRole('article', { name: /^Run / });
+    await expect.poll(() => run.getByTestId('task-row-0').count(), { timeout: 10_000 }).toBe(1);
+    expect(await run.locator('.results-headline .muted').first().textContent()).toContain(`policy stand-in-rsd sha256:5a1d0000… from ${policyServer.url} (profile rsd-server) · remote`);
+    expect(await run.getByRole('cell', { name: 'All tasks, layer 1: 100.0% (3 of 3)' }).count()).toBe(1);
+    expect(await run.getByRole('cell', { name: 'All tasks, layer 2: 0.0% (0 of 3)' }).count()).toBe(1);
+    expect((await run.getByTestId('latency-verifyMs').locator('td').allTextContents())[0]).toBe(`${STAND_IN_RSD_RECORD.stages_ms.verify.toFixed(2)} ms`);
+    expect(await run.getByTestId('latency-ortMs').locator('th').textContent()).toBe('Server, all stages ortMs');
+    await shot(page, 'results-policy-server');
+
+    // Its episode in Replay: the chunk's record and the server's note.
+    await run.getByTestId('episode-0-0').click();
+    await expect.poll(() => page.getByTestId('replay-chunk').textContent(), { timeout: 20_000 }).toMatch(/^#1 of 3, steps 0–7: accepted 2 of 3 draft layers · /);
+    expect(await page.getByTestId('replay-chunk-note').textContent()).toBe(STAND_IN_RSD_RECORD.note);
+    expect(errors).toEqual([]);
     await context.close();
   });
 });

@@ -70,7 +70,8 @@ beforeAll(async () => {
   const [e0, e1] = report.results.episodes as [EpisodeRecord, EpisodeRecord];
   await copyFile(path.join(dir, 'trajectories', sceneFileName(0)), path.join(mixed.trajectoriesDir, sceneFileName(0)));
   await mixed.writeTrajectory(0, 0, { ...real.trajectories[0], outcome: 'success' });
-  await mixed.writeTrajectory(0, 1, real.trajectories[1]);
+  // A policy server's note on the second chunk (an rsd record's `note`), as a served run records it.
+  await mixed.writeTrajectory(0, 1, { ...real.trajectories[1]!, chunks: real.trajectories[1]!.chunks.map((c, i) => (i === 1 ? { ...c, note: 'the draft cannot save time for this model' } : c)) });
   await mixed.appendEpisode({ ...e0, outcome: 'success', error: null });
   await mixed.appendEpisode({ ...e1, outcome: 'failure', error: null });
   await mixed.appendEpisode({ taskId: 0, trial: 2, initIndex: 2, outcome: 'error', steps: 12, wallMs: 80, error: 'simulator unstable: NaN in qacc at step 12', trajectory: null, chunks: noChunks() });
@@ -480,10 +481,13 @@ describe('Replay page', { timeout: 30_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Step forward' }));
     expect(readout).toHaveTextContent(`step 1 / ${MAX_STEPS} · 0.05 s`);
     expect(screen.getByTestId('replay-chunk')).toHaveTextContent(/^#1 of 3, steps 0–7: accepted \d of 3 draft layers · /);
+    expect(screen.queryByTestId('replay-chunk-note')).not.toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Play' }));
     expect(store.getState().replayPlaying).toBe(true);
     act(() => store.getState().advanceReplay(500));
     expect(readout).toHaveTextContent(`step 11 / ${MAX_STEPS}`);
+    expect(screen.getByTestId('replay-chunk')).toHaveTextContent(/^#2 of 3, steps 8–15: /);
+    expect(screen.getByTestId('replay-chunk-note')).toHaveTextContent('the draft cannot save time for this model');
     const slider = screen.getByRole('slider', { name: 'Timeline' });
     expect(slider).toHaveValue('11');
     expect(screen.getByTestId('plot-action-x').querySelector('.plot-cursor')).toHaveAttribute('x1', '11');

@@ -15,6 +15,7 @@ import { App } from '../../renderer/src/App.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';
 import { applyEvalEvent, checkRunForm, LOG_LIMIT, type RunForm, type SuiteInfo } from '../../renderer/src/store/run.js';
+import { answeringMetadata, startStandInPolicyServer, STAND_IN_RSD_RECORD } from '../engine/checks/policy-server-stand-in.js';
 
 // The Run page on the real engine in this process: the engine's test bundle (synthetic-tiny, which
 // knows tasks 0, 1, 7 and 9 and runs out of steps) through real MuJoCo and onnxruntime.
@@ -369,6 +370,92 @@ describe('a run from the Run page', { timeout: 60_000 }, () => {
   });
 });
 
+describe("a policy server's run", { timeout: 60_000 }, () => {
+  test("the address defaults to the settings' server; Check server shows why it refuses, then its metadata; the run records the server, its RSD records show in Results", async () => {
+    // A Node stand-in for a policy server (not python/policy_server): wants a key, answers chunks of 8 with an RSD record.
+    const server = await startStandInPolicyServer({ apiKey: 'k-1', metadata: answeringMetadata(8), answer: { chunk: 8, rsd: true } });
+    teardowns.push(() => void server.close());
+    const host = createEngineHost('in-process', { dataDir, env: {} });
+    await createClient(inProcessTransport(host)).call('settings.set', { policyServer: server.url });
+    const { user, client } = renderApp(host);
+    const sent: unknown[] = [];
+    const call = client.call.bind(client);
+    vi.spyOn(client, 'call').mockImplementation((type, params) => {
+      if (type === 'eval.start' || type === 'eval.resume') sent.push(params);
+      return call(type, params);
+    });
+    await ready();
+    expect(within(field('Policy')).getAllByRole('option').map((o) => o.textContent)).toEqual(['Model bundle', 'Policy server']);
+    await user.selectOptions(field('Policy'), 'remote');
+    // A bundle's choices do not apply to a server.
+    for (const label of ['Decoding strategy', 'Execution provider', 'Bundle folder']) expect(within(form()).queryByLabelText(label)).not.toBeInTheDocument();
+    await waitFor(() => expect(field('Server address')).toHaveAccessibleDescription(`Empty: the server in the settings, ${server.url}.`));
+    expect(field('Server address')).toHaveAttribute('placeholder', server.url);
+    expect(field('Server address')).toHaveValue('');
+
+    await user.click(within(form()).getByRole('button', { name: 'Check server' }));
+    await waitFor(() => expect(screen.getByTestId('server-probe')).toHaveTextContent(`${server.url} cannot be used (unauthorized): 127.0.0.1:${new URL(server.url).port} refused the connection with HTTP 401`));
+    await user.type(field('API key'), 'k-1');
+    await user.click(within(form()).getByRole('button', { name: 'Check server' }));
+    await waitFor(() => expect(screen.getByTestId('server-metadata')).toBeInTheDocument());
+    expect(screen.getByTestId('server-probe')).toHaveTextContent(new RegExp(`^${server.url} answered with the key typed here: /healthz 200 in [\\d.]+ ms, its metadata in [\\d.]+ ms\\.`));
+    expect(within(screen.getByTestId('server-metadata')).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      'Server: rsd-policy-server, protocol 1, kind rsd-checkpoint',
+      'Model: stand-in-rsd, sha256:5a1d0000',
+      'Observation: no cameras; proprio 8; object poses; instruction',
+      'Action: dim 7, chunk 8',
+      'Decoding: speculative, accept threshold, threshold 0.7 (offers speculative)',
+    ]);
+    // The profile a run picks without one, named from the metadata; the shipped ones by name.
+    expect(within(field('Policy profile')).getAllByRole('option').map((o) => o.textContent)).toEqual(['From the server’s metadata (rsd-server)', 'openpi-libero', 'rsd-server', 'A profile file…']);
+
+    await user.click(task(0));
+    await fill(user, 'Trials per task', '1');
+    await fill(user, 'Max steps per episode', '12');
+    await fill(user, 'Workers', '1');
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    await waitFor(() => expect(status()).toHaveTextContent('Completed'), { timeout: 40_000 });
+    expect(sent).toEqual([expect.objectContaining({ tasks: [0], trials: 1, maxSteps: 12, policy: { kind: 'remote', url: server.url, apiKey: 'k-1' } })]);
+    expect(server.answered).toBe(2);
+    expect(screen.getByText(`speculative (threshold 0.7) · stand-in-rsd from ${server.url} (profile rsd-server) · remote`, { exact: false })).toBeInTheDocument();
+
+    await user.click(screen.getByRole('button', { name: 'Open results' }));
+    const runId = (await screen.findByRole('heading', { level: 2, name: /^Run / })).textContent!.replace(/^Run /, '');
+    await screen.findByTestId('task-row-0');
+    const headline = screen.getByText((_, el) => el?.tagName === 'P' && (el.textContent ?? '').includes('policy stand-in-rsd'));
+    expect(headline).toHaveTextContent(`speculative (threshold 0.7) · policy stand-in-rsd sha256:5a1d0000… from ${server.url} (profile rsd-server) · remote`);
+    // The server's records: 3 drafted layers a chunk, 2 accepted, as a bundle's are shown.
+    expect(within(screen.getByRole('table', { name: 'Acceptance per task and draft layer' })).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Task', 'Layer 0', 'Layer 1', 'Layer 2']);
+    expect(screen.getByRole('cell', { name: 'All tasks, layer 1: 100.0% (2 of 2)' })).toBeInTheDocument();
+    expect(screen.getByRole('cell', { name: 'All tasks, layer 2: 0.0% (0 of 2)' })).toBeInTheDocument();
+    // Per-stage times are the server's (the record's stages_ms); the total is the round trip.
+    const stage = (s: string) => within(screen.getByTestId(`latency-${s}`)).getAllByRole('cell')[0]!.textContent;
+    expect(stage('prefillMs')).toBe(`${STAND_IN_RSD_RECORD.stages_ms.prefill.toFixed(2)} ms`);
+    expect(stage('verifyMs')).toBe(`${STAND_IN_RSD_RECORD.stages_ms.verify.toFixed(2)} ms`);
+    expect(stage('mainStepsMs')).toBe(`${STAND_IN_RSD_RECORD.stages_ms.main_steps.toFixed(2)} ms`);
+    expect(screen.getByTestId('latency-ortMs')).toHaveTextContent(/^Server, all stages ortMs5\.25 ms/);
+    expect(screen.getByTestId(`run-${runId}`)).toHaveTextContent(`stand-in-rsd from ${server.url} · remote`);
+  });
+});
+
+describe('resuming a policy server’s run', () => {
+  test('sends the key typed in the form only to the server it was typed for', async () => {
+    const { store, client } = renderApp();
+    await ready();
+    const sent: unknown[] = [];
+    const call = client.call.bind(client);
+    vi.spyOn(client, 'call').mockImplementation((type, params) => {
+      if (type === 'eval.resume') sent.push(params);
+      return call(type, params);
+    });
+    store.getState().editRunForm({ policy: 'remote', serverUrl: 'ws://gpu-box:8000', apiKey: 'k-1' });
+    await store.getState().resumeRun('r-1', 'ws://gpu-box:8000/');
+    await store.getState().resumeRun('r-2', 'ws://elsewhere:8000');
+    await store.getState().resumeRun('r-3');
+    expect(sent).toEqual([{ id: 'r-1', apiKey: 'k-1' }, { id: 'r-2' }, { id: 'r-3' }]);
+  });
+});
+
 describe('a run that fails', () => {
   test('is marked failed with the reason, keeps what finished, and offers Resume', async () => {
     const { store, user } = renderApp();
@@ -393,7 +480,27 @@ describe('a run that fails', () => {
 
 describe('the run slice', () => {
   const suites: SuiteInfo[] = [{ suite: 'libero_spatial', tasks: [0, 1, 2].map((id) => ({ id, name: `t${id}`, instruction: `do ${id}` })), maxSteps: 220, defaultTrials: 50 }];
-  const valid: RunForm = { suite: 'libero_spatial', tasks: [1], simulator: 'embedded', trials: '5', decoding: 'speculative', accept: 'threshold', threshold: '0.7', ep: 'auto', workers: '', seed: '3', maxSteps: '', bundleDir: '  /b  ', debug: false, recordCameras: false };
+  const valid: RunForm = {
+    suite: 'libero_spatial',
+    tasks: [1],
+    simulator: 'embedded',
+    trials: '5',
+    decoding: 'speculative',
+    accept: 'threshold',
+    threshold: '0.7',
+    ep: 'auto',
+    workers: '',
+    seed: '3',
+    maxSteps: '',
+    bundleDir: '  /b  ',
+    policy: 'bundle',
+    serverUrl: '',
+    serverProfile: '',
+    profileFile: '',
+    apiKey: '',
+    debug: false,
+    recordCameras: false,
+  };
 
   test('checkRunForm turns a valid form into the request, leaving out what does not apply', () => {
     expect(checkRunForm(valid, suites)).toEqual({
@@ -423,6 +530,19 @@ describe('the run slice', () => {
       { name: 'agentview', width: 128, height: 128 },
       { name: 'robot0_eye_in_hand', width: 128, height: 128 },
     ]);
+  });
+
+  test("checkRunForm: a policy server's run takes the address and profile (or the settings'), the key, and nothing of a bundle's", () => {
+    const remote: RunForm = { ...valid, policy: 'remote', threshold: 'ignored', serverUrl: ' ws://gpu-box:8000 ', apiKey: ' k-1 ' };
+    expect(checkRunForm(remote, suites).request?.policy).toEqual({ kind: 'remote', url: 'ws://gpu-box:8000', apiKey: 'k-1' });
+    const saved = { policyServer: 'wss://saved:9000', policyProfile: 'openpi-libero' };
+    expect(checkRunForm({ ...remote, serverUrl: '', apiKey: '' }, suites, saved).request?.policy).toEqual({ kind: 'remote', url: 'wss://saved:9000', profile: 'openpi-libero' });
+    expect(checkRunForm({ ...remote, serverProfile: 'rsd-server' }, suites, saved).request?.policy).toMatchObject({ url: 'ws://gpu-box:8000', profile: 'rsd-server' });
+    expect(checkRunForm({ ...remote, serverProfile: 'file', profileFile: '/p/mine.json' }, suites).request?.policy).toMatchObject({ profile: '/p/mine.json' });
+    expect(checkRunForm({ ...remote, serverUrl: '' }, suites).errors).toEqual({ serverUrl: 'Give the policy server’s address (ws://HOST:PORT), or set one on the Checklist page.' });
+    expect(checkRunForm({ ...remote, serverUrl: 'http://gpu-box:8000' }, suites).errors).toEqual({ serverUrl: 'The address must be ws://HOST:PORT or wss://HOST:PORT, such as ws://127.0.0.1:8000.' });
+    expect(checkRunForm({ ...remote, serverUrl: 'ws://gpu-box:99999' }, suites).errors).toEqual({ serverUrl: 'The address is not valid (its host, or a port above 65535?).' });
+    expect(checkRunForm({ ...remote, serverProfile: 'file', profileFile: 'mine.json' }, suites).errors).toEqual({ profileFile: 'Give the profile file’s absolute path (a JSON file, docs/remote-policies.md “Profiles”).' });
   });
 
   test('applyEvalEvent follows a run and keeps a bounded log', () => {

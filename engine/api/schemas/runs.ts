@@ -56,6 +56,8 @@ export const RunSummary = z.object({
   threshold: z.number().nullable(),
   bundle: z.string(),
   executionProvider: z.string(),
+  /** A policy server's run: the server's address (`config.policy.url`); absent for a bundle's run. */
+  server: z.string().optional(),
   /** Episodes recorded so far, of tasks x trials. */
   episodesDone: NonNegInt,
   episodesPlanned: NonNegInt,

@@ -34,7 +34,7 @@ export function RunPage() {
     <section aria-labelledby="page-title">
       <h1 id="page-title">Run</h1>
       <p className="lede">
-        Evaluate a model bundle on LIBERO tasks in the embedded simulator or in real LIBERO (a Python worker): choose tasks, trials and decoding, then watch success and
+        Evaluate a model bundle, or a policy server, on LIBERO tasks in the embedded simulator or in real LIBERO (a Python worker): choose tasks, trials and decoding, then watch success and
         latency live. Runs are kept; an interrupted one can be resumed from the{' '}
         <a href="#/results" onClick={(e) => (e.preventDefault(), navigate('results'))}>
           Results

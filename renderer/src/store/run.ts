@@ -5,6 +5,8 @@ import type { RsdError } from '../../../engine/api/errors.js';
 import type { EvalEvent, EvalProgress } from '../../../engine/api/schemas/eval-events.js';
 import { ACCEPT_RULES as CONTRACT_ACCEPT_RULES, DECODING_STRATEGIES, EXECUTION_PROVIDER_REQUESTS, type RunConfig } from '../../../engine/api/schemas/run-config.js';
 import type { RunRequest } from '../../../engine/api/schemas/run-request.js';
+import type { PolicyProbe } from '../../../engine/api/policy-server.js';
+import type { Settings } from '../../../engine/api/settings.js';
 import { CHECK_IDS, type CheckId, type CheckRow, type CheckStatus } from '../../../engine/api/checks.js';
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
@@ -21,6 +23,8 @@ export type Decoding = NonNullable<BundlePolicyRequest['decoding']>;
 export type AcceptRule = NonNullable<BundlePolicyRequest['accept']>;
 export type ExecutionProvider = NonNullable<BundlePolicyRequest['ep']>;
 export type SimulatorKind = NonNullable<RunRequest['simulator']>['kind'];
+/** Where the policy runs: a model bundle in the engine, or a policy server (openpi's protocol). */
+export type PolicyChoice = NonNullable<RunRequest['policy']>['kind'];
 
 export const DECODINGS: readonly Decoding[] = DECODING_STRATEGIES;
 export const ACCEPT_RULES: readonly AcceptRule[] = CONTRACT_ACCEPT_RULES;
@@ -30,6 +34,15 @@ export const SIMULATORS: readonly { kind: SimulatorKind; label: string }[] = [
   { kind: 'embedded', label: 'Embedded MuJoCo' },
   { kind: 'libero', label: 'Real LIBERO (Python)' },
 ];
+
+/** The policies a run can use, as the form names them. */
+export const POLICY_CHOICES: readonly { kind: PolicyChoice; label: string }[] = [
+  { kind: 'bundle', label: 'Model bundle' },
+  { kind: 'remote', label: 'Policy server' },
+];
+
+/** The profile field's choice that asks for a profile file's path. */
+export const PROFILE_FILE = 'file';
 
 /** The checklist rows of the Python bridge, which a libero run needs. */
 export const BRIDGE_CHECKS: readonly CheckId[] = CHECK_IDS.filter((id) => id.startsWith('bridge.'));
@@ -68,12 +81,22 @@ export interface RunForm {
   maxSteps: string;
   /** Empty: the settings' bundle, else the shipped default. */
   bundleDir: string;
+  /** A bundle in the engine, or a policy server; a server's run ignores decoding, acceptance, threshold, EP and bundle. */
+  policy: PolicyChoice;
+  /** The server's ws:// or wss:// address; empty: the settings' server (`policyServer`). */
+  serverUrl: string;
+  /** '' (the settings' profile, else the one the server's metadata implies), a shipped profile's name, or PROFILE_FILE. */
+  serverProfile: string;
+  /** The profile file's absolute path, when `serverProfile` is PROFILE_FILE. */
+  profileFile: string;
+  /** Sent with the run and the probe; held in this window only, never saved. Empty: the settings' key variable, for the settings' server. */
+  apiKey: string;
   debug: boolean;
   /** Record both LIBERO cameras at 128x128 for Replay (the run request's `recordCameras`). */
   recordCameras: boolean;
 }
 
-export type RunFormField = 'suite' | 'tasks' | 'trials' | 'threshold' | 'workers' | 'seed' | 'maxSteps';
+export type RunFormField = 'suite' | 'tasks' | 'trials' | 'threshold' | 'workers' | 'seed' | 'maxSteps' | 'serverUrl' | 'profileFile';
 export type RunFormErrors = Partial<Record<RunFormField, string>>;
 
 export const MAX_TRIALS = 500;
@@ -86,12 +109,60 @@ const wholeNumber = (text: string): number | null => (/^\d+$/.test(text.trim()) 
 export const usesAcceptRule = (form: Pick<RunForm, 'decoding'>): boolean => form.decoding === 'speculative';
 export const usesThreshold = (form: Pick<RunForm, 'decoding' | 'accept'>): boolean => usesAcceptRule(form) && form.accept === 'threshold';
 
+/** The settings a server's run falls back on. */
+export type SavedServer = Pick<Settings, 'policyServer' | 'policyProfile'> | null;
+
+/** The server address a form means: its own, else the settings'; null when neither gives one. */
+export function serverAddress(form: Pick<RunForm, 'serverUrl'>, saved: SavedServer): string | null {
+  return form.serverUrl.trim() || saved?.policyServer || null;
+}
+
+/** What is wrong with a server address, or null (the engine's rule: ws:// or wss://, a host, a port up to 65535). */
+export function serverAddressError(url: string | null): string | null {
+  if (url === null) return 'Give the policy server’s address (ws://HOST:PORT), or set one on the Checklist page.';
+  if (!/^wss?:\/\/[^\s/?#]+(\/\S*)?$/.test(url)) return 'The address must be ws://HOST:PORT or wss://HOST:PORT, such as ws://127.0.0.1:8000.';
+  try {
+    new URL(url);
+  } catch {
+    return 'The address is not valid (its host, or a port above 65535?).';
+  }
+  return null;
+}
+
+/** Two addresses of one server (`ws://h:8000` and `ws://h:8000/` are one). */
+export function sameServer(a: string, b: string): boolean {
+  try {
+    return new URL(a).href === new URL(b).href;
+  } catch {
+    return a.trim() === b.trim();
+  }
+}
+
+/** The request's `policy` for a server: address, profile (absent: the engine decides from the metadata), key. */
+function remotePolicy(form: RunForm, saved: SavedServer, errors: RunFormErrors): Extract<NonNullable<RunRequest['policy']>, { kind: 'remote' }> | null {
+  const url = serverAddress(form, saved);
+  const urlError = serverAddressError(url);
+  if (urlError) errors.serverUrl = urlError;
+  let profile: string | undefined;
+  if (form.serverProfile === PROFILE_FILE) {
+    profile = form.profileFile.trim();
+    if (!/^(\/|[A-Za-z]:[\\/])/.test(profile)) errors.profileFile = 'Give the profile file’s absolute path (a JSON file, docs/remote-policies.md “Profiles”).';
+  } else {
+    profile = form.serverProfile || saved?.policyProfile || undefined;
+  }
+  if (urlError || errors.profileFile) return null;
+  const apiKey = form.apiKey.trim();
+  return { kind: 'remote', url: url!, ...(profile ? { profile } : {}), ...(apiKey ? { apiKey } : {}) };
+}
+
 /**
  * The form as an `eval.start` request, or what is wrong with it, field by field (the messages the
- * page shows beside each field). Only fields that apply are checked.
+ * page shows beside each field). Only fields that apply are checked. `saved`: the settings' policy
+ * server and profile, which a server's run with those fields empty uses.
  */
-export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null): { errors: RunFormErrors; request: RunRequest | null } {
+export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null, saved: SavedServer = null): { errors: RunFormErrors; request: RunRequest | null } {
   const errors: RunFormErrors = {};
+  const remote = form.policy === 'remote';
   const suite = suites?.find((s) => s.suite === form.suite);
   if (suites && !suite) errors.suite = 'Choose a suite.';
 
@@ -104,7 +175,7 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null)
   if (trials === null || trials < 1 || trials > MAX_TRIALS) errors.trials = `Trials per task must be a whole number from 1 to ${MAX_TRIALS}.`;
 
   let threshold: number | undefined;
-  if (usesThreshold(form)) {
+  if (!remote && usesThreshold(form)) {
     const text = form.threshold.trim();
     threshold = text === '' ? Number.NaN : Number(text);
     if (!(threshold >= 0 && threshold <= 1)) errors.threshold = 'The threshold must be a number from 0 to 1.';
@@ -127,6 +198,8 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null)
     else maxSteps = n;
   }
 
+  const server = remote ? remotePolicy(form, saved, errors) : null;
+
   if (Object.keys(errors).length > 0 || trials === null || seed === null) return { errors, request: null };
   const bundleDir = form.bundleDir.trim();
   return {
@@ -139,7 +212,7 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null)
       seed,
       ...(maxSteps !== undefined ? { maxSteps } : {}),
       simulator: { kind: form.simulator },
-      policy: {
+      policy: server ?? {
         kind: 'bundle',
         ...(bundleDir ? { dir: bundleDir } : {}),
         decoding: form.decoding,
@@ -187,6 +260,9 @@ export interface LiveRun {
   cancelling: boolean;
 }
 
+/** The last probe of a policy server from the form: going, or its answer (or why the engine could not answer). */
+export type ServerProbe = { url: string; state: 'probing' } | { url: string; state: 'done'; result: PolicyProbe } | { url: string; state: 'error'; error: RsdError };
+
 export interface RunSlice {
   suites: SuiteInfo[] | null;
   /** The engine's run defaults (seed, workers), for the form's placeholders. */
@@ -199,6 +275,9 @@ export interface RunSlice {
   liveRun: LiveRun | null;
   /** The engine's answer when it refused to start, resume or cancel a run. */
   runError: RsdError | null;
+  serverProbe: ServerProbe | null;
+  /** Probes the form's policy server (`policy.probe`): what it serves, or why it cannot be reached. */
+  probeServer(): Promise<void>;
   /** Suites (with their tasks) and, the first time, the form's defaults from the suite and the settings. */
   loadSuites(): Promise<void>;
   /** What the Run page needs: the suites, runs followed, and the engine's active run caught up with. */
@@ -207,7 +286,11 @@ export interface RunSlice {
   /** Checks the form; starts the run only when it is valid. Resolves to the run id, or null. */
   startRun(): Promise<string | null>;
   cancelRun(): Promise<void>;
-  resumeRun(runId: string): Promise<string | null>;
+  /**
+   * Continues a run. `server`: the policy server it ran, if any; the form's API key goes with it
+   * when the form names that server (keys are never stored with a run).
+   */
+  resumeRun(runId: string, server?: string | null): Promise<string | null>;
   /** Asks the engine for its active run (after a reload or reconnect). */
   catchUpRun(): Promise<void>;
   /** Follows `eval.event` on the current client, once per client; returns the unsubscribe. */
@@ -228,6 +311,11 @@ const INITIAL_FORM: RunForm = {
   seed: '',
   maxSteps: '',
   bundleDir: '',
+  policy: 'bundle',
+  serverUrl: '',
+  serverProfile: '',
+  profileFile: '',
+  apiKey: '',
   debug: false,
   recordCameras: false,
 };
@@ -281,6 +369,7 @@ export function applyEvalEvent(live: LiveRun | null, event: EvalEvent): LiveRun 
 }
 
 export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => {
+  const savedServer = (): SavedServer => get().settings?.settings ?? null;
   let watched: RsdClient | null = null;
   let unwatch: () => void = () => undefined;
 
@@ -292,6 +381,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
     runFormErrors: {},
     liveRun: null,
     runError: null,
+    serverProbe: null,
 
     async loadRunPage() {
       const { client } = get();
@@ -331,6 +421,12 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
         for (const key of Object.keys(patch)) delete errors[key as RunFormField];
         // Switching strategy or rule can make the threshold's message moot.
         if ('decoding' in patch || 'accept' in patch) delete errors.threshold;
+        if ('policy' in patch) {
+          delete errors.serverUrl;
+          delete errors.profileFile;
+          delete errors.threshold;
+        }
+        if ('serverProfile' in patch) delete errors.profileFile;
         if ('debug' in patch) {
           delete errors.tasks;
           delete errors.trials;
@@ -339,9 +435,33 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
       });
     },
 
+    async probeServer() {
+      const { client, runForm } = get();
+      const url = serverAddress(runForm, savedServer());
+      const invalid = serverAddressError(url);
+      if (invalid) {
+        set((s) => ({ runFormErrors: { ...s.runFormErrors, serverUrl: invalid } }));
+        return;
+      }
+      if (!client) {
+        set({ serverProbe: { url: url!, state: 'error', error: { kind: 'disconnected', message: 'not connected to the engine' } } });
+        return;
+      }
+      set({ serverProbe: { url: url!, state: 'probing' } });
+      const apiKey = runForm.apiKey.trim();
+      let next: ServerProbe;
+      try {
+        next = { url: url!, state: 'done', result: await client.call('policy.probe', { url: url!, ...(apiKey ? { apiKey } : {}) }) };
+      } catch (thrown) {
+        next = { url: url!, state: 'error', error: asRsdError(thrown) };
+      }
+      // A later probe (another address) wins.
+      set((s) => (s.serverProbe?.url === url && s.serverProbe.state === 'probing' ? { serverProbe: next } : {}));
+    },
+
     async startRun() {
       const { client, runForm, suites } = get();
-      const { errors, request } = checkRunForm(runForm, suites);
+      const { errors, request } = checkRunForm(runForm, suites, savedServer());
       set({ runFormErrors: errors, runError: null });
       if (!request) return null;
       if (!client) {
@@ -375,15 +495,17 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
       }
     },
 
-    async resumeRun(runId) {
-      const { client } = get();
+    async resumeRun(runId, server) {
+      const { client, runForm } = get();
       if (!client) return null;
+      const formServer = serverAddress(runForm, savedServer());
+      const apiKey = server && formServer && sameServer(server, formServer) ? runForm.apiKey.trim() : '';
       get().watchRuns(client);
       const previous = get().liveRun;
       set({ runError: null, liveRun: { ...newLiveRun(runId, 'starting'), resumed: true } });
       get().navigate('run');
       try {
-        await client.call('eval.resume', { id: runId });
+        await client.call('eval.resume', { id: runId, ...(apiKey ? { apiKey } : {}) });
         void get().loadRuns();
         return runId;
       } catch (thrown) {

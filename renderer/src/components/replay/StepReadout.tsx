@@ -38,6 +38,12 @@ export function StepReadout({ episode }: { episode: ReplayEpisode }) {
               (chunk.deviates === null ? '' : chunk.deviates ? ' · differs from main-only decoding' : ' · same as main-only decoding')
             : 'none'}
         </dd>
+        {chunk?.note && (
+          <>
+            <dt>Policy’s note</dt>
+            <dd data-testid="replay-chunk-note">{chunk.note}</dd>
+          </>
+        )}
       </dl>
     </div>
   );

@@ -14,11 +14,20 @@ const STAGE_LABEL: Record<LatencyStage, string> = {
   overheadMs: 'Engine overhead',
 };
 
+/** A policy server's run: its stages ran on the server, and the total is the client's round trip. */
+const SERVER_STAGE_LABEL: Partial<Record<LatencyStage, string>> = {
+  totalMs: 'Total (round trip)',
+  ortMs: 'Server, all stages',
+  overheadMs: 'Network, server and client overhead',
+};
+
 /** Chunk latency percentiles per stage; stages that never ran in this run (all zero) are left out. */
 export function LatencyTable({ results }: { results: Results }) {
   const stages = LATENCY_STAGES.filter((s) => (results.latency.stages[s].p99 ?? 0) > 0);
   const omitted = LATENCY_STAGES.length - stages.length;
   if (results.latency.chunks === 0) return <p className="muted">No chunks were decoded in this run.</p>;
+  const served = results.config.policy?.kind === 'remote';
+  const label = (s: LatencyStage) => (served ? (SERVER_STAGE_LABEL[s] ?? STAGE_LABEL[s]) : STAGE_LABEL[s]);
   return (
     <>
       <table className="data-table latency-table" aria-label="Chunk latency per stage">
@@ -36,7 +45,7 @@ export function LatencyTable({ results }: { results: Results }) {
             return (
               <tr key={s} data-testid={`latency-${s}`}>
                 <th scope="row">
-                  {STAGE_LABEL[s]} <code className="muted">{s}</code>
+                  {label(s)} <code className="muted">{s}</code>
                 </th>
                 <td className="num">{millis(p.median)}</td>
                 <td className="num">{millis(p.p90)}</td>
@@ -47,7 +56,7 @@ export function LatencyTable({ results }: { results: Results }) {
         </tbody>
       </table>
       <p className="muted table-note">
-        Over {results.latency.chunks} chunks of all episodes pooled.{omitted > 0 && ` ${omitted} ${omitted === 1 ? 'stage that did not run in this decoding is' : 'stages that did not run in this decoding are'} left out.`}
+        Over {results.latency.chunks} chunks of all episodes pooled.{served && ' The stages are the server’s own times (its rsd records); the total is the round trip this engine measured.'}{omitted > 0 && ` ${omitted} ${omitted === 1 ? 'stage that did not run in this decoding is' : 'stages that did not run in this decoding are'} left out.`}
       </p>
     </>
   );

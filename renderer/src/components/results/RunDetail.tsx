@@ -6,7 +6,7 @@ import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
 import { ComparisonView } from './ComparisonView.js';
 import { EpisodeTable } from './EpisodeTable.js';
 import { ExportControl } from './ExportControl.js';
-import { dateTime, decodingLabel, millis, percent } from './format.js';
+import { dateTime, decodingLabel, millis, percent, serverSuffix } from './format.js';
 import { LatencyTable } from './LatencyTable.js';
 import { AcceptanceScatter, LatencyHistogram, SuccessPlot } from './Plots.js';
 import { TaskTable } from './TaskTable.js';
@@ -31,8 +31,9 @@ function Headline({ results }: { results: Results }) {
         {millis(results.latency.stages.totalMs.median)} · median episode {results.episodeWallMs.median === null ? 'n/a' : `${(results.episodeWallMs.median / 1000).toFixed(1)} s`}
       </p>
       <p className="muted">
-        {c.suite}, {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} trials, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · bundle {c.bundle.name}{' '}
-        <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code> · {c.executionProvider.used}
+        {c.suite}, {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} trials, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
+        <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code>
+        {serverSuffix(c.policy)} · {c.executionProvider.used}
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
         {results.run && ` · started ${dateTime(results.run.createdAt)}`}
       </p>

@@ -10,8 +10,8 @@ export const canResume = (r: RunSummary): boolean => !r.active && (r.status === 
 
 const STATE_LABEL: Record<RunState, string> = { running: 'Running', interrupted: 'Interrupted', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
 
-export function configSummary(r: Pick<RunSummary, 'suite' | 'tasks' | 'trials' | 'decoding' | 'accept' | 'threshold' | 'bundle' | 'executionProvider'>): string {
-  return `${r.suite} · tasks ${taskList(r.tasks)} × ${r.trials} ${r.trials === 1 ? 'trial' : 'trials'} · ${decodingLabel(r.decoding, r.accept, r.threshold)} · ${r.bundle} · ${r.executionProvider}`;
+export function configSummary(r: Pick<RunSummary, 'suite' | 'tasks' | 'trials' | 'decoding' | 'accept' | 'threshold' | 'bundle' | 'executionProvider' | 'server'>): string {
+  return `${r.suite} · tasks ${taskList(r.tasks)} × ${r.trials} ${r.trials === 1 ? 'trial' : 'trials'} · ${decodingLabel(r.decoding, r.accept, r.threshold)} · ${r.bundle}${r.server ? ` from ${r.server}` : ''} · ${r.executionProvider}`;
 }
 
 /** The run store's runs, newest first: status, date, configuration, episodes done of planned. */
@@ -53,7 +53,7 @@ export function RunList({ runs, selected }: { runs: readonly RunSummary[]; selec
               </td>
               <td>
                 {canResume(r) && (
-                  <button type="button" onClick={() => void resumeRun(r.id)} disabled={busy} aria-label={`Resume run ${r.id}`}>
+                  <button type="button" onClick={() => void resumeRun(r.id, r.server)} disabled={busy} aria-label={`Resume run ${r.id}`}>
                     Resume
                   </button>
                 )}

@@ -1,3 +1,5 @@
+import type { RunConfig } from '../../../../engine/api/schemas/run-config.js';
+
 /** How numbers read on the Run and Results pages. */
 
 export const percent = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(digits)}%`);
@@ -22,6 +24,11 @@ export const pValue = (p: number): string => (p < 0.001 ? p.toExponential(1) : p
 export function decodingLabel(decoding: string, accept: string | null, threshold: number | null): string {
   if (decoding !== 'speculative' || !accept) return decoding;
   return `${decoding} (${accept}${accept === 'threshold' && threshold !== null ? ` ${threshold}` : ''})`;
+}
+
+/** Where a policy server's run got its policy: " from ws://host:8000 (profile rsd-server)"; nothing for a bundle's run. */
+export function serverSuffix(policy: RunConfig['policy']): string {
+  return policy ? ` from ${policy.url} (profile ${policy.profile})` : '';
 }
 
 /** "0, 1, 7" or "0-9". */

@@ -9,15 +9,18 @@ import {
   liberoInterpreter,
   MAX_SEED,
   MAX_TRIALS,
+  POLICY_CHOICES,
   SIMULATORS,
   usesAcceptRule,
   usesThreshold,
   type AcceptRule,
   type Decoding,
   type ExecutionProvider,
+  type PolicyChoice,
   type SimulatorKind,
 } from '../../store/run.js';
 import { Field } from './Field.js';
+import { ServerFields } from './ServerFields.js';
 import { TaskPicker } from './TaskPicker.js';
 
 const DECODING_HINT: Record<Decoding, string> = {
@@ -143,78 +146,95 @@ export function RunForm() {
         <Field label="Max steps per episode" error={errors.maxSteps} hint={`Empty: the suite’s ${suite?.maxSteps ?? ''} steps. Fewer make a quick trial run.`}>
           {(p) => <input {...p} type="number" min={1} step={1} value={form.maxSteps} placeholder={suite ? String(suite.maxSteps) : ''} onChange={(e) => edit({ maxSteps: e.target.value })} />}
         </Field>
-        <Field label="Decoding strategy" hint={DECODING_HINT[form.decoding]}>
+        <Field label="Policy" hint={form.policy === 'remote' ? 'A model served over openpi’s WebSocket protocol (its serve_policy.py, python/policy_server): the server decodes; its replies say how.' : 'A model bundle run in the engine, with the decoding chosen here.'}>
           {(p) => (
-            <select {...p} value={form.decoding} onChange={(e) => edit({ decoding: e.target.value as Decoding })}>
-              {DECODINGS.map((d) => (
-                <option key={d} value={d}>
-                  {d}
+            <select {...p} value={form.policy} onChange={(e) => edit({ policy: e.target.value as PolicyChoice })}>
+              {POLICY_CHOICES.map((c) => (
+                <option key={c.kind} value={c.kind}>
+                  {c.label}
                 </option>
               ))}
             </select>
           )}
         </Field>
-        {usesAcceptRule(form) && (
-          <Field label="Acceptance rule" hint={ACCEPT_HINT[form.accept]}>
-            {(p) => (
-              <select {...p} value={form.accept} onChange={(e) => edit({ accept: e.target.value as AcceptRule })}>
-                {ACCEPT_RULES.map((a) => (
-                  <option key={a} value={a}>
-                    {a}
-                  </option>
-                ))}
-              </select>
+        {form.policy === 'remote' ? (
+          <ServerFields />
+        ) : (
+          <>
+            <Field label="Decoding strategy" hint={DECODING_HINT[form.decoding]}>
+              {(p) => (
+                <select {...p} value={form.decoding} onChange={(e) => edit({ decoding: e.target.value as Decoding })}>
+                  {DECODINGS.map((d) => (
+                    <option key={d} value={d}>
+                      {d}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {usesAcceptRule(form) && (
+              <Field label="Acceptance rule" hint={ACCEPT_HINT[form.accept]}>
+                {(p) => (
+                  <select {...p} value={form.accept} onChange={(e) => edit({ accept: e.target.value as AcceptRule })}>
+                    {ACCEPT_RULES.map((a) => (
+                      <option key={a} value={a}>
+                        {a}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
             )}
-          </Field>
+            {usesThreshold(form) && (
+              <Field label="Threshold" error={errors.threshold} hint="From 0 to 1 (1 is exact); the seed project used 0.7.">
+                {(p) => <input {...p} type="number" min={0} max={1} step={0.05} value={form.threshold} onChange={(e) => edit({ threshold: e.target.value })} />}
+              </Field>
+            )}
+            <Field label="Execution provider" hint="auto tries CUDA, then WebGPU, then CPU, and records why it chose one.">
+              {(p) => (
+                <select {...p} value={form.ep} onChange={(e) => edit({ ep: e.target.value as ExecutionProvider })}>
+                  {EXECUTION_PROVIDERS.map((ep) => (
+                    <option key={ep} value={ep}>
+                      {ep}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field
+              label="Bundle folder"
+              hint={
+                <>
+                  {bundleSetting ? `Empty: the bundle in the settings, ${bundleSetting}.` : 'Empty: the bundle that ships with the app.'}
+                  {bundleChooser?.error && (
+                    <span className="field-error" role="alert">
+                      {' '}
+                      {bundleChooser.error}
+                    </span>
+                  )}
+                </>
+              }
+            >
+              {(p) => {
+                const input = <input {...p} type="text" className="wide" value={form.bundleDir} placeholder={bundleSetting ?? 'the default bundle'} spellCheck={false} onChange={(e) => edit({ bundleDir: e.target.value })} />;
+                if (!bundleChooser) return input;
+                return (
+                  <div style={{ display: 'flex', gap: 8 }}>
+                    {input}
+                    <button type="button" onClick={bundleChooser.choose} disabled={bundleChooser.busy} aria-label="Choose the bundle folder">
+                      Choose…
+                    </button>
+                  </div>
+                );
+              }}
+            </Field>
+          </>
         )}
-        {usesThreshold(form) && (
-          <Field label="Threshold" error={errors.threshold} hint="From 0 to 1 (1 is exact); the seed project used 0.7.">
-            {(p) => <input {...p} type="number" min={0} max={1} step={0.05} value={form.threshold} onChange={(e) => edit({ threshold: e.target.value })} />}
-          </Field>
-        )}
-        <Field label="Execution provider" hint="auto tries CUDA, then WebGPU, then CPU, and records why it chose one.">
-          {(p) => (
-            <select {...p} value={form.ep} onChange={(e) => edit({ ep: e.target.value as ExecutionProvider })}>
-              {EXECUTION_PROVIDERS.map((ep) => (
-                <option key={ep} value={ep}>
-                  {ep}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
         <Field label="Workers" error={errors.workers} hint={form.debug ? 'Debug mode uses one worker.' : `Simulator threads; empty: one per core${defaultWorkers ? ` (${defaultWorkers} here)` : ''}.`}>
           {(p) => <input {...p} type="number" min={1} step={1} value={form.workers} placeholder={defaultWorkers ? String(defaultWorkers) : 'default'} onChange={(e) => edit({ workers: e.target.value })} />}
         </Field>
         <Field label="Seed" error={errors.seed} hint={`0 to ${MAX_SEED}: seeds stochastic acceptance and sampling.`}>
           {(p) => <input {...p} type="number" min={0} step={1} value={form.seed} onChange={(e) => edit({ seed: e.target.value })} />}
-        </Field>
-        <Field
-          label="Bundle folder"
-          hint={
-            <>
-              {bundleSetting ? `Empty: the bundle in the settings, ${bundleSetting}.` : 'Empty: the bundle that ships with the app.'}
-              {bundleChooser?.error && (
-                <span className="field-error" role="alert">
-                  {' '}
-                  {bundleChooser.error}
-                </span>
-              )}
-            </>
-          }
-        >
-          {(p) => {
-            const input = <input {...p} type="text" className="wide" value={form.bundleDir} placeholder={bundleSetting ?? 'the default bundle'} spellCheck={false} onChange={(e) => edit({ bundleDir: e.target.value })} />;
-            if (!bundleChooser) return input;
-            return (
-              <div style={{ display: 'flex', gap: 8 }}>
-                {input}
-                <button type="button" onClick={bundleChooser.choose} disabled={bundleChooser.busy} aria-label="Choose the bundle folder">
-                  Choose…
-                </button>
-              </div>
-            );
-          }}
         </Field>
         <div className="field field-check">
           <label>

@@ -1,7 +1,7 @@
 import type { EvalProgress } from '../../../../engine/api/schemas/eval-events.js';
 import { useApp } from '../../store/context.js';
 import type { LiveRun } from '../../store/run.js';
-import { decodingLabel, duration, millis, percent } from '../results/format.js';
+import { decodingLabel, duration, millis, percent, serverSuffix } from '../results/format.js';
 import { RunLog } from './RunLog.js';
 
 const STATUS_LABEL: Record<LiveRun['status'], string> = {
@@ -75,7 +75,7 @@ export function RunProgress({ live }: { live: LiveRun }) {
           </button>
         )}
         {(live.status === 'cancelled' || live.status === 'failed') && live.runId && (
-          <button type="button" onClick={() => void resumeRun(live.runId!)}>
+          <button type="button" onClick={() => void resumeRun(live.runId!, c?.policy?.url)}>
             Resume
           </button>
         )}
@@ -87,7 +87,8 @@ export function RunProgress({ live }: { live: LiveRun }) {
       </div>
       {c && (
         <p className="muted run-config-line">
-          {c.suite} · {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} {c.trials === 1 ? 'trial' : 'trials'} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.bundle.name} · {c.executionProvider.used}
+          {c.suite} · {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} {c.trials === 1 ? 'trial' : 'trials'} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.bundle.name}
+          {serverSuffix(c.policy)} · {c.executionProvider.used}
           {c.executionProvider.used !== c.executionProvider.requested && ` (asked ${c.executionProvider.requested})`} · max {c.maxSteps} steps
         </p>
       )}
