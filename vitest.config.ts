@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 // end-to-end tests that drive Debian's Chromium against a real `rsd serve`.
 export default defineConfig({
   test: {
+    // Both cores of the 2-core build machines: vitest's default (cores - 1) ran the files one at a
+    // time; much of a test's time is a child process (Python, the CLI, Chromium) waiting.
+    maxWorkers: 2,
     projects: [
       {
         test: {
