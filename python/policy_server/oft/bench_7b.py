@@ -93,6 +93,43 @@ def arm(records: list[dict]) -> dict:
     return out
 
 
+def served_arm(policy, chunks: int, warmup: int) -> dict:
+    """The same policy behind python/policy_server on loopback, timed from a client in this process:
+    the round trip against the server's own time for the model (its `rsd.total_ms`), per chunk.
+    Needs websockets and msgpack (pure-Python copies are enough)."""
+    import asyncio
+    import threading
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    from policy_server import msgpack_numpy
+    from policy_server.server import PolicyServer
+    from websockets.sync.client import connect
+
+    loop = asyncio.new_event_loop()
+    server = PolicyServer(policy, port=0)
+    host, port = loop.run_until_complete(server.start())
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve_forever(),), daemon=True)
+    thread.start()
+    rng = np.random.default_rng(1)
+    round_trip, model, protocol = [], [], []
+    with connect(f'ws://{host}:{port}', compression=None, max_size=None) as ws:
+        msgpack_numpy.unpackb(ws.recv())  # metadata
+        for i in range(warmup + chunks):
+            message = msgpack_numpy.packb(observation(rng))
+            t0 = time.perf_counter()
+            ws.send(message)
+            reply = msgpack_numpy.unpackb(ws.recv())
+            ms = (time.perf_counter() - t0) * 1000
+            if i >= warmup:
+                round_trip.append(ms)
+                model.append(reply['rsd']['total_ms'])
+                protocol.append(ms - reply['rsd']['total_ms'])
+    loop.call_soon_threadsafe(loop.stop)
+    return {'round_trip_ms': summary(round_trip), 'model_in_server_ms': summary(model),
+            'protocol_and_server_ms': summary(protocol), 'request_bytes': len(message),
+            'msgpack': 'pure Python' if 'fallback' in type(msgpack_numpy.msgpack.Packer()).__module__ else 'C extension'}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--tiny', action='store_true', help='tiny shapes on CPU: checks the script, times nothing of interest')
@@ -103,6 +140,7 @@ def main() -> None:
     p.add_argument('--vision', choices=('vit', 'patch'), default=None, help="stand-in image embedding: vit (OFT's tower shapes; default) or patch (one convolution; default with --tiny)")
     p.add_argument('--num-images', type=int, choices=(1, 2), default=2)
     p.add_argument('--threshold', type=float, default=0.7)
+    p.add_argument('--served', action='store_true', help='also time the RSD arm through python/policy_server on loopback (needs websockets, msgpack)')
     p.add_argument('--out', help='also write the JSON here')
     args = p.parse_args()
     args.device = args.device or ('cpu' if args.tiny else 'cuda')
@@ -129,6 +167,7 @@ def main() -> None:
             order = (('parallel', main_only), ('speculative', rsd)) if i % 2 == 0 else (('speculative', rsd), ('parallel', main_only))
             for strategy, out in order:
                 out.append(policy.infer(obs, strategy=strategy)['rsd'])
+        served = served_arm(policy, args.chunks, args.warmup) if args.served else None
 
     result = {
         'what': 'TIMING-ONLY stand-in: random weights at Llama-2 7B shape (no model results)' if not args.tiny else 'tiny CPU check of bench_7b.py (no figures of interest)',
@@ -142,6 +181,9 @@ def main() -> None:
         'threshold': args.threshold,
     }
     result['ratio_rsd_over_main_only'] = round(result['rsd']['total_ms']['median'] / result['main_only']['total_ms']['median'], 4)
+    if served is not None:
+        result['served_rsd'] = served
+        result['ratio_served_round_trip_over_in_process_rsd'] = round(served['round_trip_ms']['median'] / result['rsd']['total_ms']['median'], 4)
     if args.device.startswith('cuda'):
         result['peak_gpu_memory_gib'] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     result['note'] = ('main-only and RSD run the same backbone forward; RSD adds the draft and acceptance, so the ratio '
