@@ -108,7 +108,8 @@ def served_arm(policy, chunks: int, warmup: int) -> dict:
     loop = asyncio.new_event_loop()
     server = PolicyServer(policy, port=0)
     host, port = loop.run_until_complete(server.start())
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve_forever(),), daemon=True)
+    loop.create_task(server.serve_forever())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     rng = np.random.default_rng(1)
     round_trip, model, protocol = [], [], []
@@ -124,6 +125,7 @@ def served_arm(policy, chunks: int, warmup: int) -> dict:
                 round_trip.append(ms)
                 model.append(reply['rsd']['total_ms'])
                 protocol.append(ms - reply['rsd']['total_ms'])
+    asyncio.run_coroutine_threadsafe(server.close(), loop).result()
     loop.call_soon_threadsafe(loop.stop)
     return {'round_trip_ms': summary(round_trip), 'model_in_server_ms': summary(model),
             'protocol_and_server_ms': summary(protocol), 'request_bytes': len(message),
