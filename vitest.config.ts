@@ -25,6 +25,9 @@ export default defineConfig({
           environment: 'jsdom',
           include: ['test/renderer/**/*.test.{ts,tsx}'],
           setupFiles: ['test/engine/setup.ts', 'test/renderer/setup.ts'],
+          // A hang guard, not a speed test: with two workers on two shared cores a jsdom page test
+          // that takes 2 s alone may take 6.
+          testTimeout: 20_000,
         },
       },
       {
