@@ -1,10 +1,14 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import v8 from 'node:v8';
 import { afterEach } from 'vitest';
 
 // Globals are off, so Testing Library cannot register its own cleanup: unmount after every test.
 afterEach(cleanup);
+
+// findBy*/waitFor give up after this long: a hang guard, not a speed test. Its default (1 s) failed
+// pages that render in 0.2 s alone when two workers and other work share two cores.
+configure({ asyncUtilTimeout: 10_000 });
 
 // IMPORTANT: vitest's jsdom environment replaces the typed-array constructors with jsdom's, but these
 // tests run the real engine in this process, and onnxruntime-node checks what it is given against
