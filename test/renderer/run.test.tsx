@@ -460,7 +460,7 @@ describe('a run that fails', () => {
   test('is marked failed with the reason, keeps what finished, and offers Resume', async () => {
     const { store, user } = renderApp();
     await ready();
-    const progress: EvalProgress = { done: 1, total: 3, successes: 1, errors: 0, perTask: [{ taskId: 0, done: 1, total: 3, successes: 1 }], episodesPerMinute: 12, etaSeconds: 10, chunkMedianMs: 2.5, elapsedSeconds: 5 };
+    const progress: EvalProgress = { done: 1, total: 3, successes: 1, errors: 0, perTask: [{ taskId: 0, done: 1, total: 3, successes: 1, failures: 0, errors: 0 }], episodesPerMinute: 12, etaSeconds: 10, chunkMedianMs: 2.5, elapsedSeconds: 5 };
     let live = applyEvalEvent(null, { type: 'episode-finished', runId: 'r-failed', episode: { taskId: 0, trial: 0, initIndex: 0, outcome: 'success', steps: 80, wallMs: 900, error: null, trajectory: 'task00-trial000.json', chunks: 10 }, progress });
     live = applyEvalEvent(live, { type: 'run-finished', runId: 'r-failed', status: 'failed', error: 'writing task 0 trial 1: ENOSPC: no space left on device', progress });
     store.setState({ liveRun: live });
@@ -546,7 +546,7 @@ describe('the run slice', () => {
   });
 
   test('applyEvalEvent follows a run and keeps a bounded log', () => {
-    const progress = (done: number): EvalProgress => ({ done, total: 2, successes: 0, errors: 0, perTask: [{ taskId: 0, done, total: 2, successes: 0 }], episodesPerMinute: null, etaSeconds: null, chunkMedianMs: null, elapsedSeconds: 0 });
+    const progress = (done: number): EvalProgress => ({ done, total: 2, successes: 0, errors: 0, perTask: [{ taskId: 0, done, total: 2, successes: 0, failures: done, errors: 0 }], episodesPerMinute: null, etaSeconds: null, chunkMedianMs: null, elapsedSeconds: 0 });
     let live = applyEvalEvent(null, { type: 'episode-started', runId: 'r1', taskId: 0, trial: 0, initIndex: 0 });
     expect(live).toMatchObject({ runId: 'r1', status: 'running', running: [{ taskId: 0, trial: 0 }] });
     for (let i = 0; i < LOG_LIMIT + 10; i++) live = applyEvalEvent(live, { type: 'log', runId: 'r1', level: 'debug', message: `line ${i}` });
