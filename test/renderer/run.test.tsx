@@ -109,7 +109,7 @@ describe('the Run page form', { timeout: 30_000 }, () => {
 
     await user.selectOptions(field('Acceptance rule'), 'threshold');
     expect(field('Threshold')).toHaveValue(0.7);
-    await user.selectOptions(field('Decoding strategy'), 'parallel');
+    await user.selectOptions(field('Decoding strategy'), 'autoregressive');
     expect(within(form()).queryByLabelText('Acceptance rule')).not.toBeInTheDocument();
     expect(within(form()).queryByLabelText('Threshold')).not.toBeInTheDocument();
 
@@ -294,8 +294,8 @@ describe('a run from the Run page', { timeout: 60_000 }, () => {
     expect(screen.getByRole('heading', { level: 2, name: `Run ${runId}` })).toBeInTheDocument();
     expect(screen.getByTestId('overall-progress')).toHaveTextContent('2/2 episodes (100%)');
     expect(screen.getByRole('progressbar', { name: 'Episodes done' })).toHaveAttribute('value', '2');
-    expect(screen.getByRole('progressbar', { name: 'Task 0 episodes done' })).toHaveAttribute('max', '2');
-    expect(screen.getByTestId('task-progress-0')).toHaveTextContent('2/2 · 0 successes');
+    expect(screen.getByRole('img', { name: 'Task 0: 0 successes, 2 failures, 0 errors, 0 of 2 to run' })).toBeInTheDocument();
+    expect(screen.getByTestId('task-progress-0')).toHaveTextContent('2/2 · 0 ✓ · 2 ✗');
     expect(screen.getByTestId('running-success')).toHaveTextContent('0 of 2 (0.0%)');
     expect(screen.getByTestId('chunk-median')).toHaveTextContent(/^\d+(\.\d+)? ms$/);
     expect(screen.getByTestId('episodes-per-minute')).toHaveTextContent(/^\d+\.\d$/);
