@@ -58,8 +58,13 @@ export interface RunHooks {
   progressIntervalMs?: number;
 }
 
-/** Default least time between two `episodes-progress` events: a few per second. */
+/** Default least time between two `episodes-progress` events: a few per second ($RSD_PROGRESS_INTERVAL_MS overrides it: 0 for one per chunk, as the e2e tests use). */
 export const PROGRESS_INTERVAL_MS = 250;
+
+function progressInterval(env: NodeJS.ProcessEnv = process.env): number {
+  const given = Number(env.RSD_PROGRESS_INTERVAL_MS);
+  return env.RSD_PROGRESS_INTERVAL_MS !== undefined && Number.isFinite(given) && given >= 0 ? given : PROGRESS_INTERVAL_MS;
+}
 
 export interface EvalReport {
   run: Run;
@@ -245,7 +250,7 @@ async function execute(x: Execution): Promise<EvalReport> {
   let active = 0;
   // Steps done by each running episode, sent throttled as `episodes-progress`.
   const stepsDone = new Map<PoolEpisode, number>();
-  const interval = hooks.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
+  const interval = hooks.progressIntervalMs ?? progressInterval();
   let lastStepsEvent = -Infinity;
   const reportSteps = (): void => {
     const now = performance.now();
