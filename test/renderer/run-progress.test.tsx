@@ -104,7 +104,7 @@ describe('the decodings a bundle allows', { timeout: 30_000 }, () => {
 
     const { store, user } = renderApp();
     const form = () => screen.getByRole('form', { name: 'Evaluation' });
-    await waitFor(() => expect(within(form()).getByRole('checkbox', { name: /^Task 0:/ })).toBeInTheDocument());
+    await waitFor(() => expect(within(form()).getByRole('checkbox', { name: /^Task 0:/ })).toBeInTheDocument(), { timeout: 10_000 });
     const folder = within(form()).getByLabelText('Bundle folder');
     await user.type(folder, parallel);
     await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('“synthetic-tiny-parallel” runs parallel only: not autoregressive, as its main model is parallel (every layer in one pass); not speculative, as its main model is parallel (every layer in one pass).'));

@@ -70,7 +70,7 @@ const form = () => screen.getByRole('form', { name: 'Evaluation' });
 const field = (label: string) => within(form()).getByLabelText(label);
 const task = (id: number) => within(form()).getByRole('checkbox', { name: new RegExp(`^Task ${id}:`) });
 const status = () => screen.getByTestId('run-status');
-const ready = () => waitFor(() => expect(task(0)).toBeInTheDocument());
+const ready = () => waitFor(() => expect(task(0)).toBeInTheDocument(), { timeout: 10_000 }); // a loaded machine can take seconds to load the suites
 
 async function fill(user: ReturnType<typeof userEvent.setup>, label: string, value: string) {
   await user.clear(field(label));
