@@ -107,7 +107,7 @@ describe('the decodings a bundle allows', { timeout: 30_000 }, () => {
     await waitFor(() => expect(within(form()).getByRole('checkbox', { name: /^Task 0:/ })).toBeInTheDocument(), { timeout: 10_000 });
     const folder = within(form()).getByLabelText('Bundle folder');
     await user.type(folder, parallel);
-    await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('“synthetic-tiny-parallel” runs parallel only: not autoregressive, as its main model is parallel (every layer in one pass); not speculative, as its main model is parallel (every layer in one pass).'));
+    await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('“synthetic-tiny-parallel” runs parallel only: not autoregressive, as its main model is parallel (every layer in one pass); not speculative, as its main model is parallel (every layer in one pass).'), { timeout: 10_000 });
     expect(store.getState().runForm.decoding).toBe('parallel');
     const select = within(form()).getByLabelText('Decoding strategy');
     expect(within(select).getByRole('option', { name: 'speculative (not in this bundle)' })).toBeDisabled();
@@ -115,13 +115,13 @@ describe('the decodings a bundle allows', { timeout: 30_000 }, () => {
 
     await user.clear(folder);
     await user.type(folder, layerwise);
-    await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('“synthetic-tiny” runs autoregressive and speculative only: not parallel, as its main model is layerwise (layer by layer, no parallel head).'));
+    await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('“synthetic-tiny” runs autoregressive and speculative only: not parallel, as its main model is layerwise (layer by layer, no parallel head).'), { timeout: 10_000 });
     expect(within(select).getByRole('option', { name: 'speculative' })).toBeEnabled();
     // The form's choice moved to a strategy this bundle runs.
     expect(store.getState().runForm.decoding).toBe('autoregressive');
 
     await user.clear(folder);
     await user.type(folder, path.join(bundles, 'missing'));
-    await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('Could not read the bundle: bundle.json'));
+    await waitFor(() => expect(screen.getByTestId('decoding-limits')).toHaveTextContent('Could not read the bundle: bundle.json'), { timeout: 10_000 });
   });
 });
