@@ -19,6 +19,7 @@ export const REQUEST_TYPES = [
   'runs.import',
   'runs.compare',
   'eval.suites',
+  'eval.decodings',
   'eval.start',
   'eval.resume',
   'eval.cancel',

@@ -6,6 +6,7 @@ import { RunSummary } from './schemas/runs.js';
 import { SceneDescription } from './schemas/scene.js';
 import { Trajectory, TrajectoryCameraView } from './schemas/trajectory.js';
 import { RunRequest } from './schemas/run-request.js';
+import { DecodingStrategy } from './schemas/run-config.js';
 
 /**
  * The `runs` and `eval` domains: the run store (list, results, trajectories, export/import,
@@ -96,6 +97,18 @@ export const runsRequests = {
         /** The shipped policy profiles (assets/policy-profiles), for a policy server's run: name and what it is for. */
         policyProfiles: z.array(z.object({ name: z.string(), description: z.string() })),
       }),
+    }),
+  },
+  /**
+   * The decoding strategies a bundle can run (engine/bundle/decodings.ts): the bundle in `dir`, else
+   * the settings', else the default one; a folder without a readable bundle.json is refused naming `params.dir`.
+   */
+  'eval.decodings': {
+    params: z.object({ dir: z.string().min(1).optional() }).strict(),
+    result: z.object({
+      dir: z.string(),
+      bundle: z.string(),
+      choices: z.array(z.object({ strategy: DecodingStrategy, supported: z.boolean(), reason: z.string().nullable() })),
     }),
   },
   /** Starts a run in the engine (request + settings + defaults, engine/eval/resolve.ts); progress arrives as `eval.event`. One run at a time. */

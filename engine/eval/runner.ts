@@ -51,6 +51,19 @@ export interface RunHooks {
   createPolicy?(spec: PolicySpec, options: { seed: number; sessionOptions: typeof RUNNER_SESSION_OPTIONS }): Promise<Policy>;
   /** Who writes the run, as its writer.lock says (default this process's command line). */
   command?: string;
+  /**
+   * Least time between two `episodes-progress` events, ms (default PROGRESS_INTERVAL_MS): a step
+   * event per chunk of every worker would flood the UI. 0 sends one per chunk (tests count them).
+   */
+  progressIntervalMs?: number;
+}
+
+/** Default least time between two `episodes-progress` events: a few per second ($RSD_PROGRESS_INTERVAL_MS overrides it: 0 for one per chunk, as the e2e tests use). */
+export const PROGRESS_INTERVAL_MS = 250;
+
+function progressInterval(env: NodeJS.ProcessEnv = process.env): number {
+  const given = Number(env.RSD_PROGRESS_INTERVAL_MS);
+  return env.RSD_PROGRESS_INTERVAL_MS !== undefined && Number.isFinite(given) && given >= 0 ? given : PROGRESS_INTERVAL_MS;
 }
 
 export interface EvalReport {
@@ -111,7 +124,8 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
     const where = run.policy.kind === 'bundle' ? { bundleDir: path.resolve(run.policy.dir) } : { policyTimeoutMs: run.policy.timeoutMs };
     const stored = state?.run ?? (await store.createRun(config, { versions: versions(), ...where, simulator: run.simulator, recordCameras: run.recordCameras, ...writer(hooks) }));
     opened(stored);
-    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [] });
+    const earlierSeconds = resumed?.activeSeconds ?? 0;
+    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [], earlierSeconds });
   } finally {
     await policy.close();
   }
@@ -208,6 +222,8 @@ interface Execution {
   /** A stale writer.lock taken over (a writer killed mid-run), for the log. */
   takenOver: string | null;
   previous: EpisodeRecord[];
+  /** The run's active time in its earlier sessions, s (run.json's `activeSeconds`). */
+  earlierSeconds: number;
 }
 
 async function execute(x: Execution): Promise<EvalReport> {
@@ -216,7 +232,7 @@ async function execute(x: Execution): Promise<EvalReport> {
   const log = (level: 'info' | 'warn' | 'debug', message: string): void => emit({ type: 'log', runId: run.id, level, message });
   const started = performance.now();
   const todo = x.planned.filter((e) => !run.isFinished(e.taskId, e.trial));
-  const progress = new ProgressTracker(config, x.previous, todo.length);
+  const progress = new ProgressTracker(config, x.previous, todo.length, x.earlierSeconds);
   const { debug, workers } = x.run;
   const resumed = x.run.resume !== null;
 
@@ -232,6 +248,17 @@ async function execute(x: Execution): Promise<EvalReport> {
   }
 
   let active = 0;
+  // Steps done by each running episode, sent throttled as `episodes-progress`.
+  const stepsDone = new Map<PoolEpisode, number>();
+  const interval = hooks.progressIntervalMs ?? progressInterval();
+  let lastStepsEvent = -Infinity;
+  const reportSteps = (): void => {
+    const now = performance.now();
+    if (now - lastStepsEvent < interval) return;
+    lastStepsEvent = now;
+    const episodes = [...stepsDone].map(([e, steps]) => ({ taskId: e.taskId, trial: e.trial, steps, maxSteps: config.maxSteps }));
+    emit({ type: 'episodes-progress', runId: run.id, episodes, elapsedSeconds: progress.elapsedSeconds() });
+  };
   const chunkRecords = new Map<PoolEpisode, ChunkRecord[]>();
   const episodeStart = new Map<PoolEpisode, number>();
   const rngs = new Map<PoolEpisode, ReturnType<typeof mulberry32At>>();
@@ -258,6 +285,7 @@ async function execute(x: Execution): Promise<EvalReport> {
   const sums = { wall: 0, sim: 0, decode: 0 };
   const finishEpisode = (episode: PoolEpisode, end: EpisodeEnd): void => {
     active--;
+    stepsDone.delete(episode);
     policy.schedule();
     const records = chunkRecords.get(episode) ?? [];
     chunkRecords.delete(episode);
@@ -287,6 +315,7 @@ async function execute(x: Execution): Promise<EvalReport> {
       if (end.trajectory) await run.writeTrajectory(episode.taskId, episode.trial, trajectoryOf(config, episode, end, records, cameras));
       await run.appendEpisode(record);
       progress.add(record);
+      await run.recordActiveTime(progress.elapsedSeconds());
       const { chunks, ...rest } = record;
       emit({ type: 'episode-finished', runId: run.id, episode: { ...rest, chunks: chunks.draftLayers.length }, progress: progress.snapshot() });
       if (debug) log('debug', `task ${record.taskId} trial ${record.trial}: ${record.outcome} after ${record.steps} steps${record.error ? ` (${record.error})` : ''}`);
@@ -302,6 +331,7 @@ async function execute(x: Execution): Promise<EvalReport> {
       {
         onStart(episode) {
           active++;
+          stepsDone.set(episode, 0);
           episodeStart.set(episode, performance.now());
           chunkRecords.set(episode, []);
           rngs.set(episode, episodeRng(config, episode));
@@ -311,6 +341,7 @@ async function execute(x: Execution): Promise<EvalReport> {
           log('warn', `task ${episode.taskId} trial ${episode.trial}: the simulator was lost (${error}); running the episode again from its start`);
           chunkRecords.set(episode, []);
           rngs.set(episode, episodeRng(config, episode));
+          stepsDone.set(episode, 0);
         },
         onScene(episode, description) {
           if (sceneExists(episode.taskId)) return;
@@ -318,6 +349,8 @@ async function execute(x: Execution): Promise<EvalReport> {
           enqueue(`writing the scene of task ${episode.taskId}`, () => writeFileAtomic(path.join(run.trajectoriesDir, sceneFileName(episode.taskId)), JSON.stringify({ format: SCENE_FORMAT, taskId: episode.taskId, description })));
         },
         async requestChunk(episode, { step, observation }) {
+          stepsDone.set(episode, step);
+          reportSteps();
           const rng = rngs.get(episode)!;
           const asked = performance.now();
           const decoded = await policy.request({ observation, task: x.contexts.get(episode.taskId)!, rng: { next: rng } });
@@ -344,6 +377,8 @@ async function execute(x: Execution): Promise<EvalReport> {
   }
   await writes;
 
+  // This session's time up to its end, for a later resume (a crash keeps the last episode's).
+  await run.recordActiveTime(progress.elapsedSeconds()).catch(() => undefined);
   const failure = writeError ?? poolError;
   if (failure) {
     const message = failure.message;
@@ -424,8 +459,9 @@ class ProgressTracker {
     config: RunConfig,
     previous: readonly EpisodeRecord[],
     private readonly remaining: number,
+    private readonly earlierSeconds: number,
   ) {
-    for (const taskId of config.tasks) this.perTask.set(taskId, { taskId, done: 0, total: config.trials, successes: 0 });
+    for (const taskId of config.tasks) this.perTask.set(taskId, { taskId, done: 0, total: config.trials, successes: 0, failures: 0, errors: 0 });
     for (const e of previous) this.count(e);
   }
 
@@ -434,6 +470,8 @@ class ProgressTracker {
     if (t) {
       t.done++;
       if (e.outcome === 'success') t.successes++;
+      else if (e.outcome === 'error') t.errors++;
+      else t.failures++;
     }
     this.done++;
     if (e.outcome === 'success') this.successes++;
@@ -444,6 +482,11 @@ class ProgressTracker {
   add(e: EpisodeRecord): void {
     this.count(e);
     this.sessionDone++;
+  }
+
+  /** The run's active time: its earlier sessions' and this one's, s. */
+  elapsedSeconds(): number {
+    return this.earlierSeconds + (performance.now() - this.started) / 1000;
   }
 
   snapshot(): Progress {
@@ -460,7 +503,7 @@ class ProgressTracker {
       episodesPerMinute: rate,
       etaSeconds: rate ? (60 * left) / rate : null,
       chunkMedianMs: Number.isFinite(median) ? median : null,
-      elapsedSeconds: elapsed,
+      elapsedSeconds: this.earlierSeconds + elapsed,
     };
   }
 }

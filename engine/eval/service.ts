@@ -50,6 +50,8 @@ export class EvalService {
           started(event.runId);
         }
         if ('progress' in event) active.progress = event.progress;
+        // A page that catches up mid-episode sees the elapsed time as of the last step report.
+        if (event.type === 'episodes-progress' && active.progress) active.progress = { ...active.progress, elapsedSeconds: event.elapsedSeconds };
         if (event.type === 'log') push(`${event.level === 'warn' ? 'warning: ' : ''}${event.message}`);
         if (event.type === 'episode-finished') {
           const e = event.episode;

@@ -20,9 +20,12 @@ import { RunStore, RunStoreError, type Run } from './store.js';
 import { sceneFileName } from './trajectory.js';
 import { readCameraRows } from './camera-store.js';
 import { CameraFileError } from './camera-file.js';
+import { readManifest } from '../bundle/bundle.js';
+import { defaultBundleDir } from '../bundle/default-bundle.js';
+import { bundleDecodings } from '../bundle/decodings.js';
 import { confinedPath, type PathGrants } from '../util/confined-path.js';
 
-type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.cameras' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
+type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.cameras' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.decodings' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
 
 /** Where paths from the page may lead (engine/util/confined-path.ts). */
 export interface PagePaths {
@@ -105,6 +108,14 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
           policyProfiles: shippedProfiles().map(profileChoice),
         },
       };
+    },
+    'eval.decodings': async ({ dir: given }) => {
+      const saved = await settings.forRuns();
+      const dir = given ?? saved?.bundleDir ?? defaultBundleDir(env);
+      const { manifest } = await readManifest(dir).catch((error: Error) => {
+        throw notFound('params.dir', `${error.message}${given ? '' : saved?.bundleDir ? ' (the bundle folder in settings)' : ' (the default bundle)'}`);
+      });
+      return { dir, bundle: manifest.name, choices: bundleDecodings(manifest) };
     },
     'eval.start': async (request) =>
       ({

@@ -449,6 +449,15 @@ export class Run {
     await this.release();
   }
 
+  /** Records the run's active time over its sessions in run.json (`activeSeconds`), status unchanged. */
+  async recordActiveTime(seconds: number): Promise<void> {
+    const notWriter = this.writerCheck();
+    if (notWriter) throw notWriter;
+    const next: RunMeta = { ...this.meta, activeSeconds: Math.round(seconds * 1000) / 1000 };
+    await writeFileAtomic(path.join(this.dir, RUN_FILE), JSON.stringify(next, null, 2) + '\n');
+    this.meta = next;
+  }
+
   /** @internal Used by RunStore.resume. */
   async setStatus(status: RunStatus, error: string | null = null, finishedAt?: string | null): Promise<void> {
     const notWriter = this.writerCheck();

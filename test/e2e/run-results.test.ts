@@ -13,7 +13,7 @@ import type { Results } from '../../engine/api/schemas/results.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { fidelityDir, writeReport } from '../../engine/fidelity/store.js';
 import { fidelityReport } from '../engine/fidelity/report-fixture.js';
-import { fullPageShot as shot, launchChromium } from './browser.js';
+import { ARTIFACTS, fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 import { answeringMetadata, startStandInPolicyServer, STAND_IN_RSD_RECORD, type StandIn } from '../engine/checks/policy-server-stand-in.js';
 
@@ -32,7 +32,8 @@ beforeAll(async () => {
   bundle = path.join(tmp, 'tiny');
   // The engine's test bundle: it knows tasks 0, 1, 7 and 9 of libero_spatial.
   await writeSyntheticBundle(bundle, 'tiny', 1);
-  [serve, browser, policyServer] = await Promise.all([startRsdServe(), launchChromium(), startStandInPolicyServer({ metadata: answeringMetadata(8), answer: { chunk: 8, rsd: true } })]);
+  // One episodes-progress event per chunk (not a few per second): the steps seen mid-episode do not depend on the machine's speed.
+  [serve, browser, policyServer] = await Promise.all([startRsdServe({ env: { RSD_PROGRESS_INTERVAL_MS: '0' } }), launchChromium(), startStandInPolicyServer({ metadata: answeringMetadata(8), answer: { chunk: 8, rsd: true } })]);
 });
 afterAll(async () => {
   await policyServer?.close();
@@ -42,6 +43,20 @@ afterAll(async () => {
 });
 
 const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
+
+/** Whether an element lies wholly inside the window as it is (nothing scrolled to it). */
+async function inView(page: Page, selector: string): Promise<boolean> {
+  const box = await page.locator(selector).first().boundingBox();
+  return box !== null && box.height > 0 && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height;
+}
+
+/** Seconds from the Run page's elapsed read-out ("12 s", "1 min 5 s"). */
+async function elapsedSeconds(page: Page): Promise<number> {
+  const text = (await page.getByTestId('elapsed').textContent()) ?? '';
+  const m = /^(?:(\d+) min )?(\d+) s$/.exec(text);
+  if (!m) throw new Error(`elapsed reads "${text}"`);
+  return Number(m[1] ?? 0) * 60 + Number(m[2]);
+}
 
 describe('Run and Results in Chromium against rsd serve', () => {
   it('starts a run, watches it reach 100%, reads its results, exports them and refuses a malformed import', async () => {
@@ -76,19 +91,53 @@ describe('Run and Results in Chromium against rsd serve', () => {
     expect(await page.getByTestId('run-status').count()).toBe(0);
     await form.getByLabel('Seed').fill('7');
 
+    // Issue 19 item 6 at 1440x900: Start in view wherever the form is scrolled, the run's header in
+    // view once it runs; the running episode's steps move within it.
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.locator('main').evaluate((el) => el.scrollTo(0, 0));
+    expect(await inView(page, 'button[type="submit"]')).toBe(true);
+    // Every steps read-out the page shows, however briefly (no polling race).
+    await page.evaluate(`(() => {
+      const seen = (window.stepsSeen = []);
+      new MutationObserver(() => document.querySelectorAll('[data-testid^="episode-steps-"]').forEach((el) => seen.push(el.textContent))).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
     await page.getByRole('button', { name: 'Start' }).click();
 
-    // Mid-run, best with the first episode done and the second going (the picture is skipped if the
-    // run is too quick to catch).
+    // Mid-run, with the first episode done and the second going: cancelled there, then resumed.
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toMatch(/Running|Completed/);
     const status = () => page.getByTestId('run-status').textContent();
     const progress = () => page.getByTestId('overall-progress').textContent().catch(() => '');
+    const midEpisode = (text: string | null) => {
+      const m = /^(\d+)\/(\d+) steps$/.exec(text ?? '');
+      return m !== null && Number(m[1]) > 0 && Number(m[1]) < Number(m[2]);
+    };
+    await expect.poll(async () => midEpisode(await page.getByTestId('episode-steps-0-0').textContent().catch(() => null)) || (await status()) !== 'Running', { timeout: 30_000 }).toBe(true);
+    if ((await status()) === 'Running') {
+      expect(await inView(page, '#run-progress-title')).toBe(true);
+      expect(await inView(page, 'button[type="submit"]')).toBe(true);
+      await page.screenshot({ path: path.join(ARTIFACTS, '19-6-run-page.png') });
+    }
     while ((await status()) === 'Running' && !(await progress())?.startsWith('1/2')) await page.waitForTimeout(25);
-    if ((await status()) === 'Running') await shot(page, 'run-page-running');
+    if ((await status()) === 'Running') {
+      await shot(page, 'run-page-running');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('Cancelled');
+      const before = await elapsedSeconds(page);
+      await page.getByRole('button', { name: 'Resume' }).click();
+      // The elapsed time goes on from the cancelled session's (run.json's activeSeconds), not from 0.
+      await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 20_000 }).toMatch(/Running|Completed/);
+      expect(await elapsedSeconds(page)).toBeGreaterThanOrEqual(before);
+      await expect.poll(async () => midEpisode(await page.getByTestId('episode-steps-0-1').textContent().catch(() => null)) || (await status()) !== 'Running', { timeout: 30_000 }).toBe(true);
+      await page.screenshot({ path: path.join(ARTIFACTS, '19-6-run-page-resumed.png') });
+    }
+    const seen = (await page.evaluate('window.stepsSeen')) as string[];
+    expect(seen.some(midEpisode), `steps seen: ${seen.slice(0, 5).join(', ')}`).toBe(true);
+    await page.setViewportSize({ width: 1440, height: 1000 });
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 30_000 }).toBe('Completed');
     expect(await page.getByTestId('overall-progress').textContent()).toBe('2/2 episodes (100%)');
     expect(await page.getByRole('progressbar', { name: 'Episodes done', exact: true }).getAttribute('value')).toBe('2');
-    expect(await page.getByTestId('task-progress-0').textContent()).toBe('2/2 · 0 successes');
+    expect(await page.getByTestId('task-progress-0').textContent()).toBe('2/2 · 0 ✓ · 2 ✗');
+    expect(await page.getByRole('img', { name: 'Task 0: 0 successes, 2 failures, 0 errors, 0 of 2 to run' }).count()).toBe(1);
     expect(await page.getByTestId('running-success').textContent()).toBe('0 of 2 (0.0%)');
     expect(await page.getByTestId('chunk-median').textContent()).toMatch(/^\d+(\.\d+)? ms$/);
     const log = (await page.getByRole('log', { name: 'Run log' }).textContent()) ?? '';

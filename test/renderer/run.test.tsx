@@ -70,7 +70,7 @@ const form = () => screen.getByRole('form', { name: 'Evaluation' });
 const field = (label: string) => within(form()).getByLabelText(label);
 const task = (id: number) => within(form()).getByRole('checkbox', { name: new RegExp(`^Task ${id}:`) });
 const status = () => screen.getByTestId('run-status');
-const ready = () => waitFor(() => expect(task(0)).toBeInTheDocument());
+const ready = () => waitFor(() => expect(task(0)).toBeInTheDocument(), { timeout: 10_000 }); // a loaded machine can take seconds to load the suites
 
 async function fill(user: ReturnType<typeof userEvent.setup>, label: string, value: string) {
   await user.clear(field(label));
@@ -109,7 +109,7 @@ describe('the Run page form', { timeout: 30_000 }, () => {
 
     await user.selectOptions(field('Acceptance rule'), 'threshold');
     expect(field('Threshold')).toHaveValue(0.7);
-    await user.selectOptions(field('Decoding strategy'), 'parallel');
+    await user.selectOptions(field('Decoding strategy'), 'autoregressive');
     expect(within(form()).queryByLabelText('Acceptance rule')).not.toBeInTheDocument();
     expect(within(form()).queryByLabelText('Threshold')).not.toBeInTheDocument();
 
@@ -294,8 +294,8 @@ describe('a run from the Run page', { timeout: 60_000 }, () => {
     expect(screen.getByRole('heading', { level: 2, name: `Run ${runId}` })).toBeInTheDocument();
     expect(screen.getByTestId('overall-progress')).toHaveTextContent('2/2 episodes (100%)');
     expect(screen.getByRole('progressbar', { name: 'Episodes done' })).toHaveAttribute('value', '2');
-    expect(screen.getByRole('progressbar', { name: 'Task 0 episodes done' })).toHaveAttribute('max', '2');
-    expect(screen.getByTestId('task-progress-0')).toHaveTextContent('2/2 · 0 successes');
+    expect(screen.getByRole('img', { name: 'Task 0: 0 successes, 2 failures, 0 errors, 0 of 2 to run' })).toBeInTheDocument();
+    expect(screen.getByTestId('task-progress-0')).toHaveTextContent('2/2 · 0 ✓ · 2 ✗');
     expect(screen.getByTestId('running-success')).toHaveTextContent('0 of 2 (0.0%)');
     expect(screen.getByTestId('chunk-median')).toHaveTextContent(/^\d+(\.\d+)? ms$/);
     expect(screen.getByTestId('episodes-per-minute')).toHaveTextContent(/^\d+\.\d$/);
@@ -460,7 +460,7 @@ describe('a run that fails', () => {
   test('is marked failed with the reason, keeps what finished, and offers Resume', async () => {
     const { store, user } = renderApp();
     await ready();
-    const progress: EvalProgress = { done: 1, total: 3, successes: 1, errors: 0, perTask: [{ taskId: 0, done: 1, total: 3, successes: 1 }], episodesPerMinute: 12, etaSeconds: 10, chunkMedianMs: 2.5, elapsedSeconds: 5 };
+    const progress: EvalProgress = { done: 1, total: 3, successes: 1, errors: 0, perTask: [{ taskId: 0, done: 1, total: 3, successes: 1, failures: 0, errors: 0 }], episodesPerMinute: 12, etaSeconds: 10, chunkMedianMs: 2.5, elapsedSeconds: 5 };
     let live = applyEvalEvent(null, { type: 'episode-finished', runId: 'r-failed', episode: { taskId: 0, trial: 0, initIndex: 0, outcome: 'success', steps: 80, wallMs: 900, error: null, trajectory: 'task00-trial000.json', chunks: 10 }, progress });
     live = applyEvalEvent(live, { type: 'run-finished', runId: 'r-failed', status: 'failed', error: 'writing task 0 trial 1: ENOSPC: no space left on device', progress });
     store.setState({ liveRun: live });
@@ -546,7 +546,7 @@ describe('the run slice', () => {
   });
 
   test('applyEvalEvent follows a run and keeps a bounded log', () => {
-    const progress = (done: number): EvalProgress => ({ done, total: 2, successes: 0, errors: 0, perTask: [{ taskId: 0, done, total: 2, successes: 0 }], episodesPerMinute: null, etaSeconds: null, chunkMedianMs: null, elapsedSeconds: 0 });
+    const progress = (done: number): EvalProgress => ({ done, total: 2, successes: 0, errors: 0, perTask: [{ taskId: 0, done, total: 2, successes: 0, failures: done, errors: 0 }], episodesPerMinute: null, etaSeconds: null, chunkMedianMs: null, elapsedSeconds: 0 });
     let live = applyEvalEvent(null, { type: 'episode-started', runId: 'r1', taskId: 0, trial: 0, initIndex: 0 });
     expect(live).toMatchObject({ runId: 'r1', status: 'running', running: [{ taskId: 0, trial: 0 }] });
     for (let i = 0; i < LOG_LIMIT + 10; i++) live = applyEvalEvent(live, { type: 'log', runId: 'r1', level: 'debug', message: `line ${i}` });

@@ -39,6 +39,11 @@ export const RunMeta = z.strictObject({
   simulator: SimulatorSpec.optional(),
   /** The run's `recordCameras` (the request's), so `--resume` records the same; absent: none. */
   recordCameras: RecordCameras.optional(),
+  /**
+   * Seconds the run has been running over all its sessions, as of its last finished episode (or its
+   * end), so a resumed run's elapsed time goes on from it; absent in older run.json files.
+   */
+  activeSeconds: z.number().nonnegative().optional(),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 

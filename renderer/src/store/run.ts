@@ -2,7 +2,7 @@ import type { StateCreator } from 'zustand';
 import type { RsdClient } from '../../../engine/api/client.js';
 import type { Result } from '../../../engine/api/contract.js';
 import type { RsdError } from '../../../engine/api/errors.js';
-import type { EvalEvent, EvalProgress } from '../../../engine/api/schemas/eval-events.js';
+import type { EpisodeSteps, EvalEvent, EvalProgress } from '../../../engine/api/schemas/eval-events.js';
 import { ACCEPT_RULES as CONTRACT_ACCEPT_RULES, DECODING_STRATEGIES, EXECUTION_PROVIDER_REQUESTS, type RunConfig } from '../../../engine/api/schemas/run-config.js';
 import type { RunRequest } from '../../../engine/api/schemas/run-request.js';
 import type { PolicyProbe } from '../../../engine/api/policy-server.js';
@@ -17,6 +17,7 @@ import { asRsdError } from './notices.js';
  */
 
 export type SuiteInfo = Result<'eval.suites'>['suites'][number];
+export type BundleDecodings = Result<'eval.decodings'>;
 export type RunDefaults = Result<'eval.suites'>['defaults'];
 type BundlePolicyRequest = Extract<NonNullable<RunRequest['policy']>, { kind: 'bundle' }>;
 export type Decoding = NonNullable<BundlePolicyRequest['decoding']>;
@@ -253,12 +254,22 @@ export interface LiveRun {
   progress: EvalProgress | null;
   /** Episodes being run now. */
   running: { taskId: number; trial: number }[];
+  /** Steps done by the running episodes, from the throttled `episodes-progress`. */
+  steps: EpisodeSteps[];
+  /**
+   * The run's elapsed time (over all its sessions) as last reported, and when this window heard it
+   * (Date.now()): the page ticks on from it while the run runs.
+   */
+  elapsed: { seconds: number; at: number } | null;
   log: RunLogLine[];
   /** Why the run failed (status `failed`). */
   error: string | null;
   resumed: boolean;
   cancelling: boolean;
 }
+
+/** What the form's bundle can decode (`eval.decodings`), for the folder it was asked for ('' = the settings' or default bundle). */
+export type DecodingsState = { dir: string; state: 'loading' } | { dir: string; state: 'done'; result: BundleDecodings } | { dir: string; state: 'error'; error: RsdError };
 
 /** The last probe of a policy server from the form: going, or its answer (or why the engine could not answer). */
 export type ServerProbe = { url: string; state: 'probing' } | { url: string; state: 'done'; result: PolicyProbe } | { url: string; state: 'error'; error: RsdError };
@@ -276,6 +287,12 @@ export interface RunSlice {
   /** The engine's answer when it refused to start, resume or cancel a run. */
   runError: RsdError | null;
   serverProbe: ServerProbe | null;
+  decodings: DecodingsState | null;
+  /**
+   * Asks which decodings the form's bundle supports; an unsupported choice in the form moves to the
+   * first supported one (the hint says why).
+   */
+  loadDecodings(): Promise<void>;
   /** Probes the form's policy server (`policy.probe`): what it serves, or why it cannot be reached. */
   probeServer(): Promise<void>;
   /** Suites (with their tasks) and, the first time, the form's defaults from the suite and the settings. */
@@ -324,11 +341,18 @@ let nextLineId = 1;
 const line = (level: RunLogLine['level'], text: string): RunLogLine => ({ id: nextLineId++, level, text });
 const appendLog = (log: RunLogLine[], ...lines: RunLogLine[]): RunLogLine[] => [...log, ...lines].slice(-LOG_LIMIT);
 
-const newLiveRun = (runId: string | null, status: LiveRunStatus): LiveRun => ({ runId, status, config: null, progress: null, running: [], log: [], error: null, resumed: false, cancelling: false });
+const newLiveRun = (runId: string | null, status: LiveRunStatus): LiveRun => ({ runId, status, config: null, progress: null, running: [], steps: [], elapsed: null, log: [], error: null, resumed: false, cancelling: false });
 
-/** What `eval.event` does to the live run (the same words as the engine's catch-up log). */
-export function applyEvalEvent(live: LiveRun | null, event: EvalEvent): LiveRun {
+/** The elapsed time of the run now: as last reported, plus the time since while it runs. */
+export function elapsedNow(live: Pick<LiveRun, 'elapsed' | 'status'>, now: number): number | null {
+  if (!live.elapsed) return null;
+  return live.elapsed.seconds + (live.status === 'running' ? Math.max(0, now - live.elapsed.at) / 1000 : 0);
+}
+
+/** What `eval.event` does to the live run (the same words as the engine's catch-up log); `now` stamps the elapsed time heard. */
+export function applyEvalEvent(live: LiveRun | null, event: EvalEvent, now = Date.now()): LiveRun {
   const base = live && (live.runId === null || live.runId === event.runId) ? live : newLiveRun(event.runId, 'running');
+  const heard = (seconds: number) => ({ seconds, at: now });
   switch (event.type) {
     case 'run-started':
       return {
@@ -337,18 +361,24 @@ export function applyEvalEvent(live: LiveRun | null, event: EvalEvent): LiveRun 
         status: 'running',
         config: event.config,
         progress: event.progress,
+        elapsed: heard(event.progress.elapsedSeconds),
         resumed: event.resumed,
         log: appendLog(base.log, line('info', `${event.resumed ? 'resumed' : 'started'} run ${event.runId}: ${event.progress.total} episodes`)),
       };
     case 'episode-started':
       return { ...base, runId: event.runId, running: [...base.running, { taskId: event.taskId, trial: event.trial }] };
+    case 'episodes-progress':
+      return { ...base, runId: event.runId, steps: event.episodes, elapsed: heard(event.elapsedSeconds) };
     case 'episode-finished': {
       const e = event.episode;
+      const other = (r: { taskId: number; trial: number }) => r.taskId !== e.taskId || r.trial !== e.trial;
       return {
         ...base,
         runId: event.runId,
         progress: event.progress,
-        running: base.running.filter((r) => r.taskId !== e.taskId || r.trial !== e.trial),
+        elapsed: heard(event.progress.elapsedSeconds),
+        running: base.running.filter(other),
+        steps: base.steps.filter(other),
         log: appendLog(base.log, line(e.outcome === 'error' ? 'warn' : 'info', `task ${e.taskId} trial ${e.trial}: ${e.outcome} after ${e.steps} steps${e.error ? ` (${e.error})` : ''}`)),
       };
     }
@@ -360,8 +390,10 @@ export function applyEvalEvent(live: LiveRun | null, event: EvalEvent): LiveRun 
         runId: event.runId,
         status: event.status,
         progress: event.progress,
+        elapsed: heard(event.progress.elapsedSeconds),
         error: event.error,
         running: [],
+        steps: [],
         cancelling: false,
         log: appendLog(base.log, line(event.status === 'failed' ? 'error' : 'info', `run ${event.status}${event.error ? `: ${event.error}` : ''}`)),
       };
@@ -382,6 +414,28 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
     liveRun: null,
     runError: null,
     serverProbe: null,
+    decodings: null,
+
+    async loadDecodings() {
+      const { client, runForm } = get();
+      if (!client) return;
+      const dir = runForm.bundleDir.trim();
+      set({ decodings: { dir, state: 'loading' } });
+      let next: DecodingsState;
+      try {
+        next = { dir, state: 'done', result: await client.call('eval.decodings', dir ? { dir } : {}) };
+      } catch (thrown) {
+        next = { dir, state: 'error', error: asRsdError(thrown) };
+      }
+      // A later folder's answer wins.
+      if (get().decodings?.dir !== dir || get().decodings?.state !== 'loading') return;
+      set({ decodings: next });
+      if (next.state === 'done') {
+        const supported = next.result.choices.filter((c) => c.supported).map((c) => c.strategy);
+        const current = get().runForm.decoding;
+        if (supported.length > 0 && !supported.includes(current)) get().editRunForm({ decoding: supported[0]! });
+      }
+    },
 
     async loadRunPage() {
       const { client } = get();
@@ -529,6 +583,7 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
                 ...(same && s.liveRun ? s.liveRun : newLiveRun(active.runId, 'running')),
                 status: 'running',
                 progress: active.progress ?? (same ? (s.liveRun?.progress ?? null) : null),
+                ...(active.progress ? { elapsed: { seconds: active.progress.elapsedSeconds, at: Date.now() } } : {}),
                 log: active.log.slice(-LOG_LIMIT).map((text) => line(text.startsWith('warning: ') ? 'warn' : 'info', text)),
               },
             };

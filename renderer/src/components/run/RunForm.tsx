@@ -91,6 +91,33 @@ function LiberoHint() {
   );
 }
 
+/** Waits this long after the last keystroke in the bundle folder before asking what it can decode. */
+const DECODINGS_DELAY_MS = 400;
+
+/** Why the form's bundle cannot run some strategies, from its manifest (`eval.decodings`). */
+function DecodingLimits() {
+  const decodings = useApp((s) => s.decodings);
+  if (!decodings || decodings.state === 'loading') return null;
+  if (decodings.state === 'error') {
+    return (
+      <span className="field-error" role="status" data-testid="decoding-limits">
+        {' '}
+        Could not read the bundle: {decodings.error.message}
+      </span>
+    );
+  }
+  const { bundle, choices } = decodings.result;
+  const refused = choices.filter((c) => !c.supported);
+  if (refused.length === 0) return <span data-testid="decoding-limits"> “{bundle}” can run every strategy.</span>;
+  return (
+    <span data-testid="decoding-limits">
+      {' '}
+      “{bundle}” runs {choices.filter((c) => c.supported).map((c) => c.strategy).join(' and ')} only:{' '}
+      {refused.map((c) => `not ${c.strategy}, as ${c.reason}`).join('; ')}.
+    </span>
+  );
+}
+
 /** The evaluation's configuration; nothing is sent until every field is valid. */
 export function RunForm() {
   const form = useApp((s) => s.runForm);
@@ -102,6 +129,15 @@ export function RunForm() {
   const startRun = useApp((s) => s.startRun);
   const connected = useApp((s) => s.connectionState === 'open');
   const busy = useApp((s) => s.liveRun?.status === 'starting' || s.liveRun?.status === 'running');
+  const decodings = useApp((s) => s.decodings);
+  const loadDecodings = useApp((s) => s.loadDecodings);
+  const supported = (d: Decoding): boolean => decodings?.state !== 'done' || decodings.result.choices.some((c) => c.strategy === d && c.supported);
+  // What the bundle can decode: asked again when its folder (or the settings' folder behind an empty field) changes.
+  useEffect(() => {
+    if (!connected || form.policy !== 'bundle') return;
+    const timer = setTimeout(() => void loadDecodings(), DECODINGS_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [connected, form.policy, form.bundleDir, bundleSetting, loadDecodings]);
   // In Electron, a native folder dialog fills the bundle folder; in the browser it is typed.
   const bundleChooser = useFolderChooser('bundle', (bundleDir) => edit({ bundleDir }));
 
@@ -161,12 +197,20 @@ export function RunForm() {
           <ServerFields />
         ) : (
           <>
-            <Field label="Decoding strategy" hint={DECODING_HINT[form.decoding]}>
+            <Field
+              label="Decoding strategy"
+              hint={
+                <>
+                  {DECODING_HINT[form.decoding]}
+                  <DecodingLimits />
+                </>
+              }
+            >
               {(p) => (
                 <select {...p} value={form.decoding} onChange={(e) => edit({ decoding: e.target.value as Decoding })}>
                   {DECODINGS.map((d) => (
-                    <option key={d} value={d}>
-                      {d}
+                    <option key={d} value={d} disabled={!supported(d)}>
+                      {supported(d) ? d : `${d} (not in this bundle)`}
                     </option>
                   ))}
                 </select>

@@ -1,6 +1,7 @@
-import type { EvalProgress } from '../../../../engine/api/schemas/eval-events.js';
+import { useEffect, useState } from 'react';
+import type { EvalProgress, TaskProgress } from '../../../../engine/api/schemas/eval-events.js';
 import { useApp } from '../../store/context.js';
-import type { LiveRun } from '../../store/run.js';
+import { elapsedNow, type LiveRun } from '../../store/run.js';
 import { decodingLabel, duration, millis, percent, serverSuffix } from '../results/format.js';
 import { RunLog } from './RunLog.js';
 
@@ -21,7 +22,19 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
   );
 }
 
-function Stats({ progress }: { progress: EvalProgress }) {
+/** The time now, once a second while `ticking` (the elapsed time moves between the engine's reports). */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
+}
+
+function Stats({ progress, elapsed }: { progress: EvalProgress; elapsed: number | null }) {
   const rate = progress.done === 0 ? null : progress.successes / progress.done;
   return (
     <dl className="run-stats">
@@ -29,23 +42,69 @@ function Stats({ progress }: { progress: EvalProgress }) {
       <Stat label="Chunk latency, median" testId="chunk-median" value={millis(progress.chunkMedianMs)} />
       <Stat label="Episodes per minute" testId="episodes-per-minute" value={progress.episodesPerMinute === null ? 'n/a' : progress.episodesPerMinute.toFixed(1)} />
       <Stat label="Time left" testId="eta" value={duration(progress.etaSeconds)} />
-      <Stat label="Elapsed" testId="elapsed" value={duration(progress.elapsedSeconds)} />
+      <Stat label="Elapsed" testId="elapsed" value={duration(elapsed ?? progress.elapsedSeconds)} />
     </dl>
+  );
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** A task's episodes as one bar: successes, failures and errors apart, then what is left to run. */
+function OutcomeBar({ task }: { task: TaskProgress }) {
+  const share = (n: number) => `${task.total > 0 ? (100 * n) / task.total : 0}%`;
+  const label = `Task ${task.taskId}: ${plural(task.successes, 'success', 'successes')}, ${plural(task.failures, 'failure', 'failures')}, ${plural(task.errors, 'error', 'errors')}, ${task.total - task.done} of ${task.total} to run`;
+  return (
+    <div className="outcome-bar" role="img" aria-label={label} title={label}>
+      <span className="outcome-success" style={{ width: share(task.successes) }} />
+      <span className="outcome-failure" style={{ width: share(task.failures) }} />
+      <span className="outcome-error" style={{ width: share(task.errors) }} />
+    </div>
   );
 }
 
 function TaskBars({ progress, instructions }: { progress: EvalProgress; instructions: Map<number, string> }) {
   return (
-    <ul className="task-bars" aria-label="Progress per task">
-      {progress.perTask.map((t) => (
-        <li key={t.taskId} title={instructions.get(t.taskId)}>
-          <span className="task-bar-name">Task {t.taskId}</span>
-          <progress max={t.total} value={t.done} aria-label={`Task ${t.taskId} episodes done`} />
-          <span className="task-bar-count" data-testid={`task-progress-${t.taskId}`}>
-            {t.done}/{t.total} · {t.successes} {t.successes === 1 ? 'success' : 'successes'}
-          </span>
-        </li>
-      ))}
+    <>
+      <ul className="task-bars" aria-label="Progress per task">
+        {progress.perTask.map((t) => (
+          <li key={t.taskId} title={instructions.get(t.taskId)}>
+            <span className="task-bar-name">Task {t.taskId}</span>
+            <OutcomeBar task={t} />
+            <span className="task-bar-count" data-testid={`task-progress-${t.taskId}`}>
+              {t.done}/{t.total} · {t.successes} ✓ · {t.failures} ✗{t.errors > 0 && ` · ${plural(t.errors, 'error', 'errors')}`}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <p className="outcome-legend muted" aria-hidden="true">
+        <span className="outcome-swatch outcome-success" /> success <span className="outcome-swatch outcome-failure" /> failure <span className="outcome-swatch outcome-error" /> error
+      </p>
+    </>
+  );
+}
+
+/** The episodes running now, each with its steps done of its limit (the engine reports them a few times a second). */
+function RunningEpisodes({ live }: { live: LiveRun }) {
+  if (live.running.length === 0) return null;
+  const limit = live.config?.maxSteps ?? null;
+  return (
+    <ul className="episode-steps" aria-label="Episodes running now" data-testid="episodes-running">
+      {live.running.map((r) => {
+        const s = live.steps.find((e) => e.taskId === r.taskId && e.trial === r.trial);
+        const max = s?.maxSteps ?? limit;
+        const done = s?.steps ?? 0;
+        return (
+          <li key={`${r.taskId}/${r.trial}`}>
+            <span>
+              Task {r.taskId} trial {r.trial}
+            </span>
+            {max ? <progress max={max} value={done} aria-label={`Task ${r.taskId} trial ${r.trial} steps done`} /> : <span />}
+            <span className="task-bar-count" data-testid={`episode-steps-${r.taskId}-${r.trial}`}>
+              {max ? `${done}/${max} steps` : `${done} steps`}
+            </span>
+          </li>
+        );
+      })}
     </ul>
   );
 }
@@ -60,6 +119,8 @@ export function RunProgress({ live }: { live: LiveRun }) {
   const p = live.progress;
   const fraction = p && p.total > 0 ? p.done / p.total : 0;
   const c = live.config;
+  const now = useNow(live.status === 'running');
+  const elapsed = elapsedNow(live, now);
 
   return (
     <section className="run-progress" aria-labelledby="run-progress-title" aria-busy={live.status === 'running' || live.status === 'starting'} data-status={live.status}>
@@ -105,16 +166,12 @@ export function RunProgress({ live }: { live: LiveRun }) {
               {p.done}/{p.total} episodes ({percent(fraction, 0)})
             </span>
           </div>
-          <Stats progress={p} />
+          <Stats progress={p} elapsed={elapsed} />
+          <RunningEpisodes live={live} />
           <TaskBars progress={p} instructions={instructions} />
         </>
       ) : (
         <p className="muted">{live.status === 'starting' ? 'Loading the bundle and starting the simulator workers…' : 'No progress yet.'}</p>
-      )}
-      {live.running.length > 0 && (
-        <p className="muted" data-testid="episodes-running">
-          Running now: {live.running.map((r) => `task ${r.taskId} trial ${r.trial}`).join(', ')}
-        </p>
       )}
       <h3>Log</h3>
       <RunLog lines={live.log} />
