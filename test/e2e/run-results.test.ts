@@ -13,7 +13,7 @@ import type { Results } from '../../engine/api/schemas/results.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { fidelityDir, writeReport } from '../../engine/fidelity/store.js';
 import { fidelityReport } from '../engine/fidelity/report-fixture.js';
-import { fullPageShot as shot, launchChromium } from './browser.js';
+import { ARTIFACTS, fullPageShot as shot, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 import { answeringMetadata, startStandInPolicyServer, STAND_IN_RSD_RECORD, type StandIn } from '../engine/checks/policy-server-stand-in.js';
 
@@ -120,6 +120,25 @@ describe('Run and Results in Chromium against rsd serve', () => {
     expect(await run.getByTestId('latency-totalMs').locator('td').count()).toBe(3);
     expect(await run.getByRole('img', { name: 'Success per task with Wilson 95% intervals' }).count()).toBe(1);
     await shot(page, 'results-page');
+
+    // 19-2: the run's plots (uPlot): hovering the latency histogram reads out the bin under the
+    // cursor, a drag zooms into a range of it, a double-click resets the range.
+    const histogram = run.getByTestId('chart-latency');
+    const histogramOver = histogram.locator('.u-over');
+    await histogramOver.scrollIntoViewIfNeeded();
+    const hb = (await histogramOver.boundingBox())!;
+    const xRange = async () => (await histogram.locator('.chart-host').getAttribute('data-x-range'))!.split(' ').map(Number);
+    const [lo, hi] = await xRange();
+    await page.mouse.move(hb.x + hb.width * 0.2, hb.y + hb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(hb.x + hb.width * 0.6, hb.y + hb.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await xRange())[1]! - (await xRange())[0]!).toBeLessThan((hi! - lo!) * 0.6);
+    await histogramOver.dblclick({ position: { x: hb.width * 0.5, y: hb.height / 2 } });
+    await expect.poll(xRange).toEqual([lo, hi]);
+    await page.mouse.move(hb.x + hb.width * 0.3, hb.y + hb.height / 2);
+    await expect.poll(() => histogram.locator('.u-legend .u-series').first().locator('.u-value').textContent()).toMatch(/^\d+(\.\d+)? ms–\d+(\.\d+)? ms$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, '19-2-results-plots.png') });
 
     // Export: the browser's download, valid against the published schema and the engine's validator.
     const [download] = await Promise.all([page.waitForEvent('download'), run.getByRole('button', { name: 'Export JSON' }).click()]);

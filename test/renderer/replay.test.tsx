@@ -470,11 +470,11 @@ describe('Replay page', { timeout: 30_000 }, () => {
     const plotBox = screen.getByTestId('replay-plots');
     const plots = within(plotBox).getAllByRole('img');
     expect(plots.map((p) => p.getAttribute('aria-label'))).toEqual([
-      'Translation actions x, y, z', 'Rotation actions roll, pitch, yaw', 'Gripper command and finger positions', 'Draft layers per chunk, proposed and accepted', 'Chunk latency',
+      'Translation actions x, y, z', 'Rotation actions roll, pitch, yaw', 'Gripper command (−1 open, +1 close) and finger positions', 'Draft layers per chunk, proposed and accepted', 'Chunk latency',
     ]);
     const table = (name: string) => within(plotBox).getByRole('table', { name: `${name}: data` });
     expect(within(table('Translation actions x, y, z')).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['step', 'x', 'y', 'z']);
-    expect(within(table('Gripper command and finger positions')).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['step', 'command', 'left finger', 'right finger']);
+    expect(within(table('Gripper command (−1 open, +1 close) and finger positions')).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['step', 'command', 'left finger', 'right finger']);
     const layers = within(table('Draft layers per chunk, proposed and accepted')).getAllByRole('row').slice(1);
     expect(layers).toHaveLength(MAX_STEPS + 1);
     // Each chunk's figures hold over its steps (chunks start at 0, 8, 16: 3 layers proposed).

@@ -25,6 +25,19 @@ export function canDrawCharts(): boolean {
   return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && !navigator.userAgent.includes('jsdom');
 }
 
+/** The x range shown, on the host element: what a test (or a person's inspector) reads of a zoom. */
+function xRangeAttribute(el: HTMLElement): uPlot.Plugin {
+  return {
+    hooks: {
+      setScale: (u, key) => {
+        if (key !== 'x') return;
+        const { min, max } = u.scales.x!;
+        if (min != null && max != null) el.setAttribute('data-x-range', `${+min.toFixed(3)} ${+max.toFixed(3)}`);
+      },
+    },
+  };
+}
+
 /** Scroll to pan a zoomed plot along x (drag zooms, double-click resets: uPlot's own). */
 function wheelPan(): uPlot.Plugin {
   return {
@@ -108,7 +121,7 @@ export function Chart({
     const build = () => {
       u?.destroy();
       const opts = spec.options(chartTheme());
-      u = new uPlot({ ...opts, width: Math.max(120, el.clientWidth), height, plugins: [...(opts.plugins ?? []), wheelPan()] }, spec.data, el);
+      u = new uPlot({ ...opts, width: Math.max(120, el.clientWidth), height, plugins: [...(opts.plugins ?? []), wheelPan(), xRangeAttribute(el)] }, spec.data, el);
       onChartRef.current?.(u);
     };
     build();

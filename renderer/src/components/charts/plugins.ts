@@ -24,7 +24,13 @@ export function verticalMarks(xs: readonly number[], colour: string): uPlot.Plug
   };
 }
 
-/** uPlot's x series for a categorical axis (0..n-1), shown in the legend through `name`. */
-export function categoryRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
-  return [min - 0.5, max + 0.5];
+/**
+ * An x range wider than the data (bars' edges, a fixed 0–100%) when showing all of it, and the
+ * asked range when zoomed: uPlot calls the x scale's range function for a zoom too.
+ */
+export function fullRange(first: number | undefined, last: number | undefined, full: [number, number]): uPlot.Range.Function {
+  return (_u, min, max) => {
+    const zoomed = max > min && min > full[0] - 1e-9 && max < full[1] + 1e-9 && !(min === first && max === last);
+    return zoomed ? [min, max] : full;
+  };
 }

@@ -61,38 +61,38 @@ export function replayCharts(e: ReplayEpisode): { charts: ReplayChartData[]; noD
   const maxDraft = Math.max(0, ...e.chunks.map((c) => c.draftLayers));
   const action = (d: number): ReplaySeries => ({ label: ACTION_LABELS[d]!, values: actionColumn(e, d), stepped: true });
   const charts: ReplayChartData[] = [
-    { id: 'translation', label: 'Translation actions x, y, z', units: ['action (normalised units)'], series: [0, 1, 2].map(action), height: 130 },
-    { id: 'rotation', label: 'Rotation actions roll, pitch, yaw', units: ['action (normalised units)'], series: [3, 4, 5].map(action), height: 130 },
+    { id: 'translation', label: 'Translation actions x, y, z', units: ['action units'], series: [0, 1, 2].map(action), height: 160 },
+    { id: 'rotation', label: 'Rotation actions roll, pitch, yaw', units: ['action units'], series: [3, 4, 5].map(action), height: 160 },
     {
       id: 'gripper',
-      label: 'Gripper command and finger positions',
-      units: ['command (−1 open, +1 close)', 'finger (mm)'],
+      label: 'Gripper command (−1 open, +1 close) and finger positions',
+      units: ['command (±1)', 'finger (mm)'],
       series: [
         { ...action(6), label: 'command' },
         { label: 'left finger', values: proprioColumn(e, 6, 1000), scale: 1 },
         { label: 'right finger', values: proprioColumn(e, 7, 1000), scale: 1 },
       ],
-      height: 130,
+      height: 160,
     },
   ];
   if (maxDraft > 0) {
     charts.push({
       id: 'accepted',
       label: 'Draft layers per chunk, proposed and accepted',
-      units: ['draft layers'],
+      units: ['layers'],
       series: [
         { label: 'proposed', values: chunkColumn(e, (i) => e.chunks[i]!.draftLayers), stepped: true },
         { label: 'accepted', values: chunkColumn(e, (i) => e.chunks[i]!.acceptedLayers), stepped: true },
       ],
-      height: 110,
+      height: 130,
     });
   }
-  charts.push({ id: 'latency', label: 'Chunk latency', units: ['latency (ms)'], series: [{ label: 'chunk total', values: chunkColumn(e, (i) => e.chunks[i]!.totalMs), stepped: true }], height: 110 });
+  charts.push({ id: 'latency', label: 'Chunk latency', units: ['ms'], series: [{ label: 'chunk total', values: chunkColumn(e, (i) => e.chunks[i]!.totalMs), stepped: true }], height: 130 });
   return { charts, noDraft: maxDraft === 0 };
 }
 
 function digitsFor(unit: string): number {
-  return unit.startsWith('latency') ? 1 : unit.startsWith('draft') ? 0 : unit.startsWith('finger') ? 1 : 3;
+  return unit === 'ms' ? 1 : unit === 'layers' ? 0 : unit.startsWith('finger') ? 1 : 3;
 }
 
 function specOf(c: ReplayChartData, e: ReplayEpisode, syncKey: string): ChartSpec {
@@ -105,8 +105,8 @@ function specOf(c: ReplayChartData, e: ReplayEpisode, syncKey: string): ChartSpe
       scales: { x: { time: false }, ...(c.id === 'accepted' ? { y: { range: (_u: uPlot, _lo: number, hi: number) => [0, Math.max(1, hi)] as uPlot.Range.MinMax } } : {}) },
       axes: [
         axis(theme, 'step', { size: 36 }),
-        axis(theme, c.units[0], { size: 56 }),
-        ...(c.units[1] ? [axis(theme, c.units[1], { scale: 'right', side: 1, size: 56, grid: { show: false } })] : []),
+        axis(theme, c.units[0], { size: 56, space: 20 }),
+        ...(c.units[1] ? [axis(theme, c.units[1], { scale: 'right', side: 1, size: 56, space: 20, grid: { show: false } })] : []),
       ],
       series: [
         { label: 'step', value: (_u, v) => (v == null ? '—' : String(v)) },

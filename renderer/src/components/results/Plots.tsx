@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import type { Results } from '../../../../engine/api/schemas/results.js';
 import { axis } from '../charts/axes.js';
 import { Chart, NoChart, type ChartSpec } from '../charts/Chart.js';
-import { categoryRange } from '../charts/plugins.js';
+import { fullRange } from '../charts/plugins.js';
 import { alpha } from '../charts/theme.js';
 import { episodeAcceptance } from './analysis.js';
 import { millis, percent } from './format.js';
@@ -36,7 +36,7 @@ export function successChart(results: Results): { spec: ChartSpec; table: { colu
     spec: {
       data: [x, rate, low, high],
       options: (theme) => ({
-        scales: { x: { time: false, range: categoryRange }, y: { range: [0, 100] } },
+        scales: { x: { time: false, range: fullRange(0, tasks.length - 1, [-0.5, tasks.length - 0.5]) }, y: { range: [0, 100] } },
         axes: [
           axis(theme, 'task', { splits: () => x, values: (_u, splits) => splits.map((s) => (tasks[s] ? name(s) : '')) }),
           axis(theme, 'success (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
@@ -103,7 +103,7 @@ export function latencyChart(histogram: { edges: number[]; counts: number[] }): 
     spec: {
       data: [centres, counts],
       options: (theme) => ({
-        scales: { x: { time: false, range: () => [edges[0]!, edges.at(-1)!] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: { x: { time: false, range: fullRange(centres[0], centres.at(-1), [edges[0]!, edges.at(-1)!]) }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
         axes: [
           axis(theme, 'chunk total latency (ms), bin edges', {
             splits: (u) => edgeSplits(edges, u.bbox.width / devicePixelRatio),
@@ -168,10 +168,10 @@ export function acceptanceChart(results: Results): { spec: ChartSpec; table: { c
           value: (_u, v) => (v == null ? '—' : label),
         });
         return {
-          scales: { x: { time: false, range: [0, 100] }, y: { range: [-0.5, 1.5] } },
+          scales: { x: { time: false, range: fullRange(xs[0], xs.at(-1), [0, 100]) }, y: { range: [-0.5, 1.5] } },
           axes: [
             axis(theme, 'accepted draft layers / proposed, per episode (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
-            axis(theme, 'outcome', { splits: () => [0, 1], values: (_u, splits) => splits.map((s) => (s === 1 ? 'success' : 'not')) }),
+            axis(theme, 'outcome', { size: 64, splits: () => [0, 1], values: (_u, splits) => splits.map((s) => (s === 1 ? 'success' : 'not')) }),
           ],
           series: [{ label: 'episode', value: (_u, _v, _s, idx) => who(idx) }, dots(theme.good, 'success'), dots(theme.warn, 'failure'), dots(theme.bad, 'error')],
           cursor: { y: false, drag: { x: true, y: false } },
