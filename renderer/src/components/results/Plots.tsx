@@ -170,7 +170,7 @@ export function acceptanceChart(results: Results): { spec: ChartSpec; table: { c
         return {
           scales: { x: { time: false, range: fullRange(xs[0], xs.at(-1), [0, 100]) }, y: { range: [-0.5, 1.5] } },
           axes: [
-            axis(theme, 'accepted draft layers / proposed, per episode (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
+            axis(theme, 'acceptance per episode (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
             axis(theme, 'outcome', { size: 64, splits: () => [0, 1], values: (_u, splits) => splits.map((s) => (s === 1 ? 'success' : 'not')) }),
           ],
           series: [{ label: 'episode', value: (_u, _v, _s, idx) => who(idx) }, dots(theme.good, 'success'), dots(theme.warn, 'failure'), dots(theme.bad, 'error')],
@@ -190,7 +190,7 @@ export function AcceptanceScatter({ results }: { results: Results }) {
       spec={chart.spec}
       table={chart.table}
       height={HEIGHT}
-      caption="Acceptance against success (points jittered within their row)"
+      caption="Acceptance (accepted / proposed draft layers) against success, per episode"
       testId="chart-acceptance"
     />
   );
