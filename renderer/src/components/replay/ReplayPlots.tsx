@@ -144,7 +144,9 @@ interface Linked {
   plots: Set<uPlot>;
   /** A plot of the episode is under the pointer: the timeline does not move the cursors then. */
   hovered: boolean;
+  /** The timeline's step the cursors show. */
   step: number;
+  drawn: boolean;
 }
 
 function follow(u: uPlot, step: number) {
@@ -185,18 +187,23 @@ export function ReplayPlots({ episode }: { episode: ReplayEpisode }) {
   const seek = useApp((s) => s.seekReplay);
   const setPlaying = useApp((s) => s.setReplayPlaying);
   const box = useRef<HTMLDivElement>(null);
-  const linked = useRef<Linked>({ plots: new Set(), hovered: false, step: 0 }).current;
+  const linked = useRef<Linked>({ plots: new Set(), hovered: false, step: 0, drawn: false }).current;
   const { charts, noDraft } = useMemo(() => replayCharts(episode), [episode]);
   const syncKey = `replay:${episode.runId}:${episode.taskId}:${episode.trial}`;
 
   useEffect(
     () =>
       subscribe((c) => {
-        linked.step = c;
+        // The plots hold one value per step: move their cursors only when the step changes (playing
+        // at 1x that is a third of the frames), so the 3D view keeps the frame's time.
+        const step = Math.floor(c);
+        if (step === linked.step && linked.drawn) return;
+        linked.step = step;
+        linked.drawn = true;
         // The step is on the element too: what a test (or the page's own CSS) can read without a canvas.
-        box.current?.setAttribute('data-step', String(Math.floor(c)));
+        box.current?.setAttribute('data-step', String(step));
         if (linked.hovered) return;
-        for (const u of linked.plots) follow(u, c);
+        for (const u of linked.plots) follow(u, step);
       }),
     [subscribe, episode, linked],
   );
