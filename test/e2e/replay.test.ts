@@ -238,6 +238,41 @@ describe('Replay in Chromium against rsd serve', () => {
     await page.getByRole('button', { name: 'Step back' }).click();
     await expect.poll(() => readout.textContent()).toMatch(/^step 29 \//);
     expect(await page.getByTestId('replay-chunk').textContent()).toMatch(/^#4 of \d+, steps 24–31: /);
+
+    // 19-2: the plots (uPlot). Their cursors follow the timeline; hovering one reads out its values
+    // and moves the cursor of the episode's other plots (linked); a drag zooms, a double-click
+    // resets, a click seeks the timeline.
+    const translation = page.getByTestId('plot-translation');
+    const latencyPlot = page.getByTestId('plot-latency');
+    const stepAt = (plot: Locator) => plot.locator('.u-legend .u-series').first().locator('.u-value').textContent();
+    await expect.poll(() => stepAt(latencyPlot)).toBe('29');
+    const tOver = translation.locator('.u-over');
+    await page.getByTestId('replay-plots').evaluate((el) => (el as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'start' }));
+    const tb = (await tOver.boundingBox())!;
+    await page.mouse.move(tb.x + tb.width * 0.75, tb.y + tb.height / 2);
+    await expect.poll(async () => Number(await stepAt(translation))).toBeGreaterThan(40);
+    const hoveredStep = await stepAt(translation);
+    expect(await translation.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent()).toMatch(/^-?\d+\.\d{3}$/);
+    await expect.poll(() => stepAt(latencyPlot)).toBe(hoveredStep);
+    expect(await stepAt(page.getByTestId('plot-gripper'))).toBe(hoveredStep);
+    await page.screenshot({ path: path.join(ARTIFACTS, '19-2-replay-plots.png') });
+    const plotRange = async () => (await translation.locator('.chart-host').getAttribute('data-x-range'))!.split(' ').map(Number);
+    expect(await plotRange()).toEqual([0, 60]);
+    await page.mouse.move(tb.x + tb.width * 0.25, tb.y + tb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(tb.x + tb.width * 0.5, tb.y + tb.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await plotRange())[1]! - (await plotRange())[0]!).toBeLessThan(20);
+    expect(await readout.textContent()).toMatch(/^step 29 \//); // a drag zooms, it does not seek
+    await tOver.dblclick({ position: { x: tb.width * 0.5, y: tb.height / 2 } });
+    await expect.poll(plotRange).toEqual([0, 60]);
+    await latencyPlot.locator('.u-over').click({ position: { x: tb.width * 0.5, y: 10 } });
+    await expect.poll(async () => Number(/step (\d+)/.exec((await readout.textContent()) ?? '')?.[1])).toBeGreaterThan(27);
+    expect(Number(/step (\d+)/.exec((await readout.textContent()) ?? '')?.[1])).toBeLessThan(33);
+    await page.mouse.move(0, 0);
+    await scrubTo(page, 29);
+    await expect.poll(() => readout.textContent()).toMatch(/^step 29 \//);
+
     await page.getByRole('combobox', { name: 'Speed' }).selectOption('4');
     await page.getByRole('checkbox', { name: 'Loop' }).check();
 

@@ -170,6 +170,31 @@ describe('Run and Results in Chromium against rsd serve', () => {
     expect(await run.getByRole('img', { name: 'Success per task with Wilson 95% intervals' }).count()).toBe(1);
     await shot(page, 'results-page');
 
+    // 19-2: the run's plots (uPlot): hovering the latency histogram reads out the bin under the
+    // cursor, a drag zooms into a range of it, the wheel pans it, a double-click resets the range.
+    const histogram = run.getByTestId('chart-latency');
+    const histogramOver = histogram.locator('.u-over');
+    await histogramOver.scrollIntoViewIfNeeded();
+    const hb = (await histogramOver.boundingBox())!;
+    const xRange = async () => (await histogram.locator('.chart-host').getAttribute('data-x-range'))!.split(' ').map(Number);
+    const [lo, hi] = await xRange();
+    await page.mouse.move(hb.x + hb.width * 0.2, hb.y + hb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(hb.x + hb.width * 0.6, hb.y + hb.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => (await xRange())[1]! - (await xRange())[0]!).toBeLessThan((hi! - lo!) * 0.6);
+    // The wheel pans the zoomed range to the right, keeping its width.
+    const [zoomLo, zoomHi] = await xRange();
+    await page.mouse.wheel(0, 100);
+    await expect.poll(async () => (await xRange())[0]!).toBeGreaterThan(zoomLo!);
+    const [panLo, panHi] = await xRange();
+    expect(panHi! - panLo!).toBeCloseTo(zoomHi! - zoomLo!, 2);
+    await histogramOver.dblclick({ position: { x: hb.width * 0.5, y: hb.height / 2 } });
+    await expect.poll(xRange).toEqual([lo, hi]);
+    await page.mouse.move(hb.x + hb.width * 0.3, hb.y + hb.height / 2);
+    await expect.poll(() => histogram.locator('.u-legend .u-series').first().locator('.u-value').textContent()).toMatch(/^\d+(\.\d+)? ms–\d+(\.\d+)? ms$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, '19-2-results-plots.png') });
+
     // Export: the browser's download, valid against the published schema and the engine's validator.
     const [download] = await Promise.all([page.waitForEvent('download'), run.getByRole('button', { name: 'Export JSON' }).click()]);
     expect(download.suggestedFilename()).toBe(`${runId}.results.json`);

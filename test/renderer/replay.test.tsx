@@ -466,14 +466,21 @@ describe('Replay page', { timeout: 30_000 }, () => {
     expect(outcome).toHaveTextContent(real.trajectories[1]!.instruction);
     expect(screen.getByTestId('replay-no-webgl')).toHaveTextContent('3D view unavailable. This browser has no WebGL');
 
-    // Plots: 7 action dimensions, the fingers, accepted layers and latency, each with the 3 chunk boundaries and a cursor.
-    const plots = within(screen.getByTestId('replay-plots')).getAllByRole('img');
+    // Plots (uPlot; jsdom draws none, so each shows its data table): translation, rotation, gripper, draft layers and latency, per step.
+    const plotBox = screen.getByTestId('replay-plots');
+    const plots = within(plotBox).getAllByRole('img');
     expect(plots.map((p) => p.getAttribute('aria-label'))).toEqual([
-      'Action x', 'Action y', 'Action z', 'Action roll', 'Action pitch', 'Action yaw', 'Action gripper',
-      'Gripper finger positions', 'Accepted draft layers per chunk', 'Chunk latency',
+      'Translation actions x, y, z', 'Rotation actions roll, pitch, yaw', 'Gripper command (−1 open, +1 close) and finger positions', 'Draft layers per chunk, proposed and accepted', 'Chunk latency',
     ]);
-    for (const plot of plots) expect(plot.querySelectorAll('.plot-chunk-boundary')).toHaveLength(3);
-    expect(screen.getByTestId('plot-accepted').querySelectorAll('rect.plot-accepted')).toHaveLength(3);
+    const table = (name: string) => within(plotBox).getByRole('table', { name: `${name}: data` });
+    expect(within(table('Translation actions x, y, z')).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['step', 'x', 'y', 'z']);
+    expect(within(table('Gripper command (−1 open, +1 close) and finger positions')).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['step', 'command', 'left finger', 'right finger']);
+    const layers = within(table('Draft layers per chunk, proposed and accepted')).getAllByRole('row').slice(1);
+    expect(layers).toHaveLength(MAX_STEPS + 1);
+    // Each chunk's figures hold over its steps (chunks start at 0, 8, 16: 3 layers proposed).
+    expect(layers.slice(0, 9).map((r) => r.children[1]!.textContent)).toEqual(Array(9).fill('3.000'));
+    expect(new Set(layers.slice(0, 8).map((r) => r.children[2]!.textContent)).size).toBe(1);
+    expect(within(table('Chunk latency')).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['step', 'chunk total']);
 
     // Step forward, then play: the readout, slider and plot cursors follow.
     const readout = screen.getByTestId('replay-step');
@@ -490,7 +497,7 @@ describe('Replay page', { timeout: 30_000 }, () => {
     expect(screen.getByTestId('replay-chunk-note')).toHaveTextContent('the draft cannot save time for this model');
     const slider = screen.getByRole('slider', { name: 'Timeline' });
     expect(slider).toHaveValue('11');
-    expect(screen.getByTestId('plot-action-x').querySelector('.plot-cursor')).toHaveAttribute('x1', '11');
+    expect(plotBox).toHaveAttribute('data-step', '11');
     await user.click(screen.getByRole('button', { name: 'Pause' }));
     expect(store.getState().replayPlaying).toBe(false);
 
@@ -514,14 +521,6 @@ describe('Replay page', { timeout: 30_000 }, () => {
     expect(store.getState().replayCamera).toBe('agentview');
     expect(screen.getByRole('button', { name: 'Agent view' })).toHaveAttribute('aria-pressed', 'true');
     expect(screen.getByRole('button', { name: 'Orbit' })).toHaveAttribute('aria-pressed', 'false');
-  });
-
-  test('clicking a plot seeks there', async () => {
-    const { store } = renderReplay();
-    const plot = await screen.findByTestId('plot-latency');
-    plot.getBoundingClientRect = () => ({ left: 100, width: 400, top: 0, height: 50, right: 500, bottom: 50, x: 100, y: 0, toJSON: () => ({}) });
-    fireEvent.pointerDown(plot, { clientX: 300 });
-    expect(store.getState().replayCursor).toBe(MAX_STEPS / 2);
   });
 
   test('an errored episode without a trajectory, and a run without trajectories, say so', async () => {

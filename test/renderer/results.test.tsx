@@ -162,14 +162,27 @@ describe("a run's results", () => {
     expect(label('Task 1, layer 1')).toHaveAccessibleName('Task 1, layer 1: 0.0% (0 of 6)');
     expect(label('All tasks, layer 0')).toHaveAccessibleName(`All tasks, layer 0: ${(100 * r.acceptance.perLayer[0]!.rate).toFixed(1)}% (9 of 12)`);
 
-    expect(within(run).getByRole('img', { name: 'Success per task with Wilson 95% intervals' })).toBeInTheDocument();
-    expect(within(run).getByRole('img', { name: /^Chunk latency histogram, 10\.0 ms to 24\.0 ms$/ })).toBeInTheDocument();
-    const scatter = within(run).getByRole('img', { name: 'Acceptance against success, one point per episode' });
-    expect(scatter.querySelectorAll('circle')).toHaveLength(6);
+    // The colour scale spans the observed rates (0% to 100% here), and its legend says so.
+    expect(label('Task 1, layer 1')).toHaveAttribute('data-strength', '12');
+    expect(label('Task 0, layer 0')).toHaveAttribute('data-strength', '90');
+    expect(within(run).getByTestId('heat-legend')).toHaveTextContent('0.0%100.0%colour scaled to the observed range');
 
-    // A run without a draft says so instead of an empty map.
+    // The plots (uPlot; jsdom draws no canvas, so each shows its data table): what they were given.
+    const data = (name: string) => within(run).getByRole('table', { name: `${name}: data` });
+    expect(within(run).getByRole('img', { name: 'Success per task with Wilson 95% intervals' })).toBeInTheDocument();
+    expect(within(data('Success per task with Wilson 95% intervals')).getAllByRole('row').slice(1).map((row) => row.children[0]!.textContent + ' ' + row.children[2]!.textContent)).toEqual(['Task 0 2/3', 'Task 1 1/3']);
+    expect(within(run).getByRole('img', { name: /^Chunk latency histogram, 10\.0 ms to 24\.0 ms$/ })).toBeInTheDocument();
+    const bins = within(data('Chunk latency histogram, 10.0 ms to 24.0 ms')).getAllByRole('row').slice(1);
+    expect(bins[0]!.children[0]).toHaveTextContent(/^10\.0 ms–10\.\d ms$/);
+    expect(bins.reduce((n, row) => n + Number(row.children[1]!.textContent), 0)).toBe(12);
+    expect(within(run).getByRole('img', { name: 'Acceptance against success, one point per episode' })).toBeInTheDocument();
+    expect(within(data('Acceptance against success, one point per episode')).getAllByRole('row')).toHaveLength(7);
+
+    // A run without a draft says so instead of an empty map or an empty plot.
     await user.click(within(await runsTable()).getByRole('button', { name: `Show run ${B}` }));
-    expect(await within(await detail(B)).findByText('No draft layers were proposed: this run decoded autoregressive, which uses no draft.')).toBeInTheDocument();
+    const b = await detail(B);
+    expect(await within(b).findByText('No draft layers were proposed: this run decoded autoregressive, which uses no draft.')).toBeInTheDocument();
+    expect(within(b).getByText('Autoregressive decoding proposes no draft layers.')).toBeInTheDocument();
   });
 
   test('an episode run again after its simulator worker was lost is said so, in the headline and its row', async () => {

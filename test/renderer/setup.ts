@@ -21,3 +21,12 @@ for (const name of ['Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', '
 }
 restore('Uint8Array', Object.getPrototypeOf(Buffer.prototype).constructor);
 restore('ArrayBuffer', Buffer.alloc(1).buffer.constructor);
+
+// uPlot asks matchMedia for the pixel ratio when its module loads; jsdom has none. The charts
+// themselves are not drawn here (no canvas): components/charts/Chart.tsx shows their data table.
+if (typeof window.matchMedia !== 'function') {
+  Object.defineProperty(window, 'matchMedia', {
+    configurable: true,
+    value: (query: string) => ({ matches: false, media: query, onchange: null, addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {}, dispatchEvent: () => false }),
+  });
+}

@@ -1,143 +1,197 @@
-import type { ReactNode } from 'react';
+import { useMemo } from 'react';
+import uPlot from 'uplot';
 import type { Results } from '../../../../engine/api/schemas/results.js';
+import { axis } from '../charts/axes.js';
+import { Chart, NoChart, type ChartSpec } from '../charts/Chart.js';
+import { fullRange } from '../charts/plugins.js';
+import { alpha } from '../charts/theme.js';
 import { episodeAcceptance } from './analysis.js';
 import { millis, percent } from './format.js';
 
-/** Small inline SVG plots; colours come from the theme through CSS classes. */
+/** The run's plots (uPlot): hover for the values, drag to zoom, double-click to reset. */
 
-const W = 360;
-const H = 200;
-const M = { left: 52, right: 12, top: 12, bottom: 34 };
-const innerW = W - M.left - M.right;
-const innerH = H - M.top - M.bottom;
+const HEIGHT = 220;
+const pct = (v: number | null | undefined) => (v == null ? '—' : `${v.toFixed(1)}%`);
 
-function Frame({ label, children, yTicks }: { label: string; children: ReactNode; yTicks: { y: number; text: string }[] }) {
-  return (
-    <svg className="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label}>
-      <title>{label}</title>
-      {yTicks.map((t) => (
-        <g key={t.text}>
-          <line className="chart-grid" x1={M.left} x2={W - M.right} y1={t.y} y2={t.y} />
-          <text className="chart-tick" x={M.left - 4} y={t.y + 3} textAnchor="end">
-            {t.text}
-          </text>
-        </g>
-      ))}
-      <line className="chart-axis" x1={M.left} x2={W - M.right} y1={M.top + innerH} y2={M.top + innerH} />
-      {children}
-    </svg>
-  );
+/** Why a run has no acceptance to plot: nothing finished yet, or a decoding that drafts nothing. */
+export function noAcceptanceReason(results: Results): string {
+  if (results.episodes.length === 0) return 'No episode has finished yet.';
+  if (results.config.decoding !== 'speculative') return `${results.config.decoding[0]!.toUpperCase()}${results.config.decoding.slice(1)} decoding proposes no draft layers.`;
+  return 'No episode proposed draft layers.';
 }
 
-const rateY = (r: number) => M.top + innerH * (1 - r);
-const RATE_TICKS = [0, 0.5, 1].map((r) => ({ y: rateY(r), text: `${r * 100}%` }));
-
 /** Success per task as bars, with the Wilson 95% interval as whiskers. */
-export function SuccessPlot({ results }: { results: Results }) {
+export function successChart(results: Results): { spec: ChartSpec; table: { columns: string[]; rows: string[][] } } {
   const tasks = results.tasks;
-  const band = innerW / Math.max(1, tasks.length);
-  const barW = Math.min(36, band * 0.6);
-  return (
-    <figure className="chart-figure">
-      <Frame label="Success per task with Wilson 95% intervals" yTicks={RATE_TICKS}>
-        {tasks.map((t, i) => {
-          const cx = M.left + band * (i + 0.5);
-          const rate = t.rate ?? 0;
-          return (
-            <g key={t.taskId}>
-              <title>{`Task ${t.taskId}: ${percent(t.rate)} (${t.successes}/${t.episodes}), 95% ${percent(t.wilson95.low)}–${percent(t.wilson95.high)}`}</title>
-              <rect className="chart-bar" x={cx - barW / 2} y={rateY(rate)} width={barW} height={Math.max(0, innerH * rate)} />
-              <line className="chart-whisker" x1={cx} x2={cx} y1={rateY(t.wilson95.high)} y2={rateY(t.wilson95.low)} />
-              <line className="chart-whisker" x1={cx - 6} x2={cx + 6} y1={rateY(t.wilson95.high)} y2={rateY(t.wilson95.high)} />
-              <line className="chart-whisker" x1={cx - 6} x2={cx + 6} y1={rateY(t.wilson95.low)} y2={rateY(t.wilson95.low)} />
-              <text className="chart-tick" x={cx} y={H - M.bottom + 14} textAnchor="middle">
-                {tasks.length > 12 ? t.taskId : `T${t.taskId}`}
-              </text>
-            </g>
-          );
-        })}
-        <text className="chart-label" x={M.left + innerW / 2} y={H - 4} textAnchor="middle">
-          task
-        </text>
-      </Frame>
-      <figcaption>Success per task, with Wilson 95% intervals</figcaption>
-    </figure>
-  );
+  const x = tasks.map((_, i) => i);
+  const rate = tasks.map((t) => (t.rate === null ? null : t.rate * 100));
+  const low = tasks.map((t) => t.wilson95.low * 100);
+  const high = tasks.map((t) => t.wilson95.high * 100);
+  const name = (i: number) => (tasks.length > 12 ? String(tasks[i]!.taskId) : `T${tasks[i]!.taskId}`);
+  return {
+    table: {
+      columns: ['Task', 'Success', 'Episodes', 'Wilson 95% low', 'Wilson 95% high'],
+      rows: tasks.map((t) => [`Task ${t.taskId}`, percent(t.rate), `${t.successes}/${t.episodes}`, percent(t.wilson95.low), percent(t.wilson95.high)]),
+    },
+    spec: {
+      data: [x, rate, low, high],
+      options: (theme) => ({
+        scales: { x: { time: false, range: fullRange(0, tasks.length - 1, [-0.5, tasks.length - 0.5]) }, y: { range: [0, 100] } },
+        axes: [
+          axis(theme, 'task', { splits: () => x, values: (_u, splits) => splits.map((s) => (tasks[s] ? name(s) : '')) }),
+          axis(theme, 'success (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
+        ],
+        series: [
+          { label: 'task', value: (_u, v) => (v == null || !tasks[v] ? '—' : `Task ${tasks[v]!.taskId} (${tasks[v]!.successes}/${tasks[v]!.episodes})`) },
+          { label: 'success', stroke: theme.accent, fill: alpha(theme.accent, 0.6), paths: uPlot.paths.bars!({ size: [0.6, 48] }), points: { show: false }, value: (_u, v) => pct(v) },
+          { label: '95% low', stroke: theme.text, paths: () => null, points: { show: false }, value: (_u, v) => pct(v) },
+          { label: '95% high', stroke: theme.text, paths: () => null, points: { show: false }, value: (_u, v) => pct(v) },
+        ],
+        cursor: { y: false, drag: { x: true, y: false } },
+        hooks: {
+          // The whiskers: one vertical line per task from low to high, capped.
+          draw: [
+            (u) => {
+              const { ctx } = u;
+              const cap = 6 * devicePixelRatio;
+              ctx.save();
+              ctx.strokeStyle = theme.text;
+              ctx.lineWidth = 1.5 * devicePixelRatio;
+              ctx.beginPath();
+              x.forEach((i) => {
+                const cx = u.valToPos(i, 'x', true);
+                const lo = u.valToPos(low[i]!, 'y', true);
+                const hi = u.valToPos(high[i]!, 'y', true);
+                ctx.moveTo(cx, lo);
+                ctx.lineTo(cx, hi);
+                ctx.moveTo(cx - cap, lo);
+                ctx.lineTo(cx + cap, lo);
+                ctx.moveTo(cx - cap, hi);
+                ctx.lineTo(cx + cap, hi);
+              });
+              ctx.stroke();
+              ctx.restore();
+            },
+          ],
+        },
+      }),
+    },
+  };
+}
+
+export function SuccessPlot({ results }: { results: Results }) {
+  const chart = useMemo(() => successChart(results), [results]);
+  const label = 'Success per task with Wilson 95% intervals';
+  if (results.episodes.length === 0) return <NoChart label={label} reason="No episode has finished yet." />;
+  return <Chart label={label} spec={chart.spec} table={chart.table} height={HEIGHT} caption="Success per task, with Wilson 95% intervals" testId="chart-success" />;
+}
+
+/** Bin edges to label on the x axis: all of them when they fit, else every k-th. */
+function edgeSplits(edges: readonly number[], widthPx: number): number[] {
+  const fit = Math.max(2, Math.floor(widthPx / 56));
+  const every = Math.ceil((edges.length - 1) / (fit - 1));
+  return edges.filter((_, i) => i % every === 0 || i === edges.length - 1);
 }
 
 /** The chunk latency histogram (totalMs of every chunk) as `runs.results` bins it. */
-export function LatencyHistogram({ histogram }: { histogram: { edges: number[]; counts: number[] } }) {
+export function latencyChart(histogram: { edges: number[]; counts: number[] }): { spec: ChartSpec; table: { columns: string[]; rows: string[][] } } {
   const { edges, counts } = histogram;
-  const lo = edges[0];
-  const hi = edges.at(-1);
-  if (counts.length === 0 || lo === undefined || hi === undefined) {
-    return (
-      <figure className="chart-figure">
-        <p className="muted">No chunks to plot.</p>
-        <figcaption>Chunk latency</figcaption>
-      </figure>
-    );
-  }
-  const top = Math.max(1, ...counts);
-  const bin = innerW / counts.length;
-  const y = (c: number) => M.top + innerH * (1 - c / top);
+  const centres = counts.map((_, i) => (edges[i]! + edges[i + 1]!) / 2);
+  const bin = (i: number | null | undefined) => (i == null || edges[i + 1] === undefined ? '—' : `${millis(edges[i])}–${millis(edges[i + 1])}`);
+  return {
+    table: { columns: ['Chunk total latency', 'Chunks'], rows: counts.map((c, i) => [bin(i), String(c)]) },
+    spec: {
+      data: [centres, counts],
+      options: (theme) => ({
+        scales: { x: { time: false, range: fullRange(centres[0], centres.at(-1), [edges[0]!, edges.at(-1)!]) }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [
+          axis(theme, 'chunk total latency (ms), bin edges', {
+            splits: (u) => edgeSplits(edges, u.bbox.width / devicePixelRatio),
+            values: (_u, splits) => splits.map((s) => s.toFixed(s >= 100 ? 0 : 1)),
+          }),
+          axis(theme, 'chunks', { values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? String(s) : '')) }),
+        ],
+        series: [
+          { label: 'bin', value: (_u, _v, _s, idx) => bin(idx) },
+          { label: 'chunks', stroke: theme.accent, fill: alpha(theme.accent, 0.6), paths: uPlot.paths.bars!({ size: [1, Infinity], gap: 1 }), points: { show: false } },
+        ],
+        cursor: { y: false, drag: { x: true, y: false } },
+      }),
+    },
+  };
+}
+
+export function LatencyHistogram({ histogram }: { histogram: { edges: number[]; counts: number[] } }) {
+  const chart = useMemo(() => latencyChart(histogram), [histogram]);
+  const lo = histogram.edges[0];
+  const hi = histogram.edges.at(-1);
+  if (histogram.counts.length === 0 || lo === undefined || hi === undefined) return <NoChart label="Chunk latency" reason="No chunks yet: no episode has finished." />;
   return (
-    <figure className="chart-figure">
-      <Frame label={`Chunk latency histogram, ${millis(lo)} to ${millis(hi)}`} yTicks={[{ y: y(0), text: '0' }, { y: y(top), text: String(top) }]}>
-        {counts.map((c, i) => (
-          <rect key={i} className="chart-bar" x={M.left + bin * i + 0.5} y={y(c)} width={Math.max(0.5, bin - 1)} height={innerH - (y(c) - M.top)}>
-            <title>{`${millis(edges[i])}–${millis(edges[i + 1])}: ${c} chunks`}</title>
-          </rect>
-        ))}
-        <text className="chart-tick" x={M.left} y={H - M.bottom + 14} textAnchor="start">
-          {millis(lo)}
-        </text>
-        <text className="chart-tick" x={W - M.right} y={H - M.bottom + 14} textAnchor="end">
-          {millis(hi)}
-        </text>
-        <text className="chart-label" x={M.left + innerW / 2} y={H - 4} textAnchor="middle">
-          chunk total latency
-        </text>
-      </Frame>
-      <figcaption>Chunk latency (chunks per bin)</figcaption>
-    </figure>
+    <Chart
+      label={`Chunk latency histogram, ${millis(lo)} to ${millis(hi)}`}
+      spec={chart.spec}
+      table={chart.table}
+      height={HEIGHT}
+      caption={`Chunk latency: ${histogram.counts.reduce((a, b) => a + b, 0)} chunks in ${histogram.counts.length} bins`}
+      testId="chart-latency"
+    />
   );
 }
 
 /** A small deterministic jitter, so points with the same outcome and acceptance do not hide each other. */
-const jitter = (i: number) => ((Math.sin(i * 12.9898) * 43758.5453) % 1) * 0.5;
+const jitter = (i: number) => ((Math.sin(i * 12.9898) * 43758.5453) % 1) * 0.18;
 
-/** Per episode: its acceptance (x) against its outcome (y: success above, the rest below). */
+/** Per episode: its acceptance (x, %) against its outcome (y: success above, the rest below). */
+export function acceptanceChart(results: Results): { spec: ChartSpec; table: { columns: string[]; rows: string[][] }; points: number } {
+  const points = results.episodes
+    .map((e, i) => ({ e, a: episodeAcceptance(e), i }))
+    .filter((p): p is typeof p & { a: number } => p.a !== null)
+    .sort((p, q) => p.a - q.a);
+  const xs = points.map((p) => p.a * 100);
+  const row = (outcome: string) => points.map((p) => (p.e.outcome === outcome ? (outcome === 'success' ? 1 : 0) + jitter(p.i + 1) : null));
+  const who = (idx: number | null | undefined) => (idx == null || !points[idx] ? '—' : `task ${points[idx]!.e.taskId} trial ${points[idx]!.e.trial}, ${pct(xs[idx])}`);
+  return {
+    points: points.length,
+    table: {
+      columns: ['Episode', 'Outcome', 'Acceptance'],
+      rows: points.map((p) => [`Task ${p.e.taskId} trial ${p.e.trial}`, p.e.outcome, percent(p.a)]),
+    },
+    spec: {
+      data: [xs, row('success'), row('failure'), row('error')],
+      options: (theme) => {
+        const dots = (colour: string, label: string): uPlot.Series => ({
+          label,
+          stroke: colour,
+          fill: colour,
+          paths: () => null,
+          points: { show: true, size: 8, fill: colour, stroke: theme.panel },
+          value: (_u, v) => (v == null ? '—' : label),
+        });
+        return {
+          scales: { x: { time: false, range: fullRange(xs[0], xs.at(-1), [0, 100]) }, y: { range: [-0.5, 1.5] } },
+          axes: [
+            axis(theme, 'acceptance per episode (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
+            axis(theme, 'outcome', { size: 64, splits: () => [0, 1], values: (_u, splits) => splits.map((s) => (s === 1 ? 'success' : 'not')) }),
+          ],
+          series: [{ label: 'episode', value: (_u, _v, _s, idx) => who(idx) }, dots(theme.good, 'success'), dots(theme.warn, 'failure'), dots(theme.bad, 'error')],
+          cursor: { y: false, drag: { x: true, y: false } },
+        };
+      },
+    },
+  };
+}
+
 export function AcceptanceScatter({ results }: { results: Results }) {
-  const points = results.episodes.map((e, i) => ({ e, a: episodeAcceptance(e), i })).filter((p): p is typeof p & { a: number } => p.a !== null);
-  if (points.length === 0) {
-    return (
-      <figure className="chart-figure">
-        <p className="muted">No episode proposed draft layers ({results.config.decoding} decoding).</p>
-        <figcaption>Acceptance against success</figcaption>
-      </figure>
-    );
-  }
-  const x = (a: number) => M.left + innerW * a;
-  const rowY = (success: boolean) => M.top + innerH * (success ? 0.25 : 0.75);
+  const chart = useMemo(() => acceptanceChart(results), [results]);
+  if (chart.points === 0) return <NoChart label="Acceptance against success" reason={noAcceptanceReason(results)} testId="chart-acceptance" />;
   return (
-    <figure className="chart-figure">
-      <Frame label="Acceptance against success, one point per episode" yTicks={[{ y: rowY(true), text: 'success' }, { y: rowY(false), text: 'not' }]}>
-        {points.map(({ e, a, i }) => (
-          <circle key={`${e.taskId}/${e.trial}`} className={`chart-point episode-outcome-${e.outcome}`} cx={x(a)} cy={rowY(e.outcome === 'success') + innerH * 0.18 * jitter(i + 1)} r={3.5}>
-            <title>{`Task ${e.taskId} trial ${e.trial}: ${e.outcome}, acceptance ${percent(a)}`}</title>
-          </circle>
-        ))}
-        {[0, 0.5, 1].map((t) => (
-          <text key={t} className="chart-tick" x={x(t)} y={H - M.bottom + 14} textAnchor={t === 0 ? 'start' : t === 1 ? 'end' : 'middle'}>
-            {t * 100}%
-          </text>
-        ))}
-        <text className="chart-label" x={M.left + innerW / 2} y={H - 4} textAnchor="middle">
-          accepted draft layers / proposed, per episode
-        </text>
-      </Frame>
-      <figcaption>Acceptance against success</figcaption>
-    </figure>
+    <Chart
+      label="Acceptance against success, one point per episode"
+      spec={chart.spec}
+      table={chart.table}
+      height={HEIGHT}
+      caption="Acceptance (accepted / proposed draft layers) against success, per episode"
+      testId="chart-acceptance"
+    />
   );
 }
