@@ -1,4 +1,4 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -105,8 +105,8 @@ describe('the run list', () => {
     const table = await runsTable();
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows.map((r) => r.dataset.testid)).toEqual([`run-${C}`, `run-${B}`, `run-${A}`]);
-    expect(cells(rows[0]!)).toEqual([C, 'Interrupted', new Date('2026-11-25T12:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 × 3 trials · speculative (threshold 0.7) · test-bundle · cpu', '2/6', 'Resume']);
-    expect(cells(rows[1]!)).toEqual([B, 'Completed', new Date('2026-11-25T11:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 × 3 trials · autoregressive · test-bundle · cpu', '6/6', '']);
+    expect(cells(rows[0]!)).toEqual([C, 'Interrupted', new Date('2026-11-25T12:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 (2 tasks) × 3 trials · speculative (threshold 0.7) · test-bundle · cpu', '2/6', 'Resume']);
+    expect(cells(rows[1]!)).toEqual([B, 'Completed', new Date('2026-11-25T11:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 (2 tasks) × 3 trials · autoregressive · test-bundle · cpu', '6/6', '']);
     expect(within(rows[2]!).queryByRole('button', { name: /Resume/ })).not.toBeInTheDocument();
     // The newest run is shown until another is chosen.
     expect(await detail(C)).toBeInTheDocument();
@@ -236,7 +236,27 @@ describe("a run's results", () => {
     expect(within(run).getByText(/paired episodes \(same task/)).toHaveTextContent('6 paired episodes (same task, trial and initial state); 0 unpaired');
     expect(within(run).getByText('decoding')).toBeInTheDocument(); // among the configuration differences
     expect(calls).toHaveBeenCalledWith('runs.compare', { a: A, b: B }); // the renderer does not compute it
+    // The heading keeps the run id as it is (the CSS upper-cases headings, not ids), and a value that does not apply says so.
+    const heading = within(run).getByRole('heading', { name: `Compared with ${B}` });
+    expect(within(heading).getByText(B)).toHaveClass('run-id');
+    const differs = within(run).getByText(/^Differs:/);
+    expect(differs).toHaveTextContent('accept A threshold, B none (no draft to accept); threshold A 0.7, B n/a');
+    expect(differs).not.toHaveTextContent('null');
 
+  });
+
+  test('a run with no finished episode says so instead of claiming no draft was proposed', async () => {
+    const D = '20261125-130000-dddddd';
+    await writeRun(D, config(), [], false);
+    const { user, store: app } = renderApp();
+    const run = await showRun(user, D);
+    expect(within(run).getByTestId('no-episodes')).toHaveTextContent('This run has no finished episodes: there is nothing to plot.');
+    // While the engine is running it (active), the same place says that none has finished yet.
+    const data = app.getState().runResults[D]!;
+    act(() => app.setState({ runResults: { ...app.getState().runResults, [D]: { ...data, active: true } } }));
+    expect(within(run).getByTestId('no-episodes')).toHaveTextContent('No episode has finished yet');
+    expect(within(run).queryByText(/No episode proposed draft layers|No draft layers were proposed/)).not.toBeInTheDocument();
+    expect(within(run).getByText(/tasks 0, 1 \(2 tasks\) × 3 trials/)).toBeInTheDocument();
   });
 
   test('a run on another suite cannot be compared, and the page says why', async () => {

@@ -6,12 +6,12 @@ import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
 import { ComparisonView } from './ComparisonView.js';
 import { EpisodeTable } from './EpisodeTable.js';
 import { ExportControl } from './ExportControl.js';
-import { dateTime, decodingLabel, millis, percent, serverSuffix } from './format.js';
+import { count, dateTime, decodingLabel, millis, percent, serverSuffix, tasksAndTrials } from './format.js';
 import { LatencyTable } from './LatencyTable.js';
 import { AcceptanceScatter, LatencyHistogram, SuccessPlot } from './Plots.js';
 import { TaskTable } from './TaskTable.js';
 
-function Part({ title, children }: { title: string; children: ReactNode }) {
+function Part({ title, children }: { title: ReactNode; children: ReactNode }) {
   const id = useId();
   return (
     <section className="results-part" aria-labelledby={id}>
@@ -31,7 +31,7 @@ function Headline({ results }: { results: Results }) {
         {millis(results.latency.stages.totalMs.median)} · median episode {results.episodeWallMs.median === null ? 'n/a' : `${(results.episodeWallMs.median / 1000).toFixed(1)} s`}
       </p>
       <p className="muted">
-        {c.suite}, {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} trials, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
+        {c.suite}, {tasksAndTrials(c.tasks, c.trials)}, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
         <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code>
         {serverSuffix(c.policy)} · {c.executionProvider.used}
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
@@ -50,7 +50,7 @@ function Headline({ results }: { results: Results }) {
       )}
       {results.hadErrors && (
         <p className="run-error" role="note">
-          {results.errors.length} {results.errors.length === 1 ? 'episode' : 'episodes'} ended in an error (simulator or inference, not the policy): they count against the success rate
+          {count(results.errors.length, 'episode')} ended in an error (simulator or inference, not the policy): they count against the success rate
           and are marked in the episode table.
         </p>
       )}
@@ -85,7 +85,13 @@ function Comparison({ runId }: { runId: string }) {
   const error = useApp((s) => (other ? s.runResultsErrors[other] : undefined));
   if (!other) return null;
   return (
-    <Part title={`Compared with ${other}`}>
+    <Part
+      title={
+        <>
+          Compared with <span className="run-id">{other}</span>
+        </>
+      }
+    >
       {error ? <p className="run-error" role="alert">Could not read run {other}: {error.message}</p> : b ? <ComparisonView a={runId} b={other} /> : <p className="muted">Reading run {other}…</p>}
     </Part>
   );
@@ -126,20 +132,29 @@ export function RunDetail({ runId }: { runId: string }) {
       <Part title="Success per task">
         <TaskTable results={results} instructions={instructions} />
       </Part>
-      <div className="charts">
-        <SuccessPlot results={results} />
-        <LatencyHistogram histogram={data.latencyHistogram} />
-        <AcceptanceScatter results={results} />
-      </div>
+      {results.episodes.length === 0 ? (
+        // Plots of nothing would claim things about episodes that have not happened (no draft proposed, no latency).
+        <p className="muted" data-testid="no-episodes">
+          {data.active ? 'No episode has finished yet: plots, latency and acceptance appear as episodes finish.' : 'This run has no finished episodes: there is nothing to plot.'}
+        </p>
+      ) : (
+        <div className="charts">
+          <SuccessPlot results={results} />
+          <LatencyHistogram histogram={data.latencyHistogram} />
+          <AcceptanceScatter results={results} />
+        </div>
+      )}
       <Comparison runId={runId} />
-      <div className="results-columns">
-        <Part title="Chunk latency per stage">
-          <LatencyTable results={results} />
-        </Part>
-        <Part title="Draft acceptance per layer">
-          <AcceptanceHeatmap results={results} />
-        </Part>
-      </div>
+      {results.episodes.length > 0 && (
+        <div className="results-columns">
+          <Part title="Chunk latency per stage">
+            <LatencyTable results={results} />
+          </Part>
+          <Part title="Draft acceptance per layer">
+            <AcceptanceHeatmap results={results} />
+          </Part>
+        </div>
+      )}
       <Part title="Episodes">
         <EpisodeTable runId={runId} episodes={results.episodes} />
       </Part>

@@ -1,6 +1,6 @@
 import type { RunSummary } from '../../../../engine/api/schemas/runs.js';
 import { useApp } from '../../store/context.js';
-import { dateTime, decodingLabel, taskList } from './format.js';
+import { dateTime, decodingLabel, tasksAndTrials } from './format.js';
 
 type RunState = RunSummary['status'] | 'interrupted';
 
@@ -11,7 +11,7 @@ export const canResume = (r: RunSummary): boolean => !r.active && (r.status === 
 const STATE_LABEL: Record<RunState, string> = { running: 'Running', interrupted: 'Interrupted', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
 
 export function configSummary(r: Pick<RunSummary, 'suite' | 'tasks' | 'trials' | 'decoding' | 'accept' | 'threshold' | 'bundle' | 'executionProvider' | 'server'>): string {
-  return `${r.suite} · tasks ${taskList(r.tasks)} × ${r.trials} ${r.trials === 1 ? 'trial' : 'trials'} · ${decodingLabel(r.decoding, r.accept, r.threshold)} · ${r.bundle}${r.server ? ` from ${r.server}` : ''} · ${r.executionProvider}`;
+  return `${r.suite} · ${tasksAndTrials(r.tasks, r.trials)} · ${decodingLabel(r.decoding, r.accept, r.threshold)} · ${r.bundle}${r.server ? ` from ${r.server}` : ''} · ${r.executionProvider}`;
 }
 
 /** The run store's runs, newest first: status, date, configuration, episodes done of planned. */
