@@ -9,6 +9,7 @@ import { ExportControl } from './ExportControl.js';
 import { count, dateTime, decodingLabel, millis, percent, serverSuffix, tasksAndTrials } from './format.js';
 import { LatencyTable } from './LatencyTable.js';
 import { AcceptanceScatter, LatencyHistogram, SuccessPlot } from './Plots.js';
+import { IMPORTED_NO_REPLAY } from './RunList.js';
 import { TaskTable } from './TaskTable.js';
 
 function Part({ title, children }: { title: ReactNode; children: ReactNode }) {
@@ -103,6 +104,8 @@ export function RunDetail({ runId }: { runId: string }) {
   const error = useApp((s) => s.runResultsErrors[runId]);
   const load = useApp((s) => s.loadRunResults);
   const suites = useApp((s) => s.suites);
+  const imported = useApp((s) => s.runs.find((r) => r.id === runId)?.importedFrom);
+  const title = useApp((s) => s.runs.find((r) => r.id === runId)?.name);
 
   useEffect(() => {
     void load(runId, true);
@@ -122,7 +125,20 @@ export function RunDetail({ runId }: { runId: string }) {
   return (
     <article className="run-detail" aria-label={`Run ${runId}`}>
       <div className="run-detail-head">
-        <h2>Run {runId}</h2>
+        <h2>
+          {title ? (
+            <>
+              {title} <span className="muted run-id">{runId}</span>
+            </>
+          ) : (
+            <>Run {runId}</>
+          )}
+        </h2>
+        {imported && (
+          <span className="badge imported-badge" title={imported}>
+            imported
+          </span>
+        )}
         {data.active && <span className="run-status run-status-running">Running: results so far</span>}
         <span className="spacer" />
         <ComparePicker runId={runId} />
@@ -156,7 +172,12 @@ export function RunDetail({ runId }: { runId: string }) {
         </div>
       )}
       <Part title="Episodes">
-        <EpisodeTable runId={runId} episodes={results.episodes} />
+        {imported && (
+          <p className="muted" role="note" data-testid="imported-note">
+            {IMPORTED_NO_REPLAY} Its replay buttons are off.
+          </p>
+        )}
+        <EpisodeTable runId={runId} episodes={results.episodes} {...(imported ? { noReplay: IMPORTED_NO_REPLAY } : {})} />
       </Part>
     </article>
   );
