@@ -190,7 +190,7 @@ describe('Run and Results in Chromium against rsd serve', () => {
     await shot(page, 'results-compare');
     // Issue 19 item 7: the heading keeps the run id's case, a value that does not apply reads n/a or none, tasks read as task ids.
     const heading = run.getByRole('heading', { name: `Compared with ${second}` });
-    expect(await heading.locator('.run-id').evaluate((el) => getComputedStyle(el).textTransform)).toBe('none');
+    expect(await heading.locator('.run-id').evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).textTransform)).toBe('none');
     const differs = (await run.getByText(/^Differs:/).textContent()) ?? '';
     expect(differs).toMatch(/accept A [a-z-]+, B none \(no draft to accept\)/);
     expect(differs).not.toContain('null');
@@ -212,7 +212,7 @@ describe('Run and Results in Chromium against rsd serve', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${serve.url}#/results`);
     const table = page.getByRole('table', { name: 'Runs' });
-    const ids = () => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.testid?.replace(/^run-/, '') ?? ''));
+    const ids = () => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid')?.replace(/^run-/, '') ?? ''));
     await expect.poll(() => table.locator('tbody tr').count(), { timeout: 10_000 }).toBe(3);
     const listed = await store.list();
     const runIds = listed.map((r) => r.id);
