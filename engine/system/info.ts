@@ -19,15 +19,16 @@ const PROBED = new Set<string>(['cpu', 'cuda', 'webgpu'] satisfies ExecutionProv
  * it: one outcome (kept by probeProvider) for both pages, so System never says available where the
  * Checklist warns.
  */
-async function withProbe(ep: ExecutionProviderInfo): Promise<ExecutionProviderInfo> {
+async function withProbe(ep: ExecutionProviderInfo, fresh: boolean): Promise<ExecutionProviderInfo> {
   if (!ep.available || !PROBED.has(ep.name)) return ep;
-  const probe = await probeProvider(ep.name as ExecutionProvider);
+  const probe = await probeProvider(ep.name as ExecutionProvider, { fresh });
   return probe.ok ? { ...ep, note: `a test model ran in ${probe.ms} ms` } : { ...ep, available: false, note: `a test model could not run: ${probe.error}` };
 }
 
-async function probeOnnxRuntime(): Promise<SystemInfo['onnxruntime']> {
+/** onnxruntime and its providers; `fresh` probes the providers again, else the last probe (the Checklist's too) answers. */
+export async function probeOnnxRuntime(fresh = false): Promise<SystemInfo['onnxruntime']> {
   try {
-    return { status: 'loaded', version: onnxRuntimeVersion(), executionProviders: await Promise.all(executionProviders().map(withProbe)) };
+    return { status: 'loaded', version: onnxRuntimeVersion(), executionProviders: await Promise.all(executionProviders().map((ep) => withProbe(ep, fresh))) };
   } catch (thrown) {
     return { status: 'failed', error: `onnxruntime-node failed to load: ${message(thrown)}` };
   }
@@ -47,7 +48,7 @@ async function probeMujoco(): Promise<SystemInfo['mujoco']> {
  * for its execution providers; MuJoCo's WebAssembly module is instantiated and asked its version.
  * A probe that fails is reported as failed, with its reason, and the rest still answers.
  */
-export async function collectSystemInfo(engineHost: EngineHostKind): Promise<SystemInfo> {
+export async function collectSystemInfo(engineHost: EngineHostKind, options: { fresh?: boolean } = {}): Promise<SystemInfo> {
   const cpus = os.cpus();
   return {
     app: { ...APP },
@@ -65,7 +66,7 @@ export async function collectSystemInfo(engineHost: EngineHostKind): Promise<Sys
       totalMemoryBytes: os.totalmem(),
       freeMemoryBytes: os.freemem(),
     },
-    onnxruntime: await probeOnnxRuntime(),
+    onnxruntime: await probeOnnxRuntime(options.fresh ?? false),
     mujoco: await probeMujoco(),
     collectedAt: new Date().toISOString(),
   };
