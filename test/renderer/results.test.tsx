@@ -194,7 +194,12 @@ describe('the run list', () => {
     await user.click(within(table).getByRole('button', { name: `Delete run ${B}` }));
     let dialog = screen.getByRole('alertdialog', { name: `Delete run ${B}?` });
     expect(dialog).toHaveTextContent(`removes the folder ${store.root}/${B} and everything in it: the run record, its 6 episodes with their trajectories and camera images, its results. It cannot be undone.`);
-    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    // Cancel has the focus (Enter keeps the run); Escape cancels too.
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
+    await user.click(within(table).getByRole('button', { name: `Delete run ${B}` }));
+    await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
     expect((await store.list()).map((r) => r.id)).toContain(B);
 

@@ -72,7 +72,7 @@ function ComparePicker({ runId }: { runId: string }) {
         <option value="">{others.length === 0 ? 'no other run' : 'no run'}</option>
         {others.map((r) => (
           <option key={r.id} value={r.id}>
-            {r.id} ({decodingLabel(r.decoding, r.accept, r.threshold)}, {r.bundle})
+            {r.name ? `${r.name} · ${r.id}` : r.id} ({decodingLabel(r.decoding, r.accept, r.threshold)}, {r.bundle})
           </option>
         ))}
       </select>
