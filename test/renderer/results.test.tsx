@@ -271,7 +271,7 @@ describe("a run's results", () => {
   test('an episode run again after its simulator worker was lost is said so, in the headline and its row', async () => {
     const { user } = renderApp();
     const run = await showRun(user, B);
-    expect(within(run).getByRole('note')).toHaveTextContent("1 of 6 episodes were run again from their start after the simulator's worker process was lost");
+    expect(within(run).getByRole('note')).toHaveTextContent("1 of 6 episodes was run again from the start after the simulator's worker process was lost");
     const row = within(run).getByTestId('episode-1-1');
     expect(within(row).getByText(/run again after the simulator was lost/)).toHaveAttribute('title', 'LiberoWorkerLost: the worker process exited (status 1)');
     expect(within(run).getByTestId('episode-1-0')).not.toHaveTextContent(/run again/);

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { episodeAcceptance, episodeChunkMedian } from './analysis.js';
-import { millis, percent } from './format.js';
+import { count, millis, percent } from './format.js';
 
 type SortKey = 'task' | 'outcome' | 'steps' | 'wall' | 'latency' | 'acceptance';
 type Direction = 'ascending' | 'descending';
@@ -70,7 +70,7 @@ export function EpisodeTable({ runId, episodes, noReplay }: { runId: string; epi
           <input type="checkbox" checked={failedOnly} onChange={(e) => setFailedOnly(e.target.checked)} /> Failed only
         </label>
         <span className="muted" data-testid="episode-count">
-          {shown.length} of {episodes.length} episodes shown · {failed} not successful
+          {shown.length} of {count(episodes.length, 'episode')} shown · {failed} not successful
         </span>
       </div>
       <table className="data-table episode-table" aria-label="Episodes">

@@ -28,11 +28,11 @@ function Headline({ results }: { results: Results }) {
   return (
     <div className="results-headline">
       <p data-testid="results-total">
-        <strong>{percent(t.rate)}</strong> success ({t.successes} of {t.episodes} episodes; 95% {percent(t.wilson95.low)}–{percent(t.wilson95.high)}) · median chunk{' '}
+        <strong>{percent(t.rate)}</strong> success ({t.successes} of {count(t.episodes, 'episode')}; 95% {percent(t.wilson95.low)}–{percent(t.wilson95.high)}) · median chunk{' '}
         {millis(results.latency.stages.totalMs.median)} · median episode {results.episodeWallMs.median === null ? 'n/a' : `${(results.episodeWallMs.median / 1000).toFixed(1)} s`}
       </p>
       <p className="muted">
-        {c.suite}, {tasksAndTrials(c.tasks, c.trials)}, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
+        {c.suite}, {tasksAndTrials(c.tasks, c.trials)}, max {count(c.maxSteps, 'step')}, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
         <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code>
         {serverSuffix(c.policy)} · {c.executionProvider.used}
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
@@ -45,7 +45,7 @@ function Headline({ results }: { results: Results }) {
       ))}
       {results.episodes.some((e) => e.retried) && (
         <p className="muted" role="note">
-          {results.episodes.filter((e) => e.retried).length} of {t.episodes} episodes were run again from their start after the simulator's worker process was lost (it died or hung); each
+          {results.episodes.filter((e) => e.retried).length} of {count(t.episodes, 'episode')} {results.episodes.filter((e) => e.retried).length === 1 ? 'was' : 'were'} run again from the start after the simulator's worker process was lost (it died or hung); each
           counts once, as its second run ended, and is marked in the episode table.
         </p>
       )}
