@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Comparison } from './schemas/comparison.js';
 import { EvalProgress } from './schemas/eval-events.js';
 import { Results } from './schemas/results.js';
-import { RunSummary } from './schemas/runs.js';
+import { RunLabels, RunName, RunNote, RunSummary } from './schemas/runs.js';
 import { SceneDescription } from './schemas/scene.js';
 import { Trajectory, TrajectoryCameraView } from './schemas/trajectory.js';
 import { RunRequest } from './schemas/run-request.js';
@@ -83,6 +83,24 @@ export const runsRequests = {
   'runs.compare': {
     params: z.object({ a: RunId, b: RunId }).strict(),
     result: z.object({ a: z.string(), b: z.string(), comparison: Comparison }),
+  },
+  /** Names a run ("" puts its id back): kept in labels.json in the run's folder; the run list and `rsd runs list/show` show it. */
+  'runs.rename': {
+    params: z.object({ id: RunId, name: RunName }).strict(),
+    result: z.object({ id: z.string(), labels: RunLabels }),
+  },
+  /** Sets a run's note ("" removes it), beside its name in labels.json. */
+  'runs.note': {
+    params: z.object({ id: RunId, note: RunNote }).strict(),
+    result: z.object({ id: z.string(), labels: RunLabels }),
+  },
+  /**
+   * Deletes a run's folder and all its files. Refused (`invalid-params`, field `params.id`) for a run
+   * in progress: this engine's active run, or one whose writer.lock another process holds.
+   */
+  'runs.delete': {
+    params: z.object({ id: RunId }).strict(),
+    result: z.object({ id: z.string(), dir: z.string() }),
   },
   'eval.suites': {
     params: z.object({}).strict(),

@@ -6,7 +6,10 @@ export const ExecutionProviderInfo = z.object({
   name: z.string(),
   /** Compiled into this onnxruntime-node build. */
   bundled: z.boolean(),
-  /** Usable as far as files go: bundled, or its provider libraries found beside the binding. */
+  /**
+   * Usable: its files are there (bundled, or provider libraries beside the binding) and, for a
+   * provider the Checklist probes (cpu, cuda, webgpu), the same probe ran a test model.
+   */
   available: z.boolean(),
   note: z.string().optional(),
 });

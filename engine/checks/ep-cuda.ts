@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { CheckFix } from '../api/checks.js';
 import { executionProviders } from '../bundle/onnxruntime.js';
 import { packageDir } from '../util/packages.js';
-import { runProbe } from './probe-model.js';
+import { probeProvider } from './probe-model.js';
 import { nvidiaDriverVersion } from './system-libraries.js';
-import { message, type Check } from './types.js';
+import type { Check } from './types.js';
 
 /** onnxruntime-node's own installer fetches the CUDA provider libraries (installs here skip it). */
 function installFix(): CheckFix {
@@ -34,16 +34,13 @@ export const cudaCheck: Check = {
       }
       return { status: 'warn', detail: `Not available: the NVIDIA driver ${driver} is loaded, but ${info.note ?? "the CUDA provider's libraries are not installed"}.`, fix: installFix() };
     }
-    try {
-      const { ms } = await runProbe('cuda');
-      return { status: 'pass', detail: `A test model ran on CUDA in ${ms} ms (session creation included), with the expected output.` };
-    } catch (thrown) {
-      const library = path.join(packageDir('onnxruntime-node'), 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so');
-      return {
-        status: 'warn',
-        detail: `The CUDA provider libraries are installed, but a test model could not run: ${message(thrown)}.${driver ? '' : ' No NVIDIA driver is loaded.'}`,
-        fix: { kind: 'command', command: `ldd "${library}" | grep "not found"`, hint: 'Lists the CUDA 12 and cuDNN 9 libraries the provider needs and cannot find; install those (and the NVIDIA driver).' },
-      };
-    }
+    const probe = await probeProvider('cuda', { fresh: true });
+    if (probe.ok) return { status: 'pass', detail: `A test model ran on CUDA in ${probe.ms} ms (session creation included), with the expected output.` };
+    const library = path.join(packageDir('onnxruntime-node'), 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so');
+    return {
+      status: 'warn',
+      detail: `The CUDA provider libraries are installed, but a test model could not run: ${probe.error}.${driver ? '' : ' No NVIDIA driver is loaded.'}`,
+      fix: { kind: 'command', command: `ldd "${library}" | grep "not found"`, hint: 'Lists the CUDA 12 and cuDNN 9 libraries the provider needs and cannot find; install those (and the NVIDIA driver).' },
+    };
   },
 };

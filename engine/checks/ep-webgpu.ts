@@ -1,8 +1,8 @@
 import type { CheckFix } from '../api/checks.js';
 import { executionProviders } from '../bundle/onnxruntime.js';
-import { runProbe } from './probe-model.js';
+import { probeProvider } from './probe-model.js';
 import { findSharedLibrary, nvidiaDriverVersion } from './system-libraries.js';
-import { message, type Check, type Outcome } from './types.js';
+import type { Check, Outcome } from './types.js';
 
 export const webgpuCheck: Check = {
   id: 'ep.webgpu',
@@ -14,12 +14,10 @@ export const webgpuCheck: Check = {
     if (!executionProviders().some((ep) => ep.name === 'webgpu')) {
       return { status: 'not-configured', detail: `This onnxruntime-node build has no WebGPU provider on ${process.platform}-${process.arch}; the CPU is used.` };
     }
-    try {
-      const { ms } = await runProbe('webgpu');
-      return { status: 'pass', detail: `A test model ran on a WebGPU adapter in ${ms} ms (session creation included), with the expected output.` };
-    } catch (thrown) {
-      return { status: 'warn', ...diagnose(message(thrown)) };
-    }
+    // The same probe outcome the System page shows (system.info), refreshed by running the check.
+    const probe = await probeProvider('webgpu', { fresh: true });
+    if (probe.ok) return { status: 'pass', detail: `A test model ran on a WebGPU adapter in ${probe.ms} ms (session creation included), with the expected output.` };
+    return { status: 'warn', ...diagnose(probe.error) };
   },
 };
 

@@ -63,3 +63,23 @@ export async function runProbe(ep: ExecutionProvider): Promise<{ ms: number }> {
     await session.release();
   }
 }
+
+/** What the last probe of a provider found: the Checklist's rows and the System page read the same one. */
+export type ProbeOutcome = { ok: true; ms: number } | { ok: false; error: string };
+
+const outcomes = new Map<ExecutionProvider, Promise<ProbeOutcome>>();
+
+/**
+ * The probe's outcome for a provider, kept for this process so that every page answers from one
+ * probe: `fresh` (a check being run) probes again and replaces it; otherwise the last one is reused.
+ */
+export function probeProvider(ep: ExecutionProvider, options: { fresh?: boolean } = {}): Promise<ProbeOutcome> {
+  const kept = outcomes.get(ep);
+  if (kept && !options.fresh) return kept;
+  const outcome = runProbe(ep).then(
+    ({ ms }): ProbeOutcome => ({ ok: true, ms }),
+    (thrown: unknown): ProbeOutcome => ({ ok: false, error: thrown instanceof Error ? thrown.message : String(thrown) }),
+  );
+  outcomes.set(ep, outcome);
+  return outcome;
+}

@@ -5,7 +5,7 @@ import { compareResults, formatComparison } from '../eval/compare.js';
 import { taskNames } from '../libero/suites.js';
 import type { Results } from '../api/schemas/results.js';
 import { defaultRunsRoot, RunStore } from '../runs/store.js';
-import type { RunMeta, StoredRunSummary } from '../api/schemas/runs.js';
+import type { RunLabels, RunMeta, StoredRunSummary } from '../api/schemas/runs.js';
 import { print, suggest, UsageError } from './args.js';
 
 const OPTIONS = { json: { type: 'boolean' }, runs: { type: 'string' } } as const;
@@ -69,7 +69,9 @@ export function formatList(root: string, summaries: readonly StoredRunSummary[])
   const lines = [`${summaries.length} run${summaries.length === 1 ? '' : 's'} in ${root}`];
   lines.push(`  ${'id'.padEnd(22)} ${'status'.padEnd(9)} ${'episodes'.padStart(9)}  ${'suite'.padEnd(14)} ${'decoding'.padEnd(26)} ${'ep'.padEnd(6)} bundle`);
   for (const s of summaries) {
-    lines.push(`  ${s.id.padEnd(22)} ${s.status.padEnd(9)} ${`${s.episodesDone}/${s.episodesPlanned}`.padStart(9)}  ${s.suite.padEnd(14)} ${decodingText(s).padEnd(26)} ${s.executionProvider.padEnd(6)} ${s.bundle}`);
+    lines.push(`  ${s.id.padEnd(22)} ${s.status.padEnd(9)} ${`${s.episodesDone}/${s.episodesPlanned}`.padStart(9)}  ${s.suite.padEnd(14)} ${decodingText(s).padEnd(26)} ${s.executionProvider.padEnd(6)} ${s.bundle}${s.name ? `  "${s.name}"` : ''}${s.importedFrom ? '  (imported)' : ''}`);
+    // The user's note (runs.note), on its own line under the run, its line breaks folded.
+    if (s.note) lines.push(`    note: ${s.note.replace(/\s*\n\s*/g, ' / ')}`);
   }
   return lines.join('\n');
 }
@@ -78,6 +80,8 @@ export function formatList(root: string, summaries: readonly StoredRunSummary[])
 
 export interface ShowReport {
   run: RunMeta;
+  /** The user's name and note for the run (labels.json; runs.rename, runs.note). */
+  labels: RunLabels;
   progress: { episodesDone: number; episodesPlanned: number; complete: boolean };
   /** The run's results (for a run not finished, of the episodes finished so far), without the episode records. */
   results: Omit<Results, 'episodes'>;
@@ -88,7 +92,7 @@ async function show(args: string[]): Promise<number> {
   const run = await store.open(positionals[0]!);
   const { episodes, ...results } = await run.results();
   const planned = run.config.tasks.length * run.config.trials;
-  const report: ShowReport = { run: { ...run.info }, progress: { episodesDone: episodes.length, episodesPlanned: planned, complete: episodes.length >= planned }, results };
+  const report: ShowReport = { run: { ...run.info }, labels: await store.labels(run.id), progress: { episodesDone: episodes.length, episodesPlanned: planned, complete: episodes.length >= planned }, results };
   print(json, report, () => formatShow(report));
   return 0;
 }
@@ -109,6 +113,8 @@ export function formatShow(r: ShowReport): string {
   const c = m.config;
   const res = r.results;
   const lines = [`run ${m.id}: ${m.status}${m.importedFrom ? ` (imported from ${m.importedFrom})` : ''}`];
+  if (r.labels.name) lines.push(`  name: ${r.labels.name}`);
+  if (r.labels.note) lines.push(...r.labels.note.split('\n').map((line, i) => `  ${i === 0 ? 'note: ' : '      '}${line}`));
   lines.push(`  created ${m.createdAt}${m.finishedAt ? `, finished ${m.finishedAt}` : ''}`);
   if (m.status === 'running') {
     lines.push(`  still running, or interrupted (nothing records which): ${r.progress.episodesDone} of ${r.progress.episodesPlanned} episodes finished so far; the figures below are for those`);

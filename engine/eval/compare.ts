@@ -59,10 +59,13 @@ function configDifferences(a: Results['config'], b: Results['config']): Comparis
     ['simulator', (c) => `${c.simulator.backend} ${c.simulator.version}`],
     ['machine', (c) => `${c.machine.cpuModel} x${c.machine.cpus}, ${c.machine.os}`],
   ];
+  // A null says the field does not apply (no acceptance rule or threshold without a draft): say so, never "null".
+  const NOT_APPLICABLE: Record<string, string> = { accept: 'none (no draft to accept)', threshold: 'n/a' };
+  const text = (field: string, value: unknown): string => (value === null || value === undefined ? (NOT_APPLICABLE[field] ?? 'n/a') : String(value));
   const out: Comparison['configDifferences'] = [];
   for (const [field, get] of fields) {
-    const x = String(get(a));
-    const y = String(get(b));
+    const x = text(field, get(a));
+    const y = text(field, get(b));
     if (x !== y) out.push({ field, a: x, b: y });
   }
   return out;

@@ -25,7 +25,7 @@ import { defaultBundleDir } from '../bundle/default-bundle.js';
 import { bundleDecodings } from '../bundle/decodings.js';
 import { confinedPath, type PathGrants } from '../util/confined-path.js';
 
-type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.cameras' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'eval.suites' | 'eval.decodings' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
+type RunsHandlers = Pick<Handlers, 'runs.list' | 'runs.results' | 'runs.trajectory' | 'runs.cameras' | 'runs.scene' | 'runs.export' | 'runs.import' | 'runs.compare' | 'runs.rename' | 'runs.note' | 'runs.delete' | 'eval.suites' | 'eval.decodings' | 'eval.start' | 'eval.resume' | 'eval.cancel' | 'eval.status'>;
 
 /** Where paths from the page may lead (engine/util/confined-path.ts). */
 export interface PagePaths {
@@ -96,6 +96,13 @@ export function runsHandlers(store: RunStore, service: EvalService, settings: Se
       return { id: (await call(() => store.importResultsText(params.text, params.name ?? 'the imported file'))).id };
     },
     'runs.compare': async ({ a, b }) => ({ a, b, comparison: await call(async () => compareResults(await results(a), await results(b))) }),
+    'runs.rename': async ({ id, name }) => ({ id, labels: await call(() => store.rename(id, name)) }),
+    'runs.note': async ({ id, note }) => ({ id, labels: await call(() => store.setNote(id, note)) }),
+    'runs.delete': async ({ id }) => {
+      // This engine's run holds its lock too; say so plainly rather than naming this process as the writer.
+      if (id === service.activeRunId) throw notFound('params.id', `run ${id} is in progress in this engine: cancel it (and wait for it to stop) before deleting it`);
+      return { id, ...(await call(() => store.deleteRun(id))) };
+    },
     'eval.suites': async () => {
       const suite = suiteName(RUN_DEFAULTS.suite);
       const python = liberoPythonChoice(await settings.forRuns(), env);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, realpath, stat, truncate } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, realpath, rm, stat, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dataDir } from '../settings/paths.js';
@@ -8,7 +8,9 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { notValidJson } from '../util/json-location.js';
 import { EpisodeRecord, type Results, type RunInfo } from '../api/schemas/results.js';
 import { RunConfig, type Machine } from '../api/schemas/run-config.js';
-import { RunMeta, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
+import { RunMeta, type RunLabels, type RunStatus, type StoredRunSummary } from '../api/schemas/runs.js';
+import { percentile, wilson } from '../eval/metrics.js';
+import { readLabels, writeLabel } from './labels.js';
 import type { CameraRequest, SimulatorSpec } from '../api/schemas/run-request.js';
 import { formatPath, ResultsError, summarize, validateResults } from './results-schema.js';
 import { IngestError, planIngest, prepareBatch, prepareFolder, configConflict, type IngestBatch, type IngestFolderResult, type IngestPlan, type IngestResult, type RunView } from './ingest.js';
@@ -573,16 +575,22 @@ export class RunStore {
     const out: StoredRunSummary[] = [];
     for (const name of names) {
       let meta: RunMeta;
-      let done = 0;
+      let episodes: EpisodeRecord[];
       try {
         meta = await this.readMeta(name);
-        done = await new Run(this.runDir(name), meta).episodes().then((e) => e.length);
+        episodes = await new Run(this.runDir(name), meta).episodes();
       } catch {
         continue;
       }
       const c = meta.config;
+      const labels = await readLabels(this.runDir(name));
+      const successes = episodes.filter((e) => e.outcome === 'success').length;
+      const chunkMs = episodes.flatMap((e) => e.chunks.latency.totalMs);
       out.push({
         id: meta.id,
+        ...(labels.name ? { name: labels.name } : {}),
+        ...(labels.note ? { note: labels.note } : {}),
+        ...(meta.importedFrom ? { importedFrom: meta.importedFrom } : {}),
         status: meta.status,
         createdAt: meta.createdAt,
         finishedAt: meta.finishedAt,
@@ -595,11 +603,61 @@ export class RunStore {
         bundle: c.bundle.name,
         executionProvider: c.executionProvider.used,
         ...(c.policy ? { server: c.policy.url } : {}),
-        episodesDone: done,
+        simulator: `${c.simulator.backend} ${c.simulator.version}`,
+        successes,
+        wilson95: wilson(successes, episodes.length),
+        medianChunkMs: chunkMs.length > 0 ? percentile(chunkMs, 50) : null,
+        episodesDone: episodes.length,
         episodesPlanned: c.tasks.length * c.trials,
       });
     }
     return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  /** A run's labels (labels.json): the user's name and note for it. */
+  async labels(id: string): Promise<RunLabels> {
+    await this.readMeta(id);
+    return readLabels(this.runDir(id));
+  }
+
+  /** Names the run ("" puts its id back); kept in labels.json beside run.json. Returns the labels now. */
+  rename(id: string, name: string): Promise<RunLabels> {
+    return this.relabel(id, 'name', name);
+  }
+
+  /** Sets the run's note ("" removes it). Returns the labels now. */
+  setNote(id: string, note: string): Promise<RunLabels> {
+    return this.relabel(id, 'note', note);
+  }
+
+  private labelWrites: Promise<unknown> = Promise.resolve();
+
+  /** One label change at a time, so that a rename and a note at once both land (read, change, write). */
+  private relabel(id: string, field: keyof RunLabels, value: string): Promise<RunLabels> {
+    const next = this.labelWrites.then(async () => {
+      await this.readMeta(id);
+      return writeLabel(this.runDir(id), field, value);
+    });
+    this.labelWrites = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Deletes a run's folder and every file in it (results, episodes, trajectories, camera files,
+   * labels). Refused with RunLockedError while a writer holds its writer.lock (a run in progress,
+   * here or in another process): the lock is taken first, so no writer can start meanwhile.
+   */
+  async deleteRun(id: string): Promise<{ dir: string }> {
+    await this.readMeta(id); // "no run" before anything
+    const dir = this.runDir(id);
+    const lock = await acquireRunLock(dir, { runId: id, command: 'delete' });
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    return { dir };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { runProbe } from '../../engine/checks/probe-model.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
@@ -63,7 +64,9 @@ describe('the app in Chromium against rsd serve', () => {
     expect(await page.getByTestId('cpu-count').textContent()).toMatch(/^\d+ \(/);
     expect(await page.getByTestId('ep-cpu').textContent()).toContain('available');
     if (process.platform === 'linux' && process.arch === 'x64') {
-      expect(await page.getByTestId('ep-webgpu').textContent()).toMatch(/^available/);
+      // Available only where a test model runs on it: the Checklist's probe (one truth for both pages).
+      const runs = await runProbe('webgpu').then(() => true, () => false);
+      expect(await page.getByTestId('ep-webgpu').textContent()).toMatch(runs ? /^available/ : /^unavailable webgpu a test model could not run: /);
     }
     expect(await page.getByTestId('connection-kind').textContent()).toBe('Server (WebSocket)');
     expect(await page.getByTestId('engine-health').textContent()).toContain('Engine healthy');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateResults } from '../../engine/runs/results-schema.js';
+import { RunStore } from '../../engine/runs/store.js';
 import type { Results } from '../../engine/api/schemas/results.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
 import { fidelityDir, writeReport } from '../../engine/fidelity/store.js';
@@ -152,13 +153,18 @@ describe('Run and Results in Chromium against rsd serve', () => {
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Results');
     const run = page.getByRole('article', { name: `Run ${runId}` });
     await expect.poll(() => run.getByTestId('task-row-0').count(), { timeout: 10_000 }).toBe(1);
+    // The runs table's columns: run (one task reads "task 0"), success with its interval, median chunk, decoding, bundle, simulator, episodes, status, date.
     expect(await page.getByTestId(`run-${runId}`).locator('td').allTextContents()).toEqual([
-      runId,
+      `${runId}libero_spatial · task 0 × 2 trials · cpu`,
+      '0.0% (0%–66%)',
+      expect.stringMatching(/^\d+(\.\d+)? ms$/),
+      'speculative (exact)',
+      'bundle synthetic-tiny',
+      'embedded MuJoCo 3.14.0',
+      '2/2',
       'Completed',
       expect.any(String),
-      'libero_spatial · tasks 0 × 2 trials · speculative (exact) · synthetic-tiny · cpu',
-      '2/2',
-      '',
+      'EditDelete',
     ]);
     expect(await run.getByTestId('task-row-0').locator('td').allTextContents()).toEqual(['2', '0', '2', '0', '0.0%', '0.0%–65.8%', '']);
     expect(await texts(page, '[data-testid^="episode-0-"] td:nth-child(2)')).toEqual(['failure', 'failure']);
@@ -256,6 +262,85 @@ describe('Run and Results in Chromium against rsd serve', () => {
     expect(await run.getByTestId('latency-ratio').textContent()).toMatch(/^Latency ratio A\/B \d+\.\d\d: B is \d+\.\d\d times (faster|slower) per chunk/);
     expect(await run.getByText(/^2 paired episodes/).count()).toBe(1);
     await shot(page, 'results-compare');
+    // Issue 19 item 7: the heading keeps the run id's case, a value that does not apply reads n/a or none, tasks read as task ids.
+    const heading = run.getByRole('heading', { name: `Compared with ${second}` });
+    expect(await heading.locator('.run-id').evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).textTransform)).toBe('none');
+    const differs = (await run.getByText(/^Differs:/).textContent()) ?? '';
+    expect(differs).toMatch(/accept A [a-z-]+, B none \(no draft to accept\)/);
+    expect(differs).not.toContain('null');
+    expect(await run.getByText(/^libero_spatial, task 0 × 2 trials, max/).count()).toBe(1);
+    await heading.scrollIntoViewIfNeeded();
+    await shot(page, '19-7-defects');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('the runs table (issue 19 item 1): sort, filter, rename, note, an imported run without replay, delete after confirming', async () => {
+    // An imported copy of the newest run's results, as `runs.import` makes it (its own id: the original's is taken).
+    const store = new RunStore(path.join(serve.dataDir, 'runs'));
+    const [newest] = await store.list();
+    const imported = await store.importResultsText(JSON.stringify(await (await store.open(newest!.id)).results()), 'shared.results.json');
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${serve.url}#/results`);
+    const table = page.getByRole('table', { name: 'Runs' });
+    const ids = () => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid')?.replace(/^run-/, '') ?? ''));
+    await expect.poll(() => table.locator('tbody tr').count(), { timeout: 10_000 }).toBe(3);
+    const listed = await store.list();
+    const runIds = listed.map((r) => r.id);
+
+    // Sort: the header says which column and which way.
+    await table.getByRole('button', { name: /^Median chunk/ }).click();
+    expect(await table.getByRole('columnheader', { name: /^Median chunk/ }).getAttribute('aria-sort')).toBe('ascending');
+    await table.getByRole('button', { name: /^Median chunk/ }).click();
+    expect(await table.getByRole('columnheader', { name: /^Median chunk/ }).getAttribute('aria-sort')).toBe('descending');
+    await table.getByRole('button', { name: /^Date/ }).click();
+    expect(await ids()).toEqual(runIds);
+
+    // Filter by decoding, then by words.
+    await page.getByRole('combobox', { name: 'Decoding' }).selectOption('autoregressive');
+    await expect.poll(ids).toEqual(listed.filter((r) => r.decoding === 'autoregressive').map((r) => r.id));
+    await page.getByRole('combobox', { name: 'Decoding' }).selectOption('');
+
+    // Rename and note the autoregressive run in its row.
+    await table.getByRole('button', { name: `Rename or note run ${newest!.id}` }).click();
+    const form = table.getByRole('form', { name: `Name and note of run ${newest!.id}` });
+    await form.getByLabel('Name').fill('autoregressive baseline');
+    await form.getByLabel('Note').fill('same episodes as the speculative run');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await table.getByRole('button', { name: 'Show run autoregressive baseline' }).waitFor();
+    expect(await table.getByTestId(`run-note-${newest!.id}`).textContent()).toBe('same episodes as the speculative run');
+    await page.getByRole('searchbox', { name: /Filter runs/ }).fill('speculative run');
+    await expect.poll(ids).toEqual([newest!.id]);
+    await page.getByRole('searchbox', { name: /Filter runs/ }).fill('');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(3);
+
+    // The imported run: marked, and its episodes' replay buttons off with the reason.
+    const importedRow = table.getByTestId(`run-${imported.id}`);
+    expect(await importedRow.getByText('imported', { exact: true }).getAttribute('title')).toMatch(/^Imported from a results file, which holds no trajectories/);
+    await importedRow.getByRole('button', { name: `Show run ${imported.id}` }).click();
+    const detail = page.getByRole('article', { name: `Run ${imported.id}` });
+    await detail.getByTestId('imported-note').waitFor();
+    expect(await detail.getByRole('button', { name: 'Replay task 0 trial 0' }).isDisabled()).toBe(true);
+    await page.getByRole('heading', { name: 'Results', level: 1 }).scrollIntoViewIfNeeded();
+    await shot(page, '19-1-runs-table');
+
+    // Delete: a dialog names the run and its folder; Cancel keeps it, Delete removes the files.
+    await importedRow.getByRole('button', { name: `Delete run ${imported.id}` }).click();
+    const dialog = page.getByRole('alertdialog', { name: `Delete run ${imported.id}?` });
+    expect(await dialog.textContent()).toContain(`removes the folder ${store.root}/${imported.id} and everything in it`);
+    await shot(page, '19-1-delete-dialog');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await importedRow.count()).toBe(1);
+    await importedRow.getByRole('button', { name: `Delete run ${imported.id}` }).click();
+    await dialog.getByRole('button', { name: 'Delete run' }).click();
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    await expect(readFile(path.join(store.root, imported.id, 'run.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // The name stays for later visits (labels.json): put the id back so the rest of this session reads as before.
+    await store.rename(newest!.id, '');
     expect(errors).toEqual([]);
     await context.close();
   });

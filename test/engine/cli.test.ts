@@ -41,7 +41,10 @@ describe('rsd CLI', () => {
     expect(info.mujoco).toMatchObject({ status: 'loaded', version: '3.14.0' });
     if (info.onnxruntime.status === 'loaded' && process.platform === 'linux' && process.arch === 'x64') {
       const available = info.onnxruntime.executionProviders.filter((ep) => ep.available).map((ep) => ep.name);
-      expect(available).toEqual(expect.arrayContaining(['cpu', 'webgpu']));
+      expect(available).toContain('cpu');
+      // WebGPU is listed; available only where a test model ran on it (the Checklist's probe).
+      const webgpu = info.onnxruntime.executionProviders.find((ep) => ep.name === 'webgpu');
+      expect(webgpu?.available || webgpu?.note?.startsWith('a test model could not run: ')).toBe(true);
     }
   });
 

@@ -6,6 +6,7 @@ import { createClient, type RsdClient } from '../../engine/api/client.js';
 import { RsdCallError } from '../../engine/api/errors.js';
 import { inProcessTransport } from '../../engine/api/transports/in-process.js';
 import { createEngineHost } from '../../engine/host/handlers.js';
+import { runProbe } from '../../engine/checks/probe-model.js';
 import { App } from '../../renderer/src/App.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';
@@ -98,10 +99,12 @@ describe('System page', () => {
     expect(await screen.findByTestId('node-version')).toHaveTextContent(new RegExp(`^${process.versions.node}$`));
     expect(screen.getByTestId('ort-version')).toHaveTextContent(new RegExp(`^${ORT_VERSION}$`));
     expect(screen.getByTestId('mujoco-version')).toHaveTextContent(/^3\.14\.0 \(@mujoco\/mujoco 3\.14\.0, loaded in \d+ ms\)$/);
-    for (const ep of ['cpu', 'webgpu']) {
+    // Available where a test model runs on the provider: the Checklist's probe, so both pages agree.
+    for (const ep of ['cpu', 'webgpu'] as const) {
+      const runs = await runProbe(ep).then(() => true, () => false);
       const row = screen.getByTestId(`ep-${ep}`);
-      expect(within(row).getByText('available', { exact: true })).toBeInTheDocument(); // not 'unavailable'
-      expect(row).toHaveClass('good');
+      expect(within(row).getByText(runs ? 'available' : 'unavailable', { exact: true })).toBeInTheDocument();
+      expect(row).toHaveClass(runs ? 'good' : 'muted');
     }
     expect(screen.getByRole('button', { name: 'Probe again' })).toBeEnabled();
   });

@@ -91,6 +91,10 @@ describe('Checklist page', { timeout: 40_000 }, () => {
     expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
     expect([...progressTexts].some((t) => /^\d+ of 20 done/.test(t))).toBe(true);
     expect(screen.getByTestId('checks-summary')).toHaveTextContent(/^20 of 20 checked: \d+ pass/);
+    // Counts agree with their nouns: "1 warning", never "1 warnings".
+    const warned = CHECK_IDS.filter((id) => row(id).dataset.status === 'warn').length;
+    expect(screen.getByTestId('checks-summary')).toHaveTextContent(new RegExp(`\\b${warned} ${warned === 1 ? 'warning(?!s)' : 'warnings'}`));
+    expect(screen.getByTestId('checks-summary')).not.toHaveTextContent(/\b1 warnings/);
     expect(badge('ep.cpu')).toHaveTextContent('Pass');
     expect(badge('sim.mujoco')).toHaveTextContent('Pass');
     expect(badge('bundle.manifest')).toHaveTextContent('Warning');

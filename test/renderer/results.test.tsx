@@ -1,4 +1,4 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import type { EpisodeRecord, Results } from '../../engine/api/schemas/results.js
 import type { RunConfig } from '../../engine/api/schemas/run-config.js';
 import { defaultRunsRoot, RunStore } from '../../engine/runs/store.js';
 import { App } from '../../renderer/src/App.js';
+import { IMPORTED_NO_REPLAY } from '../../renderer/src/components/results/RunList.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';
 import { chunks, config, episode } from '../engine/runs/fixtures.js';
@@ -100,31 +101,126 @@ async function showRun(user: ReturnType<typeof userEvent.setup>, id: string) {
 }
 
 describe('the run list', () => {
-  test('lists the runs newest first with status, date, configuration and episodes; an interrupted run offers Resume', async () => {
+  test('lists the runs newest first: success with its interval, median chunk, decoding, bundle, simulator, episodes, status, date; an interrupted run offers Resume', async () => {
     renderApp();
     const table = await runsTable();
     const rows = within(table).getAllByRole('row').slice(1);
     expect(rows.map((r) => r.dataset.testid)).toEqual([`run-${C}`, `run-${B}`, `run-${A}`]);
-    expect(cells(rows[0]!)).toEqual([C, 'Interrupted', new Date('2026-11-25T12:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 × 3 trials · speculative (threshold 0.7) · test-bundle · cpu', '2/6', 'Resume']);
-    expect(cells(rows[1]!)).toEqual([B, 'Completed', new Date('2026-11-25T11:00:00Z').toLocaleString(), 'libero_spatial · tasks 0, 1 × 3 trials · autoregressive · test-bundle · cpu', '6/6', '']);
+    expect(within(table).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['Run', 'Success', 'Median chunk', 'Decoding', 'Bundle or policy', 'Simulator', 'Episodes', 'Status', 'Date ▼', 'Actions']);
+    expect(within(table).getByRole('columnheader', { name: /^Date/ })).toHaveAttribute('aria-sort', 'descending');
+    const wB = wilson(5, 6);
+    expect(cells(rows[1]!)).toEqual([
+      `${B}libero_spatial · tasks 0, 1 (2 tasks) × 3 trials · cpu`,
+      `83.3% (${(100 * wB.low).toFixed(0)}%–${(100 * wB.high).toFixed(0)}%)`,
+      '8.00 ms',
+      'autoregressive',
+      'bundle test-bundle',
+      'mujoco-wasm 3.3.8',
+      '6/6',
+      'Completed',
+      new Date('2026-11-25T11:00:00Z').toLocaleString(),
+      'EditDelete',
+    ]);
+    expect(cells(rows[0]!).slice(6, 10)).toEqual(['2/6', 'Interrupted', new Date('2026-11-25T12:00:00Z').toLocaleString(), 'ResumeEditDelete']);
+    expect(cells(rows[2]!).slice(3, 5)).toEqual(['speculative (threshold 0.7)', 'bundle test-bundle']);
     expect(within(rows[2]!).queryByRole('button', { name: /Resume/ })).not.toBeInTheDocument();
     // The newest run is shown until another is chosen.
     expect(await detail(C)).toBeInTheDocument();
     expect(within(rows[0]!).getByRole('button', { name: `Show run ${C}` })).toHaveAttribute('aria-current', 'true');
   });
 
-  test("Resume goes to the Run page; a run that cannot be resumed shows the engine's reason there", async () => {
+  test('sorts by any column (aria-sort) and filters by words, status and decoding', async () => {
     const { user } = renderApp();
-    await user.click(within(await runsTable()).getByRole('button', { name: `Resume run ${C}` }));
-    expect(await screen.findByRole('heading', { level: 1, name: 'Run' })).toBeInTheDocument();
-    expect(await screen.findByTestId('run-error')).toHaveTextContent(`run ${C} does not record its bundle folder, so it cannot be resumed`);
+    const table = await runsTable();
+    const order = () => within(table).getAllByRole('row').slice(1).map((r) => r.dataset.testid?.replace('run-', ''));
+    await user.click(within(table).getByRole('button', { name: /^Success/ }));
+    expect(within(table).getByRole('columnheader', { name: /^Success/ })).toHaveAttribute('aria-sort', 'descending');
+    expect(within(table).getByRole('columnheader', { name: /^Date/ })).not.toHaveAttribute('aria-sort');
+    expect(order()).toEqual([B, C, A]); // 83%, then 50% and 50% (ties newest first)
+    await user.click(within(table).getByRole('button', { name: /^Success/ }));
+    expect(within(table).getByRole('columnheader', { name: /^Success/ })).toHaveAttribute('aria-sort', 'ascending');
+    expect(order()).toEqual([C, A, B]);
+    await user.click(within(table).getByRole('button', { name: /^Median chunk/ }));
+    expect(within(table).getByRole('columnheader', { name: /^Median chunk/ })).toHaveAttribute('aria-sort', 'ascending');
+    expect(order()).toEqual([B, C, A]); // 8, 10.5 and 17 ms
+    await user.click(within(table).getByRole('button', { name: /^Decoding/ }));
+    expect(order()[0]).toBe(B);
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Decoding' }), 'speculative');
+    expect(order().sort()).toEqual([A, C].sort());
+    expect(screen.getByTestId('run-count')).toHaveTextContent('2 of 3 runs shown');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Status' }), 'interrupted');
+    expect(order()).toEqual([C]);
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Status' }), '');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Decoding' }), '');
+    await user.type(screen.getByRole('searchbox', { name: /Filter runs/ }), 'nothing-like-this');
+    expect(within(table).getByText('No run matches the filter.')).toBeInTheDocument();
+    await user.clear(screen.getByRole('searchbox', { name: /Filter runs/ }));
+    await user.type(screen.getByRole('searchbox', { name: /Filter runs/ }), 'bbbbbb');
+    expect(order()).toEqual([B]);
   });
 
-  test('with no runs the page says what will be here', async () => {
-    await rm(store.root, { recursive: true, force: true });
-    renderApp();
-    expect(await screen.findByRole('heading', { level: 2, name: 'No runs yet' })).toBeInTheDocument();
-    expect(screen.getByText(/per-task success and Wilson 95% intervals/)).toBeInTheDocument();
+  test('rename and note a run: saved by the engine in labels.json, shown in the table and the filter finds them', async () => {
+    const { user } = renderApp();
+    const table = await runsTable();
+    await user.click(within(table).getByRole('button', { name: `Rename or note run ${A}` }));
+    const form = within(table).getByRole('form', { name: `Name and note of run ${A}` });
+    await user.type(within(form).getByLabelText('Name'), 'threshold 0.7 baseline');
+    await user.type(within(form).getByLabelText('Note'), 'seed 7, before the fix');
+    await user.click(within(form).getByRole('button', { name: 'Save' }));
+    const row = await within(table).findByTestId(`run-${A}`);
+    await waitFor(() => expect(within(row).getByRole('button', { name: 'Show run threshold 0.7 baseline' })).toBeInTheDocument());
+    expect(within(row).getByTestId(`run-note-${A}`)).toHaveTextContent('seed 7, before the fix');
+    expect(JSON.parse(await readFile(path.join(store.root, A, 'labels.json'), 'utf8'))).toEqual({ name: 'threshold 0.7 baseline', note: 'seed 7, before the fix' });
+    await user.type(screen.getByRole('searchbox', { name: /Filter runs/ }), 'before the FIX');
+    expect(within(table).getAllByRole('row').slice(1).map((r) => r.dataset.testid)).toEqual([`run-${A}`]);
+  });
+
+  test('a refused name says why and stays in the form', async () => {
+    const { user } = renderApp();
+    const table = await runsTable();
+    await user.click(within(table).getByRole('button', { name: `Rename or note run ${B}` }));
+    const form = within(table).getByRole('form', { name: `Name and note of run ${B}` });
+    // The input stops at 100 characters; a name with a tab (a control character) is refused by the engine.
+    await user.type(within(form).getByLabelText('Name'), 'a\tb');
+    await user.click(within(form).getByRole('button', { name: 'Save' }));
+    expect(await within(form).findByRole('alert')).toHaveTextContent('Not saved: ');
+    expect(within(form).getByRole('alert')).toHaveTextContent('a run name is one line without control characters');
+  });
+
+  test('delete asks first, naming the run and its folder; Cancel keeps it, Delete removes its files', async () => {
+    const { user } = renderApp();
+    const table = await runsTable();
+    await user.click(within(table).getByRole('button', { name: `Delete run ${B}` }));
+    let dialog = screen.getByRole('alertdialog', { name: `Delete run ${B}?` });
+    expect(dialog).toHaveTextContent(`removes the folder ${store.root}/${B} and everything in it: the run record, its 6 episodes with their trajectories and camera images, its results. It cannot be undone.`);
+    // Cancel has the focus (Enter keeps the run); Escape cancels too.
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
+    await user.click(within(table).getByRole('button', { name: `Delete run ${B}` }));
+    await user.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument();
+    expect((await store.list()).map((r) => r.id)).toContain(B);
+
+    await user.click(within(table).getByRole('button', { name: `Delete run ${B}` }));
+    dialog = screen.getByRole('alertdialog', { name: `Delete run ${B}?` });
+    await user.click(within(dialog).getByRole('button', { name: 'Delete run' }));
+    await waitFor(() => expect(screen.queryByRole('alertdialog')).not.toBeInTheDocument());
+    expect(within(table).queryByTestId(`run-${B}`)).not.toBeInTheDocument();
+    await expect(readFile(path.join(store.root, B, 'run.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  test('an imported run is marked imported, and its replay buttons are off with the reason', async () => {
+    const imported = await store.importResultsText(JSON.stringify(await results(A)), 'a.results.json');
+    const { user } = renderApp();
+    const row = within(await runsTable()).getByTestId(`run-${imported.id}`);
+    expect(within(row).getByText('imported')).toHaveAttribute('title', `${IMPORTED_NO_REPLAY} (a.results.json)`);
+    const run = await showRun(user, imported.id);
+    expect(within(run).getByTestId('imported-note')).toHaveTextContent('Imported from a results file, which holds no trajectories: nothing to replay. Its replay buttons are off.');
+    const replay = within(run).getByRole('button', { name: 'Replay task 0 trial 0' });
+    expect(replay).toBeDisabled();
+    expect(replay).toHaveAttribute('title', IMPORTED_NO_REPLAY);
   });
 });
 
@@ -188,7 +284,7 @@ describe("a run's results", () => {
   test('an episode run again after its simulator worker was lost is said so, in the headline and its row', async () => {
     const { user } = renderApp();
     const run = await showRun(user, B);
-    expect(within(run).getByRole('note')).toHaveTextContent("1 of 6 episodes were run again from their start after the simulator's worker process was lost");
+    expect(within(run).getByRole('note')).toHaveTextContent("1 of 6 episodes was run again from the start after the simulator's worker process was lost");
     const row = within(run).getByTestId('episode-1-1');
     expect(within(row).getByText(/run again after the simulator was lost/)).toHaveAttribute('title', 'LiberoWorkerLost: the worker process exited (status 1)');
     expect(within(run).getByTestId('episode-1-0')).not.toHaveTextContent(/run again/);
@@ -249,7 +345,27 @@ describe("a run's results", () => {
     expect(within(run).getByText(/paired episodes \(same task/)).toHaveTextContent('6 paired episodes (same task, trial and initial state); 0 unpaired');
     expect(within(run).getByText('decoding')).toBeInTheDocument(); // among the configuration differences
     expect(calls).toHaveBeenCalledWith('runs.compare', { a: A, b: B }); // the renderer does not compute it
+    // The heading keeps the run id as it is (the CSS upper-cases headings, not ids), and a value that does not apply says so.
+    const heading = within(run).getByRole('heading', { name: `Compared with ${B}` });
+    expect(within(heading).getByText(B)).toHaveClass('run-id');
+    const differs = within(run).getByText(/^Differs:/);
+    expect(differs).toHaveTextContent('accept A threshold, B none (no draft to accept); threshold A 0.7, B n/a');
+    expect(differs).not.toHaveTextContent('null');
 
+  });
+
+  test('a run with no finished episode says so instead of claiming no draft was proposed', async () => {
+    const D = '20261125-130000-dddddd';
+    await writeRun(D, config(), [], false);
+    const { user, store: app } = renderApp();
+    const run = await showRun(user, D);
+    expect(within(run).getByTestId('no-episodes')).toHaveTextContent('This run has no finished episodes: there is nothing to plot.');
+    // While the engine is running it (active), the same place says that none has finished yet.
+    const data = app.getState().runResults[D]!;
+    act(() => app.setState({ runResults: { ...app.getState().runResults, [D]: { ...data, active: true } } }));
+    expect(within(run).getByTestId('no-episodes')).toHaveTextContent('No episode has finished yet');
+    expect(within(run).queryByText(/No episode proposed draft layers|No draft layers were proposed/)).not.toBeInTheDocument();
+    expect(within(run).getByText(/tasks 0, 1 \(2 tasks\) × 3 trials/)).toBeInTheDocument();
   });
 
   test('a run on another suite cannot be compared, and the page says why', async () => {

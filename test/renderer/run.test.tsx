@@ -434,7 +434,8 @@ describe("a policy server's run", { timeout: 60_000 }, () => {
     expect(stage('verifyMs')).toBe(`${STAND_IN_RSD_RECORD.stages_ms.verify.toFixed(2)} ms`);
     expect(stage('mainStepsMs')).toBe(`${STAND_IN_RSD_RECORD.stages_ms.main_steps.toFixed(2)} ms`);
     expect(screen.getByTestId('latency-ortMs')).toHaveTextContent(/^Server, all stages ortMs5\.25 ms/);
-    expect(screen.getByTestId(`run-${runId}`)).toHaveTextContent(`stand-in-rsd from ${server.url} · remote`);
+    expect(screen.getByTestId(`run-${runId}`)).toHaveTextContent(`policy stand-in-rsd from ${server.url}`); // the runs table's "Bundle or policy"
+    expect(screen.getByTestId(`run-${runId}`)).toHaveTextContent('× 1 trial · remote');
   });
 });
 

@@ -47,9 +47,31 @@ export const RunMeta = z.strictObject({
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 
+/** No control characters (a name is one line; a note may have line breaks and tabs). */
+const NAME_CHARS = /^[^\p{Cc}]*$/u;
+const NOTE_CHARS = /^(?:[^\p{Cc}]|[\n\t])*$/u;
+
+/** A run's name shown instead of its id ("" puts the id back): one line, at most 100 characters. */
+export const RunName = z.string().trim().max(100, 'a run name has at most 100 characters').regex(NAME_CHARS, 'a run name is one line without control characters');
+/** A run's note: free text, at most 2000 characters, line breaks allowed ("" removes it). */
+export const RunNote = z.string().trim().max(2000, 'a run note has at most 2000 characters').regex(NOTE_CHARS, 'a run note has no control characters but line breaks and tabs');
+
+/**
+ * `labels.json` beside run.json: what the user calls the run and notes about it. Kept apart from
+ * run.json, which is the run's record and is rewritten by its writer while it runs.
+ */
+export const RunLabels = z.strictObject({ name: RunName.optional(), note: RunNote.optional() });
+export type RunLabels = z.infer<typeof RunLabels>;
+
 /** A run as the run list shows it (`runs.list`). */
 export const RunSummary = z.object({
   id: z.string(),
+  /** The user's name for the run (runs.rename), absent when none. */
+  name: z.string().optional(),
+  /** The user's note (runs.note), absent when none. */
+  note: z.string().optional(),
+  /** Set when the run was made by importing a results file (its path or name): it has no trajectories to replay. */
+  importedFrom: z.string().optional(),
   status: RunStatus,
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -63,6 +85,13 @@ export const RunSummary = z.object({
   executionProvider: z.string(),
   /** A policy server's run: the server's address (`config.policy.url`); absent for a bundle's run. */
   server: z.string().optional(),
+  /** The simulator backend and version (`config.simulator`): "embedded 3.3.0". */
+  simulator: z.string(),
+  /** Successful episodes of those done, and the Wilson 95% interval of the rate (0 to 1 when none is done). */
+  successes: NonNegInt,
+  wilson95: z.object({ low: z.number(), high: z.number() }),
+  /** Median chunk latency (totalMs) over all chunks so far; null before the first chunk. */
+  medianChunkMs: z.number().nullable(),
   /** Episodes recorded so far, of tasks x trials. */
   episodesDone: NonNegInt,
   episodesPlanned: NonNegInt,

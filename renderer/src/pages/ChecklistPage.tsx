@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import type { CheckGroup, CheckRow, CheckStatus } from '../../../engine/api/checks.js';
 import { CheckRowView } from '../components/CheckRowView.js';
+import { count } from '../components/results/format.js';
 import { useApp } from '../store/context.js';
 
 const GROUPS: { group: CheckGroup; title: string }[] = [
@@ -11,12 +12,13 @@ const GROUPS: { group: CheckGroup; title: string }[] = [
   { group: 'app', title: 'App' },
 ];
 
-const SUMMARY: { status: CheckStatus; label: string }[] = [
-  { status: 'pass', label: 'pass' },
-  { status: 'warn', label: 'warnings' },
-  { status: 'fail', label: 'failing' },
-  { status: 'unknown', label: 'unknown' },
-  { status: 'not-configured', label: 'not configured' },
+// How many rows have each status: "1 warning", "2 warnings"; the rest are adjectives, the same for any count.
+const SUMMARY: { status: CheckStatus; label: (n: number) => string }[] = [
+  { status: 'pass', label: (n) => `${n} pass` },
+  { status: 'warn', label: (n) => count(n, 'warning') },
+  { status: 'fail', label: (n) => `${n} failing` },
+  { status: 'unknown', label: (n) => `${n} unknown` },
+  { status: 'not-configured', label: (n) => `${n} not configured` },
 ];
 
 function Summary({ rows }: { rows: CheckRow[] }) {
@@ -29,7 +31,7 @@ function Summary({ rows }: { rows: CheckRow[] }) {
       {parts.map((p, i) => (
         <span key={p.status} className={`summary-${p.status}`}>
           {i > 0 && ' · '}
-          {p.n} {p.label}
+          {p.label(p.n)}
         </span>
       ))}
     </p>

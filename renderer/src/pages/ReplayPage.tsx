@@ -7,6 +7,7 @@ import { ReplayPlots } from '../components/replay/ReplayPlots.js';
 import { ReplayViewport } from '../components/replay/ReplayViewport.js';
 import { StepReadout } from '../components/replay/StepReadout.js';
 import { TimelineControls, usePlaybackClock } from '../components/replay/TimelineControls.js';
+import { count } from '../components/results/format.js';
 import { useApp } from '../store/context.js';
 import type { ReplayEpisodeState } from '../store/replay.js';
 
@@ -91,7 +92,7 @@ function EpisodeArea() {
     return (
       <EmptyState title="This run has no trajectories">
         <p>
-          Run {run.runId} has results for {run.episodes.length} episode{run.episodes.length === 1 ? '' : 's'} but no trajectories, so there is nothing
+          Run {run.runId} has results for {count(run.episodes.length, 'episode')} but no trajectories, so there is nothing
           to replay.{' '}
           {run.trajectories === 'missing'
             ? "Its results name trajectory files that are not in the run's folder: results imported from a file carry no trajectories."

@@ -39,6 +39,12 @@ export interface ResultsSlice {
   importResults(text: string, name: string): Promise<RsdError | null>;
   /** Writes a run's results JSON to a path through the engine (Electron); resolves to the path written, or the error. */
   exportResultsTo(runId: string, path: string): Promise<{ path: string } | { error: RsdError }>;
+  /** Names a run ("" puts its id back: runs.rename) and reads the list again; resolves to the engine's error, or null. */
+  renameRun(runId: string, name: string): Promise<RsdError | null>;
+  /** Sets a run's note ("" removes it: runs.note); resolves to the engine's error, or null. */
+  noteRun(runId: string, note: string): Promise<RsdError | null>;
+  /** Deletes a run's files (runs.delete; the page has asked the user first) and forgets it; resolves to the engine's error, or null. */
+  deleteRun(runId: string): Promise<RsdError | null>;
   /** Keeps the list in step with the run being done (from `eval.event`). */
   noteRunEvent(event: EvalEvent): void;
 }
@@ -72,6 +78,18 @@ export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, 
       state = { error: asRsdError(thrown) };
     }
     set((s) => ({ comparisons: { ...s.comparisons, [comparisonKey(a, b)]: state } }));
+  };
+
+  // A label change, then the list read again so that every view shows it.
+  const labelled = async (change: () => Promise<unknown>): Promise<RsdError | null> => {
+    if (!get().client) return { kind: 'disconnected', message: 'not connected to the engine' };
+    try {
+      await change();
+    } catch (thrown) {
+      return asRsdError(thrown);
+    }
+    await get().loadRuns();
+    return null;
   };
 
   return {
@@ -164,12 +182,44 @@ export const resultsSlice: StateCreator<AppState, [], [], ResultsSlice> = (set, 
       }
     },
 
+    async renameRun(runId, name) {
+      return labelled(() => get().client!.call('runs.rename', { id: runId, name }));
+    },
+
+    async noteRun(runId, note) {
+      return labelled(() => get().client!.call('runs.note', { id: runId, note }));
+    },
+
+    async deleteRun(runId) {
+      const { client } = get();
+      if (!client) return { kind: 'disconnected', message: 'not connected to the engine' };
+      try {
+        await client.call('runs.delete', { id: runId });
+      } catch (thrown) {
+        return asRsdError(thrown);
+      }
+      set((s) => {
+        const { [runId]: _results, ...runResults } = s.runResults;
+        const { [runId]: _error, ...runResultsErrors } = s.runResultsErrors;
+        return {
+          runs: s.runs.filter((r) => r.id !== runId),
+          runResults,
+          runResultsErrors,
+          compareRunId: s.compareRunId === runId ? null : s.compareRunId,
+          resultsRunId: s.resultsRunId === runId ? null : s.resultsRunId,
+        };
+      });
+      await get().loadRuns();
+      return null;
+    },
+
     noteRunEvent(event) {
       const { runsLoaded, runResults } = get();
       if (event.type === 'episode-finished' || event.type === 'run-started') {
         const done = event.progress.done;
         set((s) => ({ runs: s.runs.map((r) => (r.id === event.runId ? { ...r, episodesDone: done, status: 'running', active: true } : r)) }));
-        if (runsLoaded && !get().runs.some((r) => r.id === event.runId)) void get().loadRuns();
+        // The list's success and latency columns come from the engine: read it again as episodes finish.
+        if (runsLoaded && (event.type === 'episode-finished' || !get().runs.some((r) => r.id === event.runId))) void get().loadRuns();
         if (runResults[event.runId] && event.type === 'episode-finished') void get().loadRunResults(event.runId, true);
       }
       if (event.type === 'run-finished') {

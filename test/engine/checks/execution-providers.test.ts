@@ -98,3 +98,24 @@ describe('system libraries', () => {
     expect(nvidiaDriverVersion(`${dir}/absent`)).toBeNull();
   });
 });
+
+describe('one probe for the Checklist and the System page', () => {
+  it('system.info calls a provider available exactly when its check passes (WebGPU, CPU)', async () => {
+    const { collectSystemInfo } = await import('../../../engine/system/info.js');
+    for (const [id, name] of [
+      ['ep.webgpu', 'webgpu'],
+      ['ep.cpu', 'cpu'],
+    ] as const) {
+      const row = await runCheck(id);
+      const info = await collectSystemInfo('in-process');
+      if (info.onnxruntime.status !== 'loaded') throw new Error(info.onnxruntime.error);
+      const ep = info.onnxruntime.executionProviders.find((e) => e.name === name);
+      if (!ep) {
+        expect(row.status).toBe('not-configured');
+        continue;
+      }
+      expect({ name, available: ep.available }).toEqual({ name, available: row.status === 'pass' });
+      if (!ep.available && row.status === 'warn') expect(ep.note).toContain('a test model could not run');
+    }
+  });
+});

@@ -115,6 +115,21 @@ describe('rsd runs', () => {
     expect(json.results).not.toHaveProperty('episodes');
   });
 
+  it('list and show: a run\'s name and note (labels.json, runs.rename and runs.note) and its success, latency and simulator', async () => {
+    const store = new RunStore(runsRoot);
+    await store.rename(idA, 'sweep 0.7');
+    await store.setNote(idA, 'baseline\nseed 7');
+    const listed = JSON.parse((await call('list', '--runs', runsRoot, '--json')).stdout) as { runs: StoredRunSummary[] };
+    expect(listed.runs.find((r) => r.id === idA)).toMatchObject({ name: 'sweep 0.7', note: 'baseline\nseed 7', successes: 3, wilson95: wilson(3, 6), medianChunkMs: 30, simulator: 'mujoco-wasm 3.3.8' });
+    expect(listed.runs.find((r) => r.id === idB)).not.toHaveProperty('name');
+    const text = (await call('list', '--runs', runsRoot)).stdout;
+    expect(text).toMatch(/run-a +completed .* test-bundle {2}"sweep 0\.7"\n {4}note: baseline \/ seed 7\n/);
+    const shown = (await call('show', idA, '--runs', runsRoot)).stdout;
+    expect(shown).toMatch(/^run run-a: completed\n {2}name: sweep 0\.7\n {2}note: baseline\n {8}seed 7\n/);
+    const json = JSON.parse((await call('show', idA, '--runs', runsRoot, '--json')).stdout) as ShowReport;
+    expect(json.labels).toEqual({ name: 'sweep 0.7', note: 'baseline\nseed 7' });
+  });
+
   it('show: a running (or interrupted) run shows what finished so far', async () => {
     const { code, stdout } = await call('show', idB, '--runs', runsRoot);
     expect(code).toBe(0);

@@ -86,6 +86,13 @@ describe('compareResults', () => {
     expect(c.configDifferences.map((d) => d.field)).toEqual(['decoding', 'accept', 'threshold']);
   });
 
+  it('says a config value that does not apply by its meaning, never "null"', () => {
+    const byField = Object.fromEntries(c.configDifferences.map((d) => [d.field, d] as const));
+    expect(byField.accept?.b).toBe('none (no draft to accept)');
+    expect(byField.threshold?.b).toBe('n/a');
+    expect(JSON.stringify(c.configDifferences)).not.toContain('null');
+  });
+
   it('refuses runs on different suites, naming both', () => {
     const other = summarize(config({ suite: 'libero_object' }), [episode(0, 0, 'success')]);
     expect(() => compareResults(a, other)).toThrow(ComparisonError);

@@ -155,6 +155,53 @@ describe('runs.* and eval.* requests', () => {
   }, 60_000);
 });
 
+describe('runs.rename, runs.note and runs.delete', () => {
+  it('name and note a run in labels.json beside run.json; runs.list shows them; "" removes them', async () => {
+    const { ok } = hostWithEvents();
+    const store = new RunStore(path.join(data, 'runs'));
+    const run = await store.createRun(config({ tasks: [0], trials: 1 }), { id: 'labelled' });
+    await run.appendEpisode(episode(0, 0, 'success'));
+    await run.finish();
+    expect(await ok('runs.rename', { id: 'labelled', name: '  threshold sweep 0.7  ' })).toEqual({ id: 'labelled', labels: { name: 'threshold sweep 0.7' } });
+    expect(await ok('runs.note', { id: 'labelled', note: 'first try\nseed 7' })).toEqual({ id: 'labelled', labels: { name: 'threshold sweep 0.7', note: 'first try\nseed 7' } });
+    expect(JSON.parse(await readFile(path.join(data, 'runs', 'labelled', 'labels.json'), 'utf8'))).toEqual({ name: 'threshold sweep 0.7', note: 'first try\nseed 7' });
+    const listed = (await ok<{ runs: { id: string }[] }>('runs.list')).runs.find((r) => r.id === 'labelled');
+    expect(listed).toMatchObject({ name: 'threshold sweep 0.7', note: 'first try\nseed 7', successes: 1, episodesDone: 1, simulator: 'mujoco-wasm 3.3.8' });
+    expect(await ok('runs.rename', { id: 'labelled', name: '' })).toEqual({ id: 'labelled', labels: { note: 'first try\nseed 7' } });
+    // run.json, the run's record, is untouched.
+    expect(JSON.parse(await readFile(path.join(data, 'runs', 'labelled', 'run.json'), 'utf8'))).not.toHaveProperty('name');
+  });
+
+  it('refuse a bad id or name, naming the field', async () => {
+    const { call } = hostWithEvents();
+    expect(await call('runs.rename', { id: 'no-such-run', name: 'x' })).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.id' } });
+    expect(await call('runs.rename', { id: '../etc', name: 'x' })).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.id' } });
+    expect(await call('runs.rename', { id: 'no-such-run', name: 'two\nlines' })).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.name' } });
+    expect(await call('runs.rename', { id: 'no-such-run', name: 'x'.repeat(101) })).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.name' } });
+    expect(await call('runs.note', { id: 'no-such-run', note: 'x'.repeat(2001) })).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.note' } });
+    expect(await call('runs.delete', { id: 'no-such-run' })).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.id' } });
+  });
+
+  it('delete removes the run folder and its files; a run in progress (its writer.lock held) is refused and kept', async () => {
+    const { ok, call } = hostWithEvents();
+    const store = new RunStore(path.join(data, 'runs'));
+    const writing = await store.createRun(config({ tasks: [0], trials: 2 }), { id: 'in-progress' });
+    await writing.appendEpisode(episode(0, 0, 'success'));
+    const refused = await call('runs.delete', { id: 'in-progress' });
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'invalid-params', field: 'params.id' } });
+    if (!refused.ok) expect(refused.error.message).toMatch(/^run in-progress is being written by pid \d+/);
+    expect((await store.open('in-progress')).status).toBe('running');
+    await writing.finish();
+
+    const dir = path.join(data, 'runs', 'in-progress');
+    await writeFile(path.join(dir, 'trajectories', 'task00-trial000.json'), '{}');
+    expect(await ok('runs.delete', { id: 'in-progress' })).toEqual({ id: 'in-progress', dir });
+    await expect(readFile(path.join(dir, 'run.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFile(path.join(dir, 'trajectories', 'task00-trial000.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await ok<{ runs: { id: string }[] }>('runs.list')).runs.map((r) => r.id)).not.toContain('in-progress');
+  });
+});
+
 describe('histogram', () => {
   it('puts every value in one of the bins, the largest in the last', () => {
     const h = histogram([1, 2, 2, 3, 10], 3);

@@ -1,10 +1,11 @@
 import type { RunSummary } from '../../../../engine/api/schemas/runs.js';
 import { useApp } from '../../store/context.js';
+import { count } from '../results/format.js';
 import { episodeKey, OUTCOME_GROUPS, outcomeShort } from './episode.js';
 
 function runLabel(r: RunSummary): string {
   const decoding = r.decoding === 'speculative' && r.accept ? `speculative (${r.accept})` : r.decoding;
-  const progress = r.episodesDone === r.episodesPlanned ? `${r.episodesDone} episodes` : `${r.episodesDone} of ${r.episodesPlanned} episodes`;
+  const progress = r.episodesDone === r.episodesPlanned ? count(r.episodesDone, 'episode') : `${r.episodesDone} of ${count(r.episodesPlanned, 'episode')}`;
   return `${r.id} · ${decoding} · ${r.bundle} · ${progress}${r.status === 'completed' ? '' : ` · ${r.active ? 'running' : r.status}`}`;
 }
 

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { episodeAcceptance, episodeChunkMedian } from './analysis.js';
-import { millis, percent } from './format.js';
+import { count, millis, percent } from './format.js';
 
 type SortKey = 'task' | 'outcome' | 'steps' | 'wall' | 'latency' | 'acceptance';
 type Direction = 'ascending' | 'descending';
@@ -39,8 +39,11 @@ export function visibleEpisodes(episodes: readonly EpisodeRecord[], sort: SortKe
   return shown;
 }
 
-/** Every episode of the run: sortable by column, "failed only", a click opens its replay. */
-export function EpisodeTable({ runId, episodes }: { runId: string; episodes: readonly EpisodeRecord[] }) {
+/**
+ * Every episode of the run: sortable by column, "failed only", a click opens its replay.
+ * `noReplay`: why none of its episodes can be replayed (an imported run), shown on the buttons.
+ */
+export function EpisodeTable({ runId, episodes, noReplay }: { runId: string; episodes: readonly EpisodeRecord[]; noReplay?: string }) {
   const openReplay = useApp((s) => s.openReplay);
   const [sort, setSort] = useState<SortKey>('outcome');
   const [direction, setDirection] = useState<Direction>('ascending');
@@ -55,8 +58,9 @@ export function EpisodeTable({ runId, episodes }: { runId: string; episodes: rea
       setDirection('ascending');
     }
   };
+  const replayable = (e: EpisodeRecord) => !noReplay && e.trajectory !== null;
   const replay = (e: EpisodeRecord) => {
-    if (e.trajectory) openReplay({ runId, taskId: e.taskId, trial: e.trial });
+    if (replayable(e)) openReplay({ runId, taskId: e.taskId, trial: e.trial });
   };
 
   return (
@@ -66,7 +70,7 @@ export function EpisodeTable({ runId, episodes }: { runId: string; episodes: rea
           <input type="checkbox" checked={failedOnly} onChange={(e) => setFailedOnly(e.target.checked)} /> Failed only
         </label>
         <span className="muted" data-testid="episode-count">
-          {shown.length} of {episodes.length} episodes shown · {failed} not successful
+          {shown.length} of {count(episodes.length, 'episode')} shown · {failed} not successful
         </span>
       </div>
       <table className="data-table episode-table" aria-label="Episodes">
@@ -90,7 +94,7 @@ export function EpisodeTable({ runId, episodes }: { runId: string; episodes: rea
         </thead>
         <tbody>
           {shown.map((e) => (
-            <tr key={`${e.taskId}/${e.trial}`} className={`episode-row episode-outcome-row-${e.outcome}${e.trajectory ? ' clickable' : ''}`} onClick={() => replay(e)} data-testid={`episode-${e.taskId}-${e.trial}`}>
+            <tr key={`${e.taskId}/${e.trial}`} className={`episode-row episode-outcome-row-${e.outcome}${replayable(e) ? ' clickable' : ''}`} onClick={() => replay(e)} data-testid={`episode-${e.taskId}-${e.trial}`}>
               <td>
                 Task {e.taskId} · trial {e.trial}
                 {e.initIndex !== e.trial && <span className="muted"> (init {e.initIndex})</span>}
@@ -117,8 +121,8 @@ export function EpisodeTable({ runId, episodes }: { runId: string; episodes: rea
                     event.stopPropagation();
                     replay(e);
                   }}
-                  disabled={!e.trajectory}
-                  title={e.trajectory ? undefined : 'No trajectory was recorded for this episode'}
+                  disabled={!replayable(e)}
+                  title={noReplay ?? (e.trajectory ? undefined : 'No trajectory was recorded for this episode')}
                   aria-label={`Replay task ${e.taskId} trial ${e.trial}`}
                 >
                   Replay

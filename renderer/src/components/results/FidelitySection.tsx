@@ -3,7 +3,7 @@ import { taskCaveats } from '../../../../engine/api/known-issues.js';
 import type { ClosedLoopPairing, ErrorStats, FidelityGroup, FidelityOverview, FidelityStats } from '../../../../engine/api/schemas/fidelity.js';
 import type { PairedSuccess } from '../../../../engine/api/schemas/comparison.js';
 import { useApp } from '../../store/context.js';
-import { dateTime, percent, pValue } from './format.js';
+import { count, dateTime, percent, pValue } from './format.js';
 
 /**
  * The Results page's "Simulator fidelity" section: the newest report `rsd fidelity` wrote
@@ -170,8 +170,8 @@ function Report({ report, file }: { report: FidelityOverview; file: string | nul
   return (
     <div data-testid="fidelity-report">
       <p data-testid="fidelity-headline">
-        {report.suite}: embedded {report.embedded.version} against <strong>{ref}</strong> {report.reference.version} · {report.tasks.length}{' '}
-        {report.tasks.length === 1 ? 'task' : 'tasks'} × {report.initIndices.length} initial states · {report.episodeCount} comparisons · {dateTime(report.createdAt)}
+        {report.suite}: embedded {report.embedded.version} against <strong>{ref}</strong> {report.reference.version} ·{' '}
+        {count(report.tasks.length, 'task')} × {count(report.initIndices.length, 'initial state')} · {count(report.episodeCount, 'comparison')} · {dateTime(report.createdAt)}
         {report.status === 'cancelled' && ' · cancelled (what finished)'}
       </p>
       <p className="muted">
@@ -190,7 +190,7 @@ function Report({ report, file }: { report: FidelityOverview; file: string | nul
       {report.disagreementCount > 0 && (
         <details className="fidelity-disagreements">
           <summary>
-            {report.disagreementCount} {report.disagreementCount === 1 ? 'episode' : 'episodes'} where the backends disagree on success
+            {count(report.disagreementCount, 'episode')} where the backends disagree on success
           </summary>
           <ul>
             {report.disagreements.map((e) => (

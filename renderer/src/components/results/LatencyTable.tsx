@@ -1,5 +1,5 @@
 import { LATENCY_STAGES, type LatencyStage, type Results } from '../../../../engine/api/schemas/results.js';
-import { millis } from './format.js';
+import { count, millis } from './format.js';
 
 const STAGE_LABEL: Record<LatencyStage, string> = {
   totalMs: 'Total',
@@ -56,7 +56,7 @@ export function LatencyTable({ results }: { results: Results }) {
         </tbody>
       </table>
       <p className="muted table-note">
-        Over {results.latency.chunks} chunks of all episodes pooled.{served && ' The stages are the server’s own times (its rsd records); the total is the round trip this engine measured.'}{omitted > 0 && ` ${omitted} ${omitted === 1 ? 'stage that did not run in this decoding is' : 'stages that did not run in this decoding are'} left out.`}
+        Over {count(results.latency.chunks, 'chunk')} of all episodes pooled.{served && ' The stages are the server’s own times (its rsd records); the total is the round trip this engine measured.'}{omitted > 0 && ` ${omitted} ${omitted === 1 ? 'stage that did not run in this decoding is' : 'stages that did not run in this decoding are'} left out.`}
       </p>
     </>
   );

@@ -6,12 +6,13 @@ import { AcceptanceHeatmap } from './AcceptanceHeatmap.js';
 import { ComparisonView } from './ComparisonView.js';
 import { EpisodeTable } from './EpisodeTable.js';
 import { ExportControl } from './ExportControl.js';
-import { dateTime, decodingLabel, millis, percent, serverSuffix } from './format.js';
+import { count, dateTime, decodingLabel, millis, percent, serverSuffix, tasksAndTrials } from './format.js';
 import { LatencyTable } from './LatencyTable.js';
 import { AcceptanceScatter, LatencyHistogram, SuccessPlot } from './Plots.js';
+import { IMPORTED_NO_REPLAY } from './RunList.js';
 import { TaskTable } from './TaskTable.js';
 
-function Part({ title, children }: { title: string; children: ReactNode }) {
+function Part({ title, children }: { title: ReactNode; children: ReactNode }) {
   const id = useId();
   return (
     <section className="results-part" aria-labelledby={id}>
@@ -27,11 +28,11 @@ function Headline({ results }: { results: Results }) {
   return (
     <div className="results-headline">
       <p data-testid="results-total">
-        <strong>{percent(t.rate)}</strong> success ({t.successes} of {t.episodes} episodes; 95% {percent(t.wilson95.low)}–{percent(t.wilson95.high)}) · median chunk{' '}
+        <strong>{percent(t.rate)}</strong> success ({t.successes} of {count(t.episodes, 'episode')}; 95% {percent(t.wilson95.low)}–{percent(t.wilson95.high)}) · median chunk{' '}
         {millis(results.latency.stages.totalMs.median)} · median episode {results.episodeWallMs.median === null ? 'n/a' : `${(results.episodeWallMs.median / 1000).toFixed(1)} s`}
       </p>
       <p className="muted">
-        {c.suite}, {c.tasks.length} {c.tasks.length === 1 ? 'task' : 'tasks'} × {c.trials} trials, max {c.maxSteps} steps, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
+        {c.suite}, {tasksAndTrials(c.tasks, c.trials)}, max {count(c.maxSteps, 'step')}, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
         <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code>
         {serverSuffix(c.policy)} · {c.executionProvider.used}
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
@@ -44,13 +45,13 @@ function Headline({ results }: { results: Results }) {
       ))}
       {results.episodes.some((e) => e.retried) && (
         <p className="muted" role="note">
-          {results.episodes.filter((e) => e.retried).length} of {t.episodes} episodes were run again from their start after the simulator's worker process was lost (it died or hung); each
+          {results.episodes.filter((e) => e.retried).length} of {count(t.episodes, 'episode')} {results.episodes.filter((e) => e.retried).length === 1 ? 'was' : 'were'} run again from the start after the simulator's worker process was lost (it died or hung); each
           counts once, as its second run ended, and is marked in the episode table.
         </p>
       )}
       {results.hadErrors && (
         <p className="run-error" role="note">
-          {results.errors.length} {results.errors.length === 1 ? 'episode' : 'episodes'} ended in an error (simulator or inference, not the policy): they count against the success rate
+          {count(results.errors.length, 'episode')} ended in an error (simulator or inference, not the policy): they count against the success rate
           and are marked in the episode table.
         </p>
       )}
@@ -71,7 +72,7 @@ function ComparePicker({ runId }: { runId: string }) {
         <option value="">{others.length === 0 ? 'no other run' : 'no run'}</option>
         {others.map((r) => (
           <option key={r.id} value={r.id}>
-            {r.id} ({decodingLabel(r.decoding, r.accept, r.threshold)}, {r.bundle})
+            {r.name ? `${r.name} · ${r.id}` : r.id} ({decodingLabel(r.decoding, r.accept, r.threshold)}, {r.bundle})
           </option>
         ))}
       </select>
@@ -85,7 +86,13 @@ function Comparison({ runId }: { runId: string }) {
   const error = useApp((s) => (other ? s.runResultsErrors[other] : undefined));
   if (!other) return null;
   return (
-    <Part title={`Compared with ${other}`}>
+    <Part
+      title={
+        <>
+          Compared with <span className="run-id">{other}</span>
+        </>
+      }
+    >
       {error ? <p className="run-error" role="alert">Could not read run {other}: {error.message}</p> : b ? <ComparisonView a={runId} b={other} /> : <p className="muted">Reading run {other}…</p>}
     </Part>
   );
@@ -97,6 +104,8 @@ export function RunDetail({ runId }: { runId: string }) {
   const error = useApp((s) => s.runResultsErrors[runId]);
   const load = useApp((s) => s.loadRunResults);
   const suites = useApp((s) => s.suites);
+  const imported = useApp((s) => s.runs.find((r) => r.id === runId)?.importedFrom);
+  const title = useApp((s) => s.runs.find((r) => r.id === runId)?.name);
 
   useEffect(() => {
     void load(runId, true);
@@ -116,7 +125,20 @@ export function RunDetail({ runId }: { runId: string }) {
   return (
     <article className="run-detail" aria-label={`Run ${runId}`}>
       <div className="run-detail-head">
-        <h2>Run {runId}</h2>
+        <h2>
+          {title ? (
+            <>
+              {title} <span className="muted run-id">{runId}</span>
+            </>
+          ) : (
+            <>Run {runId}</>
+          )}
+        </h2>
+        {imported && (
+          <span className="badge imported-badge" title={imported}>
+            imported
+          </span>
+        )}
         {data.active && <span className="run-status run-status-running">Running: results so far</span>}
         <span className="spacer" />
         <ComparePicker runId={runId} />
@@ -126,22 +148,36 @@ export function RunDetail({ runId }: { runId: string }) {
       <Part title="Success per task">
         <TaskTable results={results} instructions={instructions} />
       </Part>
-      <div className="charts">
-        <SuccessPlot results={results} />
-        <LatencyHistogram histogram={data.latencyHistogram} />
-        <AcceptanceScatter results={results} />
-      </div>
+      {results.episodes.length === 0 ? (
+        // Plots of nothing would claim things about episodes that have not happened (no draft proposed, no latency).
+        <p className="muted" data-testid="no-episodes">
+          {data.active ? 'No episode has finished yet: plots, latency and acceptance appear as episodes finish.' : 'This run has no finished episodes: there is nothing to plot.'}
+        </p>
+      ) : (
+        <div className="charts">
+          <SuccessPlot results={results} />
+          <LatencyHistogram histogram={data.latencyHistogram} />
+          <AcceptanceScatter results={results} />
+        </div>
+      )}
       <Comparison runId={runId} />
-      <div className="results-columns">
-        <Part title="Chunk latency per stage">
-          <LatencyTable results={results} />
-        </Part>
-        <Part title="Draft acceptance per layer">
-          <AcceptanceHeatmap results={results} />
-        </Part>
-      </div>
+      {results.episodes.length > 0 && (
+        <div className="results-columns">
+          <Part title="Chunk latency per stage">
+            <LatencyTable results={results} />
+          </Part>
+          <Part title="Draft acceptance per layer">
+            <AcceptanceHeatmap results={results} />
+          </Part>
+        </div>
+      )}
       <Part title="Episodes">
-        <EpisodeTable runId={runId} episodes={results.episodes} />
+        {imported && (
+          <p className="muted" role="note" data-testid="imported-note">
+            {IMPORTED_NO_REPLAY} Its replay buttons are off.
+          </p>
+        )}
+        <EpisodeTable runId={runId} episodes={results.episodes} {...(imported ? { noReplay: IMPORTED_NO_REPLAY } : {})} />
       </Part>
     </article>
   );

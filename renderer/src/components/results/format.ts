@@ -39,3 +39,14 @@ export function taskList(tasks: readonly number[]): string {
   if (first !== undefined && last !== undefined && sorted.length > 2 && last - first === sorted.length - 1) return `${first}–${last}`;
   return sorted.join(', ');
 }
+
+/** "1 warning", "2 warnings", "0 episodes": a count whose noun agrees with it (one helper, not a ternary per template). */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/** "task 2 × 4 trials", "tasks 0, 2 (2 tasks) × 1 trial": the task ids never read as a count of tasks. */
+export function tasksAndTrials(tasks: readonly number[], trials: number): string {
+  const which = tasks.length === 1 ? `task ${tasks[0]}` : `tasks ${taskList(tasks)} (${count(tasks.length, 'task')})`;
+  return `${which} × ${count(trials, 'trial')}`;
+}
