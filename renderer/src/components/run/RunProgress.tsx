@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { EvalProgress, TaskProgress } from '../../../../engine/api/schemas/eval-events.js';
 import { useApp } from '../../store/context.js';
 import { elapsedNow, type LiveRun } from '../../store/run.js';
-import { decodingLabel, duration, millis, percent, serverSuffix } from '../results/format.js';
+import { count, decodingLabel, duration, millis, percent, serverSuffix } from '../results/format.js';
 import { RunLog } from './RunLog.js';
 
 const STATUS_LABEL: Record<LiveRun['status'], string> = {
@@ -38,7 +38,7 @@ function Stats({ progress, elapsed }: { progress: EvalProgress; elapsed: number 
   const rate = progress.done === 0 ? null : progress.successes / progress.done;
   return (
     <dl className="run-stats">
-      <Stat label="Running success" testId="running-success" value={`${progress.successes} of ${progress.done} (${percent(rate)})${progress.errors ? `, ${progress.errors} errors` : ''}`} />
+      <Stat label="Running success" testId="running-success" value={`${progress.successes} of ${progress.done} (${percent(rate)})${progress.errors ? `, ${count(progress.errors, 'error')}` : ''}`} />
       <Stat label="Chunk latency, median" testId="chunk-median" value={millis(progress.chunkMedianMs)} />
       <Stat label="Episodes per minute" testId="episodes-per-minute" value={progress.episodesPerMinute === null ? 'n/a' : progress.episodesPerMinute.toFixed(1)} />
       <Stat label="Time left" testId="eta" value={duration(progress.etaSeconds)} />
@@ -47,12 +47,11 @@ function Stats({ progress, elapsed }: { progress: EvalProgress; elapsed: number 
   );
 }
 
-const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 /** A task's episodes as one bar: successes, failures and errors apart, then what is left to run. */
 function OutcomeBar({ task }: { task: TaskProgress }) {
   const share = (n: number) => `${task.total > 0 ? (100 * n) / task.total : 0}%`;
-  const label = `Task ${task.taskId}: ${plural(task.successes, 'success', 'successes')}, ${plural(task.failures, 'failure', 'failures')}, ${plural(task.errors, 'error', 'errors')}, ${task.total - task.done} of ${task.total} to run`;
+  const label = `Task ${task.taskId}: ${count(task.successes, 'success', 'successes')}, ${count(task.failures, 'failure')}, ${count(task.errors, 'error')}, ${task.total - task.done} of ${task.total} to run`;
   return (
     <div className="outcome-bar" role="img" aria-label={label} title={label}>
       <span className="outcome-success" style={{ width: share(task.successes) }} />
@@ -71,7 +70,7 @@ function TaskBars({ progress, instructions }: { progress: EvalProgress; instruct
             <span className="task-bar-name">Task {t.taskId}</span>
             <OutcomeBar task={t} />
             <span className="task-bar-count" data-testid={`task-progress-${t.taskId}`}>
-              {t.done}/{t.total} · {t.successes} ✓ · {t.failures} ✗{t.errors > 0 && ` · ${plural(t.errors, 'error', 'errors')}`}
+              {t.done}/{t.total} · {t.successes} ✓ · {t.failures} ✗{t.errors > 0 && ` · ${count(t.errors, 'error')}`}
             </span>
           </li>
         ))}
