@@ -3,9 +3,9 @@ import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
 import { useApp } from '../../store/context.js';
 import { episodeAcceptance, episodeChunkMedian } from './analysis.js';
 import { count, millis, percent } from './format.js';
+import { SortableHeaders, type Direction } from './SortableHeaders.js';
 
 type SortKey = 'task' | 'outcome' | 'steps' | 'wall' | 'latency' | 'acceptance';
-type Direction = 'ascending' | 'descending';
 
 // Errors first, then failures: the episodes worth a look come first.
 const OUTCOME_ORDER: Record<EpisodeRecord['outcome'], number> = { error: 0, failure: 1, success: 2 };
@@ -76,16 +76,7 @@ export function EpisodeTable({ runId, episodes, noReplay }: { runId: string; epi
       <table className="data-table episode-table" aria-label="Episodes">
         <thead>
           <tr>
-            {COLUMNS.map((c) => (
-              <th key={c.key} scope="col" aria-sort={sort === c.key ? direction : undefined} className={c.numeric ? 'num' : undefined}>
-                <button type="button" className="sort-button" onClick={() => sortBy(c.key)}>
-                  {c.label}
-                  <span aria-hidden className="sort-mark">
-                    {sort === c.key ? (direction === 'ascending' ? ' ▲' : ' ▼') : ''}
-                  </span>
-                </button>
-              </th>
-            ))}
+            <SortableHeaders columns={COLUMNS} sort={sort} direction={direction} onSort={sortBy} />
             <th scope="col">Error</th>
             <th scope="col">
               <span className="visually-hidden">Replay</span>

@@ -3,6 +3,7 @@ import type { RunSummary } from '../../../../engine/api/schemas/runs.js';
 import { useApp } from '../../store/context.js';
 import { count, dateTime, decodingLabel, millis, percent, tasksAndTrials } from './format.js';
 import { DeleteRunDialog, RunLabelsForm } from './RunActions.js';
+import { SortableHeaders, type Direction } from './SortableHeaders.js';
 
 type RunState = RunSummary['status'] | 'interrupted';
 
@@ -26,7 +27,6 @@ export const runTitle = (r: Pick<RunSummary, 'id' | 'name'>): string => r.name ?
 const policyLabel = (r: RunSummary): string => (r.server ? `policy ${r.bundle} from ${r.server}` : `bundle ${r.bundle}`);
 
 type SortKey = 'run' | 'success' | 'latency' | 'decoding' | 'policy' | 'simulator' | 'episodes' | 'status' | 'date';
-type Direction = 'ascending' | 'descending';
 
 const rate = (r: RunSummary): number | null => (r.episodesDone === 0 ? null : r.successes / r.episodesDone);
 const nullsLast = (x: number | null, y: number | null) => (x === null ? (y === null ? 0 : 1) : y === null ? -1 : x - y);
@@ -149,16 +149,7 @@ export function RunList({ runs, selected }: { runs: readonly RunSummary[]; selec
       <table className="data-table run-list" aria-label="Runs">
         <thead>
           <tr>
-            {COLUMNS.map((c) => (
-              <th key={c.key} scope="col" aria-sort={sort === c.key ? direction : undefined} className={c.numeric ? 'num' : undefined}>
-                <button type="button" className="sort-button" onClick={() => sortBy(c.key)}>
-                  {c.label}
-                  <span aria-hidden className="sort-mark">
-                    {sort === c.key ? (direction === 'ascending' ? ' ▲' : ' ▼') : ''}
-                  </span>
-                </button>
-              </th>
-            ))}
+            <SortableHeaders columns={COLUMNS} sort={sort} direction={direction} onSort={sortBy} />
             <th scope="col">
               <span className="visually-hidden">Actions</span>
             </th>
