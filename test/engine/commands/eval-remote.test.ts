@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../engine/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_PROJECT_PYTHON, projectPython } from '../project-python.js';
 import { startStandin, type Standin } from '../policy/remote/standin.js';
+import { callCli } from '../cli-call.js';
 
 // `rsd eval --policy ws://HOST:PORT`: the flags, their refusals, and a run through the CLI against
 // the openpi stand-in (started with an API key, given through --api-key-env).
@@ -22,18 +22,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function call(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const call = callCli;
 
 /** Refused before anything runs: exit 2 and one line starting with the flag. */
 async function refused(flag: string, ...args: string[]): Promise<string> {

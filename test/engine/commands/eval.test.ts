@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../engine/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxWorkers } from '../../../engine/eval/bounds.js';
 import { appRoot } from '../../../engine/util/app-root.js';
 import { writeNanDecoderBundle } from './nan-bundle.js';
+import { callCli } from '../cli-call.js';
 
 const run = promisify(execFile);
 let data: string;
@@ -18,19 +18,7 @@ afterAll(async () => {
   await rm(data, { recursive: true, force: true });
 });
 
-/** Runs `rsd ...` in this process through the CLI's entry point, capturing what it writes. */
-async function call(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const call = callCli;
 
 /** `rsd COMMAND ...` refused before anything runs: exit 2, one line on stderr naming `flag`. */
 async function refused(flag: string, ...args: string[]): Promise<string> {

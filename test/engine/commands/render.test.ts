@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../engine/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../../../engine/util/png.js';
 import { NO_REAL_LIBERO, realLiberoPython } from '../real-libero.js';
+import { callCli } from '../cli-call.js';
 
 // `rsd render`: its argument errors (exit 2, one line naming the flag, before anything starts), and
 // a real render of both cameras in real LIBERO where one is set up (docs/cameras.md).
@@ -19,19 +19,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Runs `rsd ...` in this process through the CLI's entry point, capturing what it writes. */
-async function call(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const call = callCli;
 
 /** `rsd render ...` refused: exit 2, one line on stderr starting with `flag`, nothing written. */
 async function refused(flag: string, ...args: string[]): Promise<string> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FidelityReport } from '../../../engine/api/schemas/fidelity.js';
 import { main, usageOf } from '../../../engine/cli.js';
 import { extractRuns } from '../../../engine/commands/fidelity.js';
@@ -11,6 +11,7 @@ import { summarize } from '../../../engine/runs/results-schema.js';
 import { defaultRunsRoot, RunStore } from '../../../engine/runs/store.js';
 import { dataDir } from '../../../engine/settings/paths.js';
 import { config, episode } from '../runs/fixtures.js';
+import { callCli } from '../cli-call.js';
 
 // `rsd fidelity` through the CLI's entry point (engine/cli.ts): flags refused with one line naming
 // them (exit 2), a self-check run (`--sim embedded`) writing its report where `fidelity.latest`
@@ -21,18 +22,7 @@ const LIBERO = path.resolve('../shared/libero');
 const haveLibero = existsSync(path.join(LIBERO, 'init_files'));
 if (!haveLibero) console.log(`rsd fidelity runs skipped: LIBERO's init files not found in ${LIBERO}`);
 
-async function call(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const call = callCli;
 
 /** Refused before anything runs: exit 2, one line on stderr starting with `rsd fidelity: FLAG`. */
 async function refused(flag: string, ...args: string[]): Promise<string> {
