@@ -1,10 +1,12 @@
 // Replay's pure helpers for issue 19 item 5: the timeline's ticks and chunk marks, the per-stage
 // read-out for each decoding kind, and the per-step CSV export.
+import * as THREE from 'three';
 import { describe, expect, test } from 'vitest';
 import { LATENCY_STAGES, type EpisodeChunks } from '../../engine/api/schemas/results.js';
 import type { TrajectoryChunk } from '../../engine/api/schemas/trajectory.js';
 import { CSV_HEADER, csvField, csvFileName, csvLine, episodeCsv, f32 } from '../../renderer/src/components/replay/csv.js';
-import type { ReplayEpisode } from '../../renderer/src/components/replay/episode.js';
+import { applyOrbit, framingOrbit } from '../../renderer/src/components/replay/camera-rig.js';
+import { gripTrail, type ReplayEpisode } from '../../renderer/src/components/replay/episode.js';
 import { chunkStages, stageText } from '../../renderer/src/components/replay/stages.js';
 import { timelineMarks } from '../../renderer/src/components/replay/timeline.js';
 
@@ -86,5 +88,34 @@ describe('CSV export', () => {
     // The final state: no action, no chunk; the episode succeeded here.
     expect(lines[4]!.split(',')).toEqual(['3', '', '', '', '', '', '', '', '2.4', '2.5', '2.6', '2.7', '2.8', '2.9', '3', '3.1', '1', '', '', '', '']);
     expect(csvFileName(episode)).toBe('run-a-task2-trial1.csv');
+  });
+});
+
+describe('3D view helpers', () => {
+  test("the gripper trail is the proprio's grip-site xyz per row", () => {
+    const proprio = Float32Array.from({ length: 3 * 8 }, (_, i) => i);
+    expect([...gripTrail({ proprio, steps: 2 })]).toEqual([0, 1, 2, 8, 9, 10, 16, 17, 18]);
+  });
+
+  test('the default camera frames the workspace: the whole box in view, from the front right and above', () => {
+    // Table, objects and robot: about 1.6 m x 1.2 m x 1.2 m.
+    const box = new THREE.Box3(new THREE.Vector3(-0.9, -0.6, 0), new THREE.Vector3(0.7, 0.6, 1.2));
+    const orbit = framingOrbit(box, 45, 16 / 9);
+    expect(orbit.target.toArray().map((v) => Number(v.toFixed(3)))).toEqual([-0.1, 0, 0.6]);
+    const camera = new THREE.PerspectiveCamera(45, 16 / 9, 0.02, 30);
+    const corners = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => new THREE.Vector3(i & 1 ? box.max.x : box.min.x, i & 2 ? box.max.y : box.min.y, i & 4 ? box.max.z : box.min.z));
+    const allInView = (distance: number) => {
+      applyOrbit(camera, { ...orbit, distance });
+      camera.updateMatrixWorld(true);
+      const frustum = new THREE.Frustum().setFromProjectionMatrix(new THREE.Matrix4().multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse));
+      return corners.every((c) => frustum.containsPoint(c));
+    };
+    expect(allInView(orbit.distance)).toBe(true);
+    // Tight: a tenth closer and a corner is cut off.
+    expect(allInView(orbit.distance * 0.9)).toBe(false);
+    applyOrbit(camera, orbit);
+    expect(camera.position.x).toBeGreaterThan(orbit.target.x);
+    expect(camera.position.z).toBeGreaterThan(box.max.z);
+    expect(framingOrbit(new THREE.Box3(), 45, 1).distance).toBe(2);
   });
 });

@@ -120,6 +120,7 @@ export function buildScene(scene: ReplayScene, shading: Shading = 'standard'): B
     if (!merged) continue;
     const mat = material(rgba, shading);
     const mesh = new THREE.Mesh(merged, mat);
+    if (planes) mesh.name = 'floor'; // the 3D view dims it in dark mode
     // Floors and walls take shadows; everything else casts them too.
     mesh.receiveShadow = true;
     mesh.castShadow = !planes && !isRoomPart(scene, body);
