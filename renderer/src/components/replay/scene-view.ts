@@ -135,10 +135,15 @@ export class SceneView {
 
     const trailGeometry = new THREE.BufferGeometry();
     trailGeometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(0), 3));
-    this.trail = new THREE.Line(trailGeometry, new THREE.LineBasicMaterial({ color: TRAIL_COLOUR }));
+    this.trail = new THREE.Line(trailGeometry, new THREE.LineBasicMaterial({ color: TRAIL_COLOUR, depthTest: false, transparent: true }));
     this.trail.name = 'gripper-trail';
     this.trail.frustumCulled = false;
-    this.trail.renderOrder = 1;
+    this.trail.renderOrder = 1; // drawn over the arm (no depth test), so the path stays visible behind it
+    // A dot per step on the same points: WebGL draws lines one pixel wide, the dots make the path readable.
+    const dots = new THREE.Points(trailGeometry, new THREE.PointsMaterial({ color: TRAIL_COLOUR, size: 4, sizeAttenuation: false, depthTest: false, transparent: true }));
+    dots.frustumCulled = false;
+    dots.renderOrder = 1;
+    this.trail.add(dots);
     this.scene.add(this.trail);
 
     this.camera.up.set(0, 0, 1);
@@ -243,7 +248,7 @@ export class SceneView {
     if (this.built) this.built.dispose();
     this.built = null;
     this.trail.geometry.dispose();
-    (this.trail.material as THREE.Material).dispose();
+    this.trail.traverse((o) => ((o as THREE.Line | THREE.Points).material as THREE.Material | undefined)?.dispose());
     this.sun.shadow.map?.dispose();
     this.renderer.dispose();
     // The canvas goes with the view: free its context now rather than at collection (browsers cap live contexts).
@@ -289,12 +294,13 @@ export class SceneView {
     for (const group of this.built.bodies) {
       if (group.name === 'world') continue;
       group.traverse((o) => {
-        if (o instanceof THREE.Mesh && o.name !== 'floor') box.expandByObject(o);
+        if (o instanceof THREE.Mesh && o.name !== 'floor' && o.name !== 'room') box.expandByObject(o);
       });
     }
     // From just under the table top up: the table's legs and the robot's pedestal add height, not workspace.
     if (!box.isEmpty()) box.min.z = Math.min(Math.max(box.min.z, TABLE_TOP_Z - 0.15), box.max.z);
     this.home = framingOrbit(box, this.camera.fov, this.camera.aspect);
+    this.canvas.dataset.framed = [...box.min.toArray(), ...box.max.toArray()].map((v) => v.toFixed(2)).join(' ');
     if (!this.orbitMoved) this.orbit = cloneOrbit(this.home);
   }
 
@@ -304,8 +310,8 @@ export class SceneView {
     (this.scene.background as THREE.Color).set(t.background);
     this.sky.groundColor.set(t.skyGround);
     this.built?.root.traverse((o) => {
-      // The floor keeps its scene colour in light mode and is dimmed in dark mode; its grid follows.
-      if (o instanceof THREE.Mesh && o.name === 'floor') {
+      // The floor and walls keep their scene colours in light mode and are dimmed in dark mode; the grid follows.
+      if (o instanceof THREE.Mesh && (o.name === 'floor' || o.name === 'room')) {
         const m = o.material as THREE.MeshStandardMaterial;
         const own = (m.userData.own ??= m.color.clone()) as THREE.Color;
         m.color.copy(own).multiplyScalar(t.floorScale);
