@@ -347,6 +347,11 @@ export class SceneView {
     this.renderer.setSize(width, height, false);
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
+    // The framing depends on the view's shape: fit again, unless the user has moved the orbit.
+    if (this.home && !this.orbitMoved) {
+      this.needsFraming = true;
+      this.posesDirty = true;
+    }
     this.requestRender();
   }
 
