@@ -304,6 +304,50 @@ describe('Replay in Chromium against rsd serve', () => {
     await expect.poll(() => framesDrawn(canvas)).toBeGreaterThan(beforeDrag);
     await shot(page, 'replay-page.png', true);
 
+    // 19-5 at 1440x900, from the default camera (it frames the table, the objects and the robot):
+    // the scene, the timeline under it and the plots beside it (a column that scrolls on its own) are in view together.
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.getByRole('button', { name: 'Reset view' }).click();
+    await page.locator('main').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 0));
+    await page.locator('.replay-side').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 0));
+    const inView = async (l: Locator) => {
+      const b = await l.boundingBox();
+      return b !== null && b.x >= 0 && b.y >= 0 && b.x + b.width <= 1440 && b.y + b.height <= 900;
+    };
+    const parts = { scene: canvas, timeline: page.getByRole('slider', { name: 'Timeline' }), marks: page.getByTestId('replay-marks'), readout: page.getByTestId('replay-readout'), 'first plot': translation };
+    for (const [name, part] of Object.entries(parts)) {
+      await expect.poll(() => inView(part), { message: `${name} in view at 1440x900: ${JSON.stringify(await part.boundingBox())}` }).toBe(true);
+    }
+    // Step ticks and one numbered mark per chunk (chunks of 8 actions: 8 of them in 60 steps).
+    expect(await page.getByTestId('replay-marks').locator('.replay-chunk-mark').count()).toBe(Math.ceil(60 / 8));
+    // The gripper trail runs up to the step shown (rows 0 to 29).
+    await expect.poll(() => canvas.getAttribute('data-trail')).toBe('30');
+    // The stages this run's decoding has; n/a, not 0.00, for those it lacks.
+    const decoding = report.results.config.decoding;
+    expect(await page.getByTestId('replay-stages').textContent()).toMatch(new RegExp(`^${decoding}: `));
+    if (decoding !== 'parallel') expect(await page.getByTestId('replay-stages').textContent()).toContain('parallel heads n/a');
+    await shot(page, '19-5-replay-layout.png');
+    // The plots' column scrolls on its own: its last plot comes into view with the scene still beside it.
+    await latencyPlot.scrollIntoViewIfNeeded();
+    await expect.poll(() => inView(latencyPlot.locator('.u-over'))).toBe(true);
+    expect(await inView(canvas)).toBe(true);
+    // Per-step values as CSV: one row per state, named after the run, task and trial.
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(csvDownload.suggestedFilename()).toBe(`${runId}-task${second.taskId}-trial${second.trial}.csv`);
+    const csvRows = (await readFile((await csvDownload.path())!, 'utf8')).trimEnd().split('\r\n');
+    expect(csvRows).toHaveLength(1 + 61);
+    expect(csvRows[0]).toMatch(/^step,action_x,action_y,action_z,action_roll,action_pitch,action_yaw,action_gripper,grip_x,/);
+    expect(csvRows[30]!.split(',')[0]).toBe('29');
+    // Dark mode: the scene's background and floor follow the app's theme.
+    console.log(`19-5 default camera frames the box (min xyz, max xyz) ${await canvas.getAttribute('data-framed')}`);
+    await page.locator('main').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 0));
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(() => canvas.getAttribute('data-theme')).toBe('dark');
+    await shot(page, '19-5-replay-dark.png');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(() => canvas.getAttribute('data-theme')).toBe('light');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     // Another episode of the same task: the same 3D view draws it (its frame count goes on), no new one.
     const first = episodes[0]!;
     const drawnBeforeSwitch = await framesDrawn(canvas);

@@ -488,6 +488,10 @@ describe('Replay page', { timeout: 30_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Step forward' }));
     expect(readout).toHaveTextContent(`step 1 / ${MAX_STEPS} · 0.05 s`);
     expect(screen.getByTestId('replay-chunk')).toHaveTextContent(/^#1 of 3, steps 0–7: accepted \d of 3 draft layers · /);
+    // 19-5: the stages this decoding has (speculative: no parallel heads, said as n/a), chunk marks under the scrubber, the CSV export.
+    expect(screen.getByTestId('replay-stages')).toHaveTextContent(/^speculative: draft \d+\.\d · verify \d+\.\d · main steps \d+\.\d · parallel heads n\/a$/);
+    expect(within(screen.getByTestId('replay-marks')).getAllByText(/^#\d+$/).map((m) => m.textContent)).toEqual(['#1', '#2', '#3']);
+    expect(screen.getByRole('button', { name: 'Export CSV' })).toBeEnabled();
     expect(screen.queryByTestId('replay-chunk-note')).not.toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Play' }));
     expect(store.getState().replayPlaying).toBe(true);

@@ -49,18 +49,25 @@ function EpisodeView({ state, loading }: { state: ReadyEpisode; loading?: string
           task {episode.taskId} · trial {episode.trial} · initial state {episode.initIndex}
         </span>
       </div>
-      <div className={episode.cameras ? 'replay-main with-cameras' : 'replay-main'}>
-        <ReplayViewport scene={scene} episode={episode} />
-        {episode.cameras && <CameraPanel episode={episode} />}
-        <StepReadout episode={episode} />
+      {/* At 1440x900 the scene, the timeline pinned under it and the plots (a scrolling column beside) are in view together. */}
+      <div className="replay-workspace">
+        <div className="replay-stage">
+          <div className={episode.cameras ? 'replay-main with-cameras' : 'replay-main'}>
+            <ReplayViewport scene={scene} episode={episode} />
+            {episode.cameras && <CameraPanel episode={episode} />}
+          </div>
+          <TimelineControls steps={episode.steps} chunks={episode.chunks} />
+          {!episode.cameras && (
+            <p className="muted replay-no-cameras" data-testid="replay-no-cameras">
+              No camera images in this episode: its run rendered none (a vision policy's runs keep what it saw; <code>rsd eval --record-cameras</code> keeps them for any policy).
+            </p>
+          )}
+        </div>
+        <aside className="replay-side" aria-label="Step details and plots">
+          <StepReadout episode={episode} />
+          <ReplayPlots episode={episode} />
+        </aside>
       </div>
-      {!episode.cameras && (
-        <p className="muted replay-no-cameras" data-testid="replay-no-cameras">
-          No camera images in this episode: its run rendered none (a vision policy's runs keep what it saw; <code>rsd eval --record-cameras</code> keeps them for any policy).
-        </p>
-      )}
-      <TimelineControls steps={episode.steps} />
-      <ReplayPlots episode={episode} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { RunSummary } from '../../../engine/api/schemas/runs.js';
 import type { EpisodeRecord } from '../../../engine/api/schemas/results.js';
+import type { DecodingStrategy } from '../../../engine/api/schemas/run-config.js';
 import type { TrajectoryCameraView } from '../../../engine/api/schemas/trajectory.js';
 import type { Result } from '../../../engine/api/contract.js';
 import type { CameraMode } from '../components/replay/camera-modes.js';
@@ -19,7 +20,11 @@ import type { ReplayTarget } from './navigation.js';
  */
 
 /** One episode of the picked run, as the picker lists it. */
-export type ReplayEpisodeEntry = Pick<EpisodeRecord, 'taskId' | 'trial' | 'initIndex' | 'outcome' | 'steps' | 'error' | 'trajectory'>;
+export type ReplayEpisodeEntry = Pick<EpisodeRecord, 'taskId' | 'trial' | 'initIndex' | 'outcome' | 'steps' | 'error' | 'trajectory' | 'chunks'>;
+
+/** The picker's entries from a results file's episodes: failed first. */
+const entriesOf = (episodes: readonly EpisodeRecord[]): ReplayEpisodeEntry[] =>
+  orderFailedFirst(episodes).map(({ taskId, trial, initIndex, outcome, steps, error, trajectory, chunks }) => ({ taskId, trial, initIndex, outcome, steps, error, trajectory, chunks }));
 
 export type ReplayRunState =
   | { status: 'none' }
@@ -28,6 +33,8 @@ export type ReplayRunState =
       status: 'ready';
       runId: string;
       maxSteps: number;
+      /** The run's decoding: which latency stages its chunks have. */
+      decoding: DecodingStrategy;
       episodes: ReplayEpisodeEntry[];
       /** `none`: no episode recorded one; `missing`: they are named but not in the run's folder (imported results). */
       trajectories: 'present' | 'none' | 'missing';
@@ -185,7 +192,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
       try {
         const { results } = await client.call('runs.results', { id: runId });
         if (token !== runToken) return;
-        const episodes = orderFailedFirst(results.episodes).map(({ taskId, trial, initIndex, outcome, steps, error, trajectory }) => ({ taskId, trial, initIndex, outcome, steps, error, trajectory }));
+        const episodes = entriesOf(results.episodes);
         const pick = (preselect && episodes.find((e) => e.taskId === preselect.taskId && e.trial === preselect.trial)) ?? episodes.find((e) => e.trajectory !== null);
         let trajectories: 'present' | 'none' | 'missing' = episodes.some((e) => e.trajectory !== null) ? 'present' : 'none';
         if (trajectories === 'present' && pick) {
@@ -197,7 +204,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
           if (token !== runToken) return;
           if (missing) trajectories = 'missing';
         }
-        set({ replayRun: { status: 'ready', runId, maxSteps: results.config.maxSteps, episodes, trajectories } });
+        set({ replayRun: { status: 'ready', runId, maxSteps: results.config.maxSteps, decoding: results.config.decoding, episodes, trajectories } });
         if (pick && trajectories === 'present') await get().selectReplayEpisode(pick.taskId, pick.trial);
       } catch (thrown) {
         if (token !== runToken) return;
@@ -218,7 +225,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
         const { results } = await client.call('runs.results', { id: shown.runId });
         const now = get().replayRun;
         if (token !== runToken || now.status !== 'ready') return;
-        const episodes = orderFailedFirst(results.episodes).map(({ taskId, trial, initIndex, outcome, steps, error, trajectory }) => ({ taskId, trial, initIndex, outcome, steps, error, trajectory }));
+        const episodes = entriesOf(results.episodes);
         const trajectories = now.trajectories === 'missing' ? 'missing' : episodes.some((e) => e.trajectory !== null) ? 'present' : 'none';
         set({ replayRun: { ...now, episodes, trajectories } });
         const e = get().replayEpisode;

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../../store/context.js';
 import { CAMERA_MODES } from './camera-modes.js';
-import type { ReplayEpisode } from './episode.js';
+import { gripTrail, type ReplayEpisode } from './episode.js';
+import { darkScheme } from '../charts/theme.js';
 import type { ReplayScene } from './scene.js';
 import type { SceneView } from './scene-view.js';
 import { probeWebgl } from './webgl.js';
@@ -42,7 +43,20 @@ export function ReplayViewport({ scene, episode }: { scene: ReplayScene; episode
   }, [available, support.software, setMode]);
 
   useEffect(() => view?.setScene(scene), [view, scene]);
-  useEffect(() => view?.setPoses(episode.poses, episode.bodies, episode.steps + 1), [view, episode]);
+  useEffect(() => {
+    view?.setPoses(episode.poses, episode.bodies, episode.steps + 1);
+    view?.setTrail(gripTrail(episode), episode.steps + 1);
+  }, [view, episode]);
+  // The scene's background and floor follow the app's light or dark theme (the OS's, as styles.css).
+  useEffect(() => {
+    if (!view) return;
+    view.setDark(darkScheme());
+    if (typeof window.matchMedia !== 'function') return;
+    const scheme = window.matchMedia('(prefers-color-scheme: dark)');
+    const changed = () => view.setDark(scheme.matches);
+    scheme.addEventListener('change', changed);
+    return () => scheme.removeEventListener('change', changed);
+  }, [view]);
   useEffect(() => (view ? subscribe((c) => view.setCursor(c)) : undefined), [view, subscribe]);
   useEffect(() => view?.setCameraMode(mode), [view, mode]);
 

@@ -1,12 +1,19 @@
 import { useApp } from '../../store/context.js';
 import { ACTION_DIMS, ACTION_LABELS, chunkIndexAt, PROPRIO_DIMS, type ReplayEpisode } from './episode.js';
+import { csvFileName, episodeCsv } from './csv.js';
+import { chunkStages, stageText } from './stages.js';
 import { stepAt } from './timeline.js';
+import { download } from './video-export.js';
 
 const fmt = (v: number | undefined, digits = 3) => (v === undefined ? '–' : v.toFixed(digits));
 
 /** What the policy saw (proprio) and decided (action, chunk) at the cursor's whole step; re-renders once per step. */
 export function StepReadout({ episode }: { episode: ReplayEpisode }) {
   const step = useApp((s) => stepAt(s.replayCursor, episode.steps));
+  const run = useApp((s) => s.replayRun);
+  const ours = run.status === 'ready' && run.runId === episode.runId ? run : null;
+  const decoding = ours?.decoding ?? null;
+  const recorded = ours ? (ours.episodes.find((e) => e.taskId === episode.taskId && e.trial === episode.trial)?.chunks ?? null) : null;
   const { actions, proprio, chunks, steps } = episode;
   const acting = step < steps;
   const chunkIndex = chunkIndexAt(chunks, step);
@@ -15,7 +22,12 @@ export function StepReadout({ episode }: { episode: ReplayEpisode }) {
 
   return (
     <div className="replay-readout-panel" data-testid="replay-readout">
-      <h3>Step {step}</h3>
+      <div className="replay-readout-head">
+        <h3>Step {step}</h3>
+        <button type="button" onClick={() => download(new Blob([episodeCsv(episode)], { type: 'text/csv' }), csvFileName(episode))} title={`Every step's action, proprio, success and chunk as ${csvFileName(episode)}`}>
+          Export CSV
+        </button>
+      </div>
       <dl>
         <dt>Grip site</dt>
         <dd>
@@ -34,10 +46,18 @@ export function StepReadout({ episode }: { episode: ReplayEpisode }) {
           {chunk
             ? `#${chunkIndex + 1} of ${chunks.length}, steps ${chunk.step}–${chunk.step + chunk.executed - 1}: ` +
               (chunk.draftLayers > 0 ? `accepted ${chunk.acceptedLayers} of ${chunk.draftLayers} draft layers` : 'no draft') +
-              ` · ${chunk.totalMs.toFixed(1)} ms (draft ${chunk.draftMs.toFixed(1)}, verify ${chunk.verifyMs.toFixed(1)}, main steps ${chunk.mainStepsMs.toFixed(1)})` +
+              ` · ${chunk.totalMs.toFixed(1)} ms` +
               (chunk.deviates === null ? '' : chunk.deviates ? ' · differs from main-only decoding' : ' · same as main-only decoding')
             : 'none'}
         </dd>
+        {chunk && decoding && (
+          <>
+            <dt>Stages, ms</dt>
+            <dd data-testid="replay-stages">
+              {decoding}: {chunkStages(decoding, chunk, chunkIndex, recorded).map(stageText).join(' · ')}
+            </dd>
+          </>
+        )}
         {chunk?.note && (
           <>
             <dt>Policy’s note</dt>

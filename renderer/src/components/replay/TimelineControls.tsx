@@ -1,6 +1,7 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useApp } from '../../store/context.js';
-import { secondsAt, SPEEDS, speedLabel, stepAt, isSpeed } from './timeline.js';
+import type { TrajectoryChunk } from '../../../../engine/api/schemas/trajectory.js';
+import { secondsAt, SPEEDS, speedLabel, stepAt, isSpeed, timelineMarks } from './timeline.js';
 
 /** Runs the playback clock while playing: one `advanceReplay` per animation frame. */
 export function usePlaybackClock(): void {
@@ -22,7 +23,8 @@ export function usePlaybackClock(): void {
  * Play/pause, single steps, the scrubber, speed and loop. The scrubber follows the cursor through a
  * store subscription (it moves every frame while playing); the step readout re-renders per whole step.
  */
-export function TimelineControls({ steps }: { steps: number }) {
+export function TimelineControls({ steps, chunks = [] }: { steps: number; chunks?: readonly TrajectoryChunk[] }) {
+  const marks = useMemo(() => timelineMarks(steps, chunks.map((c) => c.step)), [steps, chunks]);
   const playing = useApp((s) => s.replayPlaying);
   const speed = useApp((s) => s.replaySpeed);
   const loop = useApp((s) => s.replayLoop);
@@ -55,19 +57,34 @@ export function TimelineControls({ steps }: { steps: number }) {
       <button type="button" onClick={() => stepBy(1)} disabled={step >= steps} aria-label="Step forward" title="Step forward (→)">
         Step ›
       </button>
-      <input
-        ref={slider}
-        className="replay-scrubber"
-        type="range"
-        min={0}
-        max={steps}
-        step="any"
-        defaultValue={0}
-        aria-label="Timeline"
-        aria-valuetext={`step ${step} of ${steps}`}
-        onPointerDown={() => setPlaying(false)}
-        onChange={(e) => seek(e.currentTarget.valueAsNumber)}
-      />
+      <div className="replay-track">
+        <input
+          ref={slider}
+          className="replay-scrubber"
+          type="range"
+          min={0}
+          max={steps}
+          step="any"
+          defaultValue={0}
+          aria-label="Timeline"
+          aria-valuetext={`step ${step} of ${steps}`}
+          onPointerDown={() => setPlaying(false)}
+          onChange={(e) => seek(e.currentTarget.valueAsNumber)}
+        />
+        {/* Step ticks and chunk starts (numbered) under the scrubber. */}
+        <div className="replay-marks" data-testid="replay-marks" aria-hidden="true">
+          {marks.chunks.map((m) => (
+            <span key={`c${m.step}`} className={m.labelled ? 'replay-chunk-mark labelled' : 'replay-chunk-mark'} style={{ left: `${m.at * 100}%` }} title={`chunk ${m.label} starts at step ${m.step}`}>
+              {m.labelled && <span className="replay-mark-label">{m.label}</span>}
+            </span>
+          ))}
+          {marks.ticks.map((m) => (
+            <span key={`t${m.step}`} className="replay-step-tick" style={{ left: `${m.at * 100}%` }}>
+              <span className="replay-mark-label">{m.label}</span>
+            </span>
+          ))}
+        </div>
+      </div>
       <span className="replay-readout" data-testid="replay-step">
         step {step} / {steps} · {secondsAt(step).toFixed(2)} s
       </span>

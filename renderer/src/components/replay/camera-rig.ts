@@ -93,3 +93,29 @@ export function panOrbit(o: Orbit, camera: THREE.PerspectiveCamera, dx: number, 
   o.target.addScaledVector(right, -dx * perPixel).addScaledVector(up, dy * perPixel);
   return o;
 }
+
+/**
+ * The default orbit for a scene: from the front right and above (as defaultOrbit), around the
+ * centre of `box` (the table, the objects and the robot at the episode's start), just far enough
+ * for each of the box's corners to be in view, with a small margin.
+ */
+export function framingOrbit(box: THREE.Box3, fovDeg: number, aspect: number, margin = 1.05): Orbit {
+  const base = defaultOrbit();
+  if (box.isEmpty()) return base;
+  const target = box.getCenter(new THREE.Vector3());
+  const { azimuth, elevation } = base;
+  // The camera's frame on this orbit: back (target to camera), right, up.
+  const back = new THREE.Vector3(Math.cos(elevation) * Math.cos(azimuth), Math.cos(elevation) * Math.sin(azimuth), Math.sin(elevation));
+  const right = new THREE.Vector3(0, 0, 1).cross(back).normalize();
+  const up = back.clone().cross(right);
+  const tanV = Math.tan(THREE.MathUtils.degToRad(fovDeg) / 2);
+  const tanH = tanV * Math.max(aspect, 1e-3);
+  let distance = 0;
+  const p = new THREE.Vector3();
+  for (let i = 0; i < 8; i++) {
+    p.set(i & 1 ? box.max.x : box.min.x, i & 2 ? box.max.y : box.min.y, i & 4 ? box.max.z : box.min.z).sub(target);
+    // The corner is in view when the camera is this far or farther: its depth along `back` plus what its offset across needs.
+    distance = Math.max(distance, p.dot(back) + Math.max(Math.abs(p.dot(right)) / tanH, Math.abs(p.dot(up)) / tanV) * margin);
+  }
+  return clampOrbit({ target, azimuth, elevation, distance });
+}

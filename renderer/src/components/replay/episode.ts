@@ -111,3 +111,11 @@ export function outcomeShort(e: OutcomeFacts): string {
 }
 
 export const episodeKey = (taskId: number, trial: number): string => `${taskId}/${trial}`;
+
+/** The grip site's world positions per row, [(steps + 1) x 3]: the gripper trail's points (proprio's first three columns). */
+export function gripTrail(e: Pick<ReplayEpisode, 'proprio' | 'steps'>): Float32Array {
+  const rows = e.steps + 1;
+  const out = new Float32Array(rows * 3);
+  for (let r = 0; r < rows; r++) out.set(e.proprio.subarray(r * PROPRIO_DIMS, r * PROPRIO_DIMS + 3), r * 3);
+  return out;
+}

@@ -120,6 +120,9 @@ export function buildScene(scene: ReplayScene, shading: Shading = 'standard'): B
     if (!merged) continue;
     const mat = material(rgba, shading);
     const mesh = new THREE.Mesh(merged, mat);
+    // The 3D view dims the floor and the room's walls in dark mode, and frames what is not them.
+    if (planes) mesh.name = 'floor';
+    else if (isRoomPart(scene, body)) mesh.name = 'room';
     // Floors and walls take shadows; everything else casts them too.
     mesh.receiveShadow = true;
     mesh.castShadow = !planes && !isRoomPart(scene, body);

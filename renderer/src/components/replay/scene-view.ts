@@ -5,10 +5,12 @@ import {
   AGENTVIEW,
   defaultFollow,
   defaultOrbit,
+  framingOrbit,
   orbitFromCamera,
   panOrbit,
   rotateOrbit,
   TABLE_CENTRE,
+  TABLE_TOP_Z,
   zoomOrbit,
   type CameraMode,
   type Orbit,
@@ -32,6 +34,17 @@ export interface SceneViewOptions {
   profile?: RenderProfile;
 }
 
+/** Scene colours per app theme (styles.css's light and dark palettes): the 3D view's background, the sky light's ground colour, the floor's dimming, its grid. */
+const THEME = {
+  light: { background: 0xdfe3e8, skyGround: 0x8a8478, floorScale: 1, grid: 0x9aa0a8 },
+  dark: { background: 0x16181d, skyGround: 0x2a2c31, floorScale: 0.35, grid: 0x4a505b },
+} as const;
+
+/** The gripper trail: an orange that reads on the light and the dark background and on the table's wood. */
+const TRAIL_COLOUR = 0xff6a00;
+
+const cloneOrbit = (o: Orbit): Orbit => ({ ...o, target: o.target.clone() });
+
 /** Resolution scale while moving in the software profile, and how long after the last change the full-resolution frame comes. */
 const MOVING_SCALE = 0.6;
 const SETTLE_MS = 180;
@@ -41,13 +54,15 @@ const SETTLE_MS = 180;
  * scene; a frame only moves the body groups and the camera. Rendering is on demand: a change asks
  * for one animation frame, and nothing is drawn while nothing changes.
  *
- * The canvas's `data-frames` counts frames drawn (the end-to-end test reads it).
+ * The canvas's `data-frames` counts frames drawn, `data-trail` the trail's points and
+ * `data-theme` the scene's theme (the end-to-end test reads them).
  */
 export class SceneView {
   private readonly renderer: THREE.WebGLRenderer;
   private readonly scene = new THREE.Scene();
   private readonly camera = new THREE.PerspectiveCamera(AGENTVIEW.fovy, 16 / 9, 0.02, 30);
   private readonly sun: THREE.DirectionalLight;
+  private readonly sky: THREE.HemisphereLight;
   private built: BuiltScene | null = null;
   private follow = -1;
 
@@ -60,6 +75,16 @@ export class SceneView {
 
   private mode: CameraMode = 'orbit';
   private orbit: Orbit = defaultOrbit();
+  /** The scene's framing orbit (computed once its start poses are placed); null until then. */
+  private home: Orbit | null = null;
+  private needsFraming = false;
+  /** The user has turned, panned or zoomed the orbit: a later framing leaves it alone. */
+  private orbitMoved = false;
+
+  /** The grip site's path up to the cursor's step: a line over [rows x 3] points, drawn up to the step. */
+  private readonly trail: THREE.Line;
+  private trailRows = 0;
+  private dark = false;
   private followOrbit: Orbit = defaultFollow();
 
   private pending = 0;
@@ -84,10 +109,11 @@ export class SceneView {
     this.renderer.shadowMap.enabled = true;
     this.renderer.shadowMap.type = software ? THREE.BasicShadowMap : THREE.PCFShadowMap;
     canvas.dataset.profile = this.profile;
-    this.scene.background = new THREE.Color(0xdfe3e8);
+    this.scene.background = new THREE.Color(THEME.light.background);
 
     // Sky light from above (z up), and a sun over the table's front left that casts the shadows.
     const sky = new THREE.HemisphereLight(0xffffff, 0x8a8478, 1.6);
+    this.sky = sky;
     sky.position.set(0, 0, 1);
     this.scene.add(sky);
     this.sun = new THREE.DirectionalLight(0xffffff, 2.2);
@@ -106,6 +132,19 @@ export class SceneView {
     s.bias = software ? -0.002 : -0.0005;
     s.normalBias = software ? 0.03 : 0.012;
     this.scene.add(this.sun, this.sun.target);
+
+    const trailGeometry = new THREE.BufferGeometry();
+    trailGeometry.setAttribute('position', new THREE.BufferAttribute(new Float32Array(0), 3));
+    this.trail = new THREE.Line(trailGeometry, new THREE.LineBasicMaterial({ color: TRAIL_COLOUR, depthTest: false, transparent: true }));
+    this.trail.name = 'gripper-trail';
+    this.trail.frustumCulled = false;
+    this.trail.renderOrder = 1; // drawn over the arm (no depth test), so the path stays visible behind it
+    // A dot per step on the same points: WebGL draws lines one pixel wide, the dots make the path readable.
+    const dots = new THREE.Points(trailGeometry, new THREE.PointsMaterial({ color: TRAIL_COLOUR, size: 4, sizeAttenuation: false, depthTest: false, transparent: true }));
+    dots.frustumCulled = false;
+    dots.renderOrder = 1;
+    this.trail.add(dots);
+    this.scene.add(this.trail);
 
     this.camera.up.set(0, 0, 1);
     this.listen();
@@ -126,6 +165,26 @@ export class SceneView {
     this.scene.add(this.built.root);
     this.follow = gripperBody(scene);
     this.posesDirty = true;
+    this.needsFraming = true;
+    this.applyTheme();
+    this.requestRender();
+  }
+
+  /** The grip site's world positions, [rows x 3] (the proprio's first three columns). */
+  setTrail(points: Float32Array, rows: number): void {
+    const geometry = this.trail.geometry;
+    geometry.setAttribute('position', new THREE.BufferAttribute(points, 3));
+    geometry.setDrawRange(0, 0);
+    this.trailRows = rows;
+    this.posesDirty = true;
+    this.requestRender();
+  }
+
+  /** Background, floor and lights for the app's light or dark theme. */
+  setDark(dark: boolean): void {
+    if (dark === this.dark) return;
+    this.dark = dark;
+    this.applyTheme();
     this.requestRender();
   }
 
@@ -154,7 +213,10 @@ export class SceneView {
 
   /** Back to the mode's starting view. */
   resetCamera(): void {
-    if (this.mode === 'orbit') this.orbit = defaultOrbit();
+    if (this.mode === 'orbit') {
+      this.orbit = this.home ? cloneOrbit(this.home) : defaultOrbit();
+      this.orbitMoved = false;
+    }
     if (this.mode === 'follow') this.followOrbit = defaultFollow();
     this.requestRender();
   }
@@ -185,6 +247,8 @@ export class SceneView {
     this.cleanups.splice(0).forEach((c) => c());
     if (this.built) this.built.dispose();
     this.built = null;
+    this.trail.geometry.dispose();
+    this.trail.traverse((o) => ((o as THREE.Line | THREE.Points).material as THREE.Material | undefined)?.dispose());
     this.sun.shadow.map?.dispose();
     this.renderer.dispose();
     // The canvas goes with the view: free its context now rather than at collection (browsers cap live contexts).
@@ -202,6 +266,12 @@ export class SceneView {
         g.position.set(this.frame[o]!, this.frame[o + 1]!, this.frame[o + 2]!);
         g.quaternion.set(this.frame[o + 4]!, this.frame[o + 5]!, this.frame[o + 6]!, this.frame[o + 3]!); // wxyz -> xyzw
       }
+      if (this.needsFraming) this.frameWorkspace();
+    }
+    if (this.posesDirty) {
+      const points = Math.min(this.trailRows, Math.floor(this.cursor + 1e-6) + 1);
+      this.trail.geometry.setDrawRange(0, points);
+      this.canvas.dataset.trail = String(points);
     }
     this.posesDirty = false;
     if (this.profile === 'software') {
@@ -213,6 +283,40 @@ export class SceneView {
     this.renderer.render(this.scene, this.camera);
     this.frames++;
     this.canvas.dataset.frames = String(this.frames);
+  }
+
+  /** The default orbit frames the table, the objects and the robot as they stand (the room's floor and walls left out). */
+  private frameWorkspace(): void {
+    if (!this.built) return;
+    this.needsFraming = false;
+    const box = new THREE.Box3();
+    this.built.root.updateMatrixWorld(true);
+    for (const group of this.built.bodies) {
+      if (group.name === 'world') continue;
+      group.traverse((o) => {
+        if (o instanceof THREE.Mesh && o.name !== 'floor' && o.name !== 'room') box.expandByObject(o);
+      });
+    }
+    // From just under the table top up: the table's legs and the robot's pedestal add height, not workspace.
+    if (!box.isEmpty()) box.min.z = Math.min(Math.max(box.min.z, TABLE_TOP_Z - 0.15), box.max.z);
+    this.home = framingOrbit(box, this.camera.fov, this.camera.aspect);
+    this.canvas.dataset.framed = [...box.min.toArray(), ...box.max.toArray()].map((v) => v.toFixed(2)).join(' ');
+    if (!this.orbitMoved) this.orbit = cloneOrbit(this.home);
+  }
+
+  private applyTheme(): void {
+    const t = this.dark ? THEME.dark : THEME.light;
+    this.canvas.dataset.theme = this.dark ? 'dark' : 'light';
+    (this.scene.background as THREE.Color).set(t.background);
+    this.sky.groundColor.set(t.skyGround);
+    this.built?.root.traverse((o) => {
+      // The floor and walls keep their scene colours in light mode and are dimmed in dark mode; the grid follows.
+      if (o instanceof THREE.Mesh && (o.name === 'floor' || o.name === 'room')) {
+        const m = o.material as THREE.MeshStandardMaterial;
+        const own = (m.userData.own ??= m.color.clone()) as THREE.Color;
+        m.color.copy(own).multiplyScalar(t.floorScale);
+      } else if (o instanceof THREE.LineSegments && o.name === 'floor-grid') (o.material as THREE.LineBasicMaterial).color.set(t.grid);
+    });
   }
 
   private placeCamera(): void {
@@ -243,6 +347,11 @@ export class SceneView {
     this.renderer.setSize(width, height, false);
     this.camera.aspect = width / height;
     this.camera.updateProjectionMatrix();
+    // The framing depends on the view's shape: fit again, unless the user has moved the orbit.
+    if (this.home && !this.orbitMoved) {
+      this.needsFraming = true;
+      this.posesDirty = true;
+    }
     this.requestRender();
   }
 
@@ -275,6 +384,7 @@ export class SceneView {
       drag.y = e.clientY;
       if (dx === 0 && dy === 0) return;
       const orbit = this.activeOrbit();
+      if (this.mode !== 'follow') this.orbitMoved = true;
       if (drag.pan && this.mode === 'orbit') panOrbit(orbit, this.camera, dx, dy, canvas.clientHeight);
       else rotateOrbit(orbit, dx, dy);
       this.moved();
@@ -289,6 +399,7 @@ export class SceneView {
       (e) => {
         e.preventDefault();
         zoomOrbit(this.activeOrbit(), e.deltaY);
+        if (this.mode === 'orbit') this.orbitMoved = true;
         this.moved();
       },
       { passive: false },

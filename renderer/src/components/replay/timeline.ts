@@ -62,3 +62,26 @@ export function secondsAt(cursor: number): number {
 export function speedLabel(speed: number): string {
   return `${speed}x`;
 }
+
+/** A mark on the timeline's strip, at `step` (a fraction `at` of the track). */
+export interface TimelineMark {
+  step: number;
+  at: number;
+  label: string;
+}
+
+const TICK_SPACINGS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+
+/**
+ * Step ticks at a round spacing (at most `maxTicks` labelled ones), and one mark per chunk at the
+ * step its first action ran, labelled `#k` (every n-th label only, so at most `maxChunkLabels`).
+ */
+export function timelineMarks(steps: number, chunkStarts: readonly number[], maxTicks = 12, maxChunkLabels = 24): { ticks: TimelineMark[]; chunks: (TimelineMark & { labelled: boolean })[] } {
+  if (steps <= 0) return { ticks: [], chunks: [] };
+  const spacing = TICK_SPACINGS.find((s) => steps / s < maxTicks) ?? Math.ceil(steps / maxTicks);
+  const ticks: TimelineMark[] = [];
+  for (let s = 0; s <= steps; s += spacing) ticks.push({ step: s, at: s / steps, label: String(s) });
+  const every = Math.max(1, Math.ceil(chunkStarts.length / maxChunkLabels));
+  const chunks = chunkStarts.map((s, i) => ({ step: s, at: s / steps, label: `#${i + 1}`, labelled: i % every === 0 })).filter((m) => m.step >= 0 && m.step <= steps);
+  return { ticks, chunks };
+}
