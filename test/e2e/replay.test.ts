@@ -419,6 +419,7 @@ describe('Replay in Chromium against rsd serve', () => {
     // The 60-step run of the test above (made here when this test runs alone).
     runId ??= (await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 2, maxSteps: 60, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') })).run.id;
     const { page, errors } = await openReplay({ width: 1440, height: 900 });
+    page.context().setDefaultTimeout(20_000); // a step that cannot happen fails naming itself, not as the test's timeout
     const readout = page.getByTestId('replay-step');
     const outcome = page.getByTestId('replay-outcome');
 
@@ -438,13 +439,13 @@ describe('Replay in Chromium against rsd serve', () => {
     await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
     expect(await outcome.textContent()).toContain('task 0 · trial 1 ·');
     expect(await page.getByRole('button', { name: 'Agent view' }).getAttribute('aria-pressed')).toBe('true');
-    expect(await new URL(page.url()).hash).toBe(address);
+    expect(new URL(page.url()).hash).toBe(address);
     await shot(page, '19-3-deep-link-restored.png');
 
     // Back to the Results page of the run, forward to the episode at its step.
     await page.goBack();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Results');
-    expect(await new URL(page.url()).hash).toBe(`#/results?run=${runId}`);
+    expect(new URL(page.url()).hash).toBe(`#/results?run=${runId}`);
     expect(await page.getByRole('button', { name: `Show run ${runId}` }).getAttribute('aria-current')).toBe('true');
     await page.goForward();
     await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
