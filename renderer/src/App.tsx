@@ -7,8 +7,9 @@ import { ReplayPage } from './pages/ReplayPage.js';
 import { ResultsPage } from './pages/ResultsPage.js';
 import { RunPage } from './pages/RunPage.js';
 import { SystemPage } from './pages/SystemPage.js';
-import { useApp } from './store/context.js';
-import { pageFromHash, type Page } from './store/navigation.js';
+import { syncAddress } from './store/address-sync.js';
+import { useApp, useAppStore } from './store/context.js';
+import type { Page } from './store/navigation.js';
 
 const PAGE_VIEWS: Record<Page, () => React.ReactElement> = {
   checklist: ChecklistPage,
@@ -20,14 +21,10 @@ const PAGE_VIEWS: Record<Page, () => React.ReactElement> = {
 
 export function App() {
   const page = useApp((s) => s.page);
-  const navigate = useApp((s) => s.navigate);
+  const store = useAppStore();
 
-  // The address bar's hash is the page, so back/forward and deep links work.
-  useEffect(() => {
-    const sync = () => navigate(pageFromHash(window.location.hash));
-    window.addEventListener('hashchange', sync);
-    return () => window.removeEventListener('hashchange', sync);
-  }, [navigate]);
+  // The address holds the page, run, episode, step and camera: reload, back/forward and links restore them.
+  useEffect(() => syncAddress(store, window), [store]);
 
   const View = PAGE_VIEWS[page];
   return (

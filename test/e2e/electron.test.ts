@@ -31,6 +31,10 @@ describe.skipIf(Boolean(reason))('the Electron app', () => {
       const expected = [...REQUEST_TYPES.map(bridgeMethodName), 'chooseFolder', 'chooseOpenFile', 'chooseSaveFile', 'onEvent'].sort();
       expect(exposed).toEqual({ keys: expected, require: 'undefined', process: 'undefined' });
       await window.screenshot({ path: path.join(ARTIFACTS, 'electron-system.png') });
+      // Deep links (issue 19 item 3): the address's hash works on app:// as on http://, so a reload keeps the page.
+      expect(window.url()).toBe('app://rsd/index.html#/system');
+      await window.reload();
+      await expect.poll(() => window.getByRole('heading', { level: 1 }).textContent(), { timeout: 20_000 }).toBe('System');
     } finally {
       await app.close();
     }

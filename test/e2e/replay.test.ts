@@ -459,4 +459,56 @@ describe('Replay in Chromium against rsd serve', () => {
     expect(errors).toEqual([]);
     await page.context().close();
   });
+  it('deep links (issue 19 item 3): reload, back/forward and a copied address restore the episode at its step and camera', async () => {
+    // The 60-step run of the test above (made here when this test runs alone).
+    runId ??= (await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 2, maxSteps: 60, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') })).run.id;
+    const { page, errors } = await openReplay({ width: 1440, height: 900 });
+    page.context().setDefaultTimeout(20_000); // a step that cannot happen fails naming itself, not as the test's timeout
+    const readout = page.getByTestId('replay-step');
+    const outcome = page.getByTestId('replay-outcome');
+
+    // Results → the run → its episode, as a user clicks.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Results' }).click();
+    await page.getByRole('button', { name: `Show run ${runId}` }).click();
+    await expect.poll(() => new URL(page.url()).hash).toBe(`#/results?run=${runId}`);
+    await page.getByRole('button', { name: 'Replay task 0 trial 1' }).click();
+    await expect.poll(() => outcome.textContent(), { timeout: 20_000 }).toContain('task 0 · trial 1 ·');
+    await scrubTo(page, 17);
+    await page.getByRole('button', { name: 'Agent view' }).click();
+    const address = `#/replay?run=${runId}&task=0&trial=1&step=17&camera=agentview`;
+    await expect.poll(() => new URL(page.url()).hash).toBe(address);
+
+    // Reload: the same episode, step and camera.
+    await page.reload();
+    await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
+    expect(await outcome.textContent()).toContain('task 0 · trial 1 ·');
+    expect(await page.getByRole('button', { name: 'Agent view' }).getAttribute('aria-pressed')).toBe('true');
+    expect(new URL(page.url()).hash).toBe(address);
+    await shot(page, '19-3-deep-link-restored.png');
+
+    // Back to the Results page of the run, forward to the episode at its step.
+    await page.goBack();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Results');
+    expect(new URL(page.url()).hash).toBe(`#/results?run=${runId}`);
+    expect(await page.getByRole('button', { name: `Show run ${runId}` }).getAttribute('aria-current')).toBe('true');
+    await page.goForward();
+    await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
+    expect(await outcome.textContent()).toContain('task 0 · trial 1 ·');
+
+    // The address copied into a second page of the same browser: the same view.
+    const other = await page.context().newPage();
+    other.on('pageerror', (e) => errors.push(e.message));
+    await other.goto(page.url());
+    await expect.poll(() => other.getByTestId('replay-step').textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
+    expect(await other.getByTestId('replay-outcome').textContent()).toContain('task 0 · trial 1 ·');
+    expect(await other.getByRole('button', { name: 'Agent view' }).getAttribute('aria-pressed')).toBe('true');
+
+    // A stale link: a message naming the run, and the page with the newest run.
+    await other.goto(`${serve.url}#/replay?run=20200101-000000-gone00&task=0&trial=0&step=5`);
+    await expect.poll(() => other.getByRole('alert').first().textContent(), { timeout: 20_000 }).toContain('run 20200101-000000-gone00 is not in the run store');
+    await expect.poll(() => other.getByTestId('replay-step').textContent(), { timeout: 20_000 }).toMatch(/^step 0 \//);
+
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
 });

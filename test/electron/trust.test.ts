@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isAllowedExternalUrl, isAppUrl, RENDERER_CSP } from '../../electron/trust.js';
 
 describe('isAppUrl', () => {
-  it.each(['app://rsd/index.html', 'app://rsd/#/system'])('accepts %s', (url) => {
+  it.each(['app://rsd/index.html', 'app://rsd/#/system', 'app://rsd/index.html#/replay?run=20261125-100000-aaaaaa&task=3&trial=1&step=42&camera=agentview'])('accepts %s', (url) => {
     expect(isAppUrl(url)).toBe(true);
   });
 

@@ -323,7 +323,7 @@ describe("a run's results", () => {
     await user.click(within(within(run).getByTestId('episode-0-1')).getByText('220'));
     expect(app.getState().replayTarget).toEqual({ runId: A, taskId: 0, trial: 1 });
     expect(await screen.findByRole('heading', { level: 1, name: 'Replay' })).toBeInTheDocument();
-    expect(window.location.hash).toBe('#/replay');
+    expect(window.location.hash).toBe(`#/replay?run=${A}&task=0&trial=1`);
   });
 
   test('a second run side by side: paired differences with McNemar p and the latency ratio, as the engine compares them', async () => {

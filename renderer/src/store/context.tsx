@@ -13,3 +13,10 @@ export function useApp<T>(selector: (state: AppState) => T): T {
   if (!store) throw new Error('useApp outside <StoreProvider>');
   return store(selector);
 }
+
+/** The store itself, for what subscribes outside React's render (the address sync). */
+export function useAppStore(): AppStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useAppStore outside <StoreProvider>');
+  return store;
+}

@@ -5,7 +5,7 @@ export const PAGES = ['checklist', 'run', 'results', 'replay', 'system'] as cons
 export type Page = (typeof PAGES)[number];
 
 export function pageFromHash(hash: string): Page {
-  const name = hash.replace(/^#\/?/, '');
+  const name = hash.replace(/^#\/?/, '').replace(/\?.*$/, '');
   return (PAGES as readonly string[]).includes(name) ? (name as Page) : 'checklist';
 }
 
@@ -29,11 +29,8 @@ export interface NavigationSlice {
 
 export const navigationSlice: StateCreator<AppState, [], [], NavigationSlice> = (set, get) => ({
   page: typeof window === 'undefined' ? 'checklist' : pageFromHash(window.location.hash),
-  navigate: (page) => {
-    set({ page });
-    // Keep the address bar in step, so back/forward and a later click on the same link still work.
-    if (typeof window !== 'undefined' && pageFromHash(window.location.hash) !== page) window.location.hash = `#/${page}`;
-  },
+  // The address bar follows the store (address-sync.ts writes it), so back/forward and links work.
+  navigate: (page) => set({ page }),
   resultsRunId: null,
   openResults: (runId) => {
     set({ resultsRunId: runId });
