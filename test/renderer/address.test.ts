@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import type { RunSummary } from '../../engine/api/schemas/runs.js';
 import type { ReplayEpisode } from '../../renderer/src/components/replay/episode.js';
 import type { ReplayScene } from '../../renderer/src/components/replay/scene.js';
+import type { ReplayEpisodeEntry } from '../../renderer/src/store/replay.js';
 import { formatAddress, historyMove, parseAddress, type AddressView } from '../../renderer/src/store/address.js';
 import { syncAddress } from '../../renderer/src/store/address-sync.js';
 import { createAppStore, type AppStore } from '../../renderer/src/store/index.js';
@@ -54,7 +55,7 @@ const run = (id: string) => ({ id }) as RunSummary;
 function showEpisode(app: AppStore, taskId = 0, trial = 1) {
   app.setState({
     replayRuns: [run('A')],
-    replayRun: { status: 'ready', runId: 'A', maxSteps: 60, trajectories: 'present', episodes: [0, 1].map((t) => ({ taskId: 0, trial: t, initIndex: t, outcome: 'failure', steps: 60, error: null, trajectory: 'x.json' })) },
+    replayRun: { status: 'ready', runId: 'A', maxSteps: 60, decoding: 'speculative', trajectories: 'present', episodes: [0, 1].map((t) => ({ taskId: 0, trial: t, initIndex: t, outcome: 'failure', steps: 60, error: null, trajectory: 'x.json', chunks: {} as ReplayEpisodeEntry['chunks'] })) },
     replayEpisode: { status: 'ready', taskId, trial, episode: { steps: 60 } as ReplayEpisode, scene: {} as ReplayScene },
     replayCursor: 0,
   });
