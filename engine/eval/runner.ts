@@ -377,7 +377,9 @@ async function execute(x: Execution): Promise<EvalReport> {
   }
   await writes;
 
-  // This session's time up to its end, for a later resume (a crash keeps the last episode's).
+  // This session's time up to its end, for a later resume (a crash keeps the last episode's); the
+  // clock stops here so that the run-finished event reports the same time a resume starts from.
+  progress.stop();
   await run.recordActiveTime(progress.elapsedSeconds()).catch(() => undefined);
   const failure = writeError ?? poolError;
   if (failure) {
@@ -484,13 +486,24 @@ class ProgressTracker {
     this.sessionDone++;
   }
 
+  private stoppedAt: number | null = null;
+
+  /** Ends the session's clock: what run.json records and the final event reports are then one figure. */
+  stop(): void {
+    this.stoppedAt ??= performance.now();
+  }
+
+  private sessionSeconds(): number {
+    return ((this.stoppedAt ?? performance.now()) - this.started) / 1000;
+  }
+
   /** The run's active time: its earlier sessions' and this one's, s. */
   elapsedSeconds(): number {
-    return this.earlierSeconds + (performance.now() - this.started) / 1000;
+    return this.earlierSeconds + this.sessionSeconds();
   }
 
   snapshot(): Progress {
-    const elapsed = (performance.now() - this.started) / 1000;
+    const elapsed = this.sessionSeconds();
     const rate = this.sessionDone > 0 && elapsed > 0 ? (60 * this.sessionDone) / elapsed : null;
     const left = this.remaining - this.sessionDone;
     const median = percentile(this.latencies, 50);
