@@ -145,6 +145,16 @@ describe('the address and the store', () => {
     expect(window.history.length).toBe(entries + 2);
   });
 
+  test('a link clicked while the store changes: the clicked address wins (its hashchange comes later)', () => {
+    open('#/run');
+    expect(app.getState().page).toBe('run');
+    // The browser has changed the hash; its hashchange event is still queued when an engine event lands.
+    window.history.replaceState(null, '', '/#/results');
+    app.setState({ resultsRunId: null, compareRunId: null, replayCursor: 1 });
+    expect(app.getState().page).toBe('results');
+    expect(window.location.hash).toBe('#/results');
+  });
+
   test('back (a hash change) shows the episode of the address again', async () => {
     open('#/replay?run=A&task=0&trial=1');
     showEpisode(app);

@@ -47,13 +47,22 @@ export function syncAddress(store: AppStore, win: Window): () => void {
   // A link is input: what of it could not be followed is said as invalid params, not as an engine failure.
   const tell = (problem: string) => store.getState().report('The link could not be followed in full', { kind: 'invalid-params', message: problem });
 
+  /**
+   * The address as this module last wrote or followed it. A hash that differs is the user's (a link
+   * clicked: the browser changes the hash at once but fires hashchange later), so a store change in
+   * between must follow it rather than write the shown view over it.
+   */
+  let known = win.location.hash;
+
   const setLocation = (address: string, move: 'push' | 'replace') => {
     if (move === 'push') win.history.pushState(null, '', address);
     else win.history.replaceState(null, '', address);
+    known = win.location.hash;
   };
 
   /** Writes the shown view; only-the-step-moved writes are coalesced (browsers throttle rapid history calls). */
   const write = (force?: 'replace', now = false) => {
+    if (win.location.hash !== known) return apply(win.location.hash);
     if (pending) return;
     const s = store.getState();
     const to = shownView(s);
@@ -133,6 +142,7 @@ export function syncAddress(store: AppStore, win: Window): () => void {
 
   /** Shows what an address names; cheap when part of it is on screen already (no repeated requests). */
   const apply = (hash: string) => {
+    known = hash;
     const { view, problems } = parseAddress(hash);
     for (const p of problems) tell(p);
     const s = store.getState();
