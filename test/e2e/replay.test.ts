@@ -172,6 +172,30 @@ function scrubFor(page: Page, durationMs: number): Promise<ScrubMeasurement> {
   );
 }
 
+/** A WebM file's frame size as Chromium decodes it (in a blank page of the context: the app's CSP allows no media). */
+async function videoFrameSize(page: Page, video: Buffer): Promise<{ width: number; height: number }> {
+  const blank = await page.context().newPage();
+  try {
+    return await blank.evaluate(async (b64) => {
+      const w = globalThis as unknown as { document: { createElement(tag: 'video'): VideoLike }; Blob: InPage['Blob']; URL: { createObjectURL(b: unknown): string } };
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const element = w.document.createElement('video');
+      element.muted = true;
+      element.src = w.URL.createObjectURL(new w.Blob([bytes], { type: 'video/webm' }));
+      await new Promise<void>((resolve, reject) => {
+        element.onloadedmetadata = () => resolve();
+        element.onerror = () => reject(new Error('the video does not load'));
+      });
+      return { width: element.videoWidth, height: element.videoHeight };
+    }, video.toString('base64'));
+  } finally {
+    await blank.close();
+  }
+}
+
+/** The sizes video-export.ts draws: tiles 288 px tall (the 3D view 512 wide), 8 px apart, a 28 px title line, 24 px captions. */
+const VIDEO = { pad: 8, top: 28, tile: 288, caption: 24, scene: 512 };
+
 describe('Replay in Chromium against rsd serve', () => {
   it('says plainly that there is nothing to replay before any run', async () => {
     const { page, errors } = await openReplay();
@@ -336,6 +360,33 @@ describe('Replay in Chromium against rsd serve', () => {
     expect(csvRows).toHaveLength(1 + 61);
     expect(csvRows[0]).toMatch(/^step,action_x,action_y,action_z,action_roll,action_pitch,action_yaw,action_gripper,grip_x,/);
     expect(csvRows[30]!.split(',')[0]).toBe('29');
+    // 19-5 video export: this episode has no camera images, so the video is the 3D view alone (the
+    // current camera mode, drawn offscreen at 512x288), recorded in real time (61 rows: about 3 s).
+    // Cancel stops a recording without a download; a second one runs to the end.
+    await page.locator('main').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 0));
+    const exportVideo = page.getByRole('button', { name: 'Export video (3D view)', exact: true });
+    const progress = page.getByTestId('replay-video-progress');
+    let downloads = 0;
+    const counted = () => downloads++;
+    page.on('download', counted);
+    await exportVideo.click();
+    await expect.poll(() => progress.textContent()).toMatch(/^Recording \d+%$/);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => exportVideo.isVisible()).toBe(true);
+    expect(await progress.count()).toBe(0);
+    expect(downloads).toBe(0);
+    page.off('download', counted);
+    const videoDownload = page.waitForEvent('download', { timeout: 30_000 });
+    await exportVideo.click();
+    await expect.poll(() => progress.textContent()).toMatch(/^Recording \d+%$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, '19-5-video-export.png') });
+    const sceneVideo = await videoDownload;
+    expect(sceneVideo.suggestedFilename()).toBe(`${runId}-task${String(second.taskId).padStart(2, '0')}-trial${String(second.trial).padStart(3, '0')}.webm`);
+    const sceneBytes = await readFile((await sceneVideo.path())!);
+    expect(Array.from(sceneBytes.subarray(0, 4))).toEqual([0x1a, 0x45, 0xdf, 0xa3]); // EBML: a WebM file
+    expect(sceneBytes.length).toBeGreaterThan(10_000);
+    expect(await videoFrameSize(page, sceneBytes)).toEqual({ width: VIDEO.pad + VIDEO.scene + VIDEO.pad, height: VIDEO.top + VIDEO.tile + VIDEO.caption });
+    await sceneVideo.saveAs(path.join(ARTIFACTS, '19-5-video-export.webm'));
     // Dark mode: the scene's background and floor follow the app's theme.
     console.log(`19-5 default camera frames the box (min xyz, max xyz) ${await canvas.getAttribute('data-framed')}`);
     await page.locator('main').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 0));
@@ -404,7 +455,7 @@ describe('Replay in Chromium against rsd serve', () => {
     const agent = page.getByTestId('replay-camera-agentview');
     const wrist = page.getByTestId('replay-camera-robot0_eye_in_hand');
     // All rows load, then the pictures show row 0 and are not blank.
-    await expect.poll(() => panel.getByRole('button', { name: 'Export video' }).isEnabled(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Export video (3D view + 2 cameras)' }).isEnabled(), { timeout: 20_000 }).toBe(true);
     await expect.poll(() => agent.getAttribute('data-row')).toBe('0');
     await expect.poll(() => wrist.getAttribute('data-row')).toBe('0');
     for (const view of [agent, wrist]) expect((await pixelSpread(page, view)).std).toBeGreaterThan(10);
@@ -427,31 +478,17 @@ describe('Replay in Chromium against rsd serve', () => {
     await expect.poll(() => framesDrawn(page.getByTestId('replay-canvas')), { timeout: 20_000 }).toBeGreaterThan(0);
     await shot(page, 'replay-cameras.png');
 
-    // Export: a WebM file (EBML header) of the camera views, recorded in real time (40 steps: 2 s).
+    // Export: a WebM file (EBML header) of the 3D view and the camera views, recorded in real time (40 steps: 2 s).
     const downloaded = page.waitForEvent('download', { timeout: 30_000 });
-    await panel.getByRole('button', { name: 'Export video' }).click();
+    await page.getByRole('button', { name: 'Export video (3D view + 2 cameras)' }).click();
     const download = await downloaded;
     expect(download.suggestedFilename()).toBe(`${report.run.id}-task00-trial000.webm`);
     const video = await readFile((await download.path())!);
     expect(Array.from(video.subarray(0, 4))).toEqual([0x1a, 0x45, 0xdf, 0xa3]);
     expect(video.length).toBeGreaterThan(10_000);
-    // Chromium plays it back (in a blank page: the app's CSP allows no media): both views at 256
-    // pixels side by side, named, under a title line.
-    const blank = await page.context().newPage();
-    const size = await blank.evaluate(async (b64) => {
-      const w = globalThis as unknown as { document: { createElement(tag: 'video'): VideoLike }; Blob: InPage['Blob']; URL: { createObjectURL(b: unknown): string } };
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const element = w.document.createElement('video');
-      element.muted = true;
-      element.src = w.URL.createObjectURL(new w.Blob([bytes], { type: 'video/webm' }));
-      await new Promise<void>((resolve, reject) => {
-        element.onloadedmetadata = () => resolve();
-        element.onerror = () => reject(new Error('the video does not load'));
-      });
-      return { width: element.videoWidth, height: element.videoHeight };
-    }, video.toString('base64'));
-    expect(size).toEqual({ width: 8 + 2 * (256 + 8), height: 28 + 256 + 24 });
-    await blank.close();
+    // Chromium plays it back: the 3D view and both camera views (square: 288 wide) side by side,
+    // named, under a title line.
+    expect(await videoFrameSize(page, video)).toEqual({ width: VIDEO.pad + (VIDEO.scene + VIDEO.pad) + 2 * (VIDEO.tile + VIDEO.pad), height: VIDEO.top + VIDEO.tile + VIDEO.caption });
     await download.saveAs(path.join(ARTIFACTS, 'replay-cameras.webm'));
 
     expect(errors).toEqual([]);

@@ -1,15 +1,14 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import type { TrajectoryCameraView } from '../../../../engine/api/schemas/trajectory.js';
 import { useApp } from '../../store/context.js';
 import { bitmapOf, cameraTitle, canDecodeFrames, rowAt } from './camera-frames.js';
 import type { ReplayEpisode } from './episode.js';
 import { stepAt } from './timeline.js';
-import { download, recordCameraVideo, webmType } from './video-export.js';
 
 /**
  * What the cameras saw, beside the 3D view: one picture per recorded camera at the cursor's whole
- * step, named, following the timeline through the cursor subscription (no React render per frame),
- * and the episode's camera views exported as a WebM video.
+ * step, named, following the timeline through the cursor subscription (no React render per frame).
+ * (The video export, which holds these views beside the 3D view, is in the 3D view's toolbar.)
  */
 export function CameraPanel({ episode }: { episode: ReplayEpisode }) {
   const cameras = useApp((s) => s.replayCameras);
@@ -21,7 +20,6 @@ export function CameraPanel({ episode }: { episode: ReplayEpisode }) {
     <section className="replay-cameras" aria-label="Cameras" data-testid="replay-cameras">
       <div className="replay-cameras-head">
         <h3>Cameras</h3>
-        <VideoExport episode={episode} />
       </div>
       {views.map((v, i) => (
         <CameraView key={v.name} view={v} index={i} steps={episode.steps} />
@@ -79,64 +77,5 @@ function CameraView({ view, index, steps }: { view: TrajectoryCameraView; index:
         {view.name} <span className="replay-camera-size">{view.width}×{view.height}</span>
       </figcaption>
     </figure>
-  );
-}
-
-/** "Export video": records the camera views as a WebM file (in real time, 20 steps a second). */
-function VideoExport({ episode }: { episode: ReplayEpisode }) {
-  const cameras = useApp((s) => s.replayCameras);
-  const [progress, setProgress] = useState<string | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
-  const abort = useRef<AbortController | null>(null);
-  useEffect(() => () => abort.current?.abort(), []);
-  const type = webmType();
-  const ready = cameras.status === 'ready' && canDecodeFrames();
-
-  const start = async () => {
-    if (cameras.status !== 'ready') return;
-    const controller = new AbortController();
-    abort.current = controller;
-    setFailure(null);
-    const name = `${episode.runId}-task${String(episode.taskId).padStart(2, '0')}-trial${String(episode.trial).padStart(3, '0')}.webm`;
-    try {
-      const blob = await recordCameraVideo({
-        views: cameras.views,
-        rows: cameras.rows,
-        title: `Task ${episode.taskId} trial ${episode.trial}: “${episode.instruction}”`,
-        signal: controller.signal,
-        onProgress: (row, rows) => setProgress(`Recording ${Math.round((100 * (row + 1)) / rows)}%`),
-      });
-      download(blob, name);
-    } catch (error) {
-      if (!controller.signal.aborted) setFailure(error instanceof Error ? error.message : String(error));
-    } finally {
-      setProgress(null);
-      abort.current = null;
-    }
-  };
-
-  if (!type) return <span className="muted" title="MediaRecorder cannot write WebM here">No video export in this browser</span>;
-  return (
-    <span className="replay-video-export">
-      {progress ? (
-        <>
-          <span className="muted" role="status" data-testid="replay-video-progress">
-            {progress}
-          </span>
-          <button type="button" onClick={() => abort.current?.abort()}>
-            Cancel
-          </button>
-        </>
-      ) : (
-        <button type="button" onClick={() => void start()} disabled={!ready} title="Record the camera views as a WebM video, in real time (about 1 s per 20 steps)">
-          Export video
-        </button>
-      )}
-      {failure && (
-        <span className="replay-error" role="alert">
-          {failure}
-        </span>
-      )}
-    </span>
   );
 }

@@ -5,6 +5,7 @@ import { gripTrail, type ReplayEpisode } from './episode.js';
 import { darkScheme } from '../charts/theme.js';
 import type { ReplayScene } from './scene.js';
 import type { SceneView } from './scene-view.js';
+import { VideoExport } from './VideoExport.js';
 import { probeWebgl } from './webgl.js';
 
 /**
@@ -71,6 +72,7 @@ export function ReplayViewport({ scene, episode }: { scene: ReplayScene; episode
         <button type="button" onClick={() => view?.resetCamera()} disabled={!view || mode === 'agentview'} title="Back to this mode's starting view (or double-click the view)">
           Reset view
         </button>
+        <VideoExport episode={episode} scene={scene} view={available && !failure ? view : null} profile={support.software ? 'software' : 'gpu'} />
       </div>
       {available && !failure ? (
         <div className="replay-canvas-box">

@@ -32,6 +32,20 @@ export interface SceneViewOptions {
   /** Called when the view changes the camera mode itself (dragging the agent view starts orbiting). */
   onCameraMode?(mode: CameraMode): void;
   profile?: RenderProfile;
+  /**
+   * A fixed drawing size in pixels, for an offscreen view (the video export's): no pointer input,
+   * no following the page's layout, always full resolution, and the picture kept after drawing so
+   * a 2D canvas can copy it whenever it wants.
+   */
+  size?: { width: number; height: number };
+}
+
+/** What a view's camera shows, to show the same in another view (the video export's). */
+export interface CameraState {
+  mode: CameraMode;
+  /** The orbit the user turned, panned or zoomed to; null while it is the framing one (each view frames for its own shape). */
+  orbit: Orbit | null;
+  follow: Orbit;
 }
 
 /** Scene colours per app theme (styles.css's light and dark palettes): the 3D view's background, the sky light's ground colour, the floor's dimming, its grid. */
@@ -103,8 +117,9 @@ export class SceneView {
   ) {
     this.profile = options.profile ?? 'gpu';
     const software = this.profile === 'software';
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !software, powerPreference: 'high-performance' });
-    this.basePixelRatio = Math.min(window.devicePixelRatio || 1, 2);
+    const size = options.size;
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !software, powerPreference: 'high-performance', preserveDrawingBuffer: size !== undefined });
+    this.basePixelRatio = size ? 1 : Math.min(window.devicePixelRatio || 1, 2);
     this.renderer.setPixelRatio(this.basePixelRatio);
     this.renderer.shadowMap.enabled = true;
     this.renderer.shadowMap.type = software ? THREE.BasicShadowMap : THREE.PCFShadowMap;
@@ -147,8 +162,8 @@ export class SceneView {
     this.scene.add(this.trail);
 
     this.camera.up.set(0, 0, 1);
-    this.listen();
-    if (typeof ResizeObserver !== 'undefined' && canvas.parentElement) {
+    if (!size) this.listen();
+    if (!size && typeof ResizeObserver !== 'undefined' && canvas.parentElement) {
       this.observer = new ResizeObserver(() => this.resize());
       this.observer.observe(canvas.parentElement);
     }
@@ -211,6 +226,35 @@ export class SceneView {
     this.requestRender();
   }
 
+  /** What the camera shows now: its mode and orbits. */
+  cameraState(): CameraState {
+    return { mode: this.mode, orbit: this.orbitMoved ? cloneOrbit(this.orbit) : null, follow: cloneOrbit(this.followOrbit) };
+  }
+
+  /** Shows what another view's camera shows (an orbit still at its framing is framed anew for this view's shape). */
+  setCameraState(state: CameraState): void {
+    this.mode = state.mode;
+    if (state.orbit) {
+      this.orbit = cloneOrbit(state.orbit);
+      this.orbitMoved = true;
+    }
+    this.followOrbit = cloneOrbit(state.follow);
+    this.requestRender();
+  }
+
+  /**
+   * Draws the scene at `cursor` now, not at the next animation frame, and returns the canvas: a
+   * caller copies the picture from it (the video export, one frame per step).
+   */
+  drawAt(cursor: number): HTMLCanvasElement {
+    this.cursor = cursor;
+    this.posesDirty = true;
+    if (this.pending) cancelAnimationFrame(this.pending);
+    this.pending = 0;
+    this.draw();
+    return this.canvas;
+  }
+
   /** Back to the mode's starting view. */
   resetCamera(): void {
     if (this.mode === 'orbit') {
@@ -222,7 +266,8 @@ export class SceneView {
   }
 
   requestRender(): void {
-    if (this.pending) return;
+    // An offscreen view draws only when asked to (drawAt).
+    if (this.pending || this.options.size) return;
     this.pending = requestAnimationFrame(() => {
       this.pending = 0;
       this.draw();
@@ -274,7 +319,7 @@ export class SceneView {
       this.canvas.dataset.trail = String(points);
     }
     this.posesDirty = false;
-    if (this.profile === 'software') {
+    if (this.profile === 'software' && !this.options.size) {
       const moving = performance.now() - this.lastChange < SETTLE_MS;
       const ratio = this.basePixelRatio * (moving ? MOVING_SCALE : 1);
       if (this.renderer.getPixelRatio() !== ratio) this.renderer.setPixelRatio(ratio);
@@ -340,8 +385,9 @@ export class SceneView {
 
   private resize(): void {
     const parent = this.canvas.parentElement;
-    const width = Math.max(1, Math.floor(parent?.clientWidth ?? this.canvas.clientWidth ?? 640));
-    const height = Math.max(1, Math.floor(parent?.clientHeight ?? this.canvas.clientHeight ?? 360));
+    const fixed = this.options.size;
+    const width = Math.max(1, Math.floor(fixed?.width ?? parent?.clientWidth ?? this.canvas.clientWidth ?? 640));
+    const height = Math.max(1, Math.floor(fixed?.height ?? parent?.clientHeight ?? this.canvas.clientHeight ?? 360));
     const size = this.renderer.getSize(new THREE.Vector2());
     if (size.x === width && size.y === height) return;
     this.renderer.setSize(width, height, false);
