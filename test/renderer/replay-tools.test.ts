@@ -1,5 +1,5 @@
 // Replay's pure helpers for issue 19 item 5: the timeline's ticks and chunk marks, the per-stage
-// read-out for each decoding kind, and the per-step CSV export.
+// read-out for each decoding kind, the per-step CSV export and the video's frame.
 import * as THREE from 'three';
 import { describe, expect, test } from 'vitest';
 import { LATENCY_STAGES, type EpisodeChunks } from '../../engine/api/schemas/results.js';
@@ -9,6 +9,7 @@ import { applyOrbit, framingOrbit } from '../../renderer/src/components/replay/c
 import { gripTrail, type ReplayEpisode } from '../../renderer/src/components/replay/episode.js';
 import { chunkStages, stageText } from '../../renderer/src/components/replay/stages.js';
 import { timelineMarks } from '../../renderer/src/components/replay/timeline.js';
+import { SCENE_TILE, tileWidth, videoContents, videoFileName, videoSize } from '../../renderer/src/components/replay/video-export.js';
 
 const chunk = (step: number, executed: number, over: Partial<TrajectoryChunk> = {}): TrajectoryChunk => ({
   step, executed, draftLayers: 0, acceptedLayers: 0, agreement: [], totalMs: 10, draftMs: 0, verifyMs: 0, mainStepsMs: 0, batchSize: 1, deviates: null, ...over,
@@ -117,5 +118,23 @@ describe('3D view helpers', () => {
     expect(camera.position.x).toBeGreaterThan(orbit.target.x);
     expect(camera.position.z).toBeGreaterThan(box.max.z);
     expect(framingOrbit(new THREE.Box3(), 45, 1).distance).toBe(2);
+  });
+});
+
+describe('video export', () => {
+  test('the frame holds the tiles side by side at 288 px, in even sizes', () => {
+    // 3D view alone; with two 128x128 cameras (scaled to 288 square).
+    expect(videoSize([SCENE_TILE.width])).toEqual({ width: 8 + 512 + 8, height: 28 + 288 + 24 });
+    expect(videoSize([SCENE_TILE.width, tileWidth(128, 128), tileWidth(128, 128)])).toEqual({ width: 8 + 520 + 2 * 296, height: 340 });
+    expect(tileWidth(320, 240)).toBe(384);
+    expect(videoSize([tileWidth(3, 2)]).width % 2).toBe(0);
+  });
+
+  test('the button says what the video holds, and the file is named after the run, task and trial', () => {
+    expect(videoContents(true, 2)).toBe('3D view + 2 cameras');
+    expect(videoContents(true, 0)).toBe('3D view');
+    expect(videoContents(false, 1)).toBe('1 camera');
+    expect(videoContents(false, 0)).toBe('');
+    expect(videoFileName({ runId: 'r1', taskId: 3, trial: 7 })).toBe('r1-task03-trial007.webm');
   });
 });

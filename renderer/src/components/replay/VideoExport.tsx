@@ -6,17 +6,7 @@ import { CAMERA_MODES } from './camera-modes.js';
 import { gripTrail, type ReplayEpisode } from './episode.js';
 import type { ReplayScene } from './scene.js';
 import type { RenderProfile, SceneView } from './scene-view.js';
-import { download, recordVideo, SCENE_TILE, TILE_HEIGHT, tileWidth, webmType, type VideoTile } from './video-export.js';
-
-/** The file a video of this episode is saved as. */
-export const videoFileName = (e: Pick<ReplayEpisode, 'runId' | 'taskId' | 'trial'>): string =>
-  `${e.runId}-task${String(e.taskId).padStart(2, '0')}-trial${String(e.trial).padStart(3, '0')}.webm`;
-
-/** What the video holds, said on the button: "3D view + 2 cameras", "3D view", "2 cameras". */
-export function videoContents(scene: boolean, cameras: number): string {
-  const parts = [scene ? '3D view' : '', cameras > 0 ? `${cameras} camera${cameras === 1 ? '' : 's'}` : ''].filter(Boolean);
-  return parts.join(' + ');
-}
+import { download, recordVideo, SCENE_TILE, TILE_HEIGHT, tileWidth, videoContents, videoFileName, webmType, type VideoTile } from './video-export.js';
 
 /**
  * "Export video": records the episode as a WebM file in real time (20 steps a second): the 3D view

@@ -22,9 +22,11 @@ import { gripperBody, type ReplayScene } from './scene.js';
 /**
  * `gpu`: multisampling, physically based shading, soft shadows, full resolution.
  * `software` (a CPU rasteriser such as SwiftShader): no multisampling, diffuse shading, hard
- * shadows, and while the picture moves (playing, scrubbing, orbiting) three quarters of the
- * resolution, with a full-resolution frame once it settles. Measured in headless Chromium with
- * SwiftShader on 2 cores: the gpu profile scrubs at 9 to 11 fps, this one at 35 to 60.
+ * shadows, one pixel per CSS pixel at most (a HiDPI screen does not quadruple the work), and while
+ * the picture moves (playing, scrubbing, orbiting) 60% of the resolution and the shadow map drawn
+ * anew only every SHADOW_MS (its pass is nearly half the draw calls), with a full frame once it
+ * settles. Measured in headless Chromium with SwiftShader on 2 cores: the gpu profile scrubs at 9
+ * to 11 fps, this one at 35 to 60 (docs/benchmarks.md, "Replay frame rate").
  */
 export type RenderProfile = 'gpu' | 'software';
 
@@ -62,13 +64,15 @@ const cloneOrbit = (o: Orbit): Orbit => ({ ...o, target: o.target.clone() });
 /** Resolution scale while moving in the software profile, and how long after the last change the full-resolution frame comes. */
 const MOVING_SCALE = 0.6;
 const SETTLE_MS = 180;
+/** While moving in the software profile, the shadows follow the bodies this often (10 times a second); every frame on a GPU. */
+const SHADOW_MS = 100;
 
 /**
  * The three.js side of replay: draws frames, nothing else. The scene's geometry is built once per
  * scene; a frame only moves the body groups and the camera. Rendering is on demand: a change asks
  * for one animation frame, and nothing is drawn while nothing changes.
  *
- * The canvas's `data-frames` counts frames drawn, `data-trail` the trail's points and
+ * The canvas's `data-frames` counts frames drawn, `data-draw-calls` their WebGL draw calls, `data-trail` the trail's points and
  * `data-theme` the scene's theme (the end-to-end test reads them).
  */
 export class SceneView {
@@ -103,9 +107,12 @@ export class SceneView {
 
   private pending = 0;
   private frames = 0;
+  /** WebGL draw calls over all frames (the shadow pass's included): the work a frame asks of the GPU. */
+  private drawCalls = 0;
   private readonly profile: RenderProfile;
   private readonly basePixelRatio: number;
   private lastChange = 0;
+  private lastShadow = -Infinity;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly observer: ResizeObserver | null = null;
   private readonly cleanups: (() => void)[] = [];
@@ -119,9 +126,11 @@ export class SceneView {
     const software = this.profile === 'software';
     const size = options.size;
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !software, powerPreference: 'high-performance', preserveDrawingBuffer: size !== undefined });
-    this.basePixelRatio = size ? 1 : Math.min(window.devicePixelRatio || 1, 2);
+    this.basePixelRatio = size || software ? 1 : Math.min(window.devicePixelRatio || 1, 2);
     this.renderer.setPixelRatio(this.basePixelRatio);
     this.renderer.shadowMap.enabled = true;
+    // The software profile decides when the shadow map is drawn (draw()).
+    this.renderer.shadowMap.autoUpdate = !software;
     this.renderer.shadowMap.type = software ? THREE.BasicShadowMap : THREE.PCFShadowMap;
     canvas.dataset.profile = this.profile;
     this.scene.background = new THREE.Color(THEME.light.background);
@@ -319,15 +328,22 @@ export class SceneView {
       this.canvas.dataset.trail = String(points);
     }
     this.posesDirty = false;
-    if (this.profile === 'software' && !this.options.size) {
-      const moving = performance.now() - this.lastChange < SETTLE_MS;
+    if (this.profile === 'software') {
+      const now = performance.now();
+      const moving = !this.options.size && now - this.lastChange < SETTLE_MS;
       const ratio = this.basePixelRatio * (moving ? MOVING_SCALE : 1);
       if (this.renderer.getPixelRatio() !== ratio) this.renderer.setPixelRatio(ratio);
+      if (!moving || now - this.lastShadow >= SHADOW_MS) {
+        this.renderer.shadowMap.needsUpdate = true;
+        this.lastShadow = now;
+      }
     }
     this.placeCamera();
     this.renderer.render(this.scene, this.camera);
     this.frames++;
+    this.drawCalls += this.renderer.info.render.calls;
     this.canvas.dataset.frames = String(this.frames);
+    this.canvas.dataset.drawCalls = String(this.drawCalls);
   }
 
   /** The default orbit frames the table, the objects and the robot as they stand (the room's floor and walls left out). */

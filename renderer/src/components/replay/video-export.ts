@@ -51,6 +51,16 @@ export function videoSize(widths: readonly number[]): { width: number; height: n
 /** The width a camera picture of this size gets at the tiles' height. */
 export const tileWidth = (width: number, height: number): number => Math.round((width * TILE_HEIGHT) / height);
 
+/** The file a video of this episode is saved as. */
+export const videoFileName = (e: { runId: string; taskId: number; trial: number }): string =>
+  `${e.runId}-task${String(e.taskId).padStart(2, '0')}-trial${String(e.trial).padStart(3, '0')}.webm`;
+
+/** What the video holds, said on the button: "3D view + 2 cameras", "3D view", "2 cameras". */
+export function videoContents(scene: boolean, cameras: number): string {
+  const parts = [scene ? '3D view' : '', cameras > 0 ? `${cameras} camera${cameras === 1 ? '' : 's'}` : ''].filter(Boolean);
+  return parts.join(' + ');
+}
+
 /** The first WebM type this browser's MediaRecorder can write, or null. */
 export function webmType(): string | null {
   if (typeof MediaRecorder === 'undefined') return null;
