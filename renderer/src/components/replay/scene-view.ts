@@ -23,10 +23,10 @@ import { gripperBody, type ReplayScene } from './scene.js';
  * `gpu`: multisampling, physically based shading, soft shadows, full resolution.
  * `software` (a CPU rasteriser such as SwiftShader): no multisampling, diffuse shading, hard
  * shadows, one pixel per CSS pixel at most (a HiDPI screen does not quadruple the work), and while
- * the picture moves (playing, scrubbing, orbiting) half the resolution (a software frame's cost
- * follows its pixels: drawn, read back and composited) and the shadow map drawn anew only every
- * SHADOW_MS (its pass is nearly half the draw calls), with a full frame once it settles. Measured
- * in headless Chromium with SwiftShader on 2 cores: docs/benchmarks.md, "Replay frame rate".
+ * the picture moves (playing, scrubbing, orbiting) 60% of the resolution and the shadow map drawn
+ * anew only every SHADOW_MS (its pass is nearly half the draw calls), with a full frame once it
+ * settles. Measured in headless Chromium with SwiftShader on 2 cores: docs/benchmarks.md, "Replay
+ * frame rate" (the shadow pass was the one change there that the frame's cost followed).
  */
 export type RenderProfile = 'gpu' | 'software';
 
@@ -62,7 +62,7 @@ const TRAIL_COLOUR = 0xff6a00;
 const cloneOrbit = (o: Orbit): Orbit => ({ ...o, target: o.target.clone() });
 
 /** Resolution scale while moving in the software profile, and how long after the last change the full-resolution frame comes. */
-const MOVING_SCALE = 0.5;
+const MOVING_SCALE = 0.6;
 const SETTLE_MS = 180;
 /** While moving in the software profile, the shadows follow the bodies this often (10 times a second); every frame on a GPU. */
 const SHADOW_MS = 100;
