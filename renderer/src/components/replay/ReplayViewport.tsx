@@ -13,7 +13,14 @@ import { probeWebgl } from './webgl.js';
  * app, and jsdom, never load three). Where there is no WebGL it says so, and the timeline and plots
  * still work.
  */
-export function ReplayViewport({ scene, episode }: { scene: ReplayScene; episode: ReplayEpisode }) {
+export interface ReplayViewportProps {
+  scene: ReplayScene;
+  episode: ReplayEpisode;
+  /** The "Export video" button in the toolbar (default on; a second, side-by-side view may leave it out). */
+  videoExport?: boolean;
+}
+
+export function ReplayViewport({ scene, episode, videoExport = true }: ReplayViewportProps) {
   const [support] = useState(() => probeWebgl());
   const available = support.available;
   const [failure, setFailure] = useState<string | null>(null);
@@ -72,7 +79,7 @@ export function ReplayViewport({ scene, episode }: { scene: ReplayScene; episode
         <button type="button" onClick={() => view?.resetCamera()} disabled={!view || mode === 'agentview'} title="Back to this mode's starting view (or double-click the view)">
           Reset view
         </button>
-        <VideoExport episode={episode} scene={scene} view={available && !failure ? view : null} profile={support.software ? 'software' : 'gpu'} />
+        {videoExport && <VideoExport episode={episode} scene={scene} view={available && !failure ? view : null} profile={support.software ? 'software' : 'gpu'} />}
       </div>
       {available && !failure ? (
         <div className="replay-canvas-box">
