@@ -100,7 +100,9 @@ export function VideoExport({ episode, scene, view, profile }: { episode: Replay
           disabled={reason !== null}
           title={reason ?? `Record the ${contents} as a WebM video, in real time (20 steps a second: about ${seconds} s for this episode)`}
         >
-          Export video{contents && ` (${contents})`}
+          Export video
+          {/* What the video holds, on a second, smaller line: the toolbar keeps to one row beside the cameras. */}
+          {contents && <span className="replay-video-contents"> ({contents})</span>}
         </button>
       )}
       {failure && (
