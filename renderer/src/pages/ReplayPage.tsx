@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { EmptyState } from '../components/EmptyState.js';
 import { CameraPanel } from '../components/replay/CameraPanel.js';
 import { EpisodePicker } from '../components/replay/EpisodePicker.js';
+import { GoalStrip } from '../components/replay/GoalStrip.js';
 import { outcomeText } from '../components/replay/episode.js';
 import { ReplayPlots } from '../components/replay/ReplayPlots.js';
 import { ReplayViewport } from '../components/replay/ReplayViewport.js';
@@ -57,6 +58,7 @@ function EpisodeView({ state, loading }: { state: ReadyEpisode; loading?: string
             {episode.cameras && <CameraPanel episode={episode} />}
           </div>
           <TimelineControls steps={episode.steps} chunks={episode.chunks} />
+          <GoalStrip episode={episode} />
           {!episode.cameras && (
             <p className="muted replay-no-cameras" data-testid="replay-no-cameras">
               No camera images in this episode: its run rendered none (a vision policy's runs keep what it saw; <code>rsd eval --record-cameras</code> keeps them for any policy).
