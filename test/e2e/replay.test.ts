@@ -325,6 +325,19 @@ describe('Replay in Chromium against rsd serve', () => {
     expect(await page.getByTestId('replay-stages').textContent()).toMatch(new RegExp(`^${decoding}: `));
     if (decoding !== 'parallel') expect(await page.getByTestId('replay-stages').textContent()).toContain('parallel heads n/a');
     await shot(page, '19-5-replay-layout.png');
+    // The goal strip under the timeline: a lane per atom of the task's goal, named, the cursor across the lanes.
+    const goalStrip = page.getByRole('group', { name: 'Goal predicates' });
+    await expect.poll(() => inView(goalStrip), { message: `goal strip in view at 1440x900: ${JSON.stringify(await goalStrip.boundingBox())}` }).toBe(true);
+    const goalLane = goalStrip.getByTestId('replay-goal-lane');
+    expect(await goalLane.locator('.replay-goal-name').allTextContents()).toEqual(['On(akita_black_bowl_1, plate_1)']);
+    // The untrained policy never puts the bowl on the plate: one run, false from step 0, said on hover.
+    expect(await goalLane.locator('.replay-goal-run').first().getAttribute('title')).toBe('On(akita_black_bowl_1, plate_1): false from step 0');
+    await shot(page, '19-5-goal-strip.png');
+    // Pressing the lane three quarters along moves the cursor there (step 45 of 60's 61 rows).
+    const goalTrack = goalLane.locator('.replay-goal-track');
+    const trackBox = (await goalTrack.boundingBox())!;
+    await goalTrack.click({ position: { x: trackBox.width * 0.75, y: trackBox.height / 2 } });
+    await expect.poll(() => readout.textContent()).toMatch(/^step 45 \/ 60/);
     // The plots' column scrolls on its own: its last plot comes into view with the scene still beside it.
     await latencyPlot.scrollIntoViewIfNeeded();
     await expect.poll(() => inView(latencyPlot.locator('.u-over'))).toBe(true);
