@@ -51,7 +51,7 @@ export function pairedSuccessChart(c: Comparison): { spec: ChartSpec; table: Dat
             axis(theme, 'success (%)', { values: (_u, splits) => splits.map((s) => `${s}%`) }),
           ],
           series: [
-            { label: 'task', value: (_u, v) => (v == null || !tasks[v] ? '—' : `Task ${tasks[v]!.taskId}, ${tasks[v]!.n} pairs`) },
+            { label: 'task', value: (_u, v) => (v == null || !tasks[v] ? '—' : `Task ${tasks[v]!.taskId}, ${count(tasks[v]!.n, 'pair')}`) },
             { label: runSeriesLabel('A', c.a), stroke: a, fill: alpha(a, 0.6), paths: () => null, points: { show: false }, value: read('A') },
             { label: runSeriesLabel('B', c.b), stroke: b, fill: alpha(b, 0.6), paths: () => null, points: { show: false }, value: read('B') },
           ],
@@ -119,7 +119,7 @@ export function latencyOverlayChart(c: Comparison): { spec: ChartSpec; table: Da
   const shareB = share(countsB, totalB);
   const bin = (i: number | null | undefined) => (i == null || edges[i + 1] === undefined ? '—' : `${millis(edges[i])}–${millis(edges[i + 1])}`);
   const read = (counts: number[], shares: number[]) => (_u: uPlot, _v: number | null, _s: number, idx: number | null) =>
-    idx == null || counts[idx] === undefined ? '—' : `${shares[idx]!.toFixed(1)}% (${counts[idx]} chunks)`;
+    idx == null || counts[idx] === undefined ? '—' : `${shares[idx]!.toFixed(1)}% (${count(counts[idx]!, 'chunk')})`;
   return {
     table: {
       columns: ['Chunk total latency', 'A chunks', 'A share', 'B chunks', 'B share'],

@@ -88,8 +88,9 @@ function StageTable({ c, served }: { c: Comparison; served: boolean }) {
         </tbody>
       </table>
       <p className="muted table-note">
-        Over {count(c.latency.chunksA, 'chunk')} of A and {count(c.latency.chunksB, 'chunk')} of B. n/a: the run’s decoding has no such stage ({decodingLabel(c.a.decoding, c.a.accept, c.a.threshold)} vs{' '}
-        {decodingLabel(c.b.decoding, c.b.accept, c.b.threshold)}), or it took no time in that run.
+        Over {count(c.latency.chunksA, 'chunk')} of A and {count(c.latency.chunksB, 'chunk')} of B.
+        {stages.some((s) => s.medianA === null || s.medianB === null) &&
+          ` n/a: the run’s decoding has no such stage${c.a.decoding !== c.b.decoding ? ` (A ${c.a.decoding}, B ${c.b.decoding})` : ''}, or it took no time in that run.`}
         {omitted > 0 && ` ${count(omitted, 'stage')} that neither run has ${omitted === 1 ? 'is' : 'are'} left out.`} Intervals: {b.method} bootstrap over chunks, {b.resamples} resamples of each run’s
         chunks, seed {b.seed} (docs/metrics.md).
       </p>
