@@ -1,4 +1,4 @@
-import { mulberry32, type Rng } from '../util/random.js';
+import { mulberry32, mulberry32At, type Rng } from '../util/random.js';
 import { percentile } from './metrics.js';
 
 /**
@@ -78,10 +78,25 @@ export function ratioInterval(mediansA: Float64Array, mediansB: Float64Array, le
   return { low: percentile(ratios, tail), high: percentile(ratios, 100 - tail) };
 }
 
-/** Both runs' draws, for chunk counts nA and nB: A's from the seed's stream, B's from where A's end (independent resamples). */
+/** Where B's stream starts in mulberry32's 2^32-long cycle: half a cycle from A's, so they never overlap (A draws resamples × chunks < 2^31). */
+const B_STREAM = 2 ** 31;
+
+/** The draws of the last few (side, chunk count, resamples, seed): a live run's comparison is asked again as episodes finish, the other run's count unchanged. */
+const cache = new Map<string, MedianDraws>();
+const CACHED = 8;
+
+function cachedDraws(side: 'a' | 'b', n: number, resamples: number, seed: number): MedianDraws {
+  const key = `${side} ${n} ${resamples} ${seed}`;
+  let d = cache.get(key);
+  if (!d) {
+    d = drawMedianIndices(n, resamples, side === 'a' ? mulberry32(seed) : mulberry32At(seed, B_STREAM));
+    if (cache.size >= CACHED) cache.delete(cache.keys().next().value!);
+    cache.set(key, d);
+  }
+  return d;
+}
+
+/** Both runs' draws, for chunk counts nA and nB: independent resamples, A's from the seed's stream and B's from half a cycle on. */
 export function runDraws(nA: number, nB: number, resamples: number = BOOTSTRAP.resamples, seed: number = BOOTSTRAP.seed): { a: MedianDraws; b: MedianDraws } {
-  const rng = mulberry32(seed);
-  const a = drawMedianIndices(nA, resamples, rng);
-  const b = drawMedianIndices(nB, resamples, rng);
-  return { a, b };
+  return { a: cachedDraws('a', nA, resamples, seed), b: cachedDraws('b', nB, resamples, seed) };
 }
