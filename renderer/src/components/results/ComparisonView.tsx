@@ -100,7 +100,9 @@ function StageTable({ c, served }: { c: Comparison; served: boolean }) {
 
 /**
  * The engine's comparison of run B against run A (`runs.compare`): paired per-task success
- * differences with McNemar's exact p, and latency side by side. Asked again whenever either run's
+ * differences with McNemar's exact p, overlaid success and latency plots, the latency ratio with its
+ * bootstrap interval, stage medians (n/a where a decoding lacks the stage), and the paired episodes
+ * whose outcome differs, each opening the side-by-side replay. Asked again whenever either run's
  * results are read again (a run still running gains episodes).
  */
 export function ComparisonView({ a, b }: { a: string; b: string }) {
