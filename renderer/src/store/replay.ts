@@ -288,6 +288,9 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
         const shown = get().replayRun;
         const ours = shown.status !== 'none' && shown.runId === event.runId;
         if (event.type === 'run-started' || event.type === 'run-finished' || (event.type === 'episode-finished' && (ours || shown.status === 'none'))) void get().refreshReplayRuns();
+        // Side by side with a run still evaluating: its episode may have just been written.
+        const e = get().replayEpisode;
+        if (event.type === 'episode-finished' && event.runId === get().replayCompareRunId && get().replayPartner.status === 'unavailable' && e.status !== 'none') void loadPartner(e.taskId, e.trial);
       });
     },
 
