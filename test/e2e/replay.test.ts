@@ -511,7 +511,7 @@ describe('Replay in Chromium against rsd serve', () => {
     await page.context().close();
   });
 
-  it('side by side (issue 19 item 4): one episode of two runs with one timeline, opened by "Compare with run…", restored on reload', async () => {
+  it('side by side (issue 19 item 4): one episode of two runs with one timeline, opened by "Compare with…", restored on reload', async () => {
     runId ??= (await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 2, maxSteps: 60, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') })).run.id;
     // A second small real run of the same task and trial 0 (the same initial state), another decoding, fewer steps.
     const other = await evaluate({ bundleDir: path.join(bundles, 'tiny'), decoding: 'autoregressive', tasks: [0], trials: 1, maxSteps: 40, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });
@@ -522,13 +522,13 @@ describe('Replay in Chromium against rsd serve', () => {
     const { page, errors } = await openReplay({ width: 1440, height: 900 });
     page.context().setDefaultTimeout(20_000);
 
-    // The run and its episode, then "Compare with run…" as a user picks them.
+    // The run and its episode, then "Compare with…" as a user picks them.
     await expect.poll(() => page.getByRole('combobox', { name: 'Run' }).locator('option').count()).toBeGreaterThan(1);
     await page.getByRole('combobox', { name: 'Run' }).selectOption(runId);
     await expect.poll(() => page.getByRole('combobox', { name: 'Episode' }).locator('option').count()).toBe(2);
     await page.getByRole('combobox', { name: 'Episode' }).selectOption('0/0');
     await expect.poll(() => page.getByTestId('replay-outcome').textContent()).toContain('task 0 · trial 0 ·');
-    const picker = page.getByRole('combobox', { name: 'Compare with run…' });
+    const picker = page.getByRole('combobox', { name: 'Compare with…' });
     expect(await picker.locator('option').allTextContents()).toContainEqual(expect.stringMatching(new RegExp(`^${other.run.id} · autoregressive · `)));
     await picker.selectOption(other.run.id);
 

@@ -176,7 +176,7 @@ describe('the replay slice, side by side', { timeout: 30_000 }, () => {
 });
 
 describe('the Replay page, side by side', { timeout: 30_000 }, () => {
-  test('an address opens both runs; one timeline drives both read-outs; Close comparison and "Compare with run…"', async () => {
+  test('an address opens both runs; one timeline drives both read-outs; Close comparison and "Compare with…"', async () => {
     window.history.replaceState(null, '', `/#/replay?run=${b.id}&compare=${a.id}&task=0&trial=0&step=20`);
     const store = engineStore();
     render(
@@ -215,8 +215,8 @@ describe('the Replay page, side by side', { timeout: 30_000 }, () => {
     expect(screen.getByTestId('replay-plots')).toBeInTheDocument();
     await waitFor(() => expect(window.location.hash).toBe(`#/replay?run=${b.id}&task=0&trial=0&step=0&camera=orbit`));
 
-    // "Compare with run…" offers the runs with task 0, trial 0 (not the imported one) and opens it again.
-    const picker = screen.getByRole('combobox', { name: 'Compare with run…' });
+    // "Compare with…" offers the runs with task 0, trial 0 (not the imported one) and opens it again.
+    const picker = screen.getByRole('combobox', { name: 'Compare with…' });
     const offered = within(picker).getAllByRole('option').map((o) => (o as HTMLOptionElement).value).filter(Boolean);
     expect(offered.sort()).toEqual([a.id, otherInit, noTrajectory].sort());
     await user.selectOptions(picker, a.id);

@@ -3,7 +3,8 @@ import { comparableRuns } from '../../store/replay-partner.js';
 import { runLabel } from './EpisodePicker.js';
 
 /**
- * "Compare with run…": the runs with the shown episode's task and trial (the same initial state, as
+ * "Compare with…" (no "run" in its name: the Run picker's accessible name stays unique, as
+ * Playwright matches names by substring): the runs with the shown episode's task and trial (the same initial state, as
  * engine/eval/compare.ts pairs them) to replay beside it; "Close comparison" returns to one run.
  */
 export function CompareRunPicker() {
@@ -21,7 +22,7 @@ export function CompareRunPicker() {
   return (
     <div className="replay-compare-picker">
       <label>
-        Compare with run…{' '}
+        Compare with…{' '}
         <select value={compareId ?? ''} onChange={(e) => setCompare(e.currentTarget.value || null)} disabled={shown.length === 0} title={`Runs with task ${taskId}, trial ${trial} (the same initial state) to replay side by side`}>
           <option value="">{shown.length === 0 ? `No other run has task ${taskId}, trial ${trial}` : compareId ? 'None (one run)' : `A run with task ${taskId}, trial ${trial}`}</option>
           {shown.map((r) => (
