@@ -490,8 +490,15 @@ describe('Replay in Chromium against rsd serve', () => {
     const address = `#/replay?run=${runId}&task=0&trial=1&step=17&camera=agentview`;
     await expect.poll(() => new URL(page.url()).hash).toBe(address);
 
-    // Reload: the same episode, step and camera.
+    // Reload: the same episode, step and camera. How long the page took from the reload to showing the
+    // step (the issue's target is under 1 s with the engine warm) is printed, not asserted: shared machines.
     await page.reload();
+    const restoredMs = await page.waitForFunction(() => {
+        // Runs in the page (no DOM types in the tests' tsconfig).
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document;
+        return doc.querySelector('[data-testid="replay-step"]')?.textContent?.startsWith('step 17 / 60') ? performance.now() : false;
+      }, undefined, { polling: 'raf', timeout: 20_000 });
+    console.log(`replay page restored from its address in ${((await restoredMs.jsonValue()) as number).toFixed(0)} ms after the reload's navigation start (printed, not asserted); load average ${os.loadavg()[0]!.toFixed(2)}`);
     await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
     expect(await outcome.textContent()).toContain('task 0 · trial 1 ·');
     expect(await page.getByRole('button', { name: 'Agent view' }).getAttribute('aria-pressed')).toBe('true');
