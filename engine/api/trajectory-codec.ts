@@ -8,14 +8,36 @@ import type { Trajectory } from './schemas/trajectory.js';
 
 /** Decodes a base64 float32 array (little-endian), checking its length when given. */
 export function decodeFloats(text: string, expected?: number, field = 'array'): Float32Array {
-  const binary = atob(text);
-  if (binary.length % 4 !== 0) throw new Error(`${field}: ${binary.length} bytes is not a whole number of float32 values`);
-  const view = new DataView(new ArrayBuffer(binary.length));
-  for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i));
-  const out = new Float32Array(binary.length / 4);
+  const bytes = decodeBytes(text, undefined, field);
+  if (bytes.length % 4 !== 0) throw new Error(`${field}: ${bytes.length} bytes is not a whole number of float32 values`);
+  const view = new DataView(bytes.buffer);
+  const out = new Float32Array(bytes.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
   if (expected !== undefined && out.length !== expected) throw new Error(`${field}: ${out.length} values, expected ${expected}`);
   return out;
+}
+
+/** Decodes base64 bytes, checking their count when given. */
+export function decodeBytes(text: string, expected?: number, field = 'array'): Uint8Array {
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    throw new Error(`${field}: not base64`);
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  if (expected !== undefined && out.length !== expected) throw new Error(`${field}: ${out.length} bytes, expected ${expected}`);
+  return out;
+}
+
+/** A trajectory's goal rows [(steps + 1) x atoms], 0 or 1 each, checked; null when it has none (schemas/trajectory.ts TrajectoryGoal). */
+export function decodeGoal(t: Pick<Trajectory, 'steps' | 'goal'>): { atoms: string[]; truth: Uint8Array } | null {
+  if (!t.goal) return null;
+  const truth = decodeBytes(t.goal.truth, (t.steps + 1) * t.goal.atoms.length, 'goal.truth');
+  const bad = truth.findIndex((v) => v > 1);
+  if (bad >= 0) throw new Error(`goal.truth: byte ${bad} is ${truth[bad]}, expected 0 or 1`);
+  return { atoms: t.goal.atoms, truth };
 }
 
 /** Every body's poses at each row [(steps + 1) x bodies x 7], for replay. */

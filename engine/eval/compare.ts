@@ -1,7 +1,9 @@
-import type { Comparison, PairedSuccess, RunLabel, UnpairedEpisode } from '../api/schemas/comparison.js';
-import { LATENCY_STAGES, type EpisodeRecord, type Results } from '../api/schemas/results.js';
+import type { Comparison, DifferingEpisode, PairedSuccess, PairedSuccessWithIntervals, RunLabel, UnpairedEpisode } from '../api/schemas/comparison.js';
+import { LATENCY_STAGES, type EpisodeRecord, type LatencyStage, type Results } from '../api/schemas/results.js';
+import type { DecodingStrategy } from '../api/schemas/run-config.js';
 import { InputError } from '../util/input-error.js';
-import { mcnemar } from './metrics.js';
+import { BOOTSTRAP, ratioInterval, resampledMedians, runDraws } from './bootstrap.js';
+import { mcnemar, wilson } from './metrics.js';
 
 /**
  * Paired comparison of two runs over the same episodes (docs/metrics.md "Paired comparison"):
@@ -32,7 +34,7 @@ function ratio(a: number | null, b: number | null): number | null {
   return Number.isFinite(r) ? r : null;
 }
 
-function pairedSuccess(pairs: readonly (readonly [EpisodeRecord, EpisodeRecord])[]): PairedSuccess {
+function pairedSuccess(pairs: readonly (readonly [EpisodeRecord, EpisodeRecord])[]): PairedSuccessWithIntervals {
   const a = pairs.map(([x]) => x.outcome === 'success');
   const b = pairs.map(([, y]) => y.outcome === 'success');
   const n = pairs.length;
@@ -41,7 +43,72 @@ function pairedSuccess(pairs: readonly (readonly [EpisodeRecord, EpisodeRecord])
   const rateA = n === 0 ? null : successesA / n;
   const rateB = n === 0 ? null : successesB / n;
   const test = mcnemar(a, b);
-  return { n, successesA, successesB, rateA, rateB, difference: rateA === null || rateB === null ? null : rateB - rateA, onlyA: test.onlyA, onlyB: test.onlyB, pValue: test.pValue };
+  return { n, successesA, successesB, rateA, rateB, wilsonA: wilson(successesA, n), wilsonB: wilson(successesB, n), difference: rateA === null || rateB === null ? null : rateB - rateA, onlyA: test.onlyA, onlyB: test.onlyB, pValue: test.pValue };
+}
+
+/** The stages each decoding kind has (engine/decoding: which onnxruntime runs it times); the rest are n/a. */
+const STAGES_OF: Record<DecodingStrategy, ReadonlySet<LatencyStage>> = {
+  parallel: new Set(['parallelMs']),
+  autoregressive: new Set(['prefillMs', 'mainStepsMs']),
+  speculative: new Set(['prefillMs', 'draftMs', 'verifyMs', 'mainStepsMs']),
+};
+const EVERY_DECODING: ReadonlySet<LatencyStage> = new Set(['totalMs', 'decoderMs', 'rfsqMs', 'ortMs', 'overheadMs']);
+
+/** Whether a run has a stage to compare: its decoding has it and some chunk spent time in it (the single-run table's test: p99 above 0). */
+export function stageApplies(r: Results, stage: LatencyStage): boolean {
+  if (!EVERY_DECODING.has(stage) && !STAGES_OF[r.config.decoding].has(stage)) return false;
+  return (r.latency.stages[stage].p99 ?? 0) > 0;
+}
+
+/** A run's chunk times of one stage, ascending. */
+function sortedStage(r: Results, stage: LatencyStage): Float64Array {
+  const values = Float64Array.from(r.episodes.flatMap((e) => e.chunks.latency[stage]));
+  return values.sort();
+}
+
+/** Chunk latency per stage side by side, with ratios A/B and their bootstrap intervals over chunks. */
+function latencyComparison(a: Results, b: Results): Pick<Comparison['latency'], 'stages' | 'totalRatio' | 'totalInterval'> {
+  const chunks = (r: Results) => r.episodes.reduce((n, e) => n + e.chunks.latency.totalMs.length, 0);
+  const nA = chunks(a);
+  const nB = chunks(b);
+  // Drawn once: the resampled median ranks serve every stage (each stage sorted on its own).
+  const draws = nA > 0 && nB > 0 ? runDraws(nA, nB) : null;
+  const stages = LATENCY_STAGES.map((stage) => {
+    const medianA = stageApplies(a, stage) ? a.latency.stages[stage].median : null;
+    const medianB = stageApplies(b, stage) ? b.latency.stages[stage].median : null;
+    const r = ratio(medianA, medianB);
+    const interval = r === null || !draws ? null : ratioInterval(resampledMedians(sortedStage(a, stage), draws.a), resampledMedians(sortedStage(b, stage), draws.b));
+    return { stage, medianA, medianB, ratio: r, interval };
+  });
+  const total = stages.find((s) => s.stage === 'totalMs')!;
+  return { stages, totalRatio: total.ratio, totalInterval: total.interval };
+}
+
+/** Both runs' chunk totalMs counted on the same 20 equal bins over their joint range (the last bin closed). */
+function sharedHistogram(a: Results, b: Results, bins = 20): Comparison['latency']['histogram'] {
+  const xs = a.episodes.flatMap((e) => e.chunks.latency.totalMs);
+  const ys = b.episodes.flatMap((e) => e.chunks.latency.totalMs);
+  if (xs.length + ys.length === 0) return { edges: [], countsA: [], countsB: [] };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of [...xs, ...ys]) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (hi === lo) hi = lo + 1;
+  const width = (hi - lo) / bins;
+  const count = (values: number[]) => {
+    const counts = new Array<number>(bins).fill(0);
+    for (const v of values) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
+    return counts;
+  };
+  return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), countsA: count(xs), countsB: count(ys) };
+}
+
+/** Paired episodes that ended differently, with what replaying them needs. */
+function differing(pairs: readonly (readonly [EpisodeRecord, EpisodeRecord])[]): DifferingEpisode[] {
+  const side = (e: EpisodeRecord) => ({ outcome: e.outcome, steps: e.steps, trajectory: e.trajectory !== null });
+  return pairs.filter(([x, y]) => x.outcome !== y.outcome).map(([x, y]) => ({ taskId: x.taskId, trial: x.trial, initIndex: x.initIndex, a: side(x), b: side(y) }));
 }
 
 /** Fields whose difference between the runs is worth saying (what is compared, and what confounds it). */
@@ -92,11 +159,6 @@ export function compareResults(a: Results, b: Results): Comparison {
   for (const y of b.episodes) if (!keysA.has(keyOf(y))) unpaired.push({ taskId: y.taskId, trial: y.trial, reason: 'only-in-b', initIndexA: null, initIndexB: y.initIndex });
 
   const taskIds = a.tasks.map((t) => t.taskId);
-  const stages = LATENCY_STAGES.map((stage) => {
-    const medianA = a.latency.stages[stage].median;
-    const medianB = b.latency.stages[stage].median;
-    return { stage, medianA, medianB, ratio: ratio(medianA, medianB) };
-  });
   return {
     suite: a.config.suite,
     a: label(a),
@@ -112,7 +174,14 @@ export function compareResults(a: Results, b: Results): Comparison {
     },
     tasks: taskIds.map((taskId) => ({ taskId, ...pairedSuccess(pairs.filter(([x]) => x.taskId === taskId)) })),
     total: pairedSuccess(pairs),
-    latency: { chunksA: a.latency.chunks, chunksB: b.latency.chunks, totalRatio: ratio(a.latency.stages.totalMs.median, b.latency.stages.totalMs.median), stages },
+    latency: {
+      chunksA: a.latency.chunks,
+      chunksB: b.latency.chunks,
+      ...latencyComparison(a, b),
+      bootstrap: { ...BOOTSTRAP },
+      histogram: sharedHistogram(a, b),
+    },
+    differing: differing(pairs),
     acceptance: { meanAcceptedLayersA: a.acceptance.meanAcceptedLayers, meanAcceptedLayersB: b.acceptance.meanAcceptedLayers },
   };
 }
@@ -122,6 +191,19 @@ const ms = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(2));
 const fixed = (x: number | null, digits = 2): string => (x === null ? 'n/a' : x.toFixed(digits));
 const pValue = (p: number): string => (p < 0.001 ? p.toExponential(2) : p.toFixed(3));
 const signedPoints = (d: number | null): string => (d === null ? 'n/a' : `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} pp`);
+
+const interval = (i: { low: number; high: number } | null): string => (i === null ? 'n/a' : `[${i.low.toFixed(2)}, ${i.high.toFixed(2)}]`);
+
+/** "B is 3.31 times faster per chunk (95% interval [3.20, 3.44]; median total 30.00 ms vs 10.00 ms)". */
+function speedSentence(c: Comparison): string {
+  const r = c.latency.totalRatio;
+  if (r === null) return 'chunk latency: not comparable (a run has no chunks)';
+  const total = c.latency.stages.find((s) => s.stage === 'totalMs');
+  const i = c.latency.totalInterval;
+  // Slower: the factor is 1/r, and its interval [1/high, 1/low].
+  const shown = r >= 1 ? i : i && { low: 1 / i.high, high: 1 / i.low };
+  return `B is ${(r >= 1 ? r : 1 / r).toFixed(2)} times ${r >= 1 ? 'faster' : 'slower'} per chunk (95% interval ${interval(shown)}; median total ${ms(total?.medianA ?? null)} ms vs ${ms(total?.medianB ?? null)} ms)`;
+}
 
 function describeRun(l: RunLabel): string {
   const decoding = l.decoding === 'speculative' ? `speculative, ${l.accept ?? '?'}${l.threshold !== null ? ` ${l.threshold}` : ''}` : l.decoding;
@@ -141,18 +223,20 @@ export function formatComparison(c: Comparison): string {
   for (const t of c.tasks) lines.push(row(String(t.taskId), t));
   lines.push(row('total', c.total));
   lines.push('');
-  lines.push(`  chunk latency, median ms   ${'A'.padStart(9)} ${'B'.padStart(9)} ${'A/B'.padStart(7)}`);
+  lines.push(`  chunk latency, median ms   ${'A'.padStart(9)} ${'B'.padStart(9)} ${'A/B'.padStart(7)}  95% interval of A/B`);
   for (const s of c.latency.stages) {
     if (s.medianA === null && s.medianB === null) continue;
-    lines.push(`    ${s.stage.padEnd(24)} ${ms(s.medianA).padStart(9)} ${ms(s.medianB).padStart(9)} ${fixed(s.ratio).padStart(7)}`);
+    lines.push(`    ${s.stage.padEnd(24)} ${ms(s.medianA).padStart(9)} ${ms(s.medianB).padStart(9)} ${fixed(s.ratio).padStart(7)}  ${interval(s.interval)}`);
   }
-  const r = c.latency.totalRatio;
-  const totalA = c.latency.stages.find((s) => s.stage === 'totalMs');
-  const speed =
-    r === null ? 'chunk latency: not comparable (a run has no chunks)'
-    : r >= 1 ? `B is ${r.toFixed(2)} times faster per chunk (median total ${ms(totalA?.medianA ?? null)} ms vs ${ms(totalA?.medianB ?? null)} ms)`
-    : `B is ${(1 / r).toFixed(2)} times slower per chunk (median total ${ms(totalA?.medianA ?? null)} ms vs ${ms(totalA?.medianB ?? null)} ms)`;
-  lines.push(`  ${speed}`);
+  lines.push(`  ${speedSentence(c)}`);
+  const boot = c.latency.bootstrap;
+  lines.push(`  (n/a: the run's decoding has no such stage, or it took no time; intervals: ${boot.method} bootstrap over chunks, ${boot.resamples} resamples, seed ${boot.seed})`);
   lines.push(`  mean accepted layers: A ${fixed(c.acceptance.meanAcceptedLayersA)}, B ${fixed(c.acceptance.meanAcceptedLayersB)}`);
+  lines.push('');
+  if (c.differing.length === 0) lines.push(c.paired === 0 ? '  outcome differs: no paired episodes to compare' : `  outcome differs in no paired episode (of ${c.paired})`);
+  else {
+    lines.push(`  outcome differs in ${c.differing.length} of ${c.paired} paired episodes:`);
+    for (const d of c.differing) lines.push(`    task ${d.taskId} trial ${d.trial} (init ${d.initIndex}): A ${d.a.outcome} after ${d.a.steps} steps, B ${d.b.outcome} after ${d.b.steps} steps`);
+  }
   return lines.join('\n');
 }

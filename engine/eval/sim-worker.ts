@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { InitState } from '../libero/init-states.js';
 import { WAIT_ACTION } from '../libero/suites.js';
 import type { TaskSpec } from '../libero/task.js';
+import { atomName, goalAtoms } from '../libero/predicates.js';
 import { TrajectoryRecorder } from '../runs/trajectory.js';
 import { CameraRecorder, type RecordedCameras } from '../runs/camera-file.js';
 import type { CameraRequest, SimulatorOptions } from '../sim/cameras.js';
@@ -130,17 +131,19 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
     let lost: string | null = null;
     try {
       let observation: Observation = await timed(() => sim.reset(task, job.init, { index: job.initIndex }));
-      for (let t = 0; t < job.waitSteps; t++) observation = (await timed(() => sim.step(WAIT_ACTION))).observation;
+      // Row 0's goal truth is the last wait step's (none when no wait step runs: then no goal rows).
+      let goal: boolean[] | undefined;
+      for (let t = 0; t < job.waitSteps; t++) ({ observation, goalAtoms: goal } = await timed(() => sim.step(WAIT_ACTION)));
       let bodies = bodyCounts.get(job.taskKey);
       if (job.wantScene || bodies === undefined) {
         const description = await sim.sceneDescription();
         bodyCounts.set(job.taskKey, (bodies = description.bodies.length));
         if (job.wantScene) post({ type: 'scene', id: job.id, description });
       }
-      recorder = new TrajectoryRecorder(bodies);
+      recorder = new TrajectoryRecorder(bodies, goalAtoms(task.goal).map(atomName));
       // Images first: a row whose images are missing is not recorded at all, so rows stay paired.
       views?.add(observation.images);
-      recorder.addState(await sim.bodyPoses(), observation.proprio);
+      recorder.addState(await sim.bodyPoses(), observation.proprio, goal);
       episode: while (steps < job.maxSteps) {
         post({ type: 'observe', id: job.id, step: steps, observation: copyObservation(observation) });
         const reply = await nextChunk(job.id);
@@ -157,7 +160,7 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
           observation = result.observation;
           views?.add(observation.images);
           recorder.addAction(action);
-          recorder.addState(await sim.bodyPoses(), observation.proprio);
+          recorder.addState(await sim.bodyPoses(), observation.proprio, result.goalAtoms);
           if (job.stepLog) post({ type: 'step', id: job.id, step: steps - 1, action: Array.from(action), proprio: Array.from(observation.proprio), success: result.success });
           if (result.success) {
             outcome = 'success';

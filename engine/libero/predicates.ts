@@ -65,6 +65,63 @@ export function evaluateGoal(formula: Formula, world: WorldQuery): boolean {
   }
 }
 
+/** The goal's atoms in the order LIBERO's `goal_state` lists them (depth-first, left to right): the goal strip's lanes. */
+export function goalAtoms(formula: Formula): Atom[] {
+  switch (formula.op) {
+    case 'atom':
+      return [formula.atom];
+    case 'not':
+      return goalAtoms(formula.arg);
+    case 'and':
+    case 'or':
+      return formula.args.flatMap(goalAtoms);
+    default:
+      throw new PredicateError(`unknown goal operator: ${(formula as { op: unknown }).op}`);
+  }
+}
+
+/** LIBERO's spelling of each predicate, for names people read. */
+const PREDICATE_NAMES: Record<Predicate, string> = { on: 'On', in: 'In', open: 'Open', close: 'Close', turnon: 'TurnOn', turnoff: 'TurnOff', up: 'Up' };
+
+/** `On(akita_black_bowl_1, plate_1)`. */
+export function atomName(atom: Atom): string {
+  const name = Object.hasOwn(PREDICATE_NAMES, atom.predicate) ? PREDICATE_NAMES[atom.predicate] : String(atom.predicate);
+  return `${name}(${atom.args.join(', ')})`;
+}
+
+/**
+ * Every atom's truth (in goalAtoms order) and the goal's, from one evaluation of each atom: what a
+ * simulator reports per step (StepResult.goalAtoms) and the success it derives from them.
+ */
+export function evaluateGoalAtoms(formula: Formula, world: WorldQuery): { atoms: boolean[]; success: boolean } {
+  const atoms = goalAtoms(formula).map((atom) => evaluateAtom(atom, world));
+  return { atoms, success: goalHolds(formula, atoms) };
+}
+
+/** The goal's truth from its atoms' truths (goalAtoms order); a count that does not match is an error. */
+export function goalHolds(formula: Formula, truth: readonly boolean[]): boolean {
+  let next = 0;
+  const walk = (f: Formula): boolean => {
+    switch (f.op) {
+      case 'atom': {
+        if (next >= truth.length) throw new PredicateError(`the goal has more atoms than the ${truth.length} truth values given`);
+        return truth[next++]!;
+      }
+      case 'not':
+        return !walk(f.arg);
+      case 'and':
+        return f.args.map(walk).every(Boolean);
+      case 'or':
+        return f.args.map(walk).some(Boolean);
+      default:
+        throw new PredicateError(`unknown goal operator: ${(f as { op: unknown }).op}`);
+    }
+  };
+  const holds = walk(formula);
+  if (next !== truth.length) throw new PredicateError(`the goal has ${next} atoms, ${truth.length} truth values given`);
+  return holds;
+}
+
 /** LIBERO's predicate names (lower-cased, as its tokenizer leaves them), arities and checks. */
 const PREDICATES: Record<Predicate, { arity: 1 | 2; check: (world: WorldQuery, x: string, y: string) => boolean }> = {
   on: { arity: 2, check: on },

@@ -5,7 +5,7 @@ import { EpisodeRecord, episodeConfigIssues } from '../api/schemas/results.js';
 import type { RunConfig } from '../api/schemas/run-config.js';
 import { SceneFile } from '../api/schemas/scene.js';
 import { Trajectory } from '../api/schemas/trajectory.js';
-import { decodeFloats } from '../api/trajectory-codec.js';
+import { decodeFloats, decodeGoal } from '../api/trajectory-codec.js';
 import { formatPath } from './results-schema.js';
 import { sceneFileName } from './trajectory.js';
 import { CameraFileError, checkCameraFile } from './camera-file.js';
@@ -276,6 +276,13 @@ export async function planIngest(run: RunView, batch: PreparedBatch, source: str
         return fail(`${at}.${field}`, key, `not base64 float32 data (${error instanceof Error ? error.message : String(error)})`);
       }
       if (count !== expected) fail(`${at}.${field}`, key, `${count} values, expected ${expected} (${shape})`);
+    }
+    if (t.goal) {
+      try {
+        decodeGoal(t);
+      } catch (error) {
+        fail(`${at}.goal`, key, `${error instanceof Error ? error.message : String(error)} ((steps + 1) x atoms bytes, 0 or 1)`);
+      }
     }
     const bodies = sceneBodies.get(sceneName);
     if (bodies !== undefined && bodies !== t.bodies) fail(`${at}.bodies`, key, `is ${t.bodies}, ${sceneName} describes ${bodies} bodies`);

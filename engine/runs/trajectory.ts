@@ -13,7 +13,11 @@ export function sceneFileName(taskId: number): string {
 /** Little-endian float32, base64 (browser-safe: btoa, no Buffer); decodeFloats reads it back. */
 export function encodeFloats(values: ArrayLike<number>): string {
   const f = Float32Array.from(values as ArrayLike<number>);
-  const bytes = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  return encodeBytes(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
+}
+
+/** Bytes as base64 (browser-safe); decodeBytes reads it back. */
+export function encodeBytes(bytes: Uint8Array): string {
   let binary = '';
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
@@ -24,14 +28,26 @@ export class TrajectoryRecorder {
   private readonly poses: Float32Array[] = [];
   private readonly proprio: number[] = [];
   private readonly actions: number[] = [];
+  /** One byte (0 or 1) per goal atom per row; null once a row came without them (then none are kept). */
+  private goal: number[] | null = [];
 
-  constructor(private readonly bodies: number) {}
+  /** `goalAtoms`: the names of the task's goal atoms (atomName, in goalAtoms order), the columns of the goal rows. */
+  constructor(
+    private readonly bodies: number,
+    private readonly goalAtoms: readonly string[] = [],
+  ) {}
 
-  /** The state after a step (or after the wait steps, for row 0). */
-  addState(poses: ArrayLike<number>, proprio: ArrayLike<number>): void {
+  /**
+   * The state after a step (or after the wait steps, for row 0), with the truth of each goal atom
+   * in that state when the simulator reported it (StepResult.goalAtoms).
+   */
+  addState(poses: ArrayLike<number>, proprio: ArrayLike<number>, goal?: readonly boolean[]): void {
     if (poses.length !== 7 * this.bodies) throw new Error(`body poses of ${poses.length} values, expected ${7 * this.bodies}`);
+    if (goal && goal.length !== this.goalAtoms.length) throw new Error(`goalAtoms: ${goal.length} truth values, the task's goal has ${this.goalAtoms.length} atoms`);
     this.poses.push(Float32Array.from(poses));
     for (let i = 0; i < 8; i++) this.proprio.push(proprio[i] ?? 0);
+    if (!goal) this.goal = null;
+    else this.goal?.push(...goal.map(Number));
   }
 
   addAction(action: ArrayLike<number>): void {
@@ -42,7 +58,7 @@ export class TrajectoryRecorder {
     return this.poses.length;
   }
 
-  finish(): Pick<Trajectory, 'bodies' | 'initialPoses' | 'moving' | 'poses' | 'proprio' | 'actions'> {
+  finish(): Pick<Trajectory, 'bodies' | 'initialPoses' | 'moving' | 'poses' | 'proprio' | 'actions' | 'goal'> {
     const first = this.poses[0] ?? new Float32Array(7 * this.bodies);
     const moving: number[] = [];
     for (let b = 0; b < this.bodies; b++) {
@@ -50,6 +66,8 @@ export class TrajectoryRecorder {
     }
     const rows = new Float32Array(this.poses.length * moving.length * 7);
     this.poses.forEach((row, t) => moving.forEach((b, m) => rows.set(row.subarray(7 * b, 7 * b + 7), (t * moving.length + m) * 7)));
-    return { bodies: this.bodies, initialPoses: encodeFloats(first), moving, poses: encodeFloats(rows), proprio: encodeFloats(this.proprio), actions: encodeFloats(this.actions) };
+    // Goal rows only when every row has them (a goal without atoms has nothing to show).
+    const goal = this.goal && this.goalAtoms.length > 0 && this.poses.length > 0 ? { goal: { atoms: [...this.goalAtoms], truth: encodeBytes(Uint8Array.from(this.goal)) } } : {};
+    return { bodies: this.bodies, initialPoses: encodeFloats(first), moving, poses: encodeFloats(rows), proprio: encodeFloats(this.proprio), actions: encodeFloats(this.actions), ...goal };
   }
 }

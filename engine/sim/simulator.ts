@@ -35,6 +35,12 @@ export interface StepResult {
   observation: Observation;
   /** The task's goal holds after this step (checked once per env step, as LIBERO does). */
   success: boolean;
+  /**
+   * The truth of each atom of the task's goal after this step, in the order of
+   * `goalAtoms(task.goal)` (engine/libero/predicates.ts), from the same evaluation `success` comes
+   * from; absent when the backend does not report it. Replay's goal strip records it.
+   */
+  goalAtoms?: boolean[];
 }
 
 /** World poses of SceneDescription.bodies: xyz then wxyz, 7 numbers per body. */

@@ -78,6 +78,41 @@ class TaskEnv:
         self.body_ids = None
         self._scene = None
         self.live = False  # an episode is running (reset done, no simulation error since)
+        self.goal_truth = None
+        self._record_goal()
+
+    def _record_goal(self):
+        """Records the truth of each goal atom from LIBERO's own success check, so a step's reply
+        carries them without evaluating the goal again: _check_success still decides `done` (it
+        evaluates every state of parsed_problem["goal_state"] with self._eval_predicate); these
+        instance attributes only note what each call of _eval_predicate returned."""
+        inner = self.env.env
+        check, evaluate = inner._check_success, inner._eval_predicate
+        seen = []
+
+        def eval_predicate(state):
+            value = evaluate(state)
+            seen.append(bool(value))
+            return value
+
+        def check_success():
+            del seen[:]
+            result = check()
+            self.goal_truth = list(seen)
+            return result
+
+        inner._eval_predicate = eval_predicate
+        inner._check_success = check_success
+
+    def goal_state(self):
+        """LIBERO's goal atoms, as parsed from the BDDL: [[predicate, arg, ...], ...] (lower-cased)."""
+        return [[str(x) for x in state] for state in self.env.env.parsed_problem["goal_state"]]
+
+    def step_goal(self):
+        """The last step's atom truths, in goal_state order; None when LIBERO's check did not
+        evaluate each atom once through _eval_predicate (a problem class of another shape)."""
+        truth = self.goal_truth
+        return truth if truth is not None and len(truth) == len(self.env.env.parsed_problem["goal_state"]) else None
 
     # ---- episodes ---------------------------------------------------------------------------
 
@@ -178,6 +213,7 @@ class TaskEnv:
         if not self.live:
             raise RequestError("BadRequest", "no episode is running: reset first")
         t0 = time.perf_counter()
+        self.goal_truth = None
         try:
             obs, _reward, done, _info = self.env.step(action)
         except Exception as e:

@@ -294,7 +294,9 @@ class Worker:
         if len(state) != env.state_size():
             bad("init_state has %d values; %s's state is 1 + nq + nv = %d" % (len(state), task, env.state_size()))
         obs, ms = env.reset(state, objects, seed, episode, self.checkpoints)
-        return env.observation(obs, ms)
+        reply = env.observation(obs, ms)
+        reply["goal_state"] = env.goal_state()
+        return reply
 
     def step(self, msg):
         import numpy as np
@@ -315,6 +317,9 @@ class Worker:
         obs, done, ms = env.step(action)
         reply = env.observation(obs, ms)
         reply["success"] = done
+        goal = env.step_goal()
+        if goal is not None:
+            reply["goal"] = goal  # per atom of goal_state, from the same check as success
         return reply
 
     def scene(self, msg):

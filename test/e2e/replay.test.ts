@@ -11,6 +11,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../engine/eval/evaluate.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
+import { RunStore } from '../../engine/runs/store.js';
 import { ARTIFACTS, launchChromium } from './browser.js';
 import { startRsdServe, type ServeProcess } from './serve.js';
 
@@ -384,6 +385,19 @@ describe('Replay in Chromium against rsd serve', () => {
     expect(await page.getByTestId('replay-stages').textContent()).toMatch(new RegExp(`^${decoding}: `));
     if (decoding !== 'parallel') expect(await page.getByTestId('replay-stages').textContent()).toContain('parallel heads n/a');
     await shot(page, '19-5-replay-layout.png');
+    // The goal strip under the timeline: a lane per atom of the task's goal, named, the cursor across the lanes.
+    const goalStrip = page.getByRole('group', { name: 'Goal predicates' });
+    await expect.poll(() => inView(goalStrip), { message: `goal strip in view at 1440x900: ${JSON.stringify(await goalStrip.boundingBox())}` }).toBe(true);
+    const goalLane = goalStrip.getByTestId('replay-goal-lane');
+    expect(await goalLane.locator('.replay-goal-name').allTextContents()).toEqual(['On(akita_black_bowl_1, plate_1)']);
+    // The untrained policy never puts the bowl on the plate: one run, false from step 0, said on hover.
+    expect(await goalLane.locator('.replay-goal-run').first().getAttribute('title')).toBe('On(akita_black_bowl_1, plate_1): false from step 0');
+    await shot(page, '19-5-goal-strip.png');
+    // Pressing the lane three quarters along moves the cursor there (step 45 of 60's 61 rows).
+    const goalTrack = goalLane.locator('.replay-goal-track');
+    const trackBox = (await goalTrack.boundingBox())!;
+    await goalTrack.click({ position: { x: trackBox.width * 0.75, y: trackBox.height / 2 } });
+    await expect.poll(() => readout.textContent()).toMatch(/^step 45 \/ 60/);
     // The plots' column scrolls on its own: its last plot comes into view with the scene still beside it.
     await latencyPlot.scrollIntoViewIfNeeded();
     await expect.poll(() => inView(latencyPlot.locator('.u-over'))).toBe(true);
@@ -566,8 +580,15 @@ describe('Replay in Chromium against rsd serve', () => {
     const address = `#/replay?run=${runId}&task=0&trial=1&step=17&camera=agentview`;
     await expect.poll(() => new URL(page.url()).hash).toBe(address);
 
-    // Reload: the same episode, step and camera.
+    // Reload: the same episode, step and camera. How long the page took from the reload to showing the
+    // step (the issue's target is under 1 s with the engine warm) is printed, not asserted: shared machines.
     await page.reload();
+    const restoredMs = await page.waitForFunction(() => {
+        // Runs in the page (no DOM types in the tests' tsconfig).
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document;
+        return doc.querySelector('[data-testid="replay-step"]')?.textContent?.startsWith('step 17 / 60') ? performance.now() : false;
+      }, undefined, { polling: 'raf', timeout: 20_000 });
+    console.log(`replay page restored from its address in ${((await restoredMs.jsonValue()) as number).toFixed(0)} ms after the reload's navigation start (printed, not asserted); load average ${os.loadavg()[0]!.toFixed(2)}`);
     await expect.poll(() => readout.textContent(), { timeout: 20_000 }).toMatch(/^step 17 \/ 60/);
     expect(await outcome.textContent()).toContain('task 0 · trial 1 ·');
     expect(await page.getByRole('button', { name: 'Agent view' }).getAttribute('aria-pressed')).toBe('true');
@@ -595,6 +616,85 @@ describe('Replay in Chromium against rsd serve', () => {
     await other.goto(`${serve.url}#/replay?run=20200101-000000-gone00&task=0&trial=0&step=5`);
     await expect.poll(() => other.getByRole('alert').first().textContent(), { timeout: 20_000 }).toContain('run 20200101-000000-gone00 is not in the run store');
     await expect.poll(() => other.getByTestId('replay-step').textContent(), { timeout: 20_000 }).toMatch(/^step 0 \//);
+
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('side by side (issue 19 item 4): one episode of two runs with one timeline, opened by "Compare with…", restored on reload', async () => {
+    runId ??= (await evaluate({ bundleDir: path.join(bundles, 'tiny'), tasks: [0], trials: 2, maxSteps: 60, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') })).run.id;
+    // A second small real run of the same task and trial 0 (the same initial state), another decoding, fewer steps.
+    const other = await evaluate({ bundleDir: path.join(bundles, 'tiny'), decoding: 'autoregressive', tasks: [0], trials: 1, maxSteps: 40, workers: 1, runsRoot: path.join(serve.dataDir, 'runs') });
+    const shown = await (await new RunStore(path.join(serve.dataDir, 'runs')).open(runId)).results();
+    const ours = shown.episodes.find((e) => e.trial === 0)!;
+    const theirs = other.results.episodes[0]!;
+    const long = Math.max(ours.steps, theirs.steps);
+    const { page, errors } = await openReplay({ width: 1440, height: 900 });
+    page.context().setDefaultTimeout(20_000);
+
+    // The run and its episode, then "Compare with…" as a user picks them.
+    await expect.poll(() => page.getByRole('combobox', { name: 'Run' }).locator('option').count()).toBeGreaterThan(1);
+    await page.getByRole('combobox', { name: 'Run' }).selectOption(runId);
+    await expect.poll(() => page.getByRole('combobox', { name: 'Episode' }).locator('option').count()).toBe(2);
+    await page.getByRole('combobox', { name: 'Episode' }).selectOption('0/0');
+    await expect.poll(() => page.getByTestId('replay-outcome').textContent()).toContain('task 0 · trial 0 ·');
+    const picker = page.getByRole('combobox', { name: 'Compare with…' });
+    expect(await picker.locator('option').allTextContents()).toContainEqual(expect.stringMatching(new RegExp(`^${other.run.id} · autoregressive · `)));
+    await picker.selectOption(other.run.id);
+
+    // Two 3D views, each under its run id, decoding and outcome; both draw.
+    const sideA = page.getByTestId('replay-side-a');
+    const sideB = page.getByTestId('replay-side-b');
+    await expect.poll(() => sideB.locator('[data-testid="replay-canvas"]').count()).toBe(1);
+    expect(await sideA.locator('header').textContent()).toMatch(new RegExp(`^${runId}${shown.config.decoding}(Success|Failure|Error)`));
+    expect(await sideB.locator('header').textContent()).toMatch(new RegExp(`^${other.run.id}autoregressive(Success|Failure|Error)`));
+    for (const side of [sideA, sideB]) await expect.poll(() => framesDrawn(side.getByTestId('replay-canvas'))).toBeGreaterThan(0);
+    const readoutA = page.getByTestId('replay-readout-a').locator('h3');
+    const readoutB = page.getByTestId('replay-readout-b').locator('h3');
+    expect(await page.getByTestId('replay-step').textContent()).toMatch(new RegExp(`^step 0 / ${long} `));
+
+    // One timeline: scrubbing moves both views and both read-outs.
+    const drawn = [await framesDrawn(sideA.getByTestId('replay-canvas')), await framesDrawn(sideB.getByTestId('replay-canvas'))];
+    await scrubTo(page, 30);
+    await expect.poll(() => readoutA.textContent()).toBe('Step 30');
+    await expect.poll(() => readoutB.textContent()).toBe('Step 30');
+    await expect.poll(() => framesDrawn(sideA.getByTestId('replay-canvas'))).toBeGreaterThan(drawn[0]!);
+    await expect.poll(() => framesDrawn(sideB.getByTestId('replay-canvas'))).toBeGreaterThan(drawn[1]!);
+    // Past the shorter episode's end: it holds its last step and says how it ended.
+    await scrubTo(page, 50);
+    await expect.poll(() => readoutA.textContent()).toBe(`Step ${Math.min(50, ours.steps)}`);
+    await expect.poll(() => readoutB.textContent()).toBe(`Step ${Math.min(50, theirs.steps)}`);
+    if (theirs.steps < 50) expect(await sideB.getByTestId('replay-ended').textContent()).toBe(`ended at step ${theirs.steps} (${theirs.outcome})`);
+    // The camera mode applies to both views.
+    await sideA.getByRole('button', { name: 'Agent view' }).click();
+    expect(await sideB.getByRole('button', { name: 'Agent view' }).getAttribute('aria-pressed')).toBe('true');
+    await sideA.getByRole('button', { name: 'Orbit' }).click();
+    const address = `#/replay?run=${runId}&compare=${other.run.id}&task=0&trial=0&step=50&camera=orbit`;
+    await expect.poll(() => new URL(page.url()).hash).toBe(address);
+    await page.locator('main').evaluate((el) => void ((el as unknown as { scrollTop: number }).scrollTop = 0));
+    // At 1440x900 both views, the timeline and both read-outs (to the chunk's accepted layers) are in view.
+    const inView = async (l: Locator) => {
+      const b = await l.boundingBox();
+      return b !== null && b.x >= 0 && b.y >= 0 && b.x + b.width <= 1440 && b.y + b.height <= 900;
+    };
+    for (const part of [sideA.getByTestId('replay-canvas'), sideB.getByTestId('replay-canvas'), page.getByRole('slider', { name: 'Timeline' }), page.getByTestId('replay-readout-a').getByTestId('replay-chunk'), page.getByTestId('replay-readout-b').getByTestId('replay-chunk')]) {
+      expect(await inView(part), `${part} in view at 1440x900: ${JSON.stringify(await part.boundingBox())}`).toBe(true);
+    }
+    await shot(page, '19-4-side-by-side.png');
+
+    // Reload: both runs' episodes at the step.
+    await page.reload();
+    await expect.poll(() => readoutB.textContent()).toBe(`Step ${Math.min(50, theirs.steps)}`);
+    expect(await readoutA.textContent()).toBe(`Step ${Math.min(50, ours.steps)}`);
+    expect(new URL(page.url()).hash).toBe(address);
+
+    // Close comparison: one run again, and the second view's WebGL context is released.
+    const second = await sideB.getByTestId('replay-canvas').elementHandle();
+    await page.getByRole('button', { name: 'Close comparison' }).click();
+    await expect.poll(() => page.getByTestId('replay-canvas').count()).toBe(1);
+    expect(await page.getByTestId('replay-compare').count()).toBe(0);
+    expect(await second!.evaluate((c) => (c as unknown as { getContext(kind: string): { isContextLost(): boolean } | null }).getContext('webgl2')?.isContextLost() ?? true)).toBe(true);
+    await expect.poll(() => new URL(page.url()).hash).toBe(`#/replay?run=${runId}&task=0&trial=0&step=50&camera=orbit`);
 
     expect(errors).toEqual([]);
     await page.context().close();

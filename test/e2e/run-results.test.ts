@@ -259,7 +259,7 @@ describe('Run and Results in Chromium against rsd serve', () => {
     const paired = run.getByRole('table', { name: 'Paired success, B against A' });
     await expect.poll(() => paired.locator('tbody tr').count()).toBe(1);
     expect(await paired.locator('tbody tr td').allTextContents()).toEqual(['2', '0 (0.0%)', '0 (0.0%)', '+0.0 pp', '0', '0', '1.000']);
-    expect(await run.getByTestId('latency-ratio').textContent()).toMatch(/^Latency ratio A\/B \d+\.\d\d: B is \d+\.\d\d times (faster|slower) per chunk/);
+    expect(await run.getByTestId('latency-ratio').textContent()).toMatch(/^B is \d+\.\d\d× (faster|slower) per chunk \(95% CI \d+\.\d\d–\d+\.\d\d, bootstrap over chunks\)/);
     expect(await run.getByText(/^2 paired episodes/).count()).toBe(1);
     await shot(page, 'results-compare');
     // Issue 19 item 7: the heading keeps the run id's case, a value that does not apply reads n/a or none, tasks read as task ids.
@@ -271,8 +271,60 @@ describe('Run and Results in Chromium against rsd serve', () => {
     expect(await run.getByText(/^libero_spatial, task 0 × 2 trials, max/).count()).toBe(1);
     await heading.scrollIntoViewIfNeeded();
     await shot(page, '19-7-defects');
+    // 19-4: the autoregressive run has no draft or verify stage: n/a, not 0.00.
+    expect((await run.getByTestId('compare-stage-draftMs').locator('td').allTextContents()).slice(1)).toEqual(['n/a', 'n/a', 'n/a']);
+
+    // 19-4: one more real run where an outcome differs: the default bundle solves task 0 trial 0
+    // within the step limit, where the test bundle's runs fail it.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Run' }).click();
+    await form.getByLabel('Trials per task').fill('1');
+    await form.getByLabel('Bundle folder').fill('');
+    await form.getByLabel('Decoding strategy').selectOption('speculative');
+    await page.getByRole('button', { name: 'Start' }).click();
+    const title = () => page.locator('#run-progress-title').textContent();
+    await expect.poll(async () => (await title()) !== `Run ${second}` && (await page.getByTestId('run-status').textContent()) === 'Completed', { timeout: 60_000 }).toBe(true);
+    const third = ((await title()) ?? '').replace(/^Run /, '');
+    expect(await page.getByTestId('running-success').textContent()).toBe('1 of 1 (100.0%)');
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Results' }).click();
+    await page.getByRole('button', { name: `Show run ${first}` }).click();
+    await run.getByLabel('Compare with').selectOption(third);
+    const differing = run.getByRole('table', { name: 'Paired episodes whose outcome differs' });
+    await expect.poll(() => differing.getByTestId('differing-0-0').locator('td').allTextContents(), { timeout: 10_000 }).toEqual([
+      '0',
+      '0',
+      `failure after ${MAX_STEPS} steps`,
+      expect.stringMatching(/^success at step \d+$/),
+      'Replay side by side',
+    ]);
+    expect(await run.getByTestId('latency-ratio').textContent()).toMatch(/^B is \d+\.\d\d× (faster|slower) per chunk \(95% CI \d+\.\d\d–\d+\.\d\d, bootstrap over chunks\)/);
+    // Both plots read out what is under the cursor, A and B named by run id and decoding.
+    const hover = async (testId: string) => {
+      const over = run.getByTestId(testId).locator('.u-over');
+      await over.scrollIntoViewIfNeeded();
+      const box = (await over.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      const legend = run.getByTestId(testId).locator('.u-legend .u-series');
+      return { labels: await legend.locator('.u-label').allTextContents(), values: () => legend.locator('.u-value').allTextContents() };
+    };
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await run.getByTestId('chart-compare-success').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    const success = await hover('chart-compare-success');
+    expect(success.labels.slice(1)).toEqual([`A ${first} (speculative (exact))`, `B ${third} (speculative (exact))`]);
+    await expect.poll(success.values).toEqual(['Task 0, 1 pair', expect.stringMatching(/^0\.0% \(0 of 1; 95% 0%–79%\)$/), expect.stringMatching(/^100\.0% \(1 of 1; 95% 21%–100%\)$/)]);
+    const latency = await hover('chart-compare-latency');
+    expect(latency.labels.slice(1)).toEqual([`A ${first} (speculative (exact))`, `B ${third} (speculative (exact))`]);
+    await expect.poll(async () => (await latency.values()).join(' | ')).toMatch(/^\d+(\.\d+)? ms–\d+(\.\d+)? ms \| \d+\.\d% \(\d+ chunks?\) \| \d+\.\d% \(\d+ chunks?\)$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, '19-4-comparison.png') });
+
+    // "Replay side by side" goes to the address the Replay page's side-by-side view reads.
+    await page.evaluate(`(() => { window.hashesSeen = []; window.addEventListener('hashchange', (e) => window.hashesSeen.push(new URL(e.newURL).hash)); })()`);
+    await differing.getByRole('button', { name: 'Replay task 0 trial 0 side by side' }).click();
+    await expect.poll(() => page.evaluate('window.hashesSeen')).toContain(`#/replay?run=${first}&compare=${third}&task=0&trial=0`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Replay');
     expect(errors).toEqual([]);
     await context.close();
+    // The later tests of this session expect the two runs above as the newest.
+    await new RunStore(path.join(serve.dataDir, 'runs')).deleteRun(third);
   });
 
   it('the runs table (issue 19 item 1): sort, filter, rename, note, an imported run without replay, delete after confirming', async () => {

@@ -3,6 +3,7 @@ import type { RunSummary } from '../../engine/api/schemas/runs.js';
 import type { ReplayEpisode } from '../../renderer/src/components/replay/episode.js';
 import type { ReplayScene } from '../../renderer/src/components/replay/scene.js';
 import type { ReplayEpisodeEntry } from '../../renderer/src/store/replay.js';
+import type { ReplayPartnerState } from '../../renderer/src/store/replay-partner.js';
 import { formatAddress, historyMove, parseAddress, type AddressView } from '../../renderer/src/store/address.js';
 import { syncAddress } from '../../renderer/src/store/address-sync.js';
 import { createAppStore, type AppStore } from '../../renderer/src/store/index.js';
@@ -17,6 +18,9 @@ describe('parseAddress and formatAddress', () => {
     ['#/results?run=A&compare=B', { page: 'results', run: 'A', compare: 'B' }],
     ['#/replay?run=A&task=3&trial=1&step=42&camera=agentview', { page: 'replay', run: 'A', task: 3, trial: 1, step: 42, camera: 'agentview' }],
     ['#/replay?run=a+b%26c&task=0&trial=0', { page: 'replay', run: 'a b&c', task: 0, trial: 0 }],
+    // Side by side (item 4): the run replayed beside it.
+    ['#/replay?run=A&compare=B&task=0&trial=1&step=50&camera=follow', { page: 'replay', run: 'A', compare: 'B', task: 0, trial: 1, step: 50, camera: 'follow' }],
+    ['#/replay?run=A&compare=B', { page: 'replay', run: 'A', compare: 'B' }],
   ])('%s round-trips', (hash, view) => {
     expect(parseAddress(hash)).toEqual({ view, problems: [] });
     expect(formatAddress(view)).toBe(hash);
@@ -35,6 +39,8 @@ describe('parseAddress and formatAddress', () => {
     ['#/replay?task=1&trial=0', { page: 'replay' }, "the address's task and trial go together, with a run"],
     ['#/results?compare=B', { page: 'results' }, "the address's compare needs a run to compare with"],
     ['#/results?run=', { page: 'results' }, "the address's run is empty"],
+    ['#/replay?compare=B', { page: 'replay' }, "the address's compare needs a run to compare with"],
+    ['#/replay?run=A&compare=A&task=0&trial=0', { page: 'replay', run: 'A', task: 0, trial: 0 }, "the address's compare names the replayed run A itself"],
   ])('%s: the rest of the view, and a problem naming the field', (hash, view, problem) => {
     expect(parseAddress(hash)).toEqual({ view, problems: [problem] });
   });
@@ -46,15 +52,18 @@ describe('parseAddress and formatAddress', () => {
     expect(historyMove(at(1), at(2))).toBe('push');
     expect(historyMove(at(1), { page: 'results', run: 'A' })).toBe('push');
     expect(historyMove(at(1), { page: 'replay', run: 'B' })).toBe('push');
+    // Opening or closing a comparison is a place of its own: back returns to it.
+    expect(historyMove({ ...at(1, 3), compare: 'B' }, at(1, 3))).toBe('push');
+    expect(historyMove(at(1, 3), { ...at(1, 3), compare: 'B' })).toBe('replace');
   });
 });
 
 const run = (id: string) => ({ id }) as RunSummary;
 
 /** What the Replay page's store holds once run A's episode (task 0, trial 1; 60 steps) is shown. */
-function showEpisode(app: AppStore, taskId = 0, trial = 1) {
+function showEpisode(app: AppStore, taskId = 0, trial = 1, runs = ['A']) {
   app.setState({
-    replayRuns: [run('A')],
+    replayRuns: runs.map(run),
     replayRun: { status: 'ready', runId: 'A', maxSteps: 60, decoding: 'speculative', trajectories: 'present', episodes: [0, 1].map((t) => ({ taskId: 0, trial: t, initIndex: t, outcome: 'failure', steps: 60, error: null, trajectory: 'x.json', chunks: {} as ReplayEpisodeEntry['chunks'] })) },
     replayEpisode: { status: 'ready', taskId, trial, episode: { steps: 60 } as ReplayEpisode, scene: {} as ReplayScene },
     replayCursor: 0,
@@ -165,5 +174,52 @@ describe('the address and the store', () => {
     await vi.waitFor(() => expect(select).toHaveBeenCalledWith(0, 0));
     showEpisode(app, 0, 0);
     expect(app.getState().replayCursor).toBe(7);
+  });
+});
+
+/** Run B's episode of the same task and trial, `steps` long, beside the one shown (side by side). */
+function showPartner(app: AppStore, steps: number, taskId = 0, trial = 1) {
+  const partner = { status: 'ready', runId: 'B', taskId, trial, decoding: 'autoregressive', recorded: {}, episode: { steps }, scene: {} } as unknown as ReplayPartnerState;
+  app.setState({ replayRuns: [run('A'), run('B')], replayCompareRunId: 'B', replayPartner: partner });
+}
+
+describe('the address of a side-by-side replay (issue 19 item 4)', () => {
+  test('a link with compare: the Replay page is asked for both runs; a step in the longer episode is restored once both are shown', () => {
+    open('#/replay?run=A&compare=B&task=0&trial=1&step=75&camera=follow');
+    expect(app.getState().replayTarget).toEqual({ runId: 'A', taskId: 0, trial: 1, compare: 'B' });
+
+    showEpisode(app, 0, 1, ['A', 'B']); // 60 steps: the step waits for the second episode
+    app.setState({ replayCompareRunId: 'B', replayPartner: { status: 'loading', runId: 'B', taskId: 0, trial: 1 } });
+    expect(app.getState().replayCursor).toBe(0);
+    showPartner(app, 90);
+
+    expect(app.getState().replayCursor).toBe(75);
+    expect(window.location.hash).toBe('#/replay?run=A&compare=B&task=0&trial=1&step=75&camera=follow');
+    expect(notices()).toEqual([]);
+  });
+
+  test('closing the comparison is a new history entry: back opens it again', async () => {
+    open('#/replay?run=A&compare=B&task=0&trial=1');
+    showEpisode(app, 0, 1, ['A', 'B']);
+    showPartner(app, 40);
+    const entries = window.history.length;
+
+    app.getState().setReplayCompare(null);
+    expect(window.location.hash).toBe('#/replay?run=A&task=0&trial=1&step=0&camera=orbit');
+    expect(window.history.length).toBe(entries + 1);
+
+    const compare = vi.fn();
+    app.setState({ setReplayCompare: compare });
+    window.location.hash = '#/replay?run=A&compare=B&task=0&trial=1&step=0&camera=orbit';
+    await vi.waitFor(() => expect(compare).toHaveBeenCalledWith('B'));
+  });
+
+  test('a compared run not in the run store: a message naming it, and the one run alone', () => {
+    open('#/replay?run=A&compare=GONE&task=0&trial=1&step=5');
+    showEpisode(app);
+    expect(notices()).toEqual(['run GONE, to replay beside run A, is not in the run store: showing run A alone']);
+    expect(app.getState().replayCompareRunId).toBeNull();
+    expect(app.getState().replayCursor).toBe(5);
+    expect(window.location.hash).toBe('#/replay?run=A&task=0&trial=1&step=5&camera=orbit');
   });
 });

@@ -78,6 +78,7 @@ describe('CSV export', () => {
       actions: Float32Array.from({ length: steps * 7 }, (_, i) => (i % 7 === 6 ? 1 : i / 100)),
       chunks: [chunk(0, 2, { draftLayers: 3, acceptedLayers: 2, totalMs: 12.5 }), chunk(2, 1, { totalMs: 9 })],
       cameras: null,
+      goal: null,
     };
     const lines = episodeCsv(episode).split('\r\n');
     expect(lines).toHaveLength(steps + 3); // header, 4 rows, the final line end

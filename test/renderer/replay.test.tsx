@@ -338,6 +338,9 @@ describe('replay slice', { timeout: 30_000 }, () => {
     expect([ready.taskId, ready.trial]).toEqual([0, 1]);
     expect(ready.episode.poses).toHaveLength((MAX_STEPS + 1) * ready.scene.bodies.length * 7);
     expect(ready.scene.bodies).toContain('gripper0_right_gripper');
+    // The goal strip's rows, as the engine recorded them: one atom, a row per state.
+    expect(ready.episode.goal?.atoms).toEqual(['On(akita_black_bowl_1, plate_1)']);
+    expect(ready.episode.goal?.truth).toHaveLength(MAX_STEPS + 1);
   });
 
   test('the navigation target preselects its run and episode', async () => {

@@ -15,6 +15,8 @@ import type { RunConfig } from '../../engine/api/schemas/run-config.js';
 import { defaultRunsRoot, RunStore } from '../../engine/runs/store.js';
 import { App } from '../../renderer/src/App.js';
 import { IMPORTED_NO_REPLAY } from '../../renderer/src/components/results/RunList.js';
+import { runSeriesLabel } from '../../renderer/src/components/results/ComparisonPlots.js';
+import { sideBySideAddress } from '../../renderer/src/components/results/DifferingEpisodes.js';
 import { StoreProvider } from '../../renderer/src/store/context.js';
 import { createAppStore } from '../../renderer/src/store/index.js';
 import { chunks, config, episode } from '../engine/runs/fixtures.js';
@@ -341,7 +343,34 @@ describe("a run's results", () => {
       ['6', '3 (50.0%)', '5 (83.3%)', '+33.3 pp', '1', '3', expected.total.pValue.toFixed(3)],
     ]);
     expect(expected.total.pValue).toBeCloseTo(0.625, 10);
-    expect(within(run).getByTestId('latency-ratio')).toHaveTextContent(`Latency ratio A/B ${expected.latency.totalRatio!.toFixed(2)}: B is ${expected.latency.totalRatio!.toFixed(2)} times faster per chunk`);
+    const r = expected.latency.totalRatio!;
+    const ci = expected.latency.totalInterval!;
+    expect(within(run).getByTestId('latency-ratio')).toHaveTextContent(`B is ${r.toFixed(2)}× faster per chunk (95% CI ${ci.low.toFixed(2)}–${ci.high.toFixed(2)}, bootstrap over chunks).`);
+    expect(ci.low).toBeLessThan(r);
+    expect(ci.high).toBeGreaterThan(r);
+    // Stages named as in the single-run table; B (autoregressive) has no draft or verify: n/a, not 0.00.
+    const stages = within(run).getByRole('table', { name: 'Chunk latency medians, A and B' });
+    expect(cells(within(stages).getByTestId('compare-stage-draftMs'))).toEqual(['1.70 ms', 'n/a', 'n/a', 'n/a']);
+    expect(within(within(stages).getByTestId('compare-stage-draftMs')).getByRole('rowheader')).toHaveTextContent('Draft draftMs');
+    expect(within(stages).getByTestId('compare-stage-mainStepsMs')).toHaveTextContent(/^Remaining main steps mainStepsMs/);
+    expect(within(stages).queryByTestId('compare-stage-parallelMs')).not.toBeInTheDocument();
+    expect(within(run).getByText(/^Over 12 chunks of A and 12 chunks of B\./)).toHaveTextContent('1 stage that neither run has is left out.');
+    // The overlaid plots (their numbers as tables here: jsdom draws no canvas), legends naming A and B by id and decoding.
+    const success = within(run).getByRole('table', { name: 'Paired success per task, A and B, with Wilson 95% intervals: data' });
+    expect(within(success).getAllByRole('row').slice(1).map(cells)).toEqual([
+      ['Task 0', '3', '2 (66.7%)', `${(100 * wilson(2, 3).low).toFixed(1)}%–${(100 * wilson(2, 3).high).toFixed(1)}%`, '3 (100.0%)', `${(100 * wilson(3, 3).low).toFixed(1)}%–100.0%`],
+      ['Task 1', '3', '1 (33.3%)', `${(100 * wilson(1, 3).low).toFixed(1)}%–${(100 * wilson(1, 3).high).toFixed(1)}%`, '2 (66.7%)', `${(100 * wilson(2, 3).low).toFixed(1)}%–${(100 * wilson(2, 3).high).toFixed(1)}%`],
+    ]);
+    const latency = within(run).getByRole('table', { name: 'Chunk latency distributions of A and B on the same bins: data' });
+    expect(within(latency).getAllByRole('row')).toHaveLength(21);
+    expect(within(run).getByText(/^Chunk total latency, share of each run's chunks/)).toHaveTextContent('A 12 chunks, B 12 chunks');
+    expect(runSeriesLabel('A', expected.a)).toBe(`A ${A} (speculative (threshold 0.7))`);
+    // B kept no trajectories: its differing episodes cannot be replayed side by side, and the row says why.
+    const differing = within(run).getByRole('table', { name: 'Paired episodes whose outcome differs' });
+    expect(within(differing).getAllByRole('row').slice(1).map((row) => row.dataset.testid)).toEqual(['differing-0-1', 'differing-1-0', 'differing-1-1', 'differing-1-2']);
+    expect(cells(within(differing).getByTestId('differing-0-1')).slice(0, 3)).toEqual(['1', '1', 'failure after 220 steps']);
+    expect(within(differing).getByRole('button', { name: 'Replay task 0 trial 1 side by side' })).toBeDisabled();
+    expect(within(differing).getByTestId('differing-0-1')).toHaveTextContent('Run B kept no trajectory of this episode');
     expect(within(run).getByText(/paired episodes \(same task/)).toHaveTextContent('6 paired episodes (same task, trial and initial state); 0 unpaired');
     expect(within(run).getByText('decoding')).toBeInTheDocument(); // among the configuration differences
     expect(calls).toHaveBeenCalledWith('runs.compare', { a: A, b: B }); // the renderer does not compute it
@@ -352,6 +381,42 @@ describe("a run's results", () => {
     expect(differs).toHaveTextContent('accept A threshold, B none (no draft to accept); threshold A 0.7, B n/a');
     expect(differs).not.toHaveTextContent('null');
 
+  });
+
+  test('an episode whose outcome differs opens the side-by-side replay; runs that end alike, or share no episode, say so', async () => {
+    // D: autoregressive with trajectories, task 0 only: trial 0 fails where A succeeded, trial 1 succeeds where A failed.
+    const D = '20261125-130000-dddddd';
+    const E = '20261125-140000-eeeeee';
+    await writeRun(D, config({ tasks: [0], decoding: 'autoregressive', accept: null, threshold: null }), [
+      episode(0, 0, 'failure', { ...traj(0, 0), chunks: chunks([0, 0], 0, [5, 6]) }),
+      episode(0, 1, 'success', { ...traj(0, 1), chunks: chunks([0, 0], 0, [5, 6]) }),
+      episode(0, 2, 'success', { ...traj(0, 2), chunks: chunks([0, 0], 0, [5, 6]) }),
+    ]);
+    await writeRun(E, config({ tasks: [7], trials: 1 }), [episode(7, 0, 'success')]);
+    const { user, store: app } = renderApp();
+    let run = await showRun(user, A);
+    await user.selectOptions(within(run).getByLabelText('Compare with'), D);
+    const differing = await within(run).findByRole('table', { name: 'Paired episodes whose outcome differs' });
+    expect(within(differing).getAllByRole('row').slice(1).map(cells)).toEqual([
+      ['0', '0', 'success at step 100', 'failure after 220 steps', 'Replay side by side'],
+      ['1', '1', 'failure after 220 steps', 'success at step 100', 'Replay side by side'],
+    ]);
+    await user.click(within(differing).getByRole('button', { name: 'Replay task 0 trial 1 side by side' }));
+    expect(window.location.hash).toBe(`#/replay?run=${A}&compare=${D}&task=0&trial=1`);
+    expect(sideBySideAddress({ runId: A, compareRunId: D, taskId: 0, trial: 1 })).toBe(window.location.hash);
+    expect(await screen.findByRole('heading', { level: 1, name: 'Replay' })).toBeInTheDocument();
+    await waitFor(() => expect(app.getState().page).toBe('replay'));
+
+    // C's two episodes ended as A's did.
+    act(() => app.getState().openResults(C));
+    run = await detail(C);
+    await user.selectOptions(within(run).getByLabelText('Compare with'), A);
+    expect(await within(run).findByTestId('differing-none')).toHaveTextContent('No paired episode’s outcome differs (all 2 paired episodes ended alike in A and B).');
+    // E ran task 7 only: nothing pairs, and the page says so rather than showing empty plots.
+    await user.selectOptions(within(run).getByLabelText('Compare with'), E);
+    expect(await within(run).findByTestId('no-pairs')).toHaveTextContent('No episode of A pairs with one of B');
+    expect(within(run).getByTestId('differing-none')).toHaveTextContent('No paired episode’s outcome differs: the runs have no paired episodes');
+    expect(within(within(run).getByTestId('chart-compare-success')).getByTestId('chart-empty-reason')).toHaveTextContent('No paired episodes');
   });
 
   test('a run with no finished episode says so instead of claiming no draft was proposed', async () => {

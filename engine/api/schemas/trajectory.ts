@@ -65,6 +65,21 @@ export const TrajectoryCameras = z.strictObject({
 });
 export type TrajectoryCameras = z.infer<typeof TrajectoryCameras>;
 
+/**
+ * The truth of each atom of the task's goal per row (replay's goal strip): row t is the state
+ * after t policy steps, as `poses` (row 0: after the last wait step), so steps + 1 rows. Success
+ * is the goal formula over these atoms (an AND for every LIBERO task). Absent in trajectories
+ * recorded before it was kept, when no wait step ran (row 0 was never evaluated), or when the
+ * simulator did not report its atoms.
+ */
+export const TrajectoryGoal = z.strictObject({
+  /** The goal's atoms as LIBERO writes them, in its `goal_state` order: `On(akita_black_bowl_1, plate_1)`. */
+  atoms: z.array(z.string().min(1)).min(1),
+  /** [(steps + 1) x atoms] bytes, base64: 1 where the atom holds, 0 where it does not (../trajectory-codec.ts decodeGoal). */
+  truth: z.string(),
+});
+export type TrajectoryGoal = z.infer<typeof TrajectoryGoal>;
+
 export const Trajectory = z.strictObject({
   format: z.literal(TRAJECTORY_FORMAT),
   taskId: NonNegInt,
@@ -92,6 +107,8 @@ export const Trajectory = z.strictObject({
   chunks: z.array(TrajectoryChunk),
   /** Camera images, when the simulator rendered any (a vision policy's, or the run's `recordCameras`). */
   cameras: TrajectoryCameras.optional(),
+  /** Per-row truth of the goal's atoms (replay's goal strip); optional, see TrajectoryGoal. */
+  goal: TrajectoryGoal.optional(),
 }).superRefine((t, ctx) => {
   if (!t.cameras) return;
   if (t.cameras.frames !== t.steps + 1) ctx.addIssue({ code: 'custom', path: ['cameras', 'frames'], message: `${t.cameras.frames} frames; a trajectory of ${t.steps} steps has ${t.steps + 1} rows` });

@@ -1,5 +1,5 @@
 import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
-import { evaluateGoal } from '../../libero/predicates.js';
+import { evaluateGoalAtoms } from '../../libero/predicates.js';
 import type { TaskSpec } from '../../libero/task.js';
 import type { WorldQuery } from '../../libero/world.js';
 import { mountedPanda, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from './assets/panda.js';
@@ -221,7 +221,9 @@ class Compiled {
     }
     controlledEnvStep(this.mj, this.model, this.data, this.osc, this.gripper, action);
     this.checkStable();
-    return { observation: this.observe(), success: evaluateGoal(this.task.goal, this.world) };
+    // Each atom once; success follows from them (as LIBERO's _check_success ANDs its goal_state).
+    const goal = evaluateGoalAtoms(this.task.goal, this.world);
+    return { observation: this.observe(), success: goal.success, goalAtoms: goal.atoms };
   }
 
   free(): void {

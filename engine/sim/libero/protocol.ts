@@ -68,6 +68,26 @@ export function parseSuccess(m: Record<string, unknown>): boolean {
   return m.success;
 }
 
+/** A reset reply's `goal_state` (LIBERO's parsed goal atoms, [predicate, ...args] each); null when the worker sent none. */
+export function parseGoalState(m: Record<string, unknown>): string[][] | null {
+  if (m.goal_state === undefined) return null;
+  const g = m.goal_state;
+  if (!Array.isArray(g) || !g.every((a) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'string'))) {
+    throw new BadFrameError(`"goal_state" is ${JSON.stringify(g).slice(0, 200)}, not a list of [predicate, ...args] string lists`);
+  }
+  return g as string[][];
+}
+
+/** A step reply's `goal`: each goal atom's truth, `atoms` of them; null when the worker sent none. */
+export function parseGoal(m: Record<string, unknown>, atoms: number): boolean[] | null {
+  if (m.goal === undefined) return null;
+  const g = m.goal;
+  if (!Array.isArray(g) || g.length !== atoms || !g.every((x) => typeof x === 'boolean')) {
+    throw new BadFrameError(`"goal" is ${JSON.stringify(g).slice(0, 200)}, not ${atoms} true or false value(s), one per goal atom`);
+  }
+  return g as boolean[];
+}
+
 /** The scene reply as the contract's SceneDescription (meshes' blobs become number lists). */
 export function parseScene(m: Record<string, unknown>): SceneDescription {
   const s = m.scene as Record<string, unknown> | undefined;

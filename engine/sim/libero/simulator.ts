@@ -1,9 +1,10 @@
 import path from 'node:path';
+import { goalAtoms } from '../../libero/predicates.js';
 import type { TaskSpec } from '../../libero/task.js';
 import { SUITES } from '../../libero/suites.js';
 import { blob } from './frames.js';
 import { BridgeVersionError, LiberoMissingError, WorkerLostError } from './errors.js';
-import { parseHello, parseObservation, parseScene, parseSuccess, PROTOCOL_VERSION, type Hello } from './protocol.js';
+import { parseGoal, parseGoalState, parseHello, parseObservation, parseScene, parseSuccess, PROTOCOL_VERSION, type Hello } from './protocol.js';
 import { liberoWorkerScript } from './python.js';
 import { WorkerProcess, type WorkerCommand } from './worker-process.js';
 import type { BodyPoses, EpisodeInfo, InitState, Observation, SceneDescription, Simulator, StepResult } from '../simulator.js';
@@ -45,6 +46,8 @@ export class LiberoSimulator implements Simulator {
   private bodies: number | null = null;
   private scene: SceneDescription | null = null;
   private poses: BodyPoses = new Float64Array(0);
+  /** The goal's atom count when the worker reports per-atom truth for the current task (its goal_state checked against the task's); else null. */
+  private goalAtoms: number | null = null;
   /** Time inside env calls as the worker measured it, and the calls, since the simulator started. */
   readonly workerTime = { ms: 0, calls: 0 };
 
@@ -85,14 +88,33 @@ export class LiberoSimulator implements Simulator {
       { suite, task: name, objects, init_state: blob(flat), env_seed: OFT_ENV_SEED, episode: episode.index, cameras: this.options.cameras ?? [] },
       this.timeouts.reset,
     );
-    return this.observe(reply).observation;
+    const observation = this.observe(reply).observation;
+    this.goalAtoms = this.checkGoalState(task, this.checked(() => parseGoalState(reply)));
+    return observation;
+  }
+
+  /**
+   * The step replies' `goal` lists LIBERO's goal_state in its order; replay labels them with the
+   * task's atoms (goalAtoms), so the two must be the same list. A worker without goal_state (an
+   * older bridge) reports no atoms.
+   */
+  private checkGoalState(task: TaskSpec, state: string[][] | null): number | null {
+    if (!state) return null;
+    const ours = goalAtoms(task.goal).map((a) => [a.predicate, ...a.args].join(' '));
+    const theirs = state.map((a) => a.join(' '));
+    if (ours.join('|') !== theirs.join('|')) {
+      throw new Error(`${task.file}: LIBERO's goal_state is (${theirs.join(') (')}), the engine read the goal as (${ours.join(') (')})`);
+    }
+    return ours.length;
   }
 
   async step(action: ArrayLike<number>): Promise<StepResult> {
     if (!this.task) throw new Error('the simulator has no task yet: call reset(task, initState) first');
     const reply = await this.worker.request('step', { action: blob(Float64Array.from(action)) }, this.timeouts.call);
     const { observation } = this.observe(reply);
-    return { observation, success: this.checked(() => parseSuccess(reply)) };
+    const success = this.checked(() => parseSuccess(reply));
+    const goal = this.goalAtoms === null ? null : this.checked(() => parseGoal(reply, this.goalAtoms!));
+    return goal ? { observation, success, goalAtoms: goal } : { observation, success };
   }
 
   async sceneDescription(): Promise<SceneDescription> {

@@ -194,10 +194,12 @@ class WorkerTest(unittest.TestCase):
         self.assertTrue(r["ok"], r.get("error"))
         self.assertEqual(r["images"], {})
         self.assertGreater(r["step_ms"], 0)
+        self.assertEqual(r["goal_state"], [["on", "akita_black_bowl_1", "plate_1"]])
         for _ in range(10):
             r = c.call("step", action=np.array(WAIT))
             self.assertTrue(r["ok"], r.get("error"))
             self.assertIs(r["success"], False)
+            self.assertEqual(r["goal"], [False])  # each goal atom's truth, from the same check
         np.testing.assert_allclose(r["proprio"], OFT_SAMPLE_STATE, atol=1e-3)
         poses = r["object_poses"]
         self.assertEqual(poses.shape, (5, 7))
@@ -278,6 +280,42 @@ class WorkerTest(unittest.TestCase):
         np.testing.assert_array_equal(late, ref[2])
         cabinet = bodies.index("wooden_cabinet_1_base")
         self.assertGreater(np.abs(ref[0][cabinet] - ref[2][cabinet]).max(), 1e-4)  # the fixtures did move
+
+
+@unittest.skipIf(MISSING, "LIBERO is not importable: %s" % MISSING)
+class GoalAtomsTest(unittest.TestCase):
+    def test_atoms_come_from_liberos_own_check(self):
+        """In this process: the bowl dropped onto the plate. At every step LIBERO's `done` is the AND
+        of the recorded atoms, and the atoms are what LIBERO's _eval_predicate says of that state."""
+        sys.path.insert(0, os.path.dirname(HERE))
+        import worker
+
+        worker.ensure_libero_config()
+        import libero_env
+        from libero.libero import benchmark, get_libero_path
+
+        task = benchmark.get_benchmark_dict()["libero_spatial"]().get_task(0)
+        bddl = os.path.join(get_libero_path("bddl_files"), task.problem_folder, task.bddl_file)
+        states = load_init_states(os.path.join(get_libero_path("init_states"), task.problem_folder, task.init_states_file))
+        env = libero_env.TaskEnv("libero_spatial", task.name, bddl, [])
+        try:
+            obs, _ = env.reset(states[0].astype(np.float64), SPATIAL_OBJECTS, 0, 0, libero_env.RngCheckpoints())
+            self.assertEqual(env.goal_state(), [["on", "akita_black_bowl_1", "plate_1"]])
+            inner = env.env.env
+            above = np.concatenate([obs["plate_1_pos"] + [0, 0, 0.05], [1, 0, 0, 0]])
+            inner.sim.data.set_joint_qpos(inner.objects_dict["akita_black_bowl_1"].joints[-1], above)
+            inner.sim.forward()
+            seen = []
+            for _ in range(30):
+                _, done, _ = env.step(np.array(WAIT))
+                goal = env.step_goal()
+                self.assertEqual(done, all(goal))
+                self.assertEqual(goal, [bool(inner._eval_predicate(s)) for s in inner.parsed_problem["goal_state"]])
+                seen.append(done)
+            self.assertFalse(seen[0])  # still falling
+            self.assertTrue(seen[-1], "the bowl dropped onto the plate should be On it")
+        finally:
+            env.close()
 
 
 @unittest.skipIf(MISSING, "LIBERO is not importable: %s" % MISSING)

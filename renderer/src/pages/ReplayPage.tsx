@@ -1,10 +1,13 @@
 import { useEffect, useRef } from 'react';
 import { EmptyState } from '../components/EmptyState.js';
 import { CameraPanel } from '../components/replay/CameraPanel.js';
+import { CompareRunPicker } from '../components/replay/CompareRunPicker.js';
 import { EpisodePicker } from '../components/replay/EpisodePicker.js';
+import { GoalStrip } from '../components/replay/GoalStrip.js';
 import { outcomeText } from '../components/replay/episode.js';
 import { ReplayPlots } from '../components/replay/ReplayPlots.js';
 import { ReplayViewport } from '../components/replay/ReplayViewport.js';
+import { SideBySide } from '../components/replay/SideBySide.js';
 import { StepReadout } from '../components/replay/StepReadout.js';
 import { TimelineControls, usePlaybackClock } from '../components/replay/TimelineControls.js';
 import { count } from '../components/results/format.js';
@@ -57,6 +60,7 @@ function EpisodeView({ state, loading }: { state: ReadyEpisode; loading?: string
             {episode.cameras && <CameraPanel episode={episode} />}
           </div>
           <TimelineControls steps={episode.steps} chunks={episode.chunks} />
+          <GoalStrip episode={episode} />
           {!episode.cameras && (
             <p className="muted replay-no-cameras" data-testid="replay-no-cameras">
               No camera images in this episode: its run rendered none (a vision policy's runs keep what it saw; <code>rsd eval --record-cameras</code> keeps them for any policy).
@@ -72,9 +76,17 @@ function EpisodeView({ state, loading }: { state: ReadyEpisode; loading?: string
   );
 }
 
+/** Side by side: the episode and the compared run's, one timeline (components/replay/SideBySide.tsx). */
+function ComparisonView({ state, loading }: { state: ReadyEpisode; loading?: string }) {
+  usePlaybackClock();
+  useReplayKeys(!loading);
+  return <SideBySide episode={state.episode} scene={state.scene} loading={loading} />;
+}
+
 function EpisodeArea() {
   const run = useApp((s) => s.replayRun);
   const state = useApp((s) => s.replayEpisode);
+  const Shown = useApp((s) => (s.replayCompareRunId !== null ? ComparisonView : EpisodeView));
   // While the next episode of the same run loads, the last one stays on screen, so the 3D view (and
   // its WebGL context and, for the same task, its geometry) is kept rather than built again.
   const shown = useRef<ReadyEpisode | null>(null);
@@ -114,7 +126,7 @@ function EpisodeArea() {
       return <p className="muted">Pick an episode to replay.</p>;
     case 'loading':
       return shown.current?.episode.runId === run.runId ? (
-        <EpisodeView state={shown.current} loading={`Loading task ${state.taskId} trial ${state.trial}…`} />
+        <Shown state={shown.current} loading={`Loading task ${state.taskId} trial ${state.trial}…`} />
       ) : (
         <p className="muted">Loading task {state.taskId} trial {state.trial}…</p>
       );
@@ -135,7 +147,7 @@ function EpisodeArea() {
       );
     }
     case 'ready':
-      return <EpisodeView state={state} />;
+      return <Shown state={state} />;
   }
 }
 
@@ -174,6 +186,7 @@ export function ReplayPage() {
       ) : (
         <>
           <EpisodePicker />
+          <CompareRunPicker />
           <EpisodeArea />
         </>
       )}

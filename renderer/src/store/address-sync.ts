@@ -1,5 +1,6 @@
 import { stepAt } from '../components/replay/timeline.js';
 import { formatAddress, historyMove, parseAddress, type AddressView } from './address.js';
+import { timelineSteps } from './replay-partner.js';
 import type { AppState, AppStore } from './index.js';
 
 /**
@@ -22,11 +23,12 @@ export function shownView(s: AppState): AddressView {
   if (s.page === 'replay') {
     const run = s.replayRun;
     if (run.status === 'none') return { page: 'replay' };
+    const compare = s.replayCompareRunId !== null && s.replayCompareRunId !== run.runId ? { compare: s.replayCompareRunId } : {};
     const e = s.replayEpisode;
-    if (e.status === 'none') return { page: 'replay', run: run.runId };
-    const view: AddressView = { page: 'replay', run: run.runId, task: e.taskId, trial: e.trial };
+    if (e.status === 'none') return { page: 'replay', run: run.runId, ...compare };
+    const view: AddressView = { page: 'replay', run: run.runId, ...compare, task: e.taskId, trial: e.trial };
     if (e.status === 'ready') {
-      view.step = stepAt(s.replayCursor, e.episode.steps);
+      view.step = stepAt(s.replayCursor, timelineSteps(e.episode.steps, s.replayPartner));
       view.camera = s.replayCamera;
     }
     return view;
@@ -112,6 +114,11 @@ export function syncAddress(store: AppStore, win: Window): () => void {
         tell(`run ${view.run} is not in the run store (deleted, or from another machine): showing ${s.replayRuns.length ? 'the newest run' : 'no run'}`);
         return settle();
       }
+      if (view.compare !== undefined && !s.replayRuns.some((r) => r.id === view.compare)) {
+        tell(`run ${view.compare}, to replay beside run ${view.run}, is not in the run store: showing run ${view.run} alone`);
+        delete view.compare;
+        applyingDo(() => s.setReplayCompare(null));
+      }
       const run = s.replayRun;
       if (run.status === 'none' || run.runId !== view.run || run.status === 'loading') return;
       if (run.status === 'failed' || view.task === undefined || run.trajectories !== 'present') return settle();
@@ -121,8 +128,12 @@ export function syncAddress(store: AppStore, win: Window): () => void {
       }
       const e = s.replayEpisode;
       if (e.status === 'none' || e.status === 'loading' || e.taskId !== view.task || e.trial !== view.trial) return;
+      // Side by side, the step may be in the longer episode: wait for the second one too.
+      const partner = s.replayPartner;
+      if (view.compare !== undefined && e.status === 'ready' && (partner.status === 'none' || partner.status === 'loading')) return;
       if (e.status === 'ready' && view.step !== undefined) {
-        if (view.step > e.episode.steps) tell(`step ${view.step} is past the episode's end (it has ${e.episode.steps} steps): showing step 0`);
+        const steps = timelineSteps(e.episode.steps, partner);
+        if (view.step > steps) tell(`step ${view.step} is past the episode's end (it has ${steps} steps): showing step 0`);
         else applyingDo(() => s.seekReplay(view.step!));
       }
       return settle();
@@ -157,13 +168,20 @@ export function syncAddress(store: AppStore, win: Window): () => void {
         if (view.camera) s.setReplayCamera(view.camera);
         const run = s.replayRun;
         const e = s.replayEpisode;
+        const compare = view.compare ?? null;
         if (run.status === 'ready' && run.runId === view.run) {
-          // The run is shown: pick the episode, or only move the cursor when it is shown too.
+          // The run is shown: pick the episode (with the compared run beside it), or only open or
+          // close the comparison and move the cursor when the episode is shown too.
           const same = e.status !== 'none' && e.taskId === view.task && e.trial === view.trial;
-          if (view.task !== undefined && view.trial !== undefined && !same) void s.selectReplayEpisode(view.task, view.trial);
-        } else if (!(run.status === 'loading' && run.runId === view.run)) {
+          if (view.task !== undefined && view.trial !== undefined && !same) {
+            store.setState({ replayCompareRunId: compare });
+            void s.selectReplayEpisode(view.task, view.trial);
+          } else s.setReplayCompare(compare);
+        } else if (run.status === 'loading' && run.runId === view.run) {
+          store.setState({ replayCompareRunId: compare });
+        } else {
           // The Replay page lists the runs and opens the target (the run's first episode for -1).
-          store.setState({ replayTarget: { runId: view.run, taskId: view.task ?? -1, trial: view.trial ?? -1 } });
+          store.setState({ replayTarget: { runId: view.run, taskId: view.task ?? -1, trial: view.trial ?? -1, ...(compare ? { compare } : {}) } });
         }
       }
     });
@@ -177,7 +195,8 @@ export function syncAddress(store: AppStore, win: Window): () => void {
     // Another page asked for an episode (Results' episode table): restore it like an address.
     if (s.replayTarget !== prev.replayTarget && s.replayTarget) {
       const t = s.replayTarget;
-      const view: AddressView = t.taskId >= 0 ? { page: 'replay', run: t.runId, task: t.taskId, trial: t.trial } : { page: 'replay', run: t.runId };
+      const compare = t.compare !== undefined ? { compare: t.compare } : {};
+      const view: AddressView = t.taskId >= 0 ? { page: 'replay', run: t.runId, ...compare, task: t.taskId, trial: t.trial } : { page: 'replay', run: t.runId, ...compare };
       const address = formatAddress(view);
       if (address !== win.location.hash) setLocation(address, pending ? 'replace' : 'push');
       pending = view;

@@ -10,7 +10,7 @@ export interface AddressView {
   page: Page;
   /** Results: the run shown; Replay: the run replayed. */
   run?: string;
-  /** Results: the run compared with `run`. */
+  /** Results: the run compared with `run`; Replay: the run whose episode plays beside `run`'s (side by side). */
   compare?: string;
   task?: number;
   trial?: number;
@@ -60,6 +60,11 @@ export function parseAddress(hash: string): ParsedAddress {
   }
   if (page === 'replay') {
     text('run');
+    text('compare');
+    if (view.compare !== undefined && (view.run === undefined || view.compare === view.run)) {
+      problems.push(view.run === undefined ? "the address's compare needs a run to compare with" : `the address's compare names the replayed run ${view.run} itself`);
+      delete view.compare;
+    }
     whole('task');
     whole('trial');
     whole('step');

@@ -14,6 +14,8 @@ export interface ReplayTarget {
   runId: string;
   taskId: number;
   trial: number;
+  /** A side-by-side replay: the run whose episode of the same task and trial plays beside it. */
+  compare?: string;
 }
 
 export interface NavigationSlice {

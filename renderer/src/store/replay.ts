@@ -11,6 +11,7 @@ import { advance, clampCursor, startPlaying, stepCursor, type Speed } from '../c
 import type { AppState } from './index.js';
 import { asRsdError } from './notices.js';
 import type { ReplayTarget } from './navigation.js';
+import { partnerProblem, timelineSteps, type ReplayPartnerState } from './replay-partner.js';
 
 /**
  * The Replay page's state: which run and episode, the decoded trajectory and scene, and the
@@ -71,6 +72,9 @@ export interface ReplaySlice {
   replayLoop: boolean;
   replayCamera: CameraMode;
   replayCameras: ReplayCamerasState;
+  /** Side by side: the run whose episode of the same task and trial plays beside the shown one (null: one run). */
+  replayCompareRunId: string | null;
+  replayPartner: ReplayPartnerState;
 
   /** Lists runs and picks one: the navigation's replay target, else the one shown, else the newest. */
   loadReplayRuns(): Promise<void>;
@@ -92,6 +96,8 @@ export interface ReplaySlice {
   setReplaySpeed(speed: Speed): void;
   setReplayLoop(loop: boolean): void;
   setReplayCamera(mode: CameraMode): void;
+  /** Opens the side-by-side replay with run `runId` (its episode of the shown task and trial), or closes it (null). */
+  setReplayCompare(runId: string | null): void;
   /** Calls `listener` with the cursor now and whenever it changes; returns the unsubscribe. */
   subscribeReplayCursor(listener: (cursor: number) => void): () => void;
 }
@@ -103,6 +109,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
   // Newer requests win: an answer for a run or episode that is no longer wanted is dropped.
   let runToken = 0;
   let episodeToken = 0;
+  let partnerToken = 0;
   let appliedTarget: ReplayTarget | null = null;
   const scenes = new Map<string, Promise<ReplayScene>>();
 
@@ -127,9 +134,10 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     }
   };
 
+  /** The timeline's length: the episode's steps, or the longer of the two side by side. */
   const episodeSteps = (): number => {
     const e = get().replayEpisode;
-    return e.status === 'ready' ? e.episode.steps : 0;
+    return timelineSteps(e.status === 'ready' ? e.episode.steps : 0, get().replayPartner);
   };
 
   const sceneFor = (runId: string, taskId: number): Promise<ReplayScene> => {
@@ -145,6 +153,36 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     return scene;
   };
 
+  /** Loads the compared run's episode of (taskId, trial) beside the shown one; a newer call or a close drops it. */
+  const loadPartner = async (taskId: number, trial: number): Promise<void> => {
+    const token = ++partnerToken;
+    const runId = get().replayCompareRunId;
+    const run = get().replayRun;
+    const { client } = get();
+    const entry = run.status === 'ready' ? run.episodes.find((e) => e.taskId === taskId && e.trial === trial) : undefined;
+    if (runId === null || !client || run.status !== 'ready' || !entry) return void (get().replayPartner.status !== 'none' && set({ replayPartner: { status: 'none' } }));
+    const where = { runId, taskId, trial };
+    set({ replayPartner: { status: 'loading', ...where } });
+    try {
+      const { results } = await client.call('runs.results', { id: runId });
+      if (token !== partnerToken) return;
+      const running = get().replayRuns?.find((r) => r.id === runId)?.status === 'running';
+      const found = partnerProblem({ runId: run.runId, taskId, trial, initIndex: entry.initIndex }, runId, results.episodes, running);
+      if ('message' in found) return set({ replayPartner: { status: 'unavailable', ...where, message: found.message } });
+      const [scene, answer] = await Promise.all([sceneFor(runId, taskId), client.call('runs.trajectory', { id: runId, taskId, trial })]);
+      if (token !== partnerToken) return;
+      const episode = decodeEpisode(runId, answer.trajectory);
+      if (episode.bodies !== scene.bodies.length) throw new Error(`the trajectory has poses of ${episode.bodies} bodies, its scene ${scene.bodies.length}`);
+      const recorded = results.episodes.find((e) => e.taskId === taskId && e.trial === trial)!.chunks;
+      set({ replayPartner: { status: 'ready', ...where, decoding: results.config.decoding, recorded, episode, scene } });
+    } catch (thrown) {
+      if (token !== partnerToken) return;
+      const message = asRsdError(thrown).message;
+      if (MISSING.test(message)) set({ replayPartner: { status: 'unavailable', ...where, message: `Run ${runId}'s folder holds no trajectory for task ${taskId}, trial ${trial} (imported results carry none): ${message}` } });
+      else set({ replayPartner: { status: 'failed', ...where, message } });
+    }
+  };
+
   return {
     replayRuns: null,
     replayRunsError: null,
@@ -156,6 +194,8 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     replayLoop: false,
     replayCamera: 'orbit',
     replayCameras: { status: 'none' },
+    replayCompareRunId: null,
+    replayPartner: { status: 'none' },
 
     async loadReplayRuns() {
       const { client } = get();
@@ -173,6 +213,8 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
       const target = get().replayTarget;
       if (target && target !== appliedTarget && runs.some((r) => r.id === target.runId)) {
         appliedTarget = target;
+        // A target says whether it is a side-by-side replay (an address's compare), so one without closes it.
+        set({ replayCompareRunId: target.compare ?? null });
         return get().selectReplayRun(target.runId, { taskId: target.taskId, trial: target.trial });
       }
       appliedTarget = target;
@@ -188,7 +230,10 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
       if (!client) return;
       const token = ++runToken;
       episodeToken++;
-      set({ replayRun: { status: 'loading', runId }, replayEpisode: { status: 'none' }, replayPlaying: false, replayCursor: 0 });
+      // A run is not compared with itself.
+      if (get().replayCompareRunId === runId) get().setReplayCompare(null);
+      partnerToken++;
+      set({ replayRun: { status: 'loading', runId }, replayEpisode: { status: 'none' }, replayPartner: { status: 'none' }, replayPlaying: false, replayCursor: 0 });
       try {
         const { results } = await client.call('runs.results', { id: runId });
         if (token !== runToken) return;
@@ -243,6 +288,9 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
         const shown = get().replayRun;
         const ours = shown.status !== 'none' && shown.runId === event.runId;
         if (event.type === 'run-started' || event.type === 'run-finished' || (event.type === 'episode-finished' && (ours || shown.status === 'none'))) void get().refreshReplayRuns();
+        // Side by side with a run still evaluating: its episode may have just been written.
+        const e = get().replayEpisode;
+        if (event.type === 'episode-finished' && event.runId === get().replayCompareRunId && get().replayPartner.status === 'unavailable' && e.status !== 'none') void loadPartner(e.taskId, e.trial);
       });
     },
 
@@ -253,6 +301,7 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
       if (!entry) return;
       const token = ++episodeToken;
       set({ replayPlaying: false, replayCursor: 0, replayCameras: { status: 'none' } });
+      void loadPartner(taskId, trial); // side by side: the compared run's episode loads alongside (else: none)
       if (entry.trajectory === null) {
         const message =
           entry.outcome === 'error'
@@ -308,6 +357,15 @@ export const replaySlice: StateCreator<AppState, [], [], ReplaySlice> = (set, ge
     },
     setReplayCamera(mode) {
       set({ replayCamera: mode });
+    },
+    setReplayCompare(runId) {
+      if (runId === get().replayCompareRunId && (runId === null || get().replayPartner.status !== 'none')) return;
+      partnerToken++;
+      set({ replayCompareRunId: runId, replayPartner: { status: 'none' } });
+      const e = get().replayEpisode;
+      if (runId !== null && e.status !== 'none') void loadPartner(e.taskId, e.trial);
+      // Back to one run: the cursor stays within its episode.
+      if (runId === null) set({ replayCursor: clampCursor(get().replayCursor, episodeSteps()) });
     },
     subscribeReplayCursor(listener) {
       listener(get().replayCursor);

@@ -3,6 +3,7 @@ import { compareResults, ComparisonError, formatComparison } from '../../../engi
 import { summarize } from '../../../engine/runs/results-schema.js';
 import type { EpisodeRecord } from '../../../engine/api/schemas/results.js';
 import { chunks, config, episode } from '../runs/fixtures.js';
+import { wilson } from '../../../engine/eval/metrics.js';
 
 type Outcome = EpisodeRecord['outcome'];
 const S: Outcome = 'success';
@@ -79,8 +80,14 @@ describe('compareResults', () => {
   it('sets median chunk latency side by side, with A/B ratios, and mean accepted layers', () => {
     expect(c.latency.totalRatio).toBeCloseTo(3, 12);
     const total = c.latency.stages.find((s) => s.stage === 'totalMs')!;
-    expect(total).toEqual({ stage: 'totalMs', medianA: 30, medianB: 10, ratio: 3 });
-    expect(c.latency.stages.find((s) => s.stage === 'verifyMs')).toMatchObject({ medianA: 3, medianB: 1 });
+    // Every chunk took the same time: the bootstrap interval is the ratio itself.
+    expect(total).toEqual({ stage: 'totalMs', medianA: 30, medianB: 10, ratio: 3, interval: { low: 3, high: 3 } });
+    expect(c.latency.totalInterval).toEqual({ low: 3, high: 3 });
+    expect(c.latency.stages.find((s) => s.stage === 'mainStepsMs')).toMatchObject({ medianA: 3, medianB: 1, ratio: 3 });
+    // B is autoregressive: it has no draft or verify stage (n/a, not 0), whatever its chunks hold; neither run has parallel heads.
+    expect(c.latency.stages.find((s) => s.stage === 'verifyMs')).toEqual({ stage: 'verifyMs', medianA: 3, medianB: null, ratio: null, interval: null });
+    expect(c.latency.stages.find((s) => s.stage === 'draftMs')).toMatchObject({ medianA: 3, medianB: null, ratio: null, interval: null });
+    expect(c.latency.stages.find((s) => s.stage === 'parallelMs')).toMatchObject({ medianA: null, medianB: null, ratio: null, interval: null });
     expect(c.latency.stages).toHaveLength(10);
     expect(c.acceptance).toEqual({ meanAcceptedLayersA: 1.5, meanAcceptedLayersB: null });
     expect(c.configDifferences.map((d) => d.field)).toEqual(['decoding', 'accept', 'threshold']);
@@ -91,6 +98,37 @@ describe('compareResults', () => {
     expect(byField.accept?.b).toBe('none (no draft to accept)');
     expect(byField.threshold?.b).toBe('n/a');
     expect(JSON.stringify(c.configDifferences)).not.toContain('null');
+  });
+
+  it('lists the paired episodes whose outcome differs, with their steps and whether each run kept a trajectory', () => {
+    expect(c.differing).toEqual([
+      { taskId: 0, trial: 1, initIndex: 1, a: { outcome: 'success', steps: 100, trajectory: false }, b: { outcome: 'failure', steps: 220, trajectory: false } },
+      { taskId: 0, trial: 2, initIndex: 2, a: { outcome: 'error', steps: 220, trajectory: false }, b: { outcome: 'success', steps: 100, trajectory: false } },
+      ...[3, 4, 5].map((trial) => ({ taskId: 0, trial, initIndex: trial, a: { outcome: 'failure', steps: 220, trajectory: false }, b: { outcome: 'success', steps: 100, trajectory: false } })),
+      ...[0, 1, 2].map((trial) => ({ taskId: 1, trial, initIndex: trial, a: { outcome: 'failure', steps: 220, trajectory: false }, b: { outcome: 'success', steps: 100, trajectory: false } })),
+    ]);
+    // An error against a failure differs too (neither succeeded, so McNemar does not count it).
+    const failed = summarize(config({ tasks: [0], trials: 1 }), [episode(0, 0, 'failure', { trajectory: 'task00-trial000.json' })]);
+    const errored = summarize(config({ tasks: [0], trials: 1 }), [episode(0, 0, 'error')]);
+    expect(compareResults(failed, errored).differing).toEqual([{ taskId: 0, trial: 0, initIndex: 0, a: { outcome: 'failure', steps: 220, trajectory: true }, b: { outcome: 'error', steps: 220, trajectory: false } }]);
+    expect(compareResults(a, a).differing).toEqual([]);
+  });
+
+  it('gives each paired rate its Wilson 95% interval', () => {
+    expect(c.tasks[0]!.wilsonA).toEqual(wilson(2, 7));
+    expect(c.tasks[0]!.wilsonB).toEqual(wilson(5, 7));
+    expect(c.total.wilsonB).toEqual(wilson(9, 14));
+  });
+
+  it('bins both runs\' chunk totals on the same edges', () => {
+    const h = c.latency.histogram;
+    expect(h.edges).toHaveLength(21);
+    expect(h.edges[0]).toBe(10);
+    expect(h.edges[20]).toBeCloseTo(30, 12);
+    expect(h.countsA.reduce((x, y) => x + y)).toBe(a.latency.chunks);
+    expect(h.countsB.reduce((x, y) => x + y)).toBe(b.latency.chunks);
+    expect(h.countsA[19]).toBe(a.latency.chunks); // 30 ms: the last bin, closed
+    expect(h.countsB[0]).toBe(b.latency.chunks);
   });
 
   it('refuses runs on different suites, naming both', () => {
@@ -104,8 +142,13 @@ describe('compareResults', () => {
     expect(text).toContain('A: run-a (speculative, threshold 0.7, test-bundle, cpu)');
     expect(text).toContain('14 paired episodes; 3 unpaired (1 only in A, 1 only in B, 1 with different initial states)');
     expect(text).toMatch(/\n {2}total +14 +3 \(21\.4%\) +9 \(64\.3%\) +\+42\.9 pp +1 +7 +0\.070\n/);
-    expect(text).toContain('B is 3.00 times faster per chunk (median total 30.00 ms vs 10.00 ms)');
+    expect(text).toContain('B is 3.00 times faster per chunk (95% interval [3.00, 3.00]; median total 30.00 ms vs 10.00 ms)');
+    expect(text).toMatch(/\n {4}verifyMs +3\.00 +n\/a +n\/a  n\/a\n/);
+    expect(text).not.toContain('parallelMs');
+    expect(text).toContain('intervals: percentile bootstrap over chunks, 2000 resamples, seed 19');
+    expect(text).toContain('outcome differs in 8 of 14 paired episodes:\n    task 0 trial 1 (init 1): A success after 100 steps, B failure after 220 steps\n    task 0 trial 2 (init 2): A error after 220 steps, B success after 100 steps\n');
     expect(text).toContain('mean accepted layers: A 1.50, B n/a');
-    expect(formatComparison(compareResults(b, a))).toContain('B is 3.00 times slower per chunk');
+    expect(formatComparison(compareResults(b, a))).toContain('B is 3.00 times slower per chunk (95% interval [3.00, 3.00]');
+    expect(formatComparison(compareResults(a, a))).toContain('outcome differs in no paired episode (of 16)');
   });
 });

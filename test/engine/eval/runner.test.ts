@@ -7,7 +7,7 @@ import type { EvalEvent } from '../../../engine/api/schemas/eval-events.js';
 import { evaluate } from './evaluate.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
-import { expandPoses } from '../../../engine/api/trajectory-codec.js';
+import { decodeGoal, expandPoses } from '../../../engine/api/trajectory-codec.js';
 import { Trajectory } from '../../../engine/api/schemas/trajectory.js';
 
 // The engine's test bundle (synthetic-tiny: seeded random-but-structured weights, not a trained
@@ -61,6 +61,11 @@ describe('runEvaluation', () => {
       return Math.hypot(first![0]! - last![0]!, first![1]! - last![1]!, first![2]! - last![2]!);
     });
     expect(Math.max(...moved)).toBeGreaterThan(1e-3);
+    // The goal's atoms per row (replay's goal strip), named from the task; a failure never held them all.
+    const goal = decodeGoal(trajectory)!;
+    expect(goal.atoms).toEqual(['On(akita_black_bowl_1, plate_1)']);
+    expect(goal.truth).toHaveLength(25);
+    expect(goal.truth.every((v) => v === 0)).toBe(true);
 
     const kinds = events.map((e) => e.type);
     expect(kinds[0]).toBe('run-started');

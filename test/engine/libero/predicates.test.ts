@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateAtom, evaluateGoal, PredicateError } from '../../../engine/libero/predicates.js';
+import { atomName, evaluateAtom, evaluateGoal, evaluateGoalAtoms, goalAtoms, goalHolds, PredicateError } from '../../../engine/libero/predicates.js';
 import type { Atom, Formula, Predicate } from '../../../engine/libero/task.js';
 import type { Mat3, SiteFrame, Vec3, WorldQuery } from '../../../engine/libero/world.js';
 
@@ -241,5 +241,39 @@ describe('formulas', () => {
 
   it('checks arity', () => {
     expect(() => evaluateAtom({ predicate: 'on', args: ['a'] }, w)).toThrow(/on takes 2/);
+  });
+});
+
+describe("the goal's atoms (replay's goal strip)", () => {
+  const both: Formula = { op: 'and', args: [atom('on', 'bowl', 'plate'), atom('on', 'cup', 'plate')] };
+  const mixed: Formula = { op: 'or', args: [{ op: 'not', arg: atom('on', 'bowl', 'plate') }, { op: 'and', args: [atom('open', 'drawer'), atom('on', 'cup', 'plate')] }] };
+
+  it("lists the atoms depth-first, left to right (LIBERO's goal_state order), named as LIBERO writes them", () => {
+    expect(goalAtoms(both).map(atomName)).toEqual(['On(bowl, plate)', 'On(cup, plate)']);
+    expect(goalAtoms(mixed).map(atomName)).toEqual(['On(bowl, plate)', 'Open(drawer)', 'On(cup, plate)']);
+    expect(atomName({ predicate: 'turnon', args: ['flat_stove_1'] })).toBe('TurnOn(flat_stove_1)');
+  });
+
+  it('derives the goal from the atoms as evaluateGoal does, for every combination', () => {
+    for (const f of [both, mixed]) {
+      const n = goalAtoms(f).length;
+      for (let bits = 0; bits < 1 << n; bits++) {
+        const truth = Array.from({ length: n }, (_, i) => ((bits >> i) & 1) === 1);
+        const expected = f === both ? truth.every(Boolean) : !truth[0] || (truth[1]! && truth[2]!);
+        expect(goalHolds(f, truth)).toBe(expected);
+      }
+    }
+    expect(() => goalHolds(both, [true])).toThrow(PredicateError);
+    expect(() => goalHolds(both, [true, true, true])).toThrow('the goal has 2 atoms, 3 truth values given');
+  });
+
+  it('evaluates each atom once and agrees with evaluateGoal on a world', () => {
+    const w = world({ bodies: { bowl: [0.1, 0.2, 0.92], cup: [0.5, 0.2, 0.92], plate: [0.1, 0.2, 0.9] }, contacts: [['plate', 'bowl'], ['plate', 'cup']] });
+    let calls = 0;
+    const counted: WorldQuery = { ...w, bodyPosition: (name) => (calls++, w.bodyPosition(name)) };
+    const result = evaluateGoalAtoms(both, counted);
+    expect(result).toEqual({ atoms: [true, false], success: false });
+    expect(result.success).toBe(evaluateGoal(both, w));
+    expect(calls).toBe(4); // two bodies per On atom, each atom once
   });
 });

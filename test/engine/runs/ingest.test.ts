@@ -194,6 +194,8 @@ describe('Run.ingest', () => {
     await refused(run, withTrajectory({ maxSteps: 300 }), `trajectories["${t}"].maxSteps`, /maxSteps is 220/);
     await refused(run, withTrajectory({ actions: encodeFloats(new Float32Array(7)) }), `trajectories["${t}"].actions`, /7 values, expected 700 \(steps x 7\)/);
     await refused(run, withTrajectory({ chunks: [] }), `trajectories["${t}"].chunks`, /has 0 chunks, the episode record 2/);
+    await refused(run, withTrajectory({ goal: { atoms: ['On(bowl_1, plate_1)'], truth: btoa('\x01') } }), `trajectories["${t}"].goal`, /goal\.truth: 1 bytes, expected 101 .*0 or 1/);
+    await refused(run, withTrajectory({ goal: { atoms: [], truth: '' } }), `trajectories["${t}"].goal.atoms`, /at least 1|too small|>=1/i);
     await refused(run, { ...good(), trajectories: { ...good().trajectories, [name(0, 2)]: good().trajectories[t] } }, `trajectories["${name(0, 2)}"]`, /no episode of the batch names/);
 
     // Scenes.

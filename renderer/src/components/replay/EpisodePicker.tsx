@@ -3,7 +3,8 @@ import { useApp } from '../../store/context.js';
 import { count } from '../results/format.js';
 import { episodeKey, OUTCOME_GROUPS, outcomeShort } from './episode.js';
 
-function runLabel(r: RunSummary): string {
+/** A run as the pickers name it: id, decoding, bundle, episodes, status. */
+export function runLabel(r: RunSummary): string {
   const decoding = r.decoding === 'speculative' && r.accept ? `speculative (${r.accept})` : r.decoding;
   const progress = r.episodesDone === r.episodesPlanned ? count(r.episodesDone, 'episode') : `${r.episodesDone} of ${count(r.episodesPlanned, 'episode')}`;
   return `${r.id} · ${decoding} · ${r.bundle} · ${progress}${r.status === 'completed' ? '' : ` · ${r.active ? 'running' : r.status}`}`;

@@ -1,3 +1,5 @@
+import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
+import type { DecodingStrategy } from '../../../../engine/api/schemas/run-config.js';
 import { useApp } from '../../store/context.js';
 import { ACTION_DIMS, ACTION_LABELS, chunkIndexAt, PROPRIO_DIMS, type ReplayEpisode } from './episode.js';
 import { csvFileName, episodeCsv } from './csv.js';
@@ -7,13 +9,22 @@ import { download } from './video-export.js';
 
 const fmt = (v: number | undefined, digits = 3) => (v === undefined ? '–' : v.toFixed(digits));
 
-/** What the policy saw (proprio) and decided (action, chunk) at the cursor's whole step; re-renders once per step. */
-export function StepReadout({ episode }: { episode: ReplayEpisode }) {
+/** A run's decoding and the episode's per-chunk record, for an episode of another run than the store's (side by side). */
+export interface ReadoutRun {
+  decoding: DecodingStrategy;
+  recorded: EpisodeRecord['chunks'] | null;
+}
+
+/**
+ * What the policy saw (proprio) and decided (action, chunk) at the cursor's whole step; re-renders
+ * once per step. The episode's run is the store's replayed run unless `of` names another's.
+ */
+export function StepReadout({ episode, of }: { episode: ReplayEpisode; of?: ReadoutRun }) {
   const step = useApp((s) => stepAt(s.replayCursor, episode.steps));
   const run = useApp((s) => s.replayRun);
   const ours = run.status === 'ready' && run.runId === episode.runId ? run : null;
-  const decoding = ours?.decoding ?? null;
-  const recorded = ours ? (ours.episodes.find((e) => e.taskId === episode.taskId && e.trial === episode.trial)?.chunks ?? null) : null;
+  const decoding = of?.decoding ?? ours?.decoding ?? null;
+  const recorded = of ? of.recorded : ours ? (ours.episodes.find((e) => e.taskId === episode.taskId && e.trial === episode.trial)?.chunks ?? null) : null;
   const { actions, proprio, chunks, steps } = episode;
   const acting = step < steps;
   const chunkIndex = chunkIndexAt(chunks, step);

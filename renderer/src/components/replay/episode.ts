@@ -1,5 +1,5 @@
 import type { EpisodeRecord } from '../../../../engine/api/schemas/results.js';
-import { decodeFloats, expandPoses } from '../../../../engine/api/trajectory-codec.js';
+import { decodeFloats, decodeGoal, expandPoses } from '../../../../engine/api/trajectory-codec.js';
 import type { Trajectory, TrajectoryCameras, TrajectoryChunk } from '../../../../engine/api/schemas/trajectory.js';
 
 /** An episode's trajectory, decoded once for replay: typed arrays the timeline indexes per frame. */
@@ -24,6 +24,8 @@ export interface ReplayEpisode {
   chunks: TrajectoryChunk[];
   /** The recorded camera images (loaded apart, `runs.cameras`), or null when none were recorded. */
   cameras: TrajectoryCameras | null;
+  /** The goal's atoms and their truth per row, [(steps + 1) x atoms] 0/1 (the goal strip); null when the trajectory has none. */
+  goal: { atoms: string[]; truth: Uint8Array } | null;
 }
 
 export const ACTION_DIMS = 7;
@@ -49,6 +51,7 @@ export function decodeEpisode(runId: string, t: Trajectory): ReplayEpisode {
     actions: decodeFloats(t.actions, t.steps * ACTION_DIMS, 'actions'),
     chunks: [...t.chunks].sort((a, b) => a.step - b.step),
     cameras: t.cameras ?? null,
+    goal: decodeGoal(t),
   };
 }
 

@@ -2,7 +2,10 @@ import { useEffect } from 'react';
 import type { Comparison, PairedSuccess } from '../../../../engine/api/schemas/comparison.js';
 import { useApp } from '../../store/context.js';
 import { comparisonKey } from '../../store/results.js';
-import { decodingLabel, millis, percent, pValue, signedPoints } from './format.js';
+import { LatencyOverlayPlot, PairedSuccessPlot } from './ComparisonPlots.js';
+import { DifferingEpisodes } from './DifferingEpisodes.js';
+import { count, decodingLabel, millis, percent, pValue, signedPoints } from './format.js';
+import { stageLabel } from './LatencyTable.js';
 
 function SuccessRow({ name, s }: { name: string; s: PairedSuccess }) {
   return (
@@ -23,21 +26,83 @@ function SuccessRow({ name, s }: { name: string; s: PairedSuccess }) {
   );
 }
 
-function Speed({ c }: { c: Comparison }) {
+/** "3.20–3.44" (two decimals). */
+const range = (i: { low: number; high: number }) => `${i.low.toFixed(2)}–${i.high.toFixed(2)}`;
+
+/** "B is 3.31× faster per chunk (95% CI 3.20–3.44, bootstrap over chunks)", from the engine's ratio A/B and its interval. */
+export function speedSentence(c: Comparison): string {
   const r = c.latency.totalRatio;
+  if (r === null) return c.latency.chunksA === 0 || c.latency.chunksB === 0 ? `Chunk latency: not comparable (run ${c.latency.chunksA === 0 ? 'A' : 'B'} has no chunks).` : 'Chunk latency: not comparable (B’s median chunk took no time).';
+  const i = c.latency.totalInterval;
+  const faster = r >= 1;
+  // Slower, the factor is 1/r, and its interval [1/high, 1/low].
+  const shown = i && (faster ? i : { low: 1 / i.high, high: 1 / i.low });
+  const spread = shown ? `95% CI ${range(shown)}, bootstrap over chunks` : 'no interval: a resample of B had a median of 0 ms';
+  const clear = i && i.low <= 1 && i.high >= 1 ? '; the interval includes 1: no clear difference' : '';
+  return `B is ${(faster ? r : 1 / r).toFixed(2)}× ${faster ? 'faster' : 'slower'} per chunk (${spread})${clear}.`;
+}
+
+function Speed({ c }: { c: Comparison }) {
   const total = c.latency.stages.find((s) => s.stage === 'totalMs');
-  const medians = `median chunk ${millis(total?.medianA)} (A) vs ${millis(total?.medianB)} (B)`;
-  if (r === null) return <p data-testid="latency-ratio">Chunk latency: not comparable (a run has no chunks).</p>;
   return (
     <p data-testid="latency-ratio">
-      Latency ratio A/B <strong>{r.toFixed(2)}</strong>: B is {r >= 1 ? `${r.toFixed(2)} times faster` : `${(1 / r).toFixed(2)} times slower`} per chunk ({medians}).
+      <strong>{speedSentence(c)}</strong>{' '}
+      {c.latency.totalRatio !== null && (
+        <span className="muted">
+          Median chunk {millis(total?.medianA)} (A) vs {millis(total?.medianB)} (B): A/B {c.latency.totalRatio.toFixed(2)}.
+        </span>
+      )}
     </p>
+  );
+}
+
+/** The stages either run has, named as in the single-run table; a stage a run's decoding lacks reads n/a. */
+function StageTable({ c, served }: { c: Comparison; served: boolean }) {
+  const stages = c.latency.stages.filter((s) => s.medianA !== null || s.medianB !== null);
+  const omitted = c.latency.stages.length - stages.length;
+  const b = c.latency.bootstrap;
+  return (
+    <>
+      <table className="data-table" aria-label="Chunk latency medians, A and B">
+        <thead>
+          <tr>
+            <th scope="col">Stage</th>
+            <th scope="col" className="num">A median</th>
+            <th scope="col" className="num">B median</th>
+            <th scope="col" className="num">A/B</th>
+            <th scope="col" className="num">95% CI of A/B</th>
+          </tr>
+        </thead>
+        <tbody>
+          {stages.map((s) => (
+            <tr key={s.stage} data-testid={`compare-stage-${s.stage}`}>
+              <th scope="row">
+                {stageLabel(s.stage, served)} <code className="muted">{s.stage}</code>
+              </th>
+              <td className="num">{millis(s.medianA)}</td>
+              <td className="num">{millis(s.medianB)}</td>
+              <td className="num">{s.ratio === null ? 'n/a' : s.ratio.toFixed(2)}</td>
+              <td className="num">{s.interval === null ? 'n/a' : range(s.interval)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted table-note">
+        Over {count(c.latency.chunksA, 'chunk')} of A and {count(c.latency.chunksB, 'chunk')} of B.
+        {stages.some((s) => s.medianA === null || s.medianB === null) &&
+          ` n/a: the run’s decoding has no such stage${c.a.decoding !== c.b.decoding ? ` (A ${c.a.decoding}, B ${c.b.decoding})` : ''}, or it took no time in that run.`}
+        {omitted > 0 && ` ${count(omitted, 'stage')} that neither run has ${omitted === 1 ? 'is' : 'are'} left out.`} Intervals: {b.method} bootstrap over chunks, {b.resamples} resamples of each run’s
+        chunks, seed {b.seed} (docs/metrics.md).
+      </p>
+    </>
   );
 }
 
 /**
  * The engine's comparison of run B against run A (`runs.compare`): paired per-task success
- * differences with McNemar's exact p, and latency side by side. Asked again whenever either run's
+ * differences with McNemar's exact p, overlaid success and latency plots, the latency ratio with its
+ * bootstrap interval, stage medians (n/a where a decoding lacks the stage), and the paired episodes
+ * whose outcome differs, each opening the side-by-side replay. Asked again whenever either run's
  * results are read again (a run still running gains episodes).
  */
 export function ComparisonView({ a, b }: { a: string; b: string }) {
@@ -58,6 +123,7 @@ export function ComparisonView({ a, b }: { a: string; b: string }) {
     );
   }
   const c = outcome.comparison;
+  const served = resultsA?.results.config.policy?.kind === 'remote' && resultsB?.results.config.policy?.kind === 'remote';
   const label = (l: Comparison['a']) => `${l.id ?? '(no id)'}: ${decodingLabel(l.decoding, l.accept, l.threshold)}, ${l.bundle}, ${l.executionProvider}`;
   return (
     <div className="comparison" data-testid="comparison">
@@ -69,6 +135,11 @@ export function ComparisonView({ a, b }: { a: string; b: string }) {
           <strong>B</strong> {label(c.b)}
         </li>
       </ul>
+      {c.paired === 0 && (
+        <p className="notice-line" data-testid="no-pairs">
+          No episode of A pairs with one of B (the same task and trial from the same initial state): success cannot be compared, only latency.
+        </p>
+      )}
       <p className="muted">
         {c.paired} paired episodes (same task, trial and initial state); {c.unpaired.total} unpaired ({c.unpaired.onlyInA} only in A, {c.unpaired.onlyInB} only in B,{' '}
         {c.unpaired.initIndexDiffers} from different initial states).
@@ -106,31 +177,14 @@ export function ComparisonView({ a, b }: { a: string; b: string }) {
           <SuccessRow name="All tasks" s={c.total} />
         </tfoot>
       </table>
+      <div className="charts">
+        <PairedSuccessPlot c={c} />
+        <LatencyOverlayPlot c={c} />
+      </div>
       <Speed c={c} />
-      <table className="data-table" aria-label="Chunk latency medians, A and B">
-        <thead>
-          <tr>
-            <th scope="col">Stage</th>
-            <th scope="col" className="num">A median</th>
-            <th scope="col" className="num">B median</th>
-            <th scope="col" className="num">A/B</th>
-          </tr>
-        </thead>
-        <tbody>
-          {c.latency.stages
-            .filter((s) => (s.medianA ?? 0) > 0 || (s.medianB ?? 0) > 0)
-            .map((s) => (
-              <tr key={s.stage}>
-                <th scope="row">
-                  <code>{s.stage}</code>
-                </th>
-                <td className="num">{millis(s.medianA)}</td>
-                <td className="num">{millis(s.medianB)}</td>
-                <td className="num">{s.ratio === null ? 'n/a' : s.ratio.toFixed(2)}</td>
-              </tr>
-            ))}
-        </tbody>
-      </table>
+      <StageTable c={c} served={served} />
+      <h4>Episodes whose outcome differs</h4>
+      <DifferingEpisodes c={c} a={a} b={b} />
       <p className="muted">
         Mean accepted layers: A {c.acceptance.meanAcceptedLayersA?.toFixed(2) ?? 'n/a'}, B {c.acceptance.meanAcceptedLayersB?.toFixed(2) ?? 'n/a'}. McNemar’s exact test uses only the discordant pairs
         (docs/metrics.md).

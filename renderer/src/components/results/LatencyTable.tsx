@@ -21,13 +21,16 @@ const SERVER_STAGE_LABEL: Partial<Record<LatencyStage, string>> = {
   overheadMs: 'Network, server and client overhead',
 };
 
+/** A stage's name as the tables say it (a policy server's run names its server's stages so). */
+export const stageLabel = (s: LatencyStage, served = false): string => (served ? (SERVER_STAGE_LABEL[s] ?? STAGE_LABEL[s]) : STAGE_LABEL[s]);
+
 /** Chunk latency percentiles per stage; stages that never ran in this run (all zero) are left out. */
 export function LatencyTable({ results }: { results: Results }) {
   const stages = LATENCY_STAGES.filter((s) => (results.latency.stages[s].p99 ?? 0) > 0);
   const omitted = LATENCY_STAGES.length - stages.length;
   if (results.latency.chunks === 0) return <p className="muted">No chunks were decoded in this run.</p>;
   const served = results.config.policy?.kind === 'remote';
-  const label = (s: LatencyStage) => (served ? (SERVER_STAGE_LABEL[s] ?? STAGE_LABEL[s]) : STAGE_LABEL[s]);
+  const label = (s: LatencyStage) => stageLabel(s, served);
   return (
     <>
       <table className="data-table latency-table" aria-label="Chunk latency per stage">

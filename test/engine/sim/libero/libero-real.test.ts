@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SceneDescription } from '../../../../engine/api/schemas/scene.js';
+import { decodeGoal } from '../../../../engine/api/trajectory-codec.js';
 import { RUN_DEFAULTS } from '../../../../engine/eval/defaults.js';
 import { defaultBundleDir } from '../../../../engine/bundle/default-bundle.js';
 import type { ResolvedRun } from '../../../../engine/eval/resolve.js';
@@ -36,7 +37,13 @@ describe.skipIf(!python)('the libero backend on real LIBERO', () => {
       const task = projectTask('libero_spatial', 0);
       const init = initStatesFor('libero_spatial', 0, task.objects.length, { kind: 'libero', dir: sim.hello.liberoRoot })[0]!;
       let observation = await sim.reset(task, init, { index: 0 });
-      for (let i = 0; i < 10; i++) observation = (await sim.step(WAIT_ACTION)).observation;
+      for (let i = 0; i < 10; i++) {
+        const result = await sim.step(WAIT_ACTION);
+        observation = result.observation;
+        // LIBERO's own check, atom by atom: its goal_state matched the task's atoms at reset.
+        expect(result.goalAtoms).toEqual([false]);
+        expect(result.success).toBe(false);
+      }
       Array.from(observation.proprio).forEach((x, i) => expect(Math.abs(x - OFT_SAMPLE_STATE[i]!), `proprio[${i}]`).toBeLessThan(1e-3));
       // Object poses in the task's :objects order, unit quaternions, on the table (z above 0.85).
       expect(observation.objectPoses).toHaveLength(7 * task.objects.length);
@@ -85,5 +92,10 @@ describe.skipIf(!python)('the libero backend on real LIBERO', () => {
     const trajectory = JSON.parse(await readFile(path.join(report.run.trajectoriesDir, episode!.trajectory!), 'utf8'));
     expect(trajectory.bodies).toBe(scene.description.bodies.length);
     expect(trajectory.steps).toBe(episode!.steps);
+    // Goal rows from LIBERO's check: the last row holds every atom exactly when the episode succeeded.
+    const goal = decodeGoal(trajectory)!;
+    expect(goal.atoms).toEqual(['On(akita_black_bowl_1, plate_1)']);
+    expect(goal.truth).toHaveLength(episode!.steps + 1);
+    expect(goal.truth.at(-1) === 1).toBe(episode!.outcome === 'success');
   }, 300_000);
 });
