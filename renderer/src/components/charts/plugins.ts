@@ -34,3 +34,13 @@ export function fullRange(first: number | undefined, last: number | undefined, f
     return zoomed ? [min, max] : full;
   };
 }
+
+/** Adds an interval's whisker (a vertical line from lo to hi, capped at both ends) to the canvas path being built. */
+export function whiskerPath(ctx: CanvasRenderingContext2D, cx: number, lo: number, hi: number, cap: number): void {
+  ctx.moveTo(cx, lo);
+  ctx.lineTo(cx, hi);
+  ctx.moveTo(cx - cap, lo);
+  ctx.lineTo(cx + cap, lo);
+  ctx.moveTo(cx - cap, hi);
+  ctx.lineTo(cx + cap, hi);
+}

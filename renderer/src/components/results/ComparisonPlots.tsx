@@ -3,7 +3,7 @@ import uPlot from 'uplot';
 import type { Comparison } from '../../../../engine/api/schemas/comparison.js';
 import { axis } from '../charts/axes.js';
 import { Chart, NoChart, type ChartSpec, type DataTable } from '../charts/Chart.js';
-import { fullRange } from '../charts/plugins.js';
+import { fullRange, whiskerPath } from '../charts/plugins.js';
 import { alpha, type ChartTheme } from '../charts/theme.js';
 import { count, decodingLabel, millis, percent } from './format.js';
 
@@ -89,12 +89,7 @@ export function pairedSuccessChart(c: Comparison): { spec: ChartSpec; table: Dat
                     ctx.strokeStyle = theme.text;
                     ctx.lineWidth = 1.5 * dpr;
                     ctx.beginPath();
-                    ctx.moveTo(cx, lo);
-                    ctx.lineTo(cx, hi);
-                    ctx.moveTo(cx - cap, lo);
-                    ctx.lineTo(cx + cap, lo);
-                    ctx.moveTo(cx - cap, hi);
-                    ctx.lineTo(cx + cap, hi);
+                    whiskerPath(ctx, cx, lo, hi, cap);
                     ctx.stroke();
                   }
                 });
