@@ -6,10 +6,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CHECK_IDS, CheckResult } from '../../engine/api/checks.js';
 import { SystemInfo } from '../../engine/api/system.js';
 import { writeSyntheticBundle } from '../../engine/bundle/synthetic.js';
+import { main } from '../../engine/cli.js';
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -27,6 +28,26 @@ async function rsdWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ cod
   } catch (e) {
     const failed = e as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/**
+ * `main` in this process, with what it writes to stdout and stderr captured: the bulk of the refusal
+ * cases run here, because each spawned CLI costs a second of startup; the binary itself is run for
+ * one case of each kind (its exit status is what `main` returns).
+ */
+async function rsdHere(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const capture = (into: string[]) => ((chunk: string | Uint8Array) => (into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString()), true)) as typeof process.stdout.write;
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err));
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
   }
 }
 
@@ -122,7 +143,8 @@ describe('rsd CLI', () => {
     [['expert', '--time-limit', '0'], '--time-limit: expected an integer >= 1'],
     [['help', 'nothing'], 'rsd help: unknown command "nothing"'],
   ])('refuses %j with a usage error: one line, exit 2', async (args, message) => {
-    const { code, stdout, stderr } = await rsd(...args);
+    // The binary for the first case, main in this process for the rest (the same function).
+    const { code, stdout, stderr } = args[0] === 'check' ? await rsd(...args) : await rsdHere(...args);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
@@ -136,7 +158,7 @@ describe('rsd CLI', () => {
     ['run', 'runs'],
     ['Info', 'info'],
   ])('suggests the closest command for "%s"', async (typed, meant) => {
-    const { code, stderr } = await rsd(typed);
+    const { code, stderr } = await rsdHere(typed);
     expect(code).toBe(2);
     expect(stderr).toBe(`rsd: unknown command "${typed}"; did you mean "${meant}"? (run "rsd help" for usage)\n`);
   });
@@ -165,7 +187,7 @@ describe('rsd CLI', () => {
     [['bench', 'engine', '--bundle', missing], `rsd bench engine: --bundle ${missing}: bundle.json: not found in ${missing}\n`],
     [['runs', 'show', 'unknown-run'], `rsd runs show: no run "unknown-run" in ${path.join(process.env.RSD_DATA_DIR!, 'runs')}\n`],
   ])('refuses %j with an input error: one line, exit 2, no stack', async (args, line) => {
-    const { code, stdout, stderr } = await rsd(...args);
+    const { code, stdout, stderr } = args[1] === '--suite' && args[0] === 'eval' ? await rsd(...args) : await rsdHere(...args);
     expect(stderr).toBe(line);
     expect(code).toBe(2);
     expect(stdout).toBe('');
