@@ -90,6 +90,13 @@ describe('CSV export', () => {
     // The final state: no action, no chunk; the episode succeeded here.
     expect(lines[4]!.split(',')).toEqual(['3', '', '', '', '', '', '', '', '2.4', '2.5', '2.6', '2.7', '2.8', '2.9', '3', '3.1', '1', '', '', '', '']);
     expect(csvFileName(episode)).toBe('run-a-task2-trial1.csv');
+
+    // With goal rows: a column per atom (its name quoted, for the comma), 1 where it holds.
+    const atoms = ['On(bowl_1, plate_1)', 'Open(drawer_1)'];
+    const truth = Uint8Array.from([0, 0, 0, 1, 1, 1, 1, 1]);
+    const withGoal = episodeCsv({ ...episode, goal: { atoms, truth } }).split('\r\n');
+    expect(withGoal[0]).toBe(`${lines[0]},"goal On(bowl_1, plate_1)",goal Open(drawer_1)`);
+    expect(withGoal.slice(1, 5).map((l) => l.split(',').slice(-2).join(' '))).toEqual(['0 0', '0 1', '1 1', '1 1']);
   });
 });
 

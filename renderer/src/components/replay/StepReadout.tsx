@@ -35,7 +35,7 @@ export function StepReadout({ episode, of }: { episode: ReplayEpisode; of?: Read
     <div className="replay-readout-panel" data-testid="replay-readout">
       <div className="replay-readout-head">
         <h3>Step {step}</h3>
-        <button type="button" onClick={() => download(new Blob([episodeCsv(episode)], { type: 'text/csv' }), csvFileName(episode))} title={`Every step's action, proprio, success and chunk as ${csvFileName(episode)}`}>
+        <button type="button" onClick={() => download(new Blob([episodeCsv(episode)], { type: 'text/csv' }), csvFileName(episode))} title={`Every step's action, proprio, success, chunk and goal atoms as ${csvFileName(episode)}`}>
           Export CSV
         </button>
       </div>

@@ -6,6 +6,8 @@ import { ACTION_DIMS, ACTION_LABELS, chunkIndexAt, PROPRIO_DIMS, type ReplayEpis
  * steps + 1 rows: row t is the state after t steps and the action executed at step t (none on the
  * last row). `success` is 1 on the row where a successful episode ended (the simulator checks the
  * goal only then), else 0. Chunk columns are those of the chunk whose action ran at the step.
+ * Where the trajectory has goal rows, one more column per goal atom (`goal On(a, b)`): 1 where the
+ * atom holds in that row's state, else 0.
  */
 
 const PROPRIO_LABELS = ['grip_x', 'grip_y', 'grip_z', 'grip_ax', 'grip_ay', 'grip_az', 'finger_left', 'finger_right'] as const;
@@ -43,7 +45,8 @@ export function f32(v: number | undefined): number | null {
 }
 
 export function episodeCsv(e: ReplayEpisode): string {
-  const lines = [csvLine(CSV_HEADER)];
+  const atoms = e.goal?.atoms ?? [];
+  const lines = [csvLine([...CSV_HEADER, ...atoms.map((a) => `goal ${a}`)])];
   for (let t = 0; t <= e.steps; t++) {
     const acting = t < e.steps;
     const action = ACTION_LABELS.map((_, d) => (acting ? f32(e.actions[t * ACTION_DIMS + d]) : null));
@@ -51,7 +54,8 @@ export function episodeCsv(e: ReplayEpisode): string {
     const ci = acting ? chunkIndexAt(e.chunks, t) : -1;
     const chunk = e.chunks[ci];
     const success = e.outcome === 'success' && t === e.steps ? 1 : 0;
-    lines.push(csvLine([t, ...action, ...proprio, success, chunk ? ci : null, chunk?.totalMs, chunk?.draftLayers, chunk?.acceptedLayers]));
+    const goal = atoms.map((_, a) => e.goal!.truth[t * atoms.length + a]);
+    lines.push(csvLine([t, ...action, ...proprio, success, chunk ? ci : null, chunk?.totalMs, chunk?.draftLayers, chunk?.acceptedLayers, ...goal]));
   }
   return lines.join('\r\n') + '\r\n';
 }
