@@ -409,6 +409,9 @@ describe('Replay in Chromium against rsd serve', () => {
     expect(csvRows).toHaveLength(1 + 61);
     expect(csvRows[0]).toMatch(/^step,action_x,action_y,action_z,action_roll,action_pitch,action_yaw,action_gripper,grip_x,/);
     expect(csvRows[30]!.split(',')[0]).toBe('29');
+    // The goal atom's column: the untrained policy never puts the bowl on the plate.
+    expect(csvRows[0]).toMatch(/,"goal On\(akita_black_bowl_1, plate_1\)"$/);
+    expect(csvRows.slice(1).every((r) => r.endsWith(',0'))).toBe(true);
     // 19-5 video export: this episode has no camera images, so the video is the 3D view alone (the
     // current camera mode, drawn offscreen at 512x288), recorded in real time (61 rows: about 3 s).
     // Cancel stops a recording without a download; a second one runs to the end.
