@@ -3,8 +3,9 @@ import type { TaskSpec } from '../libero/task.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import type { CameraRequest } from '../sim/cameras.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
+import { compileMujoco } from '../sim/embedded/mujoco.js';
 import { runWorkerPool } from '../workers/pool.js';
-import { workerModule } from '../workers/spawn.js';
+import { workerModule, type WorkerStart } from '../workers/spawn.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
 /**
@@ -33,6 +34,10 @@ export interface PoolCallbacks {
   onFinished(episode: PoolEpisode, end: EpisodeEnd): void;
   /** The episode's simulator was lost; it runs again from its start (what was recorded for it is void). */
   onRetry?(episode: PoolEpisode, error: string): void;
+  /** How the workers start (engine/workers/spawn.ts: the cached bundle, or tsx and why). */
+  onWorkerStart?(start: WorkerStart): void;
+  /** A worker is ready for its first episode; `ready` counts them. */
+  onWorkerReady?(ready: number): void;
 }
 
 export interface PoolRunOptions {
@@ -60,9 +65,14 @@ export class SimPoolError extends Error {
 /** Runs `episodes` on `count` workers; resolves when every episode ended or the signal aborted. */
 export async function runSimPool(episodes: readonly PoolEpisode[], count: number, callbacks: PoolCallbacks, options: PoolRunOptions, workerModule: string | URL = DEFAULT_WORKER): Promise<{ cancelled: boolean }> {
   const scenesAsked = new Set<number>();
+  // MuJoCo's WebAssembly compiled once here and posted to every worker (engine/sim/embedded/mujoco.ts);
+  // when it cannot compile, each worker tries itself and reports why it cannot start.
+  const mujocoModule = options.simulator.kind === 'embedded' ? await compileMujoco().catch(() => undefined) : undefined;
   const outcome = await runWorkerPool<PoolEpisode, ToWorker, Extract<FromWorker, { id: number }>>({
     module: workerModule,
-    workerData: { simulator: options.simulator, cameras: options.cameras ?? [] },
+    workerData: { simulator: options.simulator, cameras: options.cameras ?? [], ...(mujocoModule ? { mujocoModule } : {}) },
+    onWorkerStart: callbacks.onWorkerStart,
+    onReady: callbacks.onWorkerReady,
     workers: count,
     jobs: episodes,
     signal: options.signal,

@@ -9,6 +9,7 @@ import type { CameraRequest, SimulatorOptions } from '../sim/cameras.js';
 import type { Trajectory } from '../api/schemas/trajectory.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { createSimulator } from '../sim/factory.js';
+import { isWasmModule, useCompiledMujoco } from '../sim/embedded/mujoco.js';
 import { SimulatorLost, type Observation, type SceneDescription, type Simulator } from '../sim/simulator.js';
 
 /**
@@ -86,6 +87,8 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
   const spec: SimulatorSpec = workerData?.simulator ?? { kind: 'embedded' };
   // Every camera the simulator renders is recorded: the policy's and the run's recordCameras.
   const cameras: CameraRequest[] = workerData?.cameras ?? [];
+  // MuJoCo's WebAssembly, compiled once by the runner's thread (engine/eval/sim-pool.ts).
+  if (isWasmModule(workerData?.mujocoModule)) useCompiledMujoco(workerData.mujocoModule);
   let sim: Simulator;
   try {
     sim = await (hooks.createSimulator ?? createSimulator)(spec, { cameras });

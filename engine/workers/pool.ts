@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from './spawn.js';
+import { resolveWorkerStart, spawnWorker, type WorkerStart } from './spawn.js';
 
 /**
  * Jobs across worker threads, each with its own simulator (evaluation: engine/eval/sim-pool.ts;
@@ -51,6 +51,10 @@ export interface WorkerPoolSpec<J, ToWorker, FromWorker extends JobMessage> {
   onMessage(message: FromWorker, running: RunningJob<J, ToWorker>): void;
   /** The job's worker died: `cause` is the worker's error, its `fatal` message or its exit code. */
   onLost(job: J, cause: string): void;
+  /** How the workers start (resolveWorkerStart: the cached bundle, or tsx and why), before the first starts. */
+  onWorkerStart?(start: WorkerStart): void;
+  /** A worker posted `ready`; `ready` counts the workers ready so far (replacements included). */
+  onReady?(ready: number): void;
 }
 
 export interface PoolOutcome<J> {
@@ -80,11 +84,14 @@ interface Slot<J, ToWorker> {
  * Runs `spec.jobs`; resolves when every job ended, the signal aborted or no worker could start.
  * Rejects with the error of a domain callback that throws (after ending the workers).
  */
-export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: WorkerPoolSpec<J, ToWorker, FromWorker>): Promise<PoolOutcome<J>> {
+export async function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: WorkerPoolSpec<J, ToWorker, FromWorker>): Promise<PoolOutcome<J>> {
   const { jobs, signal } = spec;
   const total = jobs.length;
   const workers = Math.max(1, Math.min(spec.workers, total || 1));
-  const module = String(spec.module);
+  const start = await resolveWorkerStart(String(spec.module));
+  spec.onWorkerStart?.(start);
+  const module = start.module;
+  let readyCount = 0;
   const taskKeys = new Map<object, number>();
   const keyOf = (task: object): number => {
     let key = taskKeys.get(task);
@@ -154,6 +161,7 @@ export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: 
       const control = controlOf(message);
       if (control?.type === 'ready') {
         slot.ready = true;
+        spec.onReady?.(++readyCount);
         return dispatch(slot);
       }
       if (control?.type === 'fatal') {
