@@ -98,6 +98,8 @@ export interface FixedCost {
   startCpuMs: number;
   endMs: number;
   endCpuMs: number;
+  /** Between the two: from the workers' readiness to the pool's last episode. */
+  episodesMs: number;
   /** How the workers started (engine/workers/spawn.ts). */
   workerStart: WorkerStart['how'] | null;
 }
@@ -125,6 +127,7 @@ export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Pro
     startCpuMs: clock.ready?.cpuMs ?? NaN,
     endMs: performance.now() - ended.at,
     endCpuMs: cpuMs() - ended.cpu,
+    episodesMs: clock.ready ? ended.at - clock.at - clock.ready.ms : NaN,
     workerStart: clock.workerStart,
   };
   return report;
@@ -459,7 +462,7 @@ async function execute(x: Execution): Promise<EvalReport> {
       episodeWallMs: sums.wall,
       episodeSimMs: sums.sim,
       episodeDecodeMs: sums.decode,
-      fixed: { startMs: NaN, startCpuMs: NaN, endMs: NaN, endCpuMs: NaN, workerStart: null }, // runEvaluation's, once it returns
+      fixed: { startMs: NaN, startCpuMs: NaN, endMs: NaN, endCpuMs: NaN, episodesMs: NaN, workerStart: null }, // runEvaluation's, once it returns
     },
   };
 }

@@ -67,7 +67,9 @@ export async function runSimPool(episodes: readonly PoolEpisode[], count: number
   const scenesAsked = new Set<number>();
   // MuJoCo's WebAssembly compiled once here and posted to every worker (engine/sim/embedded/mujoco.ts);
   // when it cannot compile, each worker tries itself and reports why it cannot start.
-  const mujocoModule = options.simulator.kind === 'embedded' ? await compileMujoco().catch(() => undefined) : undefined;
+  // $RSD_SHARE_MUJOCO=0 makes each worker compile its own (as before; `rsd bench eval` measures both).
+  const share = options.simulator.kind === 'embedded' && process.env.RSD_SHARE_MUJOCO !== '0';
+  const mujocoModule = share ? await compileMujoco().catch(() => undefined) : undefined;
   const outcome = await runWorkerPool<PoolEpisode, ToWorker, Extract<FromWorker, { id: number }>>({
     module: workerModule,
     workerData: { simulator: options.simulator, cameras: options.cameras ?? [], ...(mujocoModule ? { mujocoModule } : {}) },
