@@ -67,7 +67,7 @@ export function resolveWorkerStart(module: string, env: NodeJS.ProcessEnv = proc
   let start = starts.get(key);
   if (!start) {
     const started = performance.now();
-    start = cachedBundle(module, workerCacheDir(env)).then(
+    start = bundleWorkerModule(module, workerCacheDir(env)).then(
       ({ url, built }) => ({ module: url, how: 'bundle' as const, note: built ? `built the worker bundle ${path.basename(fileURLToPath(url))} in ${(performance.now() - started).toFixed(0)} ms` : null, resolveMs: performance.now() - started }),
       (error: unknown) => ({ module, how: 'tsx' as const, note: `no worker bundle (${error instanceof Error ? error.message : String(error)}): workers start through tsx, about 1 CPU-second more each`, resolveMs: performance.now() - started }),
     );
@@ -82,7 +82,7 @@ interface BundleIndex {
 }
 
 /** The cached bundle of `module` (a file: URL of a .ts), built when the hash of its inputs has none. */
-async function cachedBundle(module: string, cacheDir: string): Promise<{ url: string; built: boolean }> {
+export async function bundleWorkerModule(module: string, cacheDir: string): Promise<{ url: string; built: boolean }> {
   const root = appRoot();
   const entry = fileURLToPath(module);
   const name = `${path.basename(entry, '.ts')}-${sha(path.relative(root, entry)).slice(0, 8)}`;

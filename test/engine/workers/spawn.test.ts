@@ -1,0 +1,81 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleWorkerModule, resolveWorkerStart, spawnWorker } from '../../../engine/workers/spawn.js';
+
+// How pool workers start from source (engine/workers/spawn.ts): a cached esbuild bundle of the
+// worker module, rebuilt when a source changes; tsx only as the fallback, and then said.
+let dir: string;
+let cache: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'rsd-spawn-'));
+  cache = path.join(dir, 'cache');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const ECHO = new URL('./echo-worker.ts', import.meta.url).href;
+
+/** A worker module that posts `ready` and its answer (a second file it imports gives the answer). */
+async function writeWorker(answer: number): Promise<string> {
+  await writeFile(path.join(dir, 'answer.ts'), `export const answer: number = ${answer};\n`);
+  const file = path.join(dir, 'answer-worker.ts');
+  await writeFile(file, `import { parentPort } from 'node:worker_threads';\nimport { answer } from './answer.js';\nparentPort!.postMessage({ type: 'ready', answer });\n`);
+  return pathToFileURL(file).href;
+}
+
+function firstMessage(module: string): Promise<{ type: string; answer?: number }> {
+  const worker = spawnWorker(module);
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m) => void worker.terminate().then(() => resolve(m)));
+    worker.once('error', reject);
+  });
+}
+
+describe('worker start path', () => {
+  it('bundles a worker module once, finds the bundle again, and rebuilds it when a source it imports changes', async () => {
+    const module = await writeWorker(1);
+    const first = await bundleWorkerModule(module, cache);
+    expect(first.built).toBe(true);
+    expect(first.url).toMatch(/\/cache\/answer-worker-[0-9a-f]{8}-[0-9a-f]{16}\.mjs$/);
+    expect(await firstMessage(first.url)).toEqual({ type: 'ready', answer: 1 });
+
+    const again = await bundleWorkerModule(module, cache);
+    expect(again).toEqual({ url: first.url, built: false });
+
+    await writeWorker(2); // the imported file changes, the entry does not
+    const changed = await bundleWorkerModule(module, cache);
+    expect(changed.built).toBe(true);
+    expect(changed.url).not.toBe(first.url);
+    expect(await firstMessage(changed.url)).toEqual({ type: 'ready', answer: 2 });
+  });
+
+  it('starts a pool worker from its bundle, and the bundled worker speaks the pool protocol', async () => {
+    const start = await resolveWorkerStart(ECHO, { RSD_WORKER_CACHE: cache });
+    expect(start.how).toBe('bundle');
+    expect(start.module).toMatch(/\/echo-worker-[0-9a-f-]+\.mjs$/);
+    expect(start.note).toMatch(/^built the worker bundle echo-worker-/);
+    expect(await firstMessage(start.module)).toEqual({ type: 'ready' });
+  });
+
+  it('starts through tsx when asked, and says so', async () => {
+    const start = await resolveWorkerStart(ECHO, { RSD_WORKER_START: 'tsx', RSD_WORKER_CACHE: cache });
+    expect(start).toMatchObject({ module: ECHO, how: 'tsx', note: 'workers start through tsx ($RSD_WORKER_START=tsx)' });
+    expect(await firstMessage(start.module)).toEqual({ type: 'ready' });
+  });
+
+  it('falls back to tsx when no bundle can be made, and says why', async () => {
+    const broken = path.join(dir, 'broken-worker.ts');
+    await writeFile(broken, `import { missing } from './no-such-file.js';\nconsole.log(missing);\n`);
+    const start = await resolveWorkerStart(pathToFileURL(broken).href, { RSD_WORKER_CACHE: cache });
+    expect(start.how).toBe('tsx');
+    expect(start.module).toBe(pathToFileURL(broken).href);
+    expect(start.note).toMatch(/^no worker bundle \(.*no-such-file.*\): workers start through tsx/s);
+  });
+
+  it('leaves a bundle the build made as it is', async () => {
+    const packaged = pathToFileURL(path.join(dir, 'sim-worker.cjs')).href;
+    expect(await resolveWorkerStart(packaged, {})).toEqual({ module: packaged, how: 'packaged', note: null, resolveMs: 0 });
+  });
+});
