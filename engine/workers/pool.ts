@@ -90,7 +90,6 @@ export async function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(
   const workers = Math.max(1, Math.min(spec.workers, total || 1));
   const start = await resolveWorkerStart(String(spec.module));
   spec.onWorkerStart?.(start);
-  const module = start.module;
   let readyCount = 0;
   const taskKeys = new Map<object, number>();
   const keyOf = (task: object): number => {
@@ -210,7 +209,7 @@ export async function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(
     const spawn = (): void => {
       let worker: Worker;
       try {
-        worker = spawnWorker(module, spec.workerData);
+        worker = spawnWorker(start, spec.workerData);
       } catch (error) {
         return fail(error);
       }

@@ -32,14 +32,22 @@ export function workerModule(base: string, source: string, bundled: string): str
   return BUNDLE_EXT ? new URL(`./${bundled}.${BUNDLE_EXT}`, here).href : new URL(source, base).href;
 }
 
-/** Starts `module` in a worker thread; it finds `data` in workerData, beside `module`. */
-export function spawnWorker(module: string, data: object = {}): Worker {
-  return new Worker(module.endsWith('.ts') ? new URL(BOOTSTRAP, here) : new URL(module), { workerData: { ...data, module } });
+/**
+ * Starts `module` in a worker thread; it finds `data` in workerData, beside `module`. Given a
+ * `WorkerStart`, it runs the start's module (a bundle) and names the source in workerData.module.
+ */
+export function spawnWorker(module: string | WorkerStart, data: object = {}): Worker {
+  const run = typeof module === 'string' ? module : module.module;
+  const name = typeof module === 'string' ? module : module.source;
+  return new Worker(run.endsWith('.ts') ? new URL(BOOTSTRAP, here) : new URL(run), { workerData: { ...data, module: name } });
 }
 
 /** How a pool's workers start: the module given to `spawnWorker`, and what the log should say about it. */
 export interface WorkerStart {
+  /** What the worker runs. */
   module: string;
+  /** What workerData.module names (the source module, also when it runs from its bundle: see `bundleWorkerModule`). */
+  source: string;
   /** `packaged`: a bundle the build made; `bundle`: the cached esbuild bundle of the source; `tsx`: the source through tsx. */
   how: 'packaged' | 'bundle' | 'tsx';
   /** What to log: why the workers start through tsx, or that a bundle was built (null when a cached bundle was found). */
@@ -61,15 +69,15 @@ const starts = new Map<string, Promise<WorkerStart>>();
  * else the source through tsx with a note saying why. Once per module per process.
  */
 export function resolveWorkerStart(module: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkerStart> {
-  if (!module.endsWith('.ts')) return Promise.resolve({ module, how: 'packaged', note: null, resolveMs: 0 });
-  if (env.RSD_WORKER_START === 'tsx') return Promise.resolve({ module, how: 'tsx', note: 'workers start through tsx ($RSD_WORKER_START=tsx)', resolveMs: 0 });
+  if (!module.endsWith('.ts')) return Promise.resolve({ module, source: module, how: 'packaged', note: null, resolveMs: 0 });
+  if (env.RSD_WORKER_START === 'tsx') return Promise.resolve({ module, source: module, how: 'tsx', note: 'workers start through tsx ($RSD_WORKER_START=tsx)', resolveMs: 0 });
   const key = `${module}\0${workerCacheDir(env)}`;
   let start = starts.get(key);
   if (!start) {
     const started = performance.now();
     start = bundleWorkerModule(module, workerCacheDir(env)).then(
-      ({ url, built }) => ({ module: url, how: 'bundle' as const, note: built ? `built the worker bundle ${path.basename(fileURLToPath(url))} in ${(performance.now() - started).toFixed(0)} ms` : null, resolveMs: performance.now() - started }),
-      (error: unknown) => ({ module, how: 'tsx' as const, note: `no worker bundle (${error instanceof Error ? error.message : String(error)}): workers start through tsx, about 1 CPU-second more each`, resolveMs: performance.now() - started }),
+      ({ url, built }) => ({ module: url, source: module, how: 'bundle' as const, note: built ? `built the worker bundle ${path.basename(fileURLToPath(url))} in ${(performance.now() - started).toFixed(0)} ms` : null, resolveMs: performance.now() - started }),
+      (error: unknown) => ({ module, source: module, how: 'tsx' as const, note: `no worker bundle (${error instanceof Error ? error.message : String(error)}): workers start through tsx, about 1 CPU-second more each`, resolveMs: performance.now() - started }),
     );
     starts.set(key, start);
   }
@@ -81,7 +89,16 @@ interface BundleIndex {
   inputs: string[];
 }
 
-/** The cached bundle of `module` (a file: URL of a .ts), built when the hash of its inputs has none. */
+/** Changes when the way bundles are made changes (part of every bundle's hash). */
+const BUNDLE_FORMAT = 'rsd-worker-bundle 1';
+
+/**
+ * The cached bundle of `module` (a file: URL of a .ts), built when the hash of its inputs has none.
+ * Each source file keeps its own `import.meta.url` (esbuild would give every module the bundle's):
+ * the engine finds packages and files relative to its sources, and a worker module starts itself
+ * when workerData.module is its own URL, which must stay false for the worker modules a test's
+ * worker imports (engine/eval/sim-worker.ts inside test/engine/eval/dying-sim-worker.ts).
+ */
 export async function bundleWorkerModule(module: string, cacheDir: string): Promise<{ url: string; built: boolean }> {
   const root = appRoot();
   const entry = fileURLToPath(module);
@@ -108,6 +125,7 @@ export async function bundleWorkerModule(module: string, cacheDir: string): Prom
     target: 'node22',
     // npm packages load from node_modules as they do from source (the bundle sits inside the project).
     packages: 'external',
+    plugins: [ownImportMetaUrl],
     write: false,
     metafile: true,
     logLevel: 'silent',
@@ -124,7 +142,7 @@ export async function bundleWorkerModule(module: string, cacheDir: string): Prom
 
 /** The hash of the named files' paths and contents; null when one is missing. */
 function inputsHash(root: string, inputs: readonly string[]): string | null {
-  const h = createHash('sha256');
+  const h = createHash('sha256').update(BUNDLE_FORMAT).update('\0');
   for (const input of inputs) {
     const file = path.resolve(root, input);
     if (!existsSync(file)) return null;
@@ -143,3 +161,14 @@ function writeAtomic(file: string, contents: string | Uint8Array): void {
   writeFileSync(tmp, contents);
   renameSync(tmp, file);
 }
+
+/** An esbuild plugin: `import.meta.url` in each TypeScript source becomes that file's URL. */
+const ownImportMetaUrl: import('esbuild').Plugin = {
+  name: 'own-import-meta-url',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)),
+      loader: 'ts',
+    }));
+  },
+};

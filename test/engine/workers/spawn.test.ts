@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkerModule, resolveWorkerStart, spawnWorker } from '../../../engine/workers/spawn.js';
+import { bundleWorkerModule, resolveWorkerStart, spawnWorker, type WorkerStart } from '../../../engine/workers/spawn.js';
 
 // How pool workers start from source (engine/workers/spawn.ts): a cached esbuild bundle of the
 // worker module, rebuilt when a source changes; tsx only as the fallback, and then said.
@@ -19,13 +19,13 @@ const ECHO = new URL('./echo-worker.ts', import.meta.url).href;
 
 /** A worker module that posts `ready` and its answer (a second file it imports gives the answer). */
 async function writeWorker(answer: number): Promise<string> {
-  await writeFile(path.join(dir, 'answer.ts'), `export const answer: number = ${answer};\n`);
+  await writeFile(path.join(dir, 'answer.ts'), `export const answer: number = ${answer};\nexport const url = import.meta.url;\n`);
   const file = path.join(dir, 'answer-worker.ts');
-  await writeFile(file, `import { parentPort } from 'node:worker_threads';\nimport { answer } from './answer.js';\nparentPort!.postMessage({ type: 'ready', answer });\n`);
+  await writeFile(file, `import { parentPort, workerData } from 'node:worker_threads';\nimport { answer, url } from './answer.js';\nparentPort!.postMessage({ type: 'ready', answer, own: url === import.meta.url, module: workerData.module === import.meta.url });\n`);
   return pathToFileURL(file).href;
 }
 
-function firstMessage(module: string): Promise<{ type: string; answer?: number }> {
+function firstMessage(module: string | WorkerStart): Promise<{ type: string; answer?: number; own?: boolean; module?: boolean }> {
   const worker = spawnWorker(module);
   return new Promise((resolve, reject) => {
     worker.once('message', (m) => void worker.terminate().then(() => resolve(m)));
@@ -39,7 +39,8 @@ describe('worker start path', () => {
     const first = await bundleWorkerModule(module, cache);
     expect(first.built).toBe(true);
     expect(first.url).toMatch(/\/cache\/answer-worker-[0-9a-f]{8}-[0-9a-f]{16}\.mjs$/);
-    expect(await firstMessage(first.url)).toEqual({ type: 'ready', answer: 1 });
+    // Each source keeps its own import.meta.url in the bundle; workerData.module names the source.
+    expect(await firstMessage({ module: first.url, source: module, how: 'bundle', note: null, resolveMs: 0 })).toEqual({ type: 'ready', answer: 1, own: false, module: true });
 
     const again = await bundleWorkerModule(module, cache);
     expect(again).toEqual({ url: first.url, built: false });
@@ -48,20 +49,21 @@ describe('worker start path', () => {
     const changed = await bundleWorkerModule(module, cache);
     expect(changed.built).toBe(true);
     expect(changed.url).not.toBe(first.url);
-    expect(await firstMessage(changed.url)).toEqual({ type: 'ready', answer: 2 });
+    expect(await firstMessage({ module: changed.url, source: module, how: 'bundle', note: null, resolveMs: 0 })).toEqual({ type: 'ready', answer: 2, own: false, module: true });
   });
 
   it('starts a pool worker from its bundle, and the bundled worker speaks the pool protocol', async () => {
     const start = await resolveWorkerStart(ECHO, { RSD_WORKER_CACHE: cache });
     expect(start.how).toBe('bundle');
     expect(start.module).toMatch(/\/echo-worker-[0-9a-f-]+\.mjs$/);
+    expect(start.source).toBe(ECHO);
     expect(start.note).toMatch(/^built the worker bundle echo-worker-/);
-    expect(await firstMessage(start.module)).toEqual({ type: 'ready' });
+    expect(await firstMessage(start)).toEqual({ type: 'ready' });
   });
 
   it('starts through tsx when asked, and says so', async () => {
     const start = await resolveWorkerStart(ECHO, { RSD_WORKER_START: 'tsx', RSD_WORKER_CACHE: cache });
-    expect(start).toMatchObject({ module: ECHO, how: 'tsx', note: 'workers start through tsx ($RSD_WORKER_START=tsx)' });
+    expect(start).toMatchObject({ module: ECHO, source: ECHO, how: 'tsx', note: 'workers start through tsx ($RSD_WORKER_START=tsx)' });
     expect(await firstMessage(start.module)).toEqual({ type: 'ready' });
   });
 
@@ -76,6 +78,6 @@ describe('worker start path', () => {
 
   it('leaves a bundle the build made as it is', async () => {
     const packaged = pathToFileURL(path.join(dir, 'sim-worker.cjs')).href;
-    expect(await resolveWorkerStart(packaged, {})).toEqual({ module: packaged, how: 'packaged', note: null, resolveMs: 0 });
+    expect(await resolveWorkerStart(packaged, {})).toEqual({ module: packaged, source: packaged, how: 'packaged', note: null, resolveMs: 0 });
   });
 });
