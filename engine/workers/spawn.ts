@@ -112,7 +112,9 @@ export async function bundleWorkerModule(module: string, cacheDir: string): Prom
   }
   let esbuild: typeof import('esbuild');
   try {
-    esbuild = await import('esbuild');
+    // Not a literal: the app's and the device CLI's bundles must not take esbuild in (they never build workers).
+    const name = 'esbuild';
+    esbuild = (await import(name)) as typeof import('esbuild');
   } catch {
     throw new Error('esbuild is not installed');
   }
