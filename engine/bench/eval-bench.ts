@@ -38,8 +38,8 @@ export interface EvalBenchOptions {
   workers: number;
   decoding?: Strategy;
   maxSteps?: number;
-  /** Skip the fresh-process fixed-cost runs (tests). */
-  skipFixed?: boolean;
+  /** Rounds of the fresh-process fixed-cost runs, the paths alternating (default 3; 0 skips them). */
+  fixedRounds?: number;
 }
 
 export interface SpeedFigures {
@@ -61,8 +61,11 @@ export interface RunnerFigures extends SpeedFigures {
 export interface FixedCostRow {
   /** `before`: tsx, each worker compiling MuJoCo; `bundle`: the cached bundle, each compiling; `after`: the bundle and MuJoCo compiled once. */
   path: 'before' | 'bundle' | 'after';
+  /** The run with the median start + end wall time of `rounds`. */
   fixed: FixedCost | null;
-  /** The whole `rsd eval` command, process start to exit. */
+  /** Every round's start + end, wall and CPU ms. */
+  rounds: { wallMs: number; cpuMs: number }[];
+  /** The whole `rsd eval` command, process start to exit (the median round's). */
   commandMs: number;
   error: string | null;
 }
@@ -181,7 +184,7 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     const bare = speed(bareMs, bareSteps, episodes.length);
     const runner1 = runnerFigures(r1);
     const runnerN = runnerFigures(rN);
-    const fixedCost = o.skipFixed ? [] : await freshFixedCosts({ bundleDir, decoding, workers: o.workers, tmp });
+    const fixedCost = await freshFixedCosts({ bundleDir, decoding, workers: o.workers, tmp, rounds: o.fixedRounds ?? 3 });
     return {
       bundle: bundleDir,
       synthetic,
@@ -222,32 +225,46 @@ function runnerFigures(r: EvalReport): RunnerFigures {
  * The fixed cost of a run in fresh `rsd eval` processes (what a user's command pays: nothing
  * compiled or cached in the process yet), N workers with one short episode each, for each start path.
  */
-async function freshFixedCosts(o: { bundleDir: string; decoding: Strategy; workers: number; tmp: string }): Promise<FixedCostRow[]> {
+async function freshFixedCosts(o: { bundleDir: string; decoding: Strategy; workers: number; tmp: string; rounds: number }): Promise<FixedCostRow[]> {
   const rsd = path.join(appRoot(), 'bin', 'rsd.mjs');
-  if (!existsSync(rsd)) return [];
-  const rows: FixedCostRow[] = [];
+  if (!existsSync(rsd) || o.rounds < 1) return [];
   const paths: [FixedCostRow['path'], NodeJS.ProcessEnv][] = [
     ['before', { RSD_WORKER_START: 'tsx', RSD_SHARE_MUJOCO: '0' }],
     ['bundle', { RSD_SHARE_MUJOCO: '0' }],
     ['after', {}],
   ];
-  for (const [which, env] of paths) {
-    const args = [rsd, 'eval', '--tasks', `0-${Math.min(9, o.workers - 1)}`, '--trials', '1', '--workers', String(o.workers), '--max-steps', '8', '--bundle', o.bundleDir, '--decoding', o.decoding, '--out', path.join(o.tmp, `fixed-${which}`), '--json'];
-    const started = performance.now();
-    const { stdout, error } = await new Promise<{ stdout: string; error: string | null }>((resolve) => {
-      execFile(process.execPath, args, { env: { ...process.env, RSD_WORKER_START: '', RSD_SHARE_MUJOCO: '', ...env }, maxBuffer: 64 * 2 ** 20 }, (failed, out, err) => resolve({ stdout: out, error: failed ? `${failed.message.split('\n')[0]} ${err.slice(-300)}` : null }));
-    });
-    const commandMs = performance.now() - started;
-    let fixed: FixedCost | null = null;
-    try {
-      fixed = (JSON.parse(stdout) as { stats: { fixed: FixedCost } }).stats.fixed;
-    } catch {
-      // reported as the row's error
+  const runs = new Map<FixedCostRow['path'], { fixed: FixedCost | null; commandMs: number; error: string | null }[]>();
+  let n = 0;
+  for (let round = 0; round < o.rounds; round++) {
+    for (const [which, env] of paths) {
+      const args = [rsd, 'eval', '--tasks', `0-${Math.min(9, o.workers - 1)}`, '--trials', '1', '--workers', String(o.workers), '--max-steps', '8', '--bundle', o.bundleDir, '--decoding', o.decoding, '--out', path.join(o.tmp, `fixed-${n++}`), '--json'];
+      const started = performance.now();
+      const { stdout, error } = await new Promise<{ stdout: string; error: string | null }>((resolve) => {
+        execFile(process.execPath, args, { env: { ...process.env, RSD_WORKER_START: '', RSD_SHARE_MUJOCO: '', ...env }, maxBuffer: 64 * 2 ** 20 }, (failed, out, err) => resolve({ stdout: out, error: failed ? `${failed.message.split('\n')[0]} ${err.slice(-300)}` : null }));
+      });
+      const commandMs = performance.now() - started;
+      let fixed: FixedCost | null = null;
+      try {
+        fixed = (JSON.parse(stdout) as { stats: { fixed: FixedCost } }).stats.fixed;
+      } catch {
+        // reported as the row's error
+      }
+      runs.set(which, [...(runs.get(which) ?? []), { fixed, commandMs, error: fixed ? null : (error ?? 'no JSON from rsd eval') }]);
+      note(`fixed cost, ${which}: ${fixed ? `start ${fixed.startMs.toFixed(0)} ms (CPU ${fixed.startCpuMs.toFixed(0)} ms), end ${fixed.endMs.toFixed(0)} ms (CPU ${fixed.endCpuMs.toFixed(0)} ms)` : runs.get(which)!.at(-1)!.error}`);
     }
-    rows.push({ path: which, fixed, commandMs, error: fixed ? null : (error ?? 'no JSON from rsd eval') });
-    note(`fixed cost, ${which}: ${fixed ? `start ${fixed.startMs.toFixed(0)} ms (CPU ${fixed.startCpuMs.toFixed(0)} ms), end ${fixed.endMs.toFixed(0)} ms` : rows.at(-1)!.error}`);
   }
-  return rows;
+  return paths.map(([which]) => {
+    const all = runs.get(which)!;
+    const ok = all.filter((r) => r.fixed).sort((a, b) => a.fixed!.startMs + a.fixed!.endMs - (b.fixed!.startMs + b.fixed!.endMs));
+    const median = ok[Math.floor((ok.length - 1) / 2)];
+    return {
+      path: which,
+      fixed: median?.fixed ?? null,
+      rounds: ok.map((r) => ({ wallMs: r.fixed!.startMs + r.fixed!.endMs, cpuMs: r.fixed!.startCpuMs + r.fixed!.endCpuMs })),
+      commandMs: median?.commandMs ?? NaN,
+      error: median ? null : (all[0]?.error ?? 'not run'),
+    };
+  });
 }
 
 /** Progress on stderr, so a long benchmark shows where it is (stdout keeps the report). */
@@ -272,12 +289,12 @@ export function formatEvalBench(r: EvalBenchReport): string {
     `  peak RSS during the ${r.runnerN.workers}-worker run: ${r.peakRssMb.toFixed(0)} MB`,
   ];
   if (r.fixedCost.length > 0) {
-    lines.push(`  fixed cost of a fresh \`rsd eval\`, ${r.runnerN.workers} workers (target: start + end < 2 s):`);
+    lines.push(`  fixed cost of a fresh \`rsd eval\`, ${r.runnerN.workers} workers, median of ${r.fixedCost[0]!.rounds.length} rounds (target: start + end < 2 s):`);
     const label = { before: 'before (tsx, each worker compiles MuJoCo)', bundle: 'bundle, each worker compiles MuJoCo', after: 'after (bundle, MuJoCo compiled once)' };
     const base = r.fixedCost.find((f) => f.path === 'before')?.fixed;
     for (const f of r.fixedCost) {
       const ratio = base && f.fixed ? `  ${((f.fixed.startMs + f.fixed.endMs) / (base.startMs + base.endMs)).toFixed(2)}x before's wall, ${((f.fixed.startCpuMs + f.fixed.endCpuMs) / (base.startCpuMs + base.endCpuMs)).toFixed(2)}x its CPU` : '';
-      lines.push(`    ${label[f.path].padEnd(42)} ${f.fixed ? fixed(f.fixed) : `failed: ${f.error}`}${ratio}  (command ${s(f.commandMs)})`);
+      lines.push(`    ${label[f.path].padEnd(42)} ${f.fixed ? fixed(f.fixed) : `failed: ${f.error}`}${ratio}  (command ${s(f.commandMs)}; rounds ${f.rounds.map((x) => `${(x.wallMs / 1000).toFixed(2)}/${(x.cpuMs / 1000).toFixed(2)}`).join(', ')} s wall/CPU)`);
     }
   }
   return lines.join('\n');
