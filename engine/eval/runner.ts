@@ -26,7 +26,8 @@ import { percentile } from './metrics.js';
 import { planEpisodes, taskContext, type PlannedEpisode } from './plan.js';
 import type { ResolvedRun } from './resolve.js';
 import { assertRunsRoot } from './runs-root.js';
-import { runSimPool, type PoolEpisode } from './sim-pool.js';
+import { prestartSimWorkers, runSimPool, type PoolEpisode } from './sim-pool.js';
+import type { PrestartedWorkers } from '../workers/pool.js';
 import type { EpisodeEnd } from './sim-worker.js';
 import type { WorkerStart } from '../workers/spawn.js';
 
@@ -141,15 +142,19 @@ async function evaluate(run: ResolvedRun, hooks: RunHooks, clock: RunClock): Pro
   // before the bundle loads; the lock is given back however this ends.
   const lock = resumed ? await store.lockRun(resumed.id, writer(hooks)) : null;
   let stored: Run | null = null;
+  // The workers start now, in parallel with the policy's loading; they wait for the cameras (which
+  // depend on the policy) and the pool takes them (engine/workers/pool.ts PrestartedWorkers).
+  const prestarted = await prestartSimWorkers(run.simulator, Math.max(1, Math.min(run.workers, run.tasks.length * run.trials)), hooks.workerModule);
   try {
-    return await withPolicy(run, hooks, store, resumed, lock, clock, (created) => (stored = created));
+    return await withPolicy(run, hooks, store, resumed, lock, { clock, prestarted }, (created) => (stored = created));
   } finally {
+    prestarted.dispose();
     await (stored as Run | null)?.release().catch(() => undefined);
     await lock?.release().catch(() => undefined);
   }
 }
 
-async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, resumed: RunMeta | null, lock: RunLock | null, clock: RunClock, opened: (stored: Run) => void): Promise<EvalReport> {
+async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, resumed: RunMeta | null, lock: RunLock | null, start: { clock: RunClock; prestarted: PrestartedWorkers }, opened: (stored: Run) => void): Promise<EvalReport> {
   const policy = await (hooks.createPolicy ?? createPolicy)(run.policy, { seed: run.seed, sessionOptions: RUNNER_SESSION_OPTIONS });
   try {
     const meta = policy.metadata;
@@ -174,7 +179,7 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
     const stored = state?.run ?? (await store.createRun(config, { versions: versions(), ...where, simulator: run.simulator, recordCameras: run.recordCameras, ...writer(hooks) }));
     opened(stored);
     const earlierSeconds = resumed?.activeSeconds ?? 0;
-    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [], earlierSeconds, clock });
+    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [], earlierSeconds, ...start });
   } finally {
     await policy.close();
   }
@@ -274,6 +279,8 @@ interface Execution {
   /** The run's active time in its earlier sessions, s (run.json's `activeSeconds`). */
   earlierSeconds: number;
   clock: RunClock;
+  /** The workers started while the policy loaded. */
+  prestarted: PrestartedWorkers;
 }
 
 async function execute(x: Execution): Promise<EvalReport> {
@@ -423,7 +430,7 @@ async function execute(x: Execution): Promise<EvalReport> {
           if (ready === Math.min(workers, todo.length)) x.clock.ready = { ms: performance.now() - x.clock.at, cpuMs: cpuMs() - x.clock.cpu };
         },
       },
-      { simulator: x.run.simulator, cameras: x.cameras, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
+      { simulator: x.run.simulator, cameras: x.cameras, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal, prestarted: x.prestarted },
       hooks.workerModule,
     );
     cancelled = result.cancelled;

@@ -4,7 +4,7 @@ import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import type { CameraRequest } from '../sim/cameras.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
 import { compileMujoco } from '../sim/embedded/mujoco.js';
-import { runWorkerPool } from '../workers/pool.js';
+import { PrestartedWorkers, runWorkerPool } from '../workers/pool.js';
 import { workerModule, type WorkerStart } from '../workers/spawn.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
@@ -51,9 +51,28 @@ export interface PoolRunOptions {
   wantScene(taskId: number): boolean;
   stepLog?: boolean;
   signal?: AbortSignal;
+  /** Workers started ahead by `prestartSimWorkers` (same simulator and module), sent the cameras here. */
+  prestarted?: PrestartedWorkers | undefined;
 }
 
 const DEFAULT_WORKER = workerModule(import.meta.url, './sim-worker.ts', 'sim-worker');
+
+/** The compiled MuJoCo module for the workers of a simulator of this kind, or none. */
+async function sharedMujoco(simulator: SimulatorSpec): Promise<{ mujocoModule?: WebAssembly.Module }> {
+  // $RSD_SHARE_MUJOCO=0 makes each worker compile its own (as before; `rsd bench eval` measures both).
+  if (simulator.kind !== 'embedded' || process.env.RSD_SHARE_MUJOCO === '0') return {};
+  // When it cannot compile here, each worker tries itself and reports why it cannot start.
+  const mujocoModule = await compileMujoco().catch(() => undefined);
+  return mujocoModule ? { mujocoModule } : {};
+}
+
+/**
+ * Starts `count` evaluation workers before the run knows its cameras (the runner loads the policy
+ * meanwhile): each loads its module and MuJoCo, then waits for the cameras (runSimPool sends them).
+ */
+export async function prestartSimWorkers(simulator: SimulatorSpec, count: number, module: string | URL = DEFAULT_WORKER): Promise<PrestartedWorkers> {
+  return PrestartedWorkers.start(module, { simulator, deferred: true, ...(await sharedMujoco(simulator)) }, count);
+}
 
 export class SimPoolError extends Error {
   constructor(message: string) {
@@ -65,14 +84,13 @@ export class SimPoolError extends Error {
 /** Runs `episodes` on `count` workers; resolves when every episode ended or the signal aborted. */
 export async function runSimPool(episodes: readonly PoolEpisode[], count: number, callbacks: PoolCallbacks, options: PoolRunOptions, workerModule: string | URL = DEFAULT_WORKER): Promise<{ cancelled: boolean }> {
   const scenesAsked = new Set<number>();
-  // MuJoCo's WebAssembly compiled once here and posted to every worker (engine/sim/embedded/mujoco.ts);
-  // when it cannot compile, each worker tries itself and reports why it cannot start.
-  // $RSD_SHARE_MUJOCO=0 makes each worker compile its own (as before; `rsd bench eval` measures both).
-  const share = options.simulator.kind === 'embedded' && process.env.RSD_SHARE_MUJOCO !== '0';
-  const mujocoModule = share ? await compileMujoco().catch(() => undefined) : undefined;
+  // MuJoCo's WebAssembly compiled once here and posted to every worker (engine/sim/embedded/mujoco.ts).
+  const cameras = options.cameras ?? [];
+  options.prestarted?.post({ type: 'configure', cameras: [...cameras] } satisfies ToWorker);
   const outcome = await runWorkerPool<PoolEpisode, ToWorker, Extract<FromWorker, { id: number }>>({
     module: workerModule,
-    workerData: { simulator: options.simulator, cameras: options.cameras ?? [], ...(mujocoModule ? { mujocoModule } : {}) },
+    workerData: { simulator: options.simulator, cameras, ...(await sharedMujoco(options.simulator)) },
+    prestarted: options.prestarted,
     onWorkerStart: callbacks.onWorkerStart,
     onReady: callbacks.onWorkerReady,
     workers: count,

@@ -9,7 +9,7 @@ import type { CameraRequest, SimulatorOptions } from '../sim/cameras.js';
 import type { Trajectory } from '../api/schemas/trajectory.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { createSimulator } from '../sim/factory.js';
-import { isWasmModule, useCompiledMujoco } from '../sim/embedded/mujoco.js';
+import { isWasmModule, loadMujoco, useCompiledMujoco } from '../sim/embedded/mujoco.js';
 import { SimulatorLost, type Observation, type SceneDescription, type Simulator } from '../sim/simulator.js';
 
 /**
@@ -40,9 +40,16 @@ export interface EpisodeJob {
 
 export type ToWorker =
   | EpisodeJob
+  /** To a worker started ahead of its run (workerData.deferred): what it needs to make its simulator. */
+  | Configure
   | { type: 'chunk'; id: number; actions: Float64Array }
   /** Inference failed for this episode: end it as an error. */
   | { type: 'abort'; id: number; error: string };
+
+export interface Configure {
+  type: 'configure';
+  cameras: CameraRequest[];
+}
 
 export interface EpisodeEnd {
   outcome: 'success' | 'failure' | 'error';
@@ -85,10 +92,18 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
   if (!port) throw new Error('engine/eval/sim-worker.ts runs in a worker thread');
   const post = (message: FromWorker): void => port.postMessage(message);
   const spec: SimulatorSpec = workerData?.simulator ?? { kind: 'embedded' };
-  // Every camera the simulator renders is recorded: the policy's and the run's recordCameras.
-  const cameras: CameraRequest[] = workerData?.cameras ?? [];
   // MuJoCo's WebAssembly, compiled once by the runner's thread (engine/eval/sim-pool.ts).
   if (isWasmModule(workerData?.mujocoModule)) useCompiledMujoco(workerData.mujocoModule);
+  // Started ahead of its run (while the runner loads the policy): MuJoCo loads meanwhile, and the
+  // cameras, which depend on the policy, come in a `configure` message.
+  let cameras: CameraRequest[];
+  if (workerData?.deferred) {
+    if (spec.kind === 'embedded') loadMujoco().catch(() => undefined); // its error, if any, comes with createSimulator
+    cameras = await new Promise<CameraRequest[]>((resolve) => port.once('message', (m: Configure) => resolve(m.cameras)));
+  } else {
+    // Every camera the simulator renders is recorded: the policy's and the run's recordCameras.
+    cameras = workerData?.cameras ?? [];
+  }
   let sim: Simulator;
   try {
     sim = await (hooks.createSimulator ?? createSimulator)(spec, { cameras });
@@ -187,6 +202,7 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
       void runEpisode(message).then((end) => post({ type: 'finished', id: message.id, end }));
       return;
     }
+    if (message.type === 'configure') return; // only a deferred worker's first message means something
     const waiting = pending;
     if (!waiting || waiting.id !== message.id) return; // a reply for an episode that already ended
     pending = null;
