@@ -71,7 +71,11 @@ async function sharedMujoco(simulator: SimulatorSpec): Promise<{ mujocoModule?: 
  * meanwhile): each loads its module and MuJoCo, then waits for the cameras (runSimPool sends them).
  */
 export async function prestartSimWorkers(simulator: SimulatorSpec, count: number, module: string | URL = DEFAULT_WORKER): Promise<PrestartedWorkers> {
-  return PrestartedWorkers.start(module, { simulator, deferred: true, ...(await sharedMujoco(simulator)) }, count);
+  // The workers start first; MuJoCo compiles here while they boot and follows in a message.
+  const share = simulator.kind === 'embedded' && process.env.RSD_SHARE_MUJOCO !== '0';
+  const workers = await PrestartedWorkers.start(module, { simulator, deferred: true, mujocoFollows: share }, count);
+  if (share) workers.post({ type: 'mujoco', module: (await sharedMujoco(simulator)).mujocoModule ?? null } satisfies ToWorker);
+  return workers;
 }
 
 export class SimPoolError extends Error {
