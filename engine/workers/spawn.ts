@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -139,7 +139,23 @@ export async function bundleWorkerModule(module: string, cacheDir: string): Prom
   const file = bundleFile(hash);
   writeAtomic(file, result.outputFiles[0]!.contents);
   writeAtomic(indexFile, JSON.stringify({ inputs } satisfies BundleIndex));
+  pruneStale(cacheDir, name, path.basename(file));
   return { url: pathToFileURL(file).href, built: true };
+}
+
+/** Bundles of older sources, kept a day: a process that resolved one before may still start workers from it. */
+const STALE_MS = 24 * 3600 * 1000;
+
+function pruneStale(cacheDir: string, name: string, keep: string): void {
+  const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[0-9a-f]{16}\\.mjs$`);
+  try {
+    for (const entry of readdirSync(cacheDir)) {
+      const file = path.join(cacheDir, entry);
+      if (entry !== keep && pattern.test(entry) && Date.now() - statSync(file).mtimeMs > STALE_MS) rmSync(file, { force: true });
+    }
+  } catch {
+    // a cache left untidy costs only disk
+  }
 }
 
 /** The hash of the named files' paths and contents; null when one is missing. */

@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkerModule, resolveWorkerStart, spawnWorker, type WorkerStart } from '../../../engine/workers/spawn.js';
 
@@ -45,10 +45,20 @@ describe('worker start path', () => {
     const again = await bundleWorkerModule(module, cache);
     expect(again).toEqual({ url: first.url, built: false });
 
+    // Bundles of older sources go once a newer one is built and they are a day old.
+    const name = path.basename(first.url).replace(/-[0-9a-f]{16}\.mjs$/, '');
+    const stale = path.join(cache, `${name}-${'0'.repeat(16)}.mjs`);
+    await writeFile(stale, '');
+    const dayAgo = new Date(Date.now() - 25 * 3600 * 1000);
+    await utimes(stale, dayAgo, dayAgo);
+
     await writeWorker(2); // the imported file changes, the entry does not
     const changed = await bundleWorkerModule(module, cache);
     expect(changed.built).toBe(true);
     expect(changed.url).not.toBe(first.url);
+    const left = await readdir(cache);
+    expect(left).not.toContain(path.basename(stale));
+    expect(left).toContain(path.basename(fileURLToPath(first.url))); // recent: a running process may still use it
     expect(await firstMessage({ module: changed.url, source: module, how: 'bundle', note: null, resolveMs: 0 })).toEqual({ type: 'ready', answer: 2, own: false, module: true });
   });
 
