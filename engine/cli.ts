@@ -95,9 +95,10 @@ Usage:
   rsd runs compare RUN_A RUN_B [--runs DIR] [--json]
                                             paired success (McNemar), latency and acceptance
   rsd bench eval [--bundle DIR] [--episodes 8] [--workers N] [--decoding D]
-                 [--long-episodes 8N] [--max-steps N] [--json]
-                                            the runner against a bare loop, then N workers
-                                            over a long run (throughput, peak RSS), same run
+                 [--max-steps N] [--fixed-rounds 3] [--json]
+                                            the same episodes by a bare loop, the runner with
+                                            1 and N workers (steps/s, ratios), then a run's
+                                            fixed cost in fresh processes, before and after
   rsd bench bridge [--python PATH] [--task N] [--steps 200] [--json]
                                             real LIBERO's env.step through the bridge against
                                             the same calls timed inside Python, same run

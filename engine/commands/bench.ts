@@ -56,7 +56,7 @@ export async function bench(args: string[]): Promise<number> {
     return 0;
   }
   if (what === 'eval') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, 'long-episodes': { type: 'string' }, 'max-steps': { type: 'string' } });
+    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, 'max-steps': { type: 'string' }, 'fixed-rounds': { type: 'string' } });
     if (values.decoding !== undefined && !STRATEGIES.includes(values.decoding as Strategy)) throw new UsageError(`--decoding: expected one of ${STRATEGIES.join(', ')}, got "${values.decoding}"`);
     const report = await runEvalBench({
       bundleDir: values.bundle,
@@ -64,7 +64,7 @@ export async function bench(args: string[]): Promise<number> {
       // The run's bounds (engine/eval/bounds.ts) checked before the bare loop runs; the resolver applies them again.
       workers: values.workers === undefined ? boundedWorkers(os.availableParallelism()) : checkWorkers(intFlag('workers', values.workers, 1, 1)),
       decoding: values.decoding as Strategy | undefined,
-      longEpisodes: values['long-episodes'] === undefined ? undefined : intFlag('long-episodes', values['long-episodes'], 16, 1, 500),
+      fixedRounds: intFlag('fixed-rounds', values['fixed-rounds'], 3, 0, 20),
       maxSteps: values['max-steps'] === undefined ? undefined : checkMaxSteps(intFlag('max-steps', values['max-steps'], 220, 1), 'libero_spatial'),
     });
     print(values.json, report, () => formatEvalBench(report));

@@ -26,8 +26,10 @@ import { percentile } from './metrics.js';
 import { planEpisodes, taskContext, type PlannedEpisode } from './plan.js';
 import type { ResolvedRun } from './resolve.js';
 import { assertRunsRoot } from './runs-root.js';
-import { runSimPool, type PoolEpisode } from './sim-pool.js';
+import { prestartSimWorkers, runSimPool, type PoolEpisode } from './sim-pool.js';
+import type { PrestartedWorkers } from '../workers/pool.js';
 import type { EpisodeEnd } from './sim-worker.js';
+import type { WorkerStart } from '../workers/spawn.js';
 
 export { EvalError };
 
@@ -81,10 +83,58 @@ export interface EvalReport {
     episodeWallMs: number;
     episodeSimMs: number;
     episodeDecodeMs: number;
+    /** The run's fixed cost (docs/benchmarks.md "Evaluation runner"); CPU time is the whole process's, workers included. */
+    fixed: FixedCost;
   };
 }
 
+/**
+ * What a run costs besides its episodes: `start`, from runEvaluation's call until every first
+ * worker is ready for its first episode (the policy loaded, the run's folder made, the workers
+ * started: their modules loaded, MuJoCo instantiated); `end`, from the pool's last episode to
+ * runEvaluation's return (the last writes, results.json, the policy closed). Wall and CPU ms.
+ */
+export interface FixedCost {
+  startMs: number;
+  startCpuMs: number;
+  endMs: number;
+  endCpuMs: number;
+  /** Between the two: from the workers' readiness to the pool's last episode. */
+  episodesMs: number;
+  /** How the workers started (engine/workers/spawn.ts). */
+  workerStart: WorkerStart['how'] | null;
+}
+
+/** The process's CPU time (all its threads), ms. */
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
+
+interface RunClock {
+  at: number;
+  cpu: number;
+  ready: { ms: number; cpuMs: number } | null;
+  poolEnded: { at: number; cpu: number } | null;
+  workerStart: WorkerStart['how'] | null;
+}
+
 export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Promise<EvalReport> {
+  const clock: RunClock = { at: performance.now(), cpu: cpuMs(), ready: null, poolEnded: null, workerStart: null };
+  const report = await evaluate(run, hooks, clock);
+  const ended = clock.poolEnded ?? { at: performance.now(), cpu: cpuMs() };
+  report.stats.fixed = {
+    startMs: clock.ready?.ms ?? NaN,
+    startCpuMs: clock.ready?.cpuMs ?? NaN,
+    endMs: performance.now() - ended.at,
+    endCpuMs: cpuMs() - ended.cpu,
+    episodesMs: clock.ready ? ended.at - clock.at - clock.ready.ms : NaN,
+    workerStart: clock.workerStart,
+  };
+  return report;
+}
+
+async function evaluate(run: ResolvedRun, hooks: RunHooks, clock: RunClock): Promise<EvalReport> {
   const store = new RunStore(run.runsRoot);
   await checkWritable(store.root);
   const resumed = run.resume ? (await store.open(run.resume)).info : null;
@@ -92,15 +142,19 @@ export async function runEvaluation(run: ResolvedRun, hooks: RunHooks = {}): Pro
   // before the bundle loads; the lock is given back however this ends.
   const lock = resumed ? await store.lockRun(resumed.id, writer(hooks)) : null;
   let stored: Run | null = null;
+  // The workers start now, in parallel with the policy's loading; they wait for the cameras (which
+  // depend on the policy) and the pool takes them (engine/workers/pool.ts PrestartedWorkers).
+  const prestarted = await prestartSimWorkers(run.simulator, Math.max(1, Math.min(run.workers, run.tasks.length * run.trials)), hooks.workerModule);
   try {
-    return await withPolicy(run, hooks, store, resumed, lock, (created) => (stored = created));
+    return await withPolicy(run, hooks, store, resumed, lock, { clock, prestarted }, (created) => (stored = created));
   } finally {
+    prestarted.dispose();
     await (stored as Run | null)?.release().catch(() => undefined);
     await lock?.release().catch(() => undefined);
   }
 }
 
-async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, resumed: RunMeta | null, lock: RunLock | null, opened: (stored: Run) => void): Promise<EvalReport> {
+async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, resumed: RunMeta | null, lock: RunLock | null, start: { clock: RunClock; prestarted: PrestartedWorkers }, opened: (stored: Run) => void): Promise<EvalReport> {
   const policy = await (hooks.createPolicy ?? createPolicy)(run.policy, { seed: run.seed, sessionOptions: RUNNER_SESSION_OPTIONS });
   try {
     const meta = policy.metadata;
@@ -125,7 +179,7 @@ async function withPolicy(run: ResolvedRun, hooks: RunHooks, store: RunStore, re
     const stored = state?.run ?? (await store.createRun(config, { versions: versions(), ...where, simulator: run.simulator, recordCameras: run.recordCameras, ...writer(hooks) }));
     opened(stored);
     const earlierSeconds = resumed?.activeSeconds ?? 0;
-    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [], earlierSeconds });
+    return await execute({ run, hooks, config, stored, planned, policy, contexts, cameras, dropped: state?.dropped ?? null, takenOver: lock?.takenOver ?? null, previous: state?.episodes ?? [], earlierSeconds, ...start });
   } finally {
     await policy.close();
   }
@@ -224,6 +278,9 @@ interface Execution {
   previous: EpisodeRecord[];
   /** The run's active time in its earlier sessions, s (run.json's `activeSeconds`). */
   earlierSeconds: number;
+  clock: RunClock;
+  /** The workers started while the policy loaded. */
+  prestarted: PrestartedWorkers;
 }
 
 async function execute(x: Execution): Promise<EvalReport> {
@@ -365,8 +422,15 @@ async function execute(x: Execution): Promise<EvalReport> {
           ? (episode, s) => log('debug', `task ${episode.taskId} step ${s.step}: action [${s.action.map((v) => v.toFixed(3)).join(', ')}] grip-site [${s.proprio.slice(0, 3).map((v) => v.toFixed(3)).join(', ')}] fingers [${s.proprio.slice(6, 8).map((v) => v.toFixed(4)).join(', ')}]${s.success ? ' goal reached' : ''}`)
           : undefined,
         onFinished: finishEpisode,
+        onWorkerStart(start) {
+          x.clock.workerStart = start.how;
+          if (start.note) log(start.how === 'tsx' ? 'warn' : 'info', start.note);
+        },
+        onWorkerReady(ready) {
+          if (ready === Math.min(workers, todo.length)) x.clock.ready = { ms: performance.now() - x.clock.at, cpuMs: cpuMs() - x.clock.cpu };
+        },
       },
-      { simulator: x.run.simulator, cameras: x.cameras, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal },
+      { simulator: x.run.simulator, cameras: x.cameras, maxSteps: config.maxSteps, waitSteps: config.waitSteps, wantScene: (taskId) => !sceneExists(taskId), stepLog: debug, signal: stop.signal, prestarted: x.prestarted },
       hooks.workerModule,
     );
     cancelled = result.cancelled;
@@ -374,6 +438,7 @@ async function execute(x: Execution): Promise<EvalReport> {
     poolError = error as Error;
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
+    x.clock.poolEnded = { at: performance.now(), cpu: cpuMs() };
   }
   await writes;
 
@@ -404,6 +469,7 @@ async function execute(x: Execution): Promise<EvalReport> {
       episodeWallMs: sums.wall,
       episodeSimMs: sums.sim,
       episodeDecodeMs: sums.decode,
+      fixed: { startMs: NaN, startCpuMs: NaN, endMs: NaN, endCpuMs: NaN, episodesMs: NaN, workerStart: null }, // runEvaluation's, once it returns
     },
   };
 }

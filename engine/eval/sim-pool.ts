@@ -3,8 +3,9 @@ import type { TaskSpec } from '../libero/task.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import type { CameraRequest } from '../sim/cameras.js';
 import type { Observation, SceneDescription } from '../sim/simulator.js';
-import { runWorkerPool } from '../workers/pool.js';
-import { workerModule } from '../workers/spawn.js';
+import { compileMujoco } from '../sim/embedded/mujoco.js';
+import { PrestartedWorkers, runWorkerPool } from '../workers/pool.js';
+import { workerModule, type WorkerStart } from '../workers/spawn.js';
 import type { EpisodeEnd, EpisodeJob, FromWorker, ToWorker } from './sim-worker.js';
 
 /**
@@ -33,6 +34,10 @@ export interface PoolCallbacks {
   onFinished(episode: PoolEpisode, end: EpisodeEnd): void;
   /** The episode's simulator was lost; it runs again from its start (what was recorded for it is void). */
   onRetry?(episode: PoolEpisode, error: string): void;
+  /** How the workers start (engine/workers/spawn.ts: the cached bundle, or tsx and why). */
+  onWorkerStart?(start: WorkerStart): void;
+  /** A worker is ready for its first episode; `ready` counts them. */
+  onWorkerReady?(ready: number): void;
 }
 
 export interface PoolRunOptions {
@@ -46,9 +51,32 @@ export interface PoolRunOptions {
   wantScene(taskId: number): boolean;
   stepLog?: boolean;
   signal?: AbortSignal;
+  /** Workers started ahead by `prestartSimWorkers` (same simulator and module), sent the cameras here. */
+  prestarted?: PrestartedWorkers | undefined;
 }
 
 const DEFAULT_WORKER = workerModule(import.meta.url, './sim-worker.ts', 'sim-worker');
+
+/** The compiled MuJoCo module for the workers of a simulator of this kind, or none. */
+async function sharedMujoco(simulator: SimulatorSpec): Promise<{ mujocoModule?: WebAssembly.Module }> {
+  // $RSD_SHARE_MUJOCO=0 makes each worker compile its own (as before; `rsd bench eval` measures both).
+  if (simulator.kind !== 'embedded' || process.env.RSD_SHARE_MUJOCO === '0') return {};
+  // When it cannot compile here, each worker tries itself and reports why it cannot start.
+  const mujocoModule = await compileMujoco().catch(() => undefined);
+  return mujocoModule ? { mujocoModule } : {};
+}
+
+/**
+ * Starts `count` evaluation workers before the run knows its cameras (the runner loads the policy
+ * meanwhile): each loads its module and MuJoCo, then waits for the cameras (runSimPool sends them).
+ */
+export async function prestartSimWorkers(simulator: SimulatorSpec, count: number, module: string | URL = DEFAULT_WORKER): Promise<PrestartedWorkers> {
+  // The workers start first; MuJoCo compiles here while they boot and follows in a message.
+  const share = simulator.kind === 'embedded' && process.env.RSD_SHARE_MUJOCO !== '0';
+  const workers = await PrestartedWorkers.start(module, { simulator, deferred: true, mujocoFollows: share }, count);
+  if (share) workers.post({ type: 'mujoco', module: (await sharedMujoco(simulator)).mujocoModule ?? null } satisfies ToWorker);
+  return workers;
+}
 
 export class SimPoolError extends Error {
   constructor(message: string) {
@@ -60,9 +88,15 @@ export class SimPoolError extends Error {
 /** Runs `episodes` on `count` workers; resolves when every episode ended or the signal aborted. */
 export async function runSimPool(episodes: readonly PoolEpisode[], count: number, callbacks: PoolCallbacks, options: PoolRunOptions, workerModule: string | URL = DEFAULT_WORKER): Promise<{ cancelled: boolean }> {
   const scenesAsked = new Set<number>();
+  // MuJoCo's WebAssembly compiled once here and posted to every worker (engine/sim/embedded/mujoco.ts).
+  const cameras = options.cameras ?? [];
+  options.prestarted?.post({ type: 'configure', cameras: [...cameras] } satisfies ToWorker);
   const outcome = await runWorkerPool<PoolEpisode, ToWorker, Extract<FromWorker, { id: number }>>({
     module: workerModule,
-    workerData: { simulator: options.simulator, cameras: options.cameras ?? [] },
+    workerData: { simulator: options.simulator, cameras, ...(await sharedMujoco(options.simulator)) },
+    prestarted: options.prestarted,
+    onWorkerStart: callbacks.onWorkerStart,
+    onReady: callbacks.onWorkerReady,
     workers: count,
     jobs: episodes,
     signal: options.signal,

@@ -9,6 +9,7 @@ import type { CameraRequest, SimulatorOptions } from '../sim/cameras.js';
 import type { Trajectory } from '../api/schemas/trajectory.js';
 import type { SimulatorSpec } from '../api/schemas/run-request.js';
 import { createSimulator } from '../sim/factory.js';
+import { isWasmModule, loadMujoco, useCompiledMujoco } from '../sim/embedded/mujoco.js';
 import { SimulatorLost, type Observation, type SceneDescription, type Simulator } from '../sim/simulator.js';
 
 /**
@@ -39,9 +40,18 @@ export interface EpisodeJob {
 
 export type ToWorker =
   | EpisodeJob
+  /** To a worker started ahead of its run (workerData.deferred): what it needs to make its simulator. */
+  | Configure
+  /** To a worker started ahead: MuJoCo's module, compiled by the runner's thread while the worker started (null: compile your own). */
+  | { type: 'mujoco'; module: WebAssembly.Module | null }
   | { type: 'chunk'; id: number; actions: Float64Array }
   /** Inference failed for this episode: end it as an error. */
   | { type: 'abort'; id: number; error: string };
+
+export interface Configure {
+  type: 'configure';
+  cameras: CameraRequest[];
+}
 
 export interface EpisodeEnd {
   outcome: 'success' | 'failure' | 'error';
@@ -84,8 +94,24 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
   if (!port) throw new Error('engine/eval/sim-worker.ts runs in a worker thread');
   const post = (message: FromWorker): void => port.postMessage(message);
   const spec: SimulatorSpec = workerData?.simulator ?? { kind: 'embedded' };
-  // Every camera the simulator renders is recorded: the policy's and the run's recordCameras.
-  const cameras: CameraRequest[] = workerData?.cameras ?? [];
+  // MuJoCo's WebAssembly, compiled once by the runner's thread (engine/eval/sim-pool.ts).
+  if (isWasmModule(workerData?.mujocoModule)) useCompiledMujoco(workerData.mujocoModule);
+  // Started ahead of its run (while the runner loads the policy): MuJoCo loads meanwhile, and the
+  // cameras, which depend on the policy, come in a `configure` message.
+  let cameras: CameraRequest[];
+  if (workerData?.deferred) {
+    const early = earlyMessages(port);
+    if (workerData.mujocoFollows) {
+      const { module } = await early.next('mujoco');
+      if (isWasmModule(module)) useCompiledMujoco(module);
+    }
+    if (spec.kind === 'embedded') loadMujoco().catch(() => undefined); // its error, if any, comes with createSimulator
+    cameras = (await early.next('configure')).cameras;
+    early.stop();
+  } else {
+    // Every camera the simulator renders is recorded: the policy's and the run's recordCameras.
+    cameras = workerData?.cameras ?? [];
+  }
   let sim: Simulator;
   try {
     sim = await (hooks.createSimulator ?? createSimulator)(spec, { cameras });
@@ -184,6 +210,7 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
       void runEpisode(message).then((end) => post({ type: 'finished', id: message.id, end }));
       return;
     }
+    if (message.type === 'configure' || message.type === 'mujoco') return; // a deferred worker's start, handled above
     const waiting = pending;
     if (!waiting || waiting.id !== message.id) return; // a reply for an episode that already ended
     pending = null;
@@ -193,6 +220,27 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
 }
 
 class InferenceAbort extends Error {}
+
+/** The messages a worker started ahead gets before its first episode, taken by type in any order. */
+function earlyMessages(port: NonNullable<typeof parentPort>): { next<T extends ToWorker['type']>(type: T): Promise<Extract<ToWorker, { type: T }>>; stop(): void } {
+  const queue: ToWorker[] = [];
+  let wake: (() => void) | null = null;
+  const onMessage = (m: ToWorker): void => {
+    queue.push(m);
+    wake?.();
+  };
+  port.on('message', onMessage);
+  return {
+    async next(type) {
+      for (;;) {
+        const i = queue.findIndex((m) => m.type === type);
+        if (i >= 0) return queue.splice(i, 1)[0] as never;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    stop: () => void port.off('message', onMessage),
+  };
+}
 
 /** Copies of the arrays: posting a view would clone its whole buffer (the WebAssembly heap). */
 function copyObservation(o: Observation): Observation {

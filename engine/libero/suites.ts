@@ -5,7 +5,8 @@
  * nothing of LIBERO needs to be installed to list, validate or describe tasks.
  */
 
-import { SUITES, type SuiteName } from '../api/schemas/run-config.js';
+import type { SuiteName } from '../api/schemas/run-config.js';
+import { SUITES } from '../api/schemas/suite-names.js';
 
 /** The suites' names are part of the run configuration's schema (engine/api/schemas/run-config.ts). */
 export { SUITES, type SuiteName };

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from './spawn.js';
+import { resolveWorkerStart, spawnWorker, type WorkerStart } from './spawn.js';
 
 /**
  * Jobs across worker threads, each with its own simulator (evaluation: engine/eval/sim-pool.ts;
@@ -51,6 +51,69 @@ export interface WorkerPoolSpec<J, ToWorker, FromWorker extends JobMessage> {
   onMessage(message: FromWorker, running: RunningJob<J, ToWorker>): void;
   /** The job's worker died: `cause` is the worker's error, its `fatal` message or its exit code. */
   onLost(job: J, cause: string): void;
+  /** How the workers start (resolveWorkerStart: the cached bundle, or tsx and why), before the first starts. */
+  onWorkerStart?(start: WorkerStart): void;
+  /** A worker posted `ready`; `ready` counts the workers ready so far (replacements included). */
+  onReady?(ready: number): void;
+  /** Workers started ahead (`PrestartedWorkers`, the same module), taken before any new one is spawned. */
+  prestarted?: PrestartedWorkers | undefined;
+}
+
+/** A worker started ahead of its pool, with what it posted before the pool took it. */
+interface Early {
+  worker: Worker;
+  messages: unknown[];
+  error?: string;
+  exit?: number;
+  detach(): void;
+}
+
+/**
+ * Workers started before their pool, while the caller prepares what the jobs need (the runner
+ * loads the policy meanwhile): what they post, their errors and exits are kept until the pool
+ * takes them and replays it. `dispose` ends those no pool took (a run that failed before its pool).
+ */
+export class PrestartedWorkers {
+  private constructor(
+    readonly start: WorkerStart,
+    private early: Early[],
+  ) {}
+
+  /** Starts `count` workers of `module` with `workerData` (engine/workers/spawn.ts resolves how). */
+  static async start(module: string | URL, workerData: object, count: number): Promise<PrestartedWorkers> {
+    const start = await resolveWorkerStart(String(module));
+    const early = Array.from({ length: count }, (): Early => {
+      const worker = spawnWorker(start, workerData);
+      const entry: Early = { worker, messages: [], detach: () => undefined };
+      const onMessage = (m: unknown): void => void entry.messages.push(m);
+      const onError = (e: Error): void => void (entry.error = e.stack ?? String(e));
+      const onExit = (code: number): void => void (entry.exit = code);
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      entry.detach = () => void worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      return entry;
+    });
+    return new PrestartedWorkers(start, early);
+  }
+
+  /** Posts `message` to every worker not taken yet (e.g. what it needs before it can get ready). */
+  post(message: unknown): void {
+    for (const e of this.early) if (e.exit === undefined) e.worker.postMessage(message);
+  }
+
+  /** The next worker for a pool, or undefined when none is left. */
+  take(): Early | undefined {
+    const next = this.early.shift();
+    next?.detach();
+    return next;
+  }
+
+  /** Ends the workers no pool took. */
+  dispose(): void {
+    for (const e of this.early.splice(0)) {
+      e.detach();
+      void e.worker.terminate();
+    }
+  }
 }
 
 export interface PoolOutcome<J> {
@@ -80,11 +143,13 @@ interface Slot<J, ToWorker> {
  * Runs `spec.jobs`; resolves when every job ended, the signal aborted or no worker could start.
  * Rejects with the error of a domain callback that throws (after ending the workers).
  */
-export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: WorkerPoolSpec<J, ToWorker, FromWorker>): Promise<PoolOutcome<J>> {
+export async function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: WorkerPoolSpec<J, ToWorker, FromWorker>): Promise<PoolOutcome<J>> {
   const { jobs, signal } = spec;
   const total = jobs.length;
   const workers = Math.max(1, Math.min(spec.workers, total || 1));
-  const module = String(spec.module);
+  const start = spec.prestarted?.start ?? (await resolveWorkerStart(String(spec.module)));
+  spec.onWorkerStart?.(start);
+  let readyCount = 0;
   const taskKeys = new Map<object, number>();
   const keyOf = (task: object): number => {
     let key = taskKeys.get(task);
@@ -103,6 +168,7 @@ export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: 
 
     const stop = (): void => {
       finished = true;
+      spec.prestarted?.dispose();
       signal?.removeEventListener('abort', onAbort);
       for (const s of slots) void s.worker.terminate();
       slots.clear();
@@ -154,6 +220,7 @@ export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: 
       const control = controlOf(message);
       if (control?.type === 'ready') {
         slot.ready = true;
+        spec.onReady?.(++readyCount);
         return dispatch(slot);
       }
       if (control?.type === 'fatal') {
@@ -200,9 +267,10 @@ export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: 
     };
 
     const spawn = (): void => {
+      const early = spec.prestarted?.take();
       let worker: Worker;
       try {
-        worker = spawnWorker(module, spec.workerData);
+        worker = early?.worker ?? spawnWorker(start, spec.workerData);
       } catch (error) {
         return fail(error);
       }
@@ -213,12 +281,19 @@ export function runWorkerPool<J, ToWorker, FromWorker extends JobMessage>(spec: 
         slot.lastError = error.stack ?? String(error);
       });
       worker.on('exit', (code) => onExit(slot, code));
+      // What a prestarted worker did before the pool took it, in order.
+      if (early) {
+        if (early.error) slot.lastError = early.error;
+        for (const message of early.messages) onMessage(slot, message as ControlMessage | FromWorker);
+        if (early.exit !== undefined) onExit(slot, early.exit);
+      }
     };
 
     const onAbort = (): void => done();
     if (aborted() || total === 0) return done();
     signal?.addEventListener('abort', onAbort, { once: true });
     for (let i = 0; i < workers && !finished; i++) spawn();
+    spec.prestarted?.dispose(); // any this pool does not need (fewer jobs than workers started ahead)
   });
 }
 

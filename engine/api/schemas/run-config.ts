@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SUITES } from './suite-names.js';
 
 /**
  * A run's configuration and the enums it is made of (docs/evaluation.md "results.json"): what
@@ -10,7 +11,7 @@ const Int = z.number().int();
 const NonNegInt = z.number().int().nonnegative();
 
 /** LIBERO's task suites (engine/libero/suites.ts keeps their tasks and step limits). */
-export const SUITES = ['libero_spatial', 'libero_object', 'libero_goal', 'libero_10', 'libero_90'] as const;
+export { SUITES };
 export const SuiteName = z.enum(SUITES);
 export type SuiteName = z.infer<typeof SuiteName>;
 

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_START_FAILURES, runWorkerPool, type RunningJob } from '../../../engine/workers/pool.js';
+import { MAX_START_FAILURES, PrestartedWorkers, runWorkerPool, type RunningJob } from '../../../engine/workers/pool.js';
 import type { Behaviour, EchoTask, FromEcho, ToEcho } from './echo-worker.js';
 
 // Every worker the pool spawns, with its exit: a worker that never answers exits only when the
@@ -38,13 +38,14 @@ const B: EchoTask = { name: 'B' };
 const job = (task: EchoTask, value: number, behaviour: Behaviour = 'answer'): Job => ({ task, value, behaviour });
 
 /** Runs `jobs` on the pool, recording what the domain callbacks saw. */
-async function run(jobs: Job[], options: { workers: number; module?: URL; workerData?: object; signal?: AbortSignal; onAsked?(running: RunningJob<Job, ToEcho>): void; onDone?(done: Done): void }) {
+async function run(jobs: Job[], options: { workers: number; module?: URL; workerData?: object; prestarted?: PrestartedWorkers; signal?: AbortSignal; onAsked?(running: RunningJob<Job, ToEcho>): void; onDone?(done: Done): void }) {
   const started: number[] = [];
   const done: Done[] = [];
   const lost: { value: number; cause: string }[] = [];
   const outcome = await runWorkerPool<Job, ToEcho, JobFromEcho>({
     module: options.module ?? ECHO,
     workerData: options.workerData,
+    prestarted: options.prestarted,
     workers: options.workers,
     jobs,
     signal: options.signal,
@@ -161,6 +162,29 @@ describe('runWorkerPool', () => {
       },
     });
     await expect(failing).rejects.toThrow('callback failed');
+    await allExited();
+  });
+
+  it('takes workers started ahead, with what they posted before, and ends those it does not need', async () => {
+    const prestarted = await PrestartedWorkers.start(ECHO, { tag: 'ahead' }, 3);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // most likely ready by now: their `ready` waits for the pool
+    const { outcome, done, lost } = await run([job(A, 1), job(B, 2), job(A, 3), job(B, 4)], { workers: 2, prestarted, workerData: { tag: 'new' } });
+    expect(outcome).toEqual({ workers: 2, cancelled: false, unstarted: [], startError: null });
+    expect(lost).toEqual([]);
+    expect(done.map((d) => d.value).sort((x, y) => x - y)).toEqual([2, 4, 6, 8]);
+    expect(new Set(done.map((d) => d.tag))).toEqual(new Set(['ahead'])); // the pool's two workers are prestarted ones
+    expect(new Set(done.map((d) => d.thread)).size).toBe(2);
+    expect(spawned).toHaveLength(3); // none spawned besides; the third was ended
+    await allExited();
+  });
+
+  it('replays what a worker started ahead posted before the pool took it: its fatal ends and replaces it', async () => {
+    const prestarted = await PrestartedWorkers.start(FATAL, {}, 1);
+    const { outcome, done } = await run([job(A, 1)], { workers: 1, prestarted: prestarted });
+    // FATAL workers never get ready: the pool gives up after MAX_START_FAILURES, the prestarted one counted.
+    expect(outcome.unstarted).toHaveLength(1);
+    expect(done).toEqual([]);
+    expect(spawned).toHaveLength(MAX_START_FAILURES);
     await allExited();
   });
 });
