@@ -3,7 +3,7 @@ import { SeededRandom } from '../onnx/random.js';
 import type { LoadedBundle } from '../bundle/bundle.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { loadOnnxRuntime } from '../bundle/onnxruntime.js';
-import { Rfsq } from '../rfsq/index.js';
+import { levelSpec, levelValue, Rfsq } from '../rfsq/index.js';
 import { ACCEPT_RULES, Acceptor, type AcceptRule } from './acceptance.js';
 import { argmaxRow, type Random } from './categorical.js';
 import { checkFinite, DecodingError } from './errors.js';
@@ -28,6 +28,11 @@ import { STRATEGIES, StageClock, type ChunkRecord, type Strategy } from './recor
  * positions equal the cut ones), and it draws no random numbers there. So each item's codes are
  * those it would get alone (with one Random per item under `stochastic`); the batch pays the steps
  * of its least accepted item. The alternative, a cache per item, would cost one run per item.
+ *
+ * Depth (`layers` D < Q, the "anytime" mode): only layers 0..D-1 are decoded; layers D..Q-1 take
+ * the level whose value is 0, so they add nothing to the latent. Autoregressive runs prefill + D
+ * steps; speculative cuts the draft's proposals to min(k, D), verifies n = min(k + 1, D) positions
+ * and steps up to layer D - 1. Exact at depth D equals autoregressive at depth D code for code.
  */
 
 export interface DecodeOptions {
@@ -36,8 +41,10 @@ export interface DecodeOptions {
   accept?: AcceptRule;
   /** `threshold`'s tau in [0, 1]; default 0.7. */
   threshold?: number;
-  /** Layers the draft proposes, k: 1..draft.layers; default the manifest's draft.layers. */
+  /** Layers the draft proposes, k: 1..draft.layers; default the manifest's draft.layers (cut to `layers`). */
   draftLayers?: number;
+  /** RFSQ layers decoded, D: 1..Q (autoregressive, speculative); default Q. The rest take the zero level. */
+  layers?: number;
   /**
    * Seeded uniform numbers for `stochastic`: one for the batch, or one per batch item (then each
    * item's result does not depend on what it was batched with). Default: the decoder's own stream.
@@ -66,7 +73,9 @@ interface Resolved {
   strategy: Strategy;
   accept: AcceptRule;
   threshold: number;
+  /** k, already cut to `layers`. */
   draftLayers: number;
+  layers: number;
   checkDeviation: boolean;
 }
 
@@ -91,6 +100,8 @@ export class Decoder {
   private readonly Q: number;
   private readonly P: number;
   private readonly L: number;
+  /** The level whose value is 0 (odd L), which layers past the decoded depth take; null for even L. */
+  private readonly zeroLevel: number | null;
 
   constructor(
     readonly bundle: LoadedBundle,
@@ -103,6 +114,7 @@ export class Decoder {
     this.L = m.rfsq.levels;
     this.rfsq = new Rfsq({ layers: this.Q, levels: [this.L], latentDim: this.P, scales: m.rfsq.scales, bound: m.rfsq.bound });
     this.main = layerwiseMain(bundle);
+    this.zeroLevel = zeroLevelOf(this.L);
     this.defaultRng = new SeededRandom(options.seed ?? 0);
   }
 
@@ -126,10 +138,16 @@ export class Decoder {
     const rngOf = this.rngs(options.rng, B);
     const clock = new StageClock();
     const layers =
-      opts.strategy === 'parallel' ? await this.parallel(obs, B, clock) : opts.strategy === 'autoregressive' ? await this.autoregressive(obs, B, clock) : await this.speculative(obs, B, opts, rngOf, clock);
+      opts.strategy === 'parallel' ? await this.parallel(obs, B, clock) : opts.strategy === 'autoregressive' ? await this.autoregressive(obs, B, opts.layers, clock) : await this.speculative(obs, B, opts, rngOf, clock);
+    this.zeroPast(layers.codes, B, opts.layers);
     const { latents, actions } = await this.decodeCodes(layers.codes, B, clock);
     const latency = clock.finish();
-    const greedy = opts.checkDeviation && opts.strategy === 'speculative' ? (await this.autoregressive(obs, B, new StageClock())).codes : null;
+    // Deviation is against main-only greedy decoding of the same depth.
+    let greedy: Int32Array | null = null;
+    if (opts.checkDeviation && opts.strategy === 'speculative') {
+      greedy = (await this.autoregressive(obs, B, opts.layers, new StageClock())).codes;
+      this.zeroPast(greedy, B, opts.layers);
+    }
 
     const { Q, P } = this;
     const C7 = this.manifest.action.chunk * this.manifest.action.dim;
@@ -152,6 +170,7 @@ export class Decoder {
           accept: opts.strategy === 'speculative' ? opts.accept : null,
           threshold: opts.strategy === 'speculative' && opts.accept === 'threshold' ? opts.threshold : null,
           batchSize: B,
+          layers: opts.layers,
           draftLayers: k,
           acceptedLayers: a,
           accepted: Array.from({ length: k }, (_, j) => j < a),
@@ -178,11 +197,11 @@ export class Decoder {
     return { codes, accepted: null, agreement: null };
   }
 
-  /** Prefill, then Q steps of one layer each, greedy. */
-  private async autoregressive(obs: Feeds, B: number, clock: StageClock): Promise<Layers> {
+  /** Prefill, then D steps of one layer each, greedy. */
+  private async autoregressive(obs: Feeds, B: number, D: number, clock: StageClock): Promise<Layers> {
     const run = await this.layerwise('autoregressive').start(obs, B, clock);
     const codes = new Int32Array(B * this.Q * this.P);
-    await this.continueLayers(run, codes, B, null, (logits, offset) => argmaxRow(logits, offset, this.L));
+    await this.continueLayers(run, codes, B, null, D, (logits, offset) => argmaxRow(logits, offset, this.L));
     return { codes, accepted: null, agreement: null };
   }
 
@@ -193,6 +212,7 @@ export class Decoder {
     if (!draft || !draftSpec) throw new DecodingError(`bundle "${this.manifest.name}"`, 'speculative decoding needs a draft model; this bundle has none (use autoregressive)');
     const { Q, P, L } = this;
     const k = opts.draftLayers;
+    const D = opts.layers;
     const kD = draftSpec.layers;
     const acceptor = new Acceptor(opts.accept, P, L, opts.threshold);
     const stochastic = opts.accept === 'stochastic';
@@ -205,8 +225,8 @@ export class Decoder {
     for (let b = 0; b < B; b++) for (let j = 0; j < k; j++) for (let c = 0; c < P; c++) proposed[(b * k + j) * P + c] = acceptor.propose(draftLogits, ((b * kD + j) * P + c) * L, rng(b));
 
     // One step scores every proposal: position i predicts layer i reading proposal i - 1; with
-    // k < Q position k also gives the main model's layer k.
-    const n = Math.min(k + 1, Q);
+    // k < D position k also gives the main model's layer k.
+    const n = Math.min(k + 1, D);
     const inputs = new BigInt64Array(B * n * P);
     for (let b = 0; b < B; b++) for (let i = 1; i < n; i++) for (let c = 0; c < P; c++) inputs[(b * n + i) * P + c] = BigInt(proposed[(b * k + i - 1) * P + c]!);
     const verify = await run.step(inputs, n, 'verify');
@@ -227,26 +247,26 @@ export class Decoder {
         agreement[b * k + j] = verdict.matches / P;
         if (!verdict.accepted) a = j;
       }
-      if (a === k && k < Q) for (let c = 0; c < P; c++) codes[(b * Q + k) * P + c] = acceptor.pick(verify, ((b * n + k) * P + c) * L, rng(b));
+      if (a === k && k < D) for (let c = 0; c < P; c++) codes[(b * Q + k) * P + c] = acceptor.pick(verify, ((b * n + k) * P + c) * L, rng(b));
       accepted[b] = a;
     }
 
     // Layers 0..a are final for each item; the batch continues from its shortest prefix.
     const shortest = accepted.reduce((m, a) => Math.min(m, a), k);
-    if (shortest + 1 < Q) {
+    if (shortest + 1 < D) {
       run.truncate(shortest + 1);
-      await this.continueLayers(run, codes, B, accepted, (logits, offset, b) => acceptor.pick(logits, offset, rng(b)));
+      await this.continueLayers(run, codes, B, accepted, D, (logits, offset, b) => acceptor.pick(logits, offset, rng(b)));
     }
     return { codes, accepted, agreement };
   }
 
   /**
-   * Steps the main model one layer at a time from layer run.positions to Q - 1. Item b already
+   * Steps the main model one layer at a time from layer run.positions to D - 1. Item b already
    * knows layers 0..known[b]: those positions are fed its codes and their outputs are ignored.
    */
-  private async continueLayers(run: MainRun, codes: Int32Array, B: number, known: Int32Array | null, pick: Pick): Promise<void> {
+  private async continueLayers(run: MainRun, codes: Int32Array, B: number, known: Int32Array | null, D: number, pick: Pick): Promise<void> {
     const { Q, P, L } = this;
-    for (let l = run.positions; l < Q; l++) {
+    for (let l = run.positions; l < D; l++) {
       const inputs = new BigInt64Array(B * P);
       if (l > 0) for (let b = 0; b < B; b++) for (let c = 0; c < P; c++) inputs[b * P + c] = BigInt(codes[(b * Q + l - 1) * P + c]!);
       const logits = await run.step(inputs, 1, 'mainSteps');
@@ -255,6 +275,13 @@ export class Decoder {
         for (let c = 0; c < P; c++) codes[(b * Q + l) * P + c] = pick(logits, (b * P + c) * L, b);
       }
     }
+  }
+
+  /** Layers D..Q-1 of every item take the zero level: they add nothing to the latent. */
+  private zeroPast(codes: Int32Array, B: number, D: number): void {
+    if (D === this.Q) return;
+    const { Q, P } = this;
+    for (let b = 0; b < B; b++) codes.fill(this.zeroLevel!, (b * Q + D) * P, (b + 1) * Q * P);
   }
 
   /** Codes to latents (TypeScript) to normalised actions (the bundle's decoder model). */
@@ -291,7 +318,18 @@ export class Decoder {
     if (o.strategy === 'speculative' && !(Number.isInteger(draftLayers) && draftLayers >= 1 && draftLayers <= available)) {
       throw new DecodingError('draftLayers', `${draftLayers} must be an integer in 1..${available} (the draft's layers)`);
     }
-    return { strategy: o.strategy, accept, threshold, draftLayers, checkDeviation: o.checkDeviation ?? accept === 'threshold' };
+    const layers = this.resolveLayers(o.layers, o.strategy);
+    return { strategy: o.strategy, accept, threshold, draftLayers: Math.min(draftLayers, layers), layers, checkDeviation: o.checkDeviation ?? accept === 'threshold' };
+  }
+
+  private resolveLayers(layers: number | undefined, strategy: Strategy): number {
+    const { Q, L } = this;
+    if (layers === undefined) return Q;
+    if (!(Number.isInteger(layers) && layers >= 1 && layers <= Q)) throw new DecodingError('layers', `${layers} must be an integer in 1..${Q} (the bundle's RFSQ layers)`);
+    if (layers === Q) return Q;
+    if (strategy === 'parallel') throw new DecodingError('layers', `${layers} of ${Q}: decoding fewer layers applies to autoregressive and speculative decoding (parallel decodes every layer in one run)`);
+    if (this.zeroLevel === null) throw new DecodingError('layers', `${layers} of ${Q}: the bundle's rfsq.levels = ${L} is even, so no level has value 0 for the layers left out; decode all ${Q} layers`);
+    return layers;
   }
 
   private rngs(rng: DecodeOptions['rng'], B: number): (b: number) => Random {
@@ -300,6 +338,13 @@ export class Decoder {
     if (rng.length !== B) throw new DecodingError('rng', `${rng.length} generators for a batch of ${B} (give one, or one per item)`);
     return (b) => rng[b]!;
   }
+}
+
+/** The level index whose value is 0: (L - 1)/2 for odd L (engine/rfsq/fsq.ts levelValue); null for even L. */
+export function zeroLevelOf(L: number): number | null {
+  const spec = levelSpec(L);
+  for (let i = 0; i < L; i++) if (levelValue(i, spec) === 0) return i;
+  return null;
 }
 
 /** The batch size shared by every observation tensor. */

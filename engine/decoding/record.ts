@@ -36,7 +36,12 @@ export interface ChunkRecord {
   threshold: number | null;
   /** Items decoded together in the run that produced this chunk. */
   batchSize: number;
-  /** Draft layers proposed, k (0 unless speculative). */
+  /**
+   * RFSQ layers decoded, D (the rest took the zero level); Q unless a lower depth was asked. Null
+   * where the policy does not say (a scripted or remote policy).
+   */
+  layers: number | null;
+  /** Draft layers proposed, k (0 unless speculative; at most `layers`). */
   draftLayers: number;
   /** Length of the accepted prefix, 0..k. */
   acceptedLayers: number;
@@ -105,5 +110,5 @@ export class StageClock {
  */
 export function wallTimeRecord(strategy: Strategy, totalMs: number, batchSize = 1): ChunkRecord {
   const zero = { prefillMs: 0, draftMs: 0, verifyMs: 0, mainStepsMs: 0, mainSteps: 0, parallelMs: 0, decoderMs: 0, rfsqMs: 0, ortMs: 0 };
-  return { strategy, accept: null, threshold: null, batchSize, draftLayers: 0, acceptedLayers: 0, accepted: [], agreement: [], latency: { ...zero, totalMs, overheadMs: totalMs }, deviation: null };
+  return { strategy, accept: null, threshold: null, batchSize, layers: null, draftLayers: 0, acceptedLayers: 0, accepted: [], agreement: [], latency: { ...zero, totalMs, overheadMs: totalMs }, deviation: null };
 }

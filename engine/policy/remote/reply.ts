@@ -114,6 +114,8 @@ function chunkRecord(r: RsdRecord, roundTripMs: number): ChunkRecord {
     accept: r.accept,
     threshold: r.threshold,
     batchSize: 1,
+    // The server's record does not say a depth (python/policy_server decodes every layer).
+    layers: null,
     draftLayers: r.draft_layers,
     acceptedLayers: r.accepted_layers,
     accepted: r.accepted,

@@ -126,6 +126,92 @@ describe('a draft covering every layer (k = Q)', () => {
   });
 });
 
+describe('depth (layers D < Q)', () => {
+  const ZERO = 3; // L = 7: level 3 has value 0
+
+  it('decodes D layers and gives the rest the zero level: exact at depth D is autoregressive at depth D, code for code', async () => {
+    for (const D of [1, 2, 3, 4, 6]) {
+      const accepted = new Set<number>();
+      for (let i = 0; i < 40; i++) {
+        const obs = observation(7000 + 100 * D + i);
+        const full = await decoder.decodeChunk(obs, { strategy: 'autoregressive' });
+        const ar = await decoder.decodeChunk(obs, { strategy: 'autoregressive', layers: D });
+        const spec = await decoder.decodeChunk(obs, { strategy: 'speculative', accept: 'exact', layers: D, checkDeviation: true });
+        expect(Array.from(spec.codes), `D ${D}, observation ${i}`).toEqual(Array.from(ar.codes));
+        expect(Array.from(spec.actionsNormalized)).toEqual(Array.from(ar.actionsNormalized));
+        // The decoded layers are full-depth greedy's (a layer reads only coarser ones); the rest are zero.
+        for (let l = 0; l < Q; l++) expect(layer(ar.codes, l)).toEqual(l < D ? layer(full.codes, l) : new Array(P).fill(ZERO));
+        // The latent sums only the decoded layers.
+        const rfsqScale = (l: number) => Math.pow(6, -l);
+        ar.latent.forEach((v, c) => {
+          let sum = 0;
+          for (let l = 0; l < D; l++) sum += ((ar.codes[l * P + c]! - 3) / 3) * rfsqScale(l);
+          expect(v).toBeCloseTo(sum, 6);
+        });
+        // Steps: prefill + D for autoregressive; the draft cut to min(k, D), verify n = min(k + 1, D), then up to layer D - 1.
+        const k = Math.min(K, D);
+        const a = spec.record.acceptedLayers;
+        accepted.add(a);
+        expect(ar.record.latency.mainSteps).toBe(D);
+        expect(spec.record.latency.mainSteps).toBe(Math.max(0, D - 1 - a));
+        expect(spec.record).toMatchObject({ layers: D, draftLayers: k, deviation: { differs: false, codes: 0 } });
+        expect(spec.record.accepted).toHaveLength(k);
+        expect(ar.record.layers).toBe(D);
+        expect(full.record.layers).toBe(Q);
+      }
+      if (D > 1) expect(accepted.size, `D ${D}: partial acceptance seen`).toBeGreaterThan(1);
+    }
+  }, 60_000);
+
+  it('threshold at depth D deviates only from greedy at depth D, and a batch decodes each item as alone', async () => {
+    const D = 4;
+    const obs = observation(8100, 16);
+    for (const options of [{ strategy: 'autoregressive', layers: D }, { strategy: 'speculative', accept: 'exact', layers: D }, { strategy: 'speculative', accept: 'threshold', threshold: 0.75, layers: D }] as const) {
+      const batched = await decoder.decodeBatch(obs, options);
+      for (let b = 0; b < 16; b++) {
+        const alone = await decoder.decodeChunk(item(obs, b), options);
+        expect(Array.from(batched[b]!.codes), `${options.strategy} ${'accept' in options ? options.accept : ''} item ${b}`).toEqual(Array.from(alone.codes));
+        expect(batched[b]!.record.acceptedLayers).toBe(alone.record.acceptedLayers);
+        expect(batched[b]!.record.layers).toBe(D);
+        if ('accept' in options && options.accept === 'threshold') {
+          const greedy = await decoder.decodeChunk(item(obs, b), { strategy: 'autoregressive', layers: D });
+          const count = differing(alone.codes, greedy.codes);
+          expect(alone.record.deviation).toEqual({ differs: count > 0, codes: count });
+        }
+      }
+      if (options.strategy === 'speculative') expect(new Set(batched.map((c) => c.record.acceptedLayers)).size).toBeGreaterThan(1);
+    }
+  }, 30_000);
+
+  it('D = Q is the default depth', async () => {
+    const obs = observation(9);
+    const a = await decoder.decodeChunk(obs, { strategy: 'speculative', layers: Q });
+    const b = await decoder.decodeChunk(obs, { strategy: 'speculative' });
+    expect(Array.from(a.codes)).toEqual(Array.from(b.codes));
+    expect(a.record.layers).toBe(Q);
+  });
+
+  it('refuses a depth out of range, on parallel, and where no level has value 0, by name', async () => {
+    const obs = observation(1);
+    await expect(decoder.decodeChunk(obs, { strategy: 'autoregressive', layers: 0 })).rejects.toThrow('layers: 0 must be an integer in 1..8');
+    await expect(decoder.decodeChunk(obs, { strategy: 'autoregressive', layers: 9 })).rejects.toThrow('layers: 9 must be an integer in 1..8');
+    await expect(decoder.decodeChunk(obs, { strategy: 'speculative', layers: 2.5 })).rejects.toThrow('layers: 2.5');
+    const parallel = new Decoder(tinyParallel);
+    await expect(parallel.decodeChunk(syntheticObservation(tinyParallel.manifest, 1, 1), { strategy: 'parallel', layers: 3 })).rejects.toThrow('layers: 3 of 8: decoding fewer layers applies to autoregressive and speculative');
+    const dir = path.join(root, 'even-levels');
+    await writeSyntheticBundle(dir, { ...SYNTHETIC_PRESETS.tiny, levels: 8 }, 5);
+    const even = await loadBundle(dir, { ep: 'cpu' });
+    try {
+      const d = new Decoder(even);
+      const o = syntheticObservation(even.manifest, 1, 1);
+      await expect(d.decodeChunk(o, { strategy: 'autoregressive', layers: 3 })).rejects.toThrow("layers: 3 of 8: the bundle's rfsq.levels = 8 is even");
+      expect((await d.decodeChunk(o, { strategy: 'autoregressive', layers: 8 })).record.layers).toBe(8);
+    } finally {
+      await even.release();
+    }
+  });
+});
+
 describe('speculative threshold', () => {
   it('behaves as exact at tau = 1', async () => {
     for (let i = 0; i < 60; i++) {
