@@ -23,7 +23,7 @@ Usage:
             [--renderer DIR]
   rsd eval [--suite libero_spatial] [--tasks 0-9] [--trials 50]
            [--decoding parallel|autoregressive|speculative]
-           [--accept exact|threshold|stochastic] [--threshold 0.7]
+           [--accept exact|threshold|stochastic] [--threshold 0.7] [--layers D]
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
            [--policy ws://HOST:PORT [--profile openpi-libero|rsd-server|FILE]
             [--api-key-env VAR] [--policy-timeout MS]]
@@ -40,7 +40,10 @@ Usage:
                                             $RSD_LIBERO_PYTHON, else python3; initial states
                                             LIBERO's own); results in <data dir>/runs/<run>/
                                             (or --out); --record-cameras: camera images kept
-                                            for Replay, any policy (SIZE 128 by default)
+                                            for Replay, any policy (SIZE 128 by default);
+                                            --layers D: decode only the first D of the
+                                            bundle's RFSQ layers (autoregressive and
+                                            speculative; the rest add nothing)
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
              [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
@@ -83,8 +86,11 @@ Usage:
   rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)] [--json]
                                             env.step against 25 bare mj_step calls, same run
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
-                   [--chunks N] [--threads N] [--json]
-                                            decoding strategies on one bundle, same run
+                   [--chunks N] [--threads N] [--layers 2,3,4] [--json]
+                                            decoding strategies on one bundle, same run;
+                                            --layers: autoregressive and speculative exact
+                                            decoding only the first D layers, per depth;
+                                            the parallel twin (DIR-parallel) as an arm
   rsd runs list [--runs DIR] [--json]       the runs, newest first (default DIR: <data dir>/runs)
   rsd runs show RUN [--runs DIR] [--json]   configuration, success with Wilson 95% intervals,
                                             latency, acceptance, errors (so far, if unfinished)
@@ -139,6 +145,7 @@ const EVAL_FLAGS = {
   decoding: '--decoding',
   accept: '--accept',
   threshold: '--threshold',
+  layers: '--layers',
   ep: '--ep',
   bundle: '--bundle',
   bundleDir: '--bundle',
@@ -160,7 +167,7 @@ const EVAL_FLAGS = {
   python: '--python',
 };
 const EXPERT_FLAGS = { suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
-const BENCH_FLAGS = { python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps' };
+const BENCH_FLAGS = { python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps', layers: '--layers' };
 const FIDELITY_FLAGS = {
   suite: '--suite',
   tasks: '--tasks',

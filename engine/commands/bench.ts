@@ -32,6 +32,7 @@ export async function bench(args: string[]): Promise<number> {
       seed: { type: 'string' },
       threads: { type: 'string' },
       threshold: { type: 'string' },
+      layers: { type: 'string' },
       'small-ep': { type: 'string' },
     });
     const ep = (values.ep ?? 'cpu') as ExecutionProviderRequest;
@@ -48,6 +49,7 @@ export async function bench(args: string[]): Promise<number> {
       seed: intFlag('seed', values.seed, 7, 0),
       threads: values.threads === undefined ? undefined : intFlag('threads', values.threads, 1, 1, 256),
       threshold,
+      ...(values.layers !== undefined ? { layers: depthList(values.layers) } : {}),
       smallModelsEp: smallEp,
     });
     // The text report shows its warnings beside the figures; with --json, stderr says them too.
@@ -101,4 +103,13 @@ export async function bench(args: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError(what ? `unknown benchmark "${what}"; ${suggest(what, ['sim', 'engine', 'eval', 'bridge', 'remote', 'served'], 'benchmarks')}` : 'which benchmark? benchmarks: sim, engine, eval, bridge, remote, served');
+}
+
+/** `--layers 2,3,4`: depths (the bench checks them against the bundle's layers). */
+function depthList(text: string): number[] {
+  const items = text.split(',').map((x) => x.trim());
+  const depths = items.map(Number);
+  if (items.some((x) => !/^\d+$/.test(x)) || depths.some((d) => d < 1)) throw new UsageError(`--layers: expected a comma-separated list of depths such as 2,3,4, got "${text}"`);
+  if (new Set(depths).size !== depths.length) throw new UsageError(`--layers: "${text}" lists a depth twice`);
+  return depths;
 }

@@ -11,6 +11,7 @@ import { defaultRunsRoot } from '../runs/store.js';
 import { settingsFile } from '../settings/paths.js';
 import { SettingsStore } from '../settings/store.js';
 import { taskCaveats } from '../api/known-issues.js';
+import { depthText } from '../api/schemas/run-config.js';
 import { createTarget } from '../targets/factory.js';
 import { terminalText } from '../util/terminal-text.js';
 import { intFlag, parse, print, UsageError } from './args.js';
@@ -36,6 +37,7 @@ export async function evaluate(args: string[]): Promise<number> {
     decoding: { type: 'string' },
     accept: { type: 'string' },
     threshold: { type: 'string' },
+    layers: { type: 'string' },
     ep: { type: 'string' },
     bundle: { type: 'string' },
     policy: { type: 'string' },
@@ -63,6 +65,9 @@ export async function evaluate(args: string[]): Promise<number> {
     if (!(Number.isFinite(threshold) && threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold: expected a number in [0, 1], got "${values.threshold}"`);
     if (accept !== undefined && accept !== 'threshold') throw new UsageError(`--threshold applies to --accept threshold, not ${accept}`);
   }
+  // The bundle's layer count bounds it when the bundle loads (BundlePolicy: `--layers: ... 1..Q`).
+  const layers = values.layers === undefined ? undefined : intFlag('layers', values.layers, 8, 1);
+  if (layers !== undefined && values.resume !== undefined) throw new UsageError('--layers: a resumed run decodes the layers its run.json records; leave it out');
   const sim = oneOf('sim', values.sim, SIMULATOR_KINDS) as SimulatorSpec['kind'] | undefined;
   if (values.python !== undefined) {
     if (sim !== 'libero') throw new UsageError(`--python applies to --sim libero (the Python that runs real LIBERO)${sim ? `, not --sim ${sim}` : ''}`);
@@ -102,6 +107,7 @@ export async function evaluate(args: string[]): Promise<number> {
             ...(decoding ? { decoding } : {}),
             ...(accept ? { accept } : {}),
             ...(threshold !== undefined ? { threshold } : {}),
+            ...(layers !== undefined ? { layers } : {}),
             ...(ep ? { ep } : {}),
           },
       ...(values.debug ? { debug: true } : {}),
@@ -147,7 +153,7 @@ function remoteFlags(values: Record<string, string | boolean | undefined>): { ur
   if (url === undefined && profile === undefined && keyEnv === undefined && timeout === undefined) return null;
   if (url !== undefined) {
     if (values.bundle !== undefined) throw new UsageError('--bundle and --policy: choose one policy, a bundle run here or a policy server');
-    for (const flag of ['decoding', 'accept', 'threshold', 'ep'] as const) {
+    for (const flag of ['decoding', 'accept', 'threshold', 'layers', 'ep'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to a bundle; a policy server (--policy) decodes as its own settings say`);
     }
     if (!/^wss?:\/\/[^\s/]+/.test(url)) throw new UsageError(`--policy: expected a ws:// or wss:// address such as ws://127.0.0.1:8000, got "${url}"`);
@@ -239,7 +245,7 @@ function formatResults(id: string, dir: string, report: EvalReport): string {
   const r = report.results;
   const c = r.config;
   const lines = [
-    `rsd eval: run ${id} ${report.status}: ${c.suite}, ${c.decoding}${c.accept ? ` (${c.accept}${c.threshold !== null ? ` ${c.threshold}` : ''})` : ''}, ${c.policy?.kind === 'remote' ? `policy server ${c.policy.url} (${c.bundle.name}, profile ${c.policy.profile})` : `bundle ${c.bundle.name}, ${c.executionProvider.used}`}, ${report.stats.workers} workers, ${(report.stats.wallMs / 1000).toFixed(1)} s`,
+    `rsd eval: run ${id} ${report.status}: ${c.suite}, ${c.decoding}${c.accept ? ` (${c.accept}${c.threshold !== null ? ` ${c.threshold}` : ''})` : ''}${depthText(c.depth)}, ${c.policy?.kind === 'remote' ? `policy server ${c.policy.url} (${c.bundle.name}, profile ${c.policy.profile})` : `bundle ${c.bundle.name}, ${c.executionProvider.used}`}, ${report.stats.workers} workers, ${(report.stats.wallMs / 1000).toFixed(1)} s`,
     '  task  success                 95% interval       errors',
   ];
   for (const t of r.tasks) lines.push(`  ${String(t.taskId).padStart(4)}  ${`${t.successes}/${t.episodes} (${pct(t.rate)})`.padEnd(22)}  ${`[${pct(t.wilson95.low)}, ${pct(t.wilson95.high)}]`.padEnd(17)}  ${t.errors}`);

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { compareResults, formatComparison } from '../eval/compare.js';
 import { taskNames } from '../libero/suites.js';
 import type { Results } from '../api/schemas/results.js';
+import { depthText, type DecodingDepth } from '../api/schemas/run-config.js';
 import { defaultRunsRoot, RunStore } from '../runs/store.js';
 import type { RunLabels, RunMeta, StoredRunSummary } from '../api/schemas/runs.js';
 import { print, suggest, UsageError } from './args.js';
@@ -59,9 +60,9 @@ async function list(args: string[]): Promise<number> {
   return 0;
 }
 
-function decodingText(d: { decoding: string; accept: string | null; threshold: number | null }): string {
-  if (d.decoding !== 'speculative') return d.decoding;
-  return `speculative/${d.accept ?? '?'}${d.threshold !== null ? ` ${d.threshold}` : ''}`;
+function decodingText(d: { decoding: string; accept: string | null; threshold: number | null; depth?: DecodingDepth }): string {
+  if (d.decoding !== 'speculative') return d.decoding + depthText(d.depth);
+  return `speculative/${d.accept ?? '?'}${d.threshold !== null ? ` ${d.threshold}` : ''}${depthText(d.depth)}`;
 }
 
 export function formatList(root: string, summaries: readonly StoredRunSummary[]): string {

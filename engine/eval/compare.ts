@@ -1,6 +1,6 @@
 import type { Comparison, DifferingEpisode, PairedSuccess, PairedSuccessWithIntervals, RunLabel, UnpairedEpisode } from '../api/schemas/comparison.js';
 import { LATENCY_STAGES, type EpisodeRecord, type LatencyStage, type Results } from '../api/schemas/results.js';
-import type { DecodingStrategy } from '../api/schemas/run-config.js';
+import { depthText, type DecodingStrategy } from '../api/schemas/run-config.js';
 import { InputError } from '../util/input-error.js';
 import { BOOTSTRAP, ratioInterval, resampledMedians, runDraws } from './bootstrap.js';
 import { mcnemar, wilson } from './metrics.js';
@@ -25,7 +25,7 @@ const keyOf = (e: { taskId: number; trial: number }): string => `${e.taskId}/${e
 
 function label(r: Results): RunLabel {
   const c = r.config;
-  return { id: r.run?.id ?? null, status: r.run?.status ?? null, decoding: c.decoding, accept: c.accept, threshold: c.threshold, bundle: c.bundle.name, executionProvider: c.executionProvider.used };
+  return { id: r.run?.id ?? null, status: r.run?.status ?? null, decoding: c.decoding, accept: c.accept, threshold: c.threshold, ...(c.depth ? { depth: c.depth } : {}), bundle: c.bundle.name, executionProvider: c.executionProvider.used };
 }
 
 function ratio(a: number | null, b: number | null): number | null {
@@ -117,6 +117,7 @@ function configDifferences(a: Results['config'], b: Results['config']): Comparis
     ['decoding', (c) => c.decoding],
     ['accept', (c) => c.accept],
     ['threshold', (c) => c.threshold],
+    ['layers', (c) => (c.depth ? `${c.depth.layers} of ${c.depth.of}` : 'all')],
     ['bundle', (c) => `${c.bundle.name} (${c.bundle.hash})`],
     ['executionProvider', (c) => c.executionProvider.used],
     ['maxSteps', (c) => c.maxSteps],
@@ -206,7 +207,7 @@ function speedSentence(c: Comparison): string {
 }
 
 function describeRun(l: RunLabel): string {
-  const decoding = l.decoding === 'speculative' ? `speculative, ${l.accept ?? '?'}${l.threshold !== null ? ` ${l.threshold}` : ''}` : l.decoding;
+  const decoding = (l.decoding === 'speculative' ? `speculative, ${l.accept ?? '?'}${l.threshold !== null ? ` ${l.threshold}` : ''}` : l.decoding) + depthText(l.depth);
   return `${l.id ?? '(no id)'} (${decoding}, ${l.bundle}, ${l.executionProvider})`;
 }
 

@@ -139,6 +139,7 @@ function resumedPolicy(id: string, info: Awaited<ReturnType<RunStore['open']>>['
     decoding: c.decoding,
     ...(c.accept ? { accept: c.accept } : {}),
     ...(c.threshold !== null ? { threshold: c.threshold } : {}),
+    ...(c.depth ? { layers: c.depth.layers } : {}),
     ep: c.executionProvider.requested,
   };
 }
@@ -186,6 +187,7 @@ async function bundleSpec(request: Extract<PolicyRequest, { kind: 'bundle' }>, s
     ...(decoding ? { decoding } : {}),
     ...(accept ? { accept } : {}),
     ...(request.threshold !== undefined ? { threshold: request.threshold } : {}),
+    ...(request.layers !== undefined ? { layers: request.layers } : {}),
     ep: request.ep ?? RUN_DEFAULTS.ep,
   };
 }

@@ -236,6 +236,7 @@ async function newConfig(run: ResolvedRun, policy: PolicyMetadata): Promise<RunC
     decoding: policy.decoding.strategy,
     accept: policy.decoding.accept,
     threshold: policy.decoding.threshold,
+    ...(policy.decoding.depth ? { depth: policy.decoding.depth } : {}),
     bundle: { name: policy.name, hash: policy.hash },
     executionProvider: policy.executionProvider,
     ...(policy.remote ? { policy: { kind: 'remote' as const, ...policy.remote } } : {}),

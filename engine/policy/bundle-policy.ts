@@ -3,7 +3,7 @@ import { loadBundle, type ExecutionProviderRequest, type LoadedBundle } from '..
 import { cameraRequests, ObservationEncoder, observationFeeds } from '../bundle/observation.js';
 import { postprocessChunk } from '../bundle/processing.js';
 import type { AcceptRule } from '../decoding/acceptance.js';
-import { Decoder, DEFAULT_THRESHOLD } from '../decoding/decoder.js';
+import { Decoder, DEFAULT_THRESHOLD, zeroLevelOf } from '../decoding/decoder.js';
 import type { Strategy } from '../decoding/record.js';
 import { InputError } from '../util/input-error.js';
 import type { Policy, PolicyChunk, PolicyInput, PolicyMetadata, TaskContext } from './policy.js';
@@ -23,6 +23,8 @@ export interface BundlePolicyOptions {
   accept?: AcceptRule;
   /** `threshold`'s tau; default 0.7. */
   threshold?: number;
+  /** RFSQ layers decoded, D in 1..Q (autoregressive, speculative); default every layer. */
+  layers?: number;
   ep?: ExecutionProviderRequest;
   /** The decoder's own random stream, for sampled decoding without per-input streams. */
   seed?: number;
@@ -47,6 +49,8 @@ export class BundlePolicy implements Policy {
     readonly strategy: Strategy,
     private readonly accept: AcceptRule | null,
     private readonly threshold: number | null,
+    /** Layers decoded, or null for every layer. */
+    private readonly layers: number | null,
   ) {
     const { manifest } = bundle;
     const obs = manifest.observation;
@@ -63,7 +67,7 @@ export class BundlePolicy implements Policy {
         instruction: true,
       },
       action: { dim: manifest.action.dim, chunk: manifest.action.chunk },
-      decoding: { strategy, accept, threshold },
+      decoding: { strategy, accept, threshold, ...(layers !== null ? { depth: { layers, of: manifest.rfsq.layers } } : {}) },
       executionProvider: {
         requested: choice.requested,
         used: choice.chosen,
@@ -83,7 +87,7 @@ export class BundlePolicy implements Policy {
       }
       const accept = strategy === 'speculative' ? (options.accept ?? 'exact') : null;
       const threshold = accept === 'threshold' ? (options.threshold ?? DEFAULT_THRESHOLD) : null;
-      return new BundlePolicy(bundle, decoder, strategy, accept, threshold);
+      return new BundlePolicy(bundle, decoder, strategy, accept, threshold, checkedLayers(options.layers, bundle, strategy));
     } catch (error) {
       await bundle.release();
       throw error;
@@ -103,6 +107,7 @@ export class BundlePolicy implements Policy {
       strategy: this.strategy,
       ...(this.accept ? { accept: this.accept } : {}),
       ...(this.threshold !== null ? { threshold: this.threshold } : {}),
+      ...(this.layers !== null ? { layers: this.layers } : {}),
       ...(rngs ? { rng: rngs } : {}),
     });
     return chunks.map((chunk) => ({ actions: postprocessChunk(chunk.actionsNormalized, manifest.action), record: chunk.record, codes: chunk.codes }));
@@ -121,4 +126,20 @@ export class BundlePolicy implements Policy {
     if (!encoder) this.encoders.set(key, (encoder = new ObservationEncoder(this.bundle.manifest, task.objects, task.instruction)));
     return encoder;
   }
+}
+
+/**
+ * The depth option against the bundle: an integer in 1..Q, fewer than Q only for autoregressive and
+ * speculative decoding of odd level counts (engine/decoding/decoder.ts). Null: every layer (Q
+ * asked is every layer too, and recorded as such).
+ */
+function checkedLayers(layers: number | undefined, bundle: LoadedBundle, strategy: Strategy): number | null {
+  if (layers === undefined) return null;
+  const { layers: Q, levels: L } = bundle.manifest.rfsq;
+  const name = bundle.manifest.name;
+  if (!(Number.isInteger(layers) && layers >= 1 && layers <= Q)) throw new BundlePolicyError('layers', `${layers} is not a depth of bundle "${name}": expected an integer in 1..${Q} (its RFSQ layers)`);
+  if (layers === Q) return null;
+  if (strategy === 'parallel') throw new BundlePolicyError('layers', `${layers} of ${Q}: parallel decoding decodes every layer in one run; fewer layers apply to autoregressive and speculative decoding`);
+  if (zeroLevelOf(L) === null) throw new BundlePolicyError('layers', `${layers} of ${Q}: bundle "${name}" has an even level count (rfsq.levels = ${L}), so no level has value 0 for the layers left out`);
+  return layers;
 }

@@ -1,3 +1,4 @@
+import type { DecodingDepth } from '../api/schemas/run-config.js';
 import type { Random } from '../decoding/categorical.js';
 import type { ChunkRecord } from '../decoding/record.js';
 import type { Observation } from '../sim/simulator.js';
@@ -66,7 +67,7 @@ export interface PolicyMetadata {
   /** `chunk`: the actions of each chunk that run; 0 when a server's replies decide it. */
   action: { dim: number; chunk: number };
   /** How it decodes, for the run's configuration. */
-  decoding: { strategy: ChunkRecord['strategy']; accept: ChunkRecord['accept']; threshold: number | null };
+  decoding: { strategy: ChunkRecord['strategy']; accept: ChunkRecord['accept']; threshold: number | null; depth?: DecodingDepth };
   /** Where it runs: an execution provider of this machine, or `remote` (a policy server). */
   executionProvider: { requested: 'cpu' | 'webgpu' | 'cuda' | 'auto' | 'remote'; used: 'cpu' | 'webgpu' | 'cuda' | 'remote'; reason: string | null };
   /** A remote policy's server, as run configurations record it (absent for in-process kinds). */

@@ -308,7 +308,7 @@ export async function planIngest(run: RunView, batch: PreparedBatch, source: str
 }
 
 /** Configuration fields that must be equal for episodes of another run to join this one. */
-const SHARED_CONFIG = ['suite', 'seed', 'maxSteps', 'waitSteps', 'decoding', 'accept', 'threshold', 'bundle', 'simulator'] as const;
+const SHARED_CONFIG = ['suite', 'seed', 'maxSteps', 'waitSteps', 'decoding', 'accept', 'threshold', 'depth', 'bundle', 'simulator'] as const;
 
 /**
  * The first field where a source run's configuration differs from this run's in what defines its

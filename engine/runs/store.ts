@@ -600,6 +600,7 @@ export class RunStore {
         decoding: c.decoding,
         accept: c.accept,
         threshold: c.threshold,
+        ...(c.depth ? { depth: c.depth } : {}),
         bundle: c.bundle.name,
         executionProvider: c.executionProvider.used,
         ...(c.policy ? { server: c.policy.url } : {}),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EpisodeOutcome, LATENCY_STAGES } from './results.js';
-import { AcceptRule, DecodingStrategy, SuiteName } from './run-config.js';
+import { AcceptRule, DecodingDepth, DecodingStrategy, SuiteName } from './run-config.js';
 import { RunStatus } from './runs.js';
 
 /**
@@ -18,6 +18,7 @@ export const RunLabel = z.object({
   decoding: DecodingStrategy,
   accept: AcceptRule.nullable(),
   threshold: z.number().nullable(),
+  depth: DecodingDepth.optional(),
   bundle: z.string(),
   executionProvider: z.string(),
 });

@@ -25,6 +25,20 @@ export const ACCEPT_RULES = ['exact', 'threshold', 'stochastic'] as const;
 export const AcceptRule = z.enum(ACCEPT_RULES);
 export type AcceptRule = z.infer<typeof AcceptRule>;
 
+/**
+ * Decoding fewer RFSQ layers than the bundle has (docs/bundle-format.md "Decoding", depth): the
+ * first `layers` of `of`, the rest at the level whose value is 0. Absent in a configuration: every layer.
+ */
+export const DecodingDepth = z
+  .strictObject({ layers: z.number().int().positive(), of: z.number().int().positive() })
+  .refine((d) => d.layers < d.of, { message: 'layers must be fewer than of (all layers is no depth: leave depth out)' });
+export type DecodingDepth = z.infer<typeof DecodingDepth>;
+
+/** ", 3 of 8 layers" after a decoding's name; "" for every layer. */
+export function depthText(depth: DecodingDepth | undefined): string {
+  return depth ? `, ${depth.layers} of ${depth.of} layers` : '';
+}
+
 /** Execution providers a run can use, and the ones it can ask for (`auto` picks one). */
 export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
 export const ExecutionProvider = z.enum(EXECUTION_PROVIDERS);
@@ -87,6 +101,8 @@ const RunConfigFields = z.strictObject({
   accept: AcceptRule.nullable(),
   /** tau of the threshold rule (else null). */
   threshold: z.number().min(0).max(1).nullable(),
+  /** Fewer layers decoded than the bundle has (autoregressive, speculative); absent: every layer. */
+  depth: DecodingDepth.optional(),
   bundle: z.strictObject({
     name: z.string().min(1),
     /** Content hash of the bundle (e.g. `sha256:...`). */
@@ -119,5 +135,6 @@ export const RunConfig = RunConfigFields.superRefine((c, ctx) => {
   if (c.decoding !== 'speculative' && c.accept !== null) ctx.addIssue({ code: 'custom', path: ['accept'], message: `must be null with ${c.decoding} decoding (only speculative decoding has an acceptance rule)` });
   if (c.accept !== 'threshold' && c.threshold !== null) ctx.addIssue({ code: 'custom', path: ['threshold'], message: `must be null unless accept is threshold (accept is ${c.accept === null ? 'null' : c.accept})` });
   if (c.accept === 'threshold' && c.threshold === null) ctx.addIssue({ code: 'custom', path: ['threshold'], message: 'the threshold rule needs its tau' });
+  if (c.depth && c.decoding === 'parallel') ctx.addIssue({ code: 'custom', path: ['depth'], message: 'parallel decoding decodes every layer (depth applies to autoregressive and speculative decoding)' });
 });
 export type RunConfig = z.infer<typeof RunConfig>;

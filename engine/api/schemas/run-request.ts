@@ -34,6 +34,8 @@ export const PolicyRequest = z.discriminatedUnion('kind', [
     decoding: DecodingStrategy.optional(),
     accept: AcceptRule.optional(),
     threshold: z.number().min(0).max(1).optional(),
+    /** RFSQ layers decoded, D in 1..Q of the bundle (checked when it loads); default every layer. */
+    layers: z.number().int().min(1).optional(),
     ep: ExecutionProviderRequest.optional(),
   }),
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AcceptRule, DecodingStrategy, RunConfig, SuiteName } from './run-config.js';
+import { AcceptRule, DecodingDepth, DecodingStrategy, RunConfig, SuiteName } from './run-config.js';
 import { RecordCameras, SimulatorSpec } from './run-request.js';
 
 /**
@@ -81,6 +81,8 @@ export const RunSummary = z.object({
   decoding: DecodingStrategy,
   accept: AcceptRule.nullable(),
   threshold: z.number().nullable(),
+  /** config.depth: fewer layers decoded than the bundle has; absent: every layer. */
+  depth: DecodingDepth.optional(),
   bundle: z.string(),
   executionProvider: z.string(),
   /** A policy server's run: the server's address (`config.policy.url`); absent for a bundle's run. */

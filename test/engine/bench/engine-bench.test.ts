@@ -4,14 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatEngineBench, predictedSpeculativeMs, runEngineBench, stats, type EngineBenchReport } from '../../../engine/bench/engine-bench.js';
+import { formatEngineBench, predictedAutoregressiveMs, predictedSpeculativeMs, runEngineBench, stats, verifyCostMs, type EngineBenchReport } from '../../../engine/bench/engine-bench.js';
+import { InputError } from '../../../engine/util/input-error.js';
 import { writeSyntheticBundle } from '../../../engine/bundle/synthetic.js';
 
 let report: EngineBenchReport;
 let root: string;
 
 beforeAll(async () => {
-  report = await runEngineBench({ ep: 'cpu', chunks: 12, warmup: 2, seed: 4, preset: 'tiny' });
+  report = await runEngineBench({ ep: 'cpu', chunks: 12, warmup: 2, seed: 4, preset: 'tiny', layers: [2, 5] });
   root = await mkdtemp(path.join(os.tmpdir(), 'rsd-engine-bench-'));
 }, 60_000);
 afterAll(async () => {
@@ -24,7 +25,18 @@ describe('runEngineBench', () => {
     expect(report.bundle.note).toMatch(/^SYNTHETIC: generated from preset "tiny" \(seed 4\)/);
     expect(report.ep).toBe('cpu');
     expect(report.threads).toBeNull();
-    expect(report.arms.map((a) => a.name)).toEqual(['autoregressive', 'speculative exact', 'speculative threshold 0.7', 'speculative stochastic', 'parallel']);
+    expect(report.arms.map((a) => a.name)).toEqual([
+      'autoregressive',
+      'speculative exact',
+      'speculative threshold 0.7',
+      'speculative stochastic',
+      'autoregressive, 2 of 8 layers',
+      'speculative exact, 2 of 8 layers',
+      'autoregressive, 5 of 8 layers',
+      'speculative exact, 5 of 8 layers',
+      'parallel',
+    ]);
+    expect(report.arms.map((a) => a.layers)).toEqual([8, 8, 8, 8, 2, 2, 5, 5, 8]);
     expect(report.arms.at(-1)!.bundle).toBe('synthetic-tiny-parallel');
     for (const a of report.arms) expect(a.chunks).toBe(12);
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
@@ -49,20 +61,21 @@ describe('runEngineBench', () => {
   it('has acceptance statistics that add up', () => {
     for (const a of report.arms.filter((x) => x.strategy === 'speculative')) {
       const acc = a.acceptance!;
-      expect(acc.distribution).toHaveLength(4);
+      const k = Math.min(3, a.layers);
+      expect(acc.distribution).toHaveLength(k + 1);
       expect(acc.distribution.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
       expect(acc.meanAcceptedLayers).toBeCloseTo(acc.distribution.reduce((s, x, n) => s + n * x, 0), 9);
       // Layer j is in the accepted prefix exactly when more than j layers were accepted.
       acc.perLayer.forEach((rate, j) => expect(rate).toBeCloseTo(acc.distribution.slice(j + 1).reduce((s, x) => s + x, 0), 9));
-      // Main steps after the verify step: Q - 1 - a on average.
-      expect(a.stages.mainSteps).toBeCloseTo(7 - acc.meanAcceptedLayers, 9);
+      // Main steps after the verify step: D - 1 - a on average.
+      expect(a.stages.mainSteps).toBeCloseTo(acc.distribution.reduce((s, x, n) => s + x * Math.max(0, a.layers - 1 - n), 0), 9);
     }
     for (const a of report.arms.filter((x) => x.strategy !== 'speculative')) expect(a.acceptance).toBeNull();
   });
 
   it('reports deviation for the lossy rules only', () => {
-    const [ar, exact, threshold, stochastic, parallel] = report.arms;
-    for (const a of [ar, exact, parallel]) expect(a!.deviation).toBeNull();
+    const [ar, exact, threshold, stochastic, ...rest] = report.arms;
+    for (const a of [ar, exact, ...rest]) expect(a!.deviation).toBeNull();
     for (const a of [threshold, stochastic]) {
       expect(a!.deviation!.chunkRate).toBeGreaterThanOrEqual(0);
       expect(a!.deviation!.chunkRate).toBeLessThanOrEqual(1);
@@ -76,17 +89,73 @@ describe('runEngineBench', () => {
     const c = report.costs!;
     expect(c.autoregressiveMs).toBeCloseTo(c.prefillMs + 8 * c.stepMs + c.decodeMs, 9);
     for (const a of report.arms) {
-      if (a.strategy !== 'speculative') {
+      if (a.strategy === 'parallel' || (a.strategy === 'autoregressive' && a.layers === 8)) {
         expect(a.speedup).toBeNull();
         continue;
       }
       expect(a.speedup!.measured).toBeCloseTo(ar.latency.medianMs / a.latency.medianMs, 9);
-      const expectedMs = a.acceptance!.distribution.reduce((s, share, n) => s + share * (c.prefillMs + c.draftMs + c.verifyMs + (7 - n) * c.stepMs + c.decodeMs), 0);
+      const D = a.layers;
+      let expectedMs: number;
+      if (a.strategy === 'autoregressive') {
+        expectedMs = c.prefillMs + D * c.stepMs + c.decodeMs;
+        expect(predictedAutoregressiveMs(c, D)).toBeCloseTo(expectedMs, 9);
+      } else {
+        const k = Math.min(3, D);
+        // verify(n) is the step over n = min(k + 1, D) positions, measured in this run.
+        const verify = c.stepByPositions![Math.min(k + 1, D) - 1]!.medianMs;
+        expect(verifyCostMs(c, Math.min(k + 1, D))).toBe(verify);
+        expectedMs = a.acceptance!.distribution.reduce((s, share, n) => s + share * (c.prefillMs + c.draftMs + verify + Math.max(0, D - 1 - n) * c.stepMs + c.decodeMs), 0);
+        expect(predictedSpeculativeMs(c, D, k, a.acceptance!.distribution)).toBeCloseTo(expectedMs, 9);
+      }
       expect(a.speedup!.predictedMs).toBeCloseTo(expectedMs, 9);
-      expect(predictedSpeculativeMs(c, 8, a.acceptance!.distribution)).toBeCloseTo(expectedMs, 9);
       expect(a.speedup!.predicted).toBeCloseTo(c.autoregressiveMs / expectedMs, 9);
     }
     expect(report.costCheck!.ratio).toBeCloseTo(report.costCheck!.stepMs / report.costCheck!.draftMs, 9);
+  });
+
+  it('measures a step over n = 1..Q positions, and predicts what a deeper draft would buy from it', () => {
+    const c = report.costs!;
+    expect(c.stepByPositions!.map((s) => s.positions)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const s of c.stepByPositions!) expect(s.medianMs).toBeGreaterThan(0);
+    expect(report.deeperDraft!.map((d) => d.draftLayers)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (const d of report.deeperDraft!) {
+      const k = d.draftLayers;
+      const full = c.prefillMs + c.draftMs + c.stepByPositions![k]!.medianMs + (7 - k) * c.stepMs + c.decodeMs;
+      expect(d.predicted).toBeCloseTo(c.autoregressiveMs / full, 9);
+    }
+    const text = formatEngineBench(report);
+    expect(text).toContain('main step by positions n (median ms, x one position): n=1 ');
+    expect(text).toContain('predicted speedup of a draft of k layers, all accepted');
+  });
+
+  it('gives every arm its latency ratio to the parallel arm of the same run', () => {
+    const parallel = report.arms.at(-1)!;
+    for (const a of report.arms) expect(a.vsParallel).toBeCloseTo(a.latency.medianMs / parallel.latency.medianMs, 9);
+    expect(parallel.vsParallel).toBe(1);
+  });
+
+  it('takes a real bundle folder\'s parallel twin from beside it (DIR-parallel)', async () => {
+    await writeSyntheticBundle(path.join(root, 'pair'), 'tiny', 2);
+    await writeSyntheticBundle(path.join(root, 'pair-parallel'), 'tiny-parallel', 2);
+    const r = await runEngineBench({ bundleDir: path.join(root, 'pair'), ep: 'cpu', chunks: 2, warmup: 0, seed: 1, layers: [3] });
+    expect(r.arms.map((a) => a.name)).toEqual(['autoregressive', 'speculative exact', 'speculative threshold 0.7', 'speculative stochastic', 'autoregressive, 3 of 8 layers', 'speculative exact, 3 of 8 layers', 'parallel']);
+    expect(r.arms.at(-1)!.bundle).toBe('synthetic-tiny-parallel');
+    expect(r.warnings).toEqual([]);
+    // A bundle beside it that is no parallel twin is no arm, and a warning says why.
+    await writeSyntheticBundle(path.join(root, 'odd'), 'tiny', 2);
+    await writeSyntheticBundle(path.join(root, 'odd-parallel'), 'tiny-vision', 2);
+    const odd = await runEngineBench({ bundleDir: path.join(root, 'odd'), ep: 'cpu', chunks: 1, warmup: 0, seed: 1 });
+    expect(odd.arms.some((a) => a.strategy === 'parallel')).toBe(false);
+    expect(odd.warnings).toEqual([`no parallel arm: ${path.join(root, 'odd-parallel')} is not a parallel bundle`]);
+  }, 30_000);
+
+  it('refuses a depth the bundle does not have, naming the option', async () => {
+    await writeSyntheticBundle(path.join(root, 'depths'), 'tiny', 2);
+    for (const layers of [[8], [0], [2, 9]]) {
+      const error = await runEngineBench({ bundleDir: path.join(root, 'depths'), ep: 'cpu', chunks: 1, warmup: 0, seed: 1, layers }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error).toMatchObject({ field: 'layers', message: expect.stringMatching(/^depth (8|0|9) is not in 1\.\.7 \(depths below bundle "synthetic-tiny"'s 8 RFSQ layers/) });
+    }
   });
 
   it('prints a table naming every arm and the synthetic bundle', () => {

@@ -124,7 +124,7 @@ export function ComparisonView({ a, b }: { a: string; b: string }) {
   }
   const c = outcome.comparison;
   const served = resultsA?.results.config.policy?.kind === 'remote' && resultsB?.results.config.policy?.kind === 'remote';
-  const label = (l: Comparison['a']) => `${l.id ?? '(no id)'}: ${decodingLabel(l.decoding, l.accept, l.threshold)}, ${l.bundle}, ${l.executionProvider}`;
+  const label = (l: Comparison['a']) => `${l.id ?? '(no id)'}: ${decodingLabel(l.decoding, l.accept, l.threshold, l.depth)}, ${l.bundle}, ${l.executionProvider}`;
   return (
     <div className="comparison" data-testid="comparison">
       <ul className="comparison-runs">

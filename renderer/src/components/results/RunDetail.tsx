@@ -32,7 +32,7 @@ function Headline({ results }: { results: Results }) {
         {millis(results.latency.stages.totalMs.median)} · median episode {results.episodeWallMs.median === null ? 'n/a' : `${(results.episodeWallMs.median / 1000).toFixed(1)} s`}
       </p>
       <p className="muted">
-        {c.suite}, {tasksAndTrials(c.tasks, c.trials)}, max {count(c.maxSteps, 'step')}, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
+        {c.suite}, {tasksAndTrials(c.tasks, c.trials)}, max {count(c.maxSteps, 'step')}, seed {c.seed} · {decodingLabel(c.decoding, c.accept, c.threshold, c.depth)} · {c.policy ? 'policy' : 'bundle'} {c.bundle.name}{' '}
         <code title={c.bundle.hash}>{c.bundle.hash.slice(0, 15)}…</code>
         {serverSuffix(c.policy)} · {c.executionProvider.used}
         {c.executionProvider.requested !== c.executionProvider.used && ` (asked ${c.executionProvider.requested})`} · {c.simulator.backend} {c.simulator.version} · {c.machine.cpuModel} ×{c.machine.cpus}
@@ -72,7 +72,7 @@ function ComparePicker({ runId }: { runId: string }) {
         <option value="">{others.length === 0 ? 'no other run' : 'no run'}</option>
         {others.map((r) => (
           <option key={r.id} value={r.id}>
-            {r.name ? `${r.name} · ${r.id}` : r.id} ({decodingLabel(r.decoding, r.accept, r.threshold)}, {r.bundle})
+            {r.name ? `${r.name} · ${r.id}` : r.id} ({decodingLabel(r.decoding, r.accept, r.threshold, r.depth)}, {r.bundle})
           </option>
         ))}
       </select>

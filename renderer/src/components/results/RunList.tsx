@@ -16,8 +16,8 @@ const STATE_LABEL: Record<RunState, string> = { running: 'Running', interrupted:
 /** Why an imported run's episodes cannot be replayed (the Results page's replay buttons say it). */
 export const IMPORTED_NO_REPLAY = 'Imported from a results file, which holds no trajectories: nothing to replay.';
 
-export function configSummary(r: Pick<RunSummary, 'suite' | 'tasks' | 'trials' | 'decoding' | 'accept' | 'threshold' | 'bundle' | 'executionProvider' | 'server'>): string {
-  return `${r.suite} · ${tasksAndTrials(r.tasks, r.trials)} · ${decodingLabel(r.decoding, r.accept, r.threshold)} · ${r.bundle}${r.server ? ` from ${r.server}` : ''} · ${r.executionProvider}`;
+export function configSummary(r: Pick<RunSummary, 'suite' | 'tasks' | 'trials' | 'decoding' | 'accept' | 'threshold' | 'depth' | 'bundle' | 'executionProvider' | 'server'>): string {
+  return `${r.suite} · ${tasksAndTrials(r.tasks, r.trials)} · ${decodingLabel(r.decoding, r.accept, r.threshold, r.depth)} · ${r.bundle}${r.server ? ` from ${r.server}` : ''} · ${r.executionProvider}`;
 }
 
 /** What the run is called: its name, else its id. */
@@ -36,7 +36,7 @@ const COMPARE: Record<SortKey, (a: RunSummary, b: RunSummary) => number> = {
   run: (a, b) => text(runTitle(a), runTitle(b)),
   success: (a, b) => nullsLast(rate(a), rate(b)),
   latency: (a, b) => nullsLast(a.medianChunkMs, b.medianChunkMs),
-  decoding: (a, b) => text(decodingLabel(a.decoding, a.accept, a.threshold), decodingLabel(b.decoding, b.accept, b.threshold)),
+  decoding: (a, b) => text(decodingLabel(a.decoding, a.accept, a.threshold, a.depth), decodingLabel(b.decoding, b.accept, b.threshold, b.depth)),
   policy: (a, b) => text(policyLabel(a), policyLabel(b)),
   simulator: (a, b) => text(a.simulator, b.simulator),
   episodes: (a, b) => a.episodesDone - b.episodesDone || a.episodesPlanned - b.episodesPlanned,
@@ -195,7 +195,7 @@ export function RunList({ runs, selected }: { runs: readonly RunSummary[]; selec
                   <SuccessCell r={r} />
                 </td>
                 <td className="num">{millis(r.medianChunkMs)}</td>
-                <td>{decodingLabel(r.decoding, r.accept, r.threshold)}</td>
+                <td>{decodingLabel(r.decoding, r.accept, r.threshold, r.depth)}</td>
                 <td>{policyLabel(r)}</td>
                 <td>{r.simulator}</td>
                 <td className="num">

@@ -1,4 +1,4 @@
-import type { RunConfig } from '../../../../engine/api/schemas/run-config.js';
+import { depthText, type DecodingDepth, type RunConfig } from '../../../../engine/api/schemas/run-config.js';
 
 /** How numbers read on the Run and Results pages. */
 
@@ -20,10 +20,10 @@ export const signedPoints = (d: number | null): string => (d === null ? 'n/a' : 
 
 export const pValue = (p: number): string => (p < 0.001 ? p.toExponential(1) : p.toFixed(3));
 
-/** "speculative (threshold 0.7)", "autoregressive". */
-export function decodingLabel(decoding: string, accept: string | null, threshold: number | null): string {
-  if (decoding !== 'speculative' || !accept) return decoding;
-  return `${decoding} (${accept}${accept === 'threshold' && threshold !== null ? ` ${threshold}` : ''})`;
+/** "speculative (threshold 0.7)", "autoregressive", "speculative (exact), 3 of 8 layers". */
+export function decodingLabel(decoding: string, accept: string | null, threshold: number | null, depth?: DecodingDepth): string {
+  if (decoding !== 'speculative' || !accept) return decoding + depthText(depth);
+  return `${decoding} (${accept}${accept === 'threshold' && threshold !== null ? ` ${threshold}` : ''})${depthText(depth)}`;
 }
 
 /** Where a policy server's run got its policy: " from ws://host:8000 (profile rsd-server)"; nothing for a bundle's run. */
