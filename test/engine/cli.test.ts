@@ -135,6 +135,10 @@ describe('rsd CLI', () => {
     [['bench', 'gpu'], 'unknown benchmark "gpu"; benchmarks: sim, engine, eval, bridge'],
     [['bench', 'sim', '--steps', '5'], 'rsd bench sim: --steps: expected an integer >= 20'],
     [['bench', 'engine', '--ep', 'tpu'], '--ep: expected one of cpu, webgpu, cuda, auto'],
+    [['bench', 'engine', '--layers', '2,x'], '--layers: expected a comma-separated list of depths such as 2,3,4, got "2,x"'],
+    [['bench', 'engine', '--layers', '3,3'], '--layers: "3,3" lists a depth twice'],
+    [['eval', '--layers', 'two'], 'rsd eval: --layers: expected an integer >= 1, got "two"'],
+    [['eval', '--policy', 'ws://127.0.0.1:9', '--layers', '3'], '--layers applies to a bundle; a policy server (--policy) decodes as its own settings say'],
     [['expert', '--tasks', '3-1'], '--tasks: range 3-1 runs backwards'],
     [['expert', '--init', 'random'], '--init: expected eval, demo or libero'],
     [['expert', '--cameras', 'agentview'], '--cameras stores images with the demonstrations: give --record DIR'],
@@ -185,6 +189,9 @@ describe('rsd CLI', () => {
     [['expert', '--suite', 'libero_spatail'], "rsd expert: --suite: unknown suite 'libero_spatail'; did you mean libero_spatial?\n"],
     [['expert', '--init', 'libero', '--libero', missing], `rsd expert: --libero: the LIBERO folder ${missing} does not exist or is not a folder\n`],
     [['bench', 'engine', '--bundle', missing], `rsd bench engine: --bundle ${missing}: bundle.json: not found in ${missing}\n`],
+    [['bench', 'engine', '--bundle', 'assets/bundles/default', '--layers', '2,8'], 'rsd bench engine: --layers 2,8: depth 8 is not in 1..7 (depths below bundle "default"\'s 8 RFSQ layers; the full depth is always an arm)\n'],
+    [['eval', '--layers', '9', '--tasks', '0', '--trials', '1'], 'rsd eval: --layers: 9 is not a depth of bundle "default": expected an integer in 1..8 (its RFSQ layers)\n'],
+    [['eval', '--bundle', 'assets/bundles/default-parallel', '--layers', '3'], 'rsd eval: --layers: 3 of 8: parallel decoding decodes every layer in one run; fewer layers apply to autoregressive and speculative decoding\n'],
     [['runs', 'show', 'unknown-run'], `rsd runs show: no run "unknown-run" in ${path.join(process.env.RSD_DATA_DIR!, 'runs')}\n`],
   ])('refuses %j with an input error: one line, exit 2, no stack', async (args, line) => {
     const { code, stdout, stderr } = args[1] === '--suite' && args[0] === 'eval' ? await rsd(...args) : await rsdHere(...args);

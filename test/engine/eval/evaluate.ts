@@ -11,6 +11,8 @@ export interface TestRun extends RunHooks {
   decoding?: Strategy;
   accept?: AcceptRule;
   threshold?: number;
+  /** RFSQ layers decoded (the request's policy.layers). */
+  layers?: number;
   tasks?: number[];
   trials?: number;
   maxSteps?: number;
@@ -24,7 +26,7 @@ export interface TestRun extends RunHooks {
 }
 
 export async function evaluate(o: TestRun): Promise<EvalReport> {
-  const { bundleDir, decoding, accept, threshold, tasks, trials, maxSteps, workers, seed, debug, initSource, runsRoot, resume, recordCameras, ...hooks } = o;
+  const { bundleDir, decoding, accept, threshold, layers, tasks, trials, maxSteps, workers, seed, debug, initSource, runsRoot, resume, recordCameras, ...hooks } = o;
   if (resume) return runEvaluation(await resolveResume(resume, { runsRoot, ...(workers ? { workers } : {}) }), hooks);
   const request: RunRequest = {
     ...(tasks ? { tasks } : {}),
@@ -35,7 +37,7 @@ export async function evaluate(o: TestRun): Promise<EvalReport> {
     ...(debug ? { debug } : {}),
     ...(recordCameras ? { recordCameras } : {}),
     ...(initSource?.kind === 'libero' ? { initStates: { source: 'libero', ...(initSource.dir ? { location: initSource.dir } : {}) } } : {}),
-    policy: { kind: 'bundle', ...(bundleDir ? { dir: bundleDir } : {}), ...(decoding ? { decoding } : {}), ...(accept ? { accept } : {}), ...(threshold !== undefined ? { threshold } : {}) },
+    policy: { kind: 'bundle', ...(bundleDir ? { dir: bundleDir } : {}), ...(decoding ? { decoding } : {}), ...(accept ? { accept } : {}), ...(threshold !== undefined ? { threshold } : {}), ...(layers !== undefined ? { layers } : {}) },
   };
   return runEvaluation(await resolveRun(request, { settings: null, runsRoot }), hooks);
 }

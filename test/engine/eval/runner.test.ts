@@ -135,6 +135,35 @@ describe('runEvaluation', () => {
     validateResults(JSON.parse(await readFile(path.join(second.run.dir, 'results.json'), 'utf8')));
   }, 60_000);
 
+  it('decodes the layers asked (--layers), records the depth in the configuration, and a resumed run keeps it', async () => {
+    const runsRoot = path.join(tmp, 'runs-depth');
+    const controller = new AbortController();
+    const first = await evaluate({
+      bundleDir: bundle,
+      layers: 2,
+      tasks: [0],
+      trials: 2,
+      maxSteps: 16,
+      workers: 1,
+      runsRoot,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'episode-finished' && e.progress.done === 1) controller.abort();
+      },
+    });
+    expect(first.results.config).toMatchObject({ decoding: 'speculative', accept: 'exact', depth: { layers: 2, of: 8 } });
+    const second = await evaluate({ resume: first.run.id, runsRoot });
+    expect(second.status).toBe('completed');
+    const results = validateResults(JSON.parse(await readFile(path.join(second.run.dir, 'results.json'), 'utf8')));
+    expect(results.config.depth).toEqual({ layers: 2, of: 8 });
+    // The draft's 3 layers are cut to the depth in both halves of the run.
+    expect(results.episodes.flatMap((e) => e.chunks.draftLayers)).toEqual(new Array(4).fill(2));
+    // Every layer asked is no depth: the configuration says nothing.
+    const full = await evaluate({ bundleDir: bundle, layers: 8, tasks: [0], trials: 1, maxSteps: 8, workers: 1, runsRoot });
+    expect(full.results.config.depth).toBeUndefined();
+    expect(full.results.episodes[0]!.chunks.draftLayers).toEqual([3]);
+  }, 60_000);
+
   it('refuses an unwritable output directory before anything runs', async () => {
     const file = path.join(tmp, 'not-a-dir');
     await writeFile(file, 'x');
@@ -196,6 +225,7 @@ describe('runEvaluation', () => {
     await expect(evaluate({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(EvalError);
     await expect(evaluate({ bundleDir: bundle, tasks: [12], trials: 1, runsRoot })).rejects.toThrow(/libero_spatial has tasks 0-9; 12/);
     await expect(evaluate({ bundleDir: bundle, tasks: [0], trials: 1, runsRoot, decoding: 'parallel' })).rejects.toThrow(/cannot decode "parallel"/);
+    await expect(evaluate({ bundleDir: bundle, tasks: [0], trials: 1, runsRoot, layers: 9 })).rejects.toMatchObject({ field: 'layers', message: '9 is not a depth of bundle "synthetic-tiny": expected an integer in 1..8 (its RFSQ layers)' });
     // The tiny bundle knows the first four instructions only.
     await expect(evaluate({ bundleDir: bundle, tasks: [2], trials: 1, runsRoot })).rejects.toThrow(/was not trained on the instruction/);
     await expect(evaluate({ bundleDir: path.join(tmp, 'nowhere'), tasks: [0], trials: 1, runsRoot })).rejects.toThrow(/no bundle.json in/);
