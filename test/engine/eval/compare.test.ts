@@ -93,6 +93,14 @@ describe('compareResults', () => {
     expect(c.configDifferences.map((d) => d.field)).toEqual(['decoding', 'accept', 'threshold']);
   });
 
+  it('says when the runs decoded different depths, and names the depth beside the decoding', () => {
+    const shallow = summarize({ ...b.config, depth: { layers: 3, of: 8 } }, bEpisodes, { id: 'run-c', status: 'completed', createdAt: '2026-11-25T14:00:00.000Z', finishedAt: '2026-11-25T15:00:00.000Z' });
+    const d = compareResults(b, shallow);
+    expect(d.configDifferences).toEqual([{ field: 'layers', a: 'all', b: '3 of 8' }]);
+    expect(d.b.depth).toEqual({ layers: 3, of: 8 });
+    expect(formatComparison(d)).toContain('(autoregressive, 3 of 8 layers, ');
+  });
+
   it('says a config value that does not apply by its meaning, never "null"', () => {
     const byField = Object.fromEntries(c.configDifferences.map((d) => [d.field, d] as const));
     expect(byField.accept?.b).toBe('none (no draft to accept)');

@@ -177,6 +177,10 @@ describe('import refuses what no run produces (issue 15)', () => {
     expect(RunConfig.safeParse(config({ tasks: [1, 1] })).success).toBe(false);
     expect(RunConfig.safeParse(config({ decoding: 'autoregressive' })).success).toBe(false);
     expect(RunConfig.safeParse(config()).success).toBe(true);
+    // A depth is fewer layers than the bundle has, and parallel decoding has none.
+    expect(RunConfig.safeParse(config({ depth: { layers: 3, of: 8 } })).success).toBe(true);
+    expect(RunConfig.safeParse(config({ depth: { layers: 8, of: 8 } })).success).toBe(false);
+    expect(RunConfig.safeParse(config({ decoding: 'parallel', accept: null, threshold: null, depth: { layers: 3, of: 8 } })).error?.issues.map((i) => i.path.join('.'))).toEqual(['depth']);
     const bad = JSON.parse(
       fileWith((r) => {
         r.episodes[0]!.steps = 99;
