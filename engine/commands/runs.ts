@@ -68,9 +68,11 @@ function decodingText(d: { decoding: string; accept: string | null; threshold: n
 export function formatList(root: string, summaries: readonly StoredRunSummary[]): string {
   if (summaries.length === 0) return `no runs in ${root}`;
   const lines = [`${summaries.length} run${summaries.length === 1 ? '' : 's'} in ${root}`];
-  lines.push(`  ${'id'.padEnd(22)} ${'status'.padEnd(9)} ${'episodes'.padStart(9)}  ${'suite'.padEnd(14)} ${'decoding'.padEnd(26)} ${'ep'.padEnd(6)} bundle`);
+  // The decoding column widens for the longest label (a depth adds ", 3 of 8 layers").
+  const width = Math.max(26, ...summaries.map((s) => decodingText(s).length));
+  lines.push(`  ${'id'.padEnd(22)} ${'status'.padEnd(9)} ${'episodes'.padStart(9)}  ${'suite'.padEnd(14)} ${'decoding'.padEnd(width)} ${'ep'.padEnd(6)} bundle`);
   for (const s of summaries) {
-    lines.push(`  ${s.id.padEnd(22)} ${s.status.padEnd(9)} ${`${s.episodesDone}/${s.episodesPlanned}`.padStart(9)}  ${s.suite.padEnd(14)} ${decodingText(s).padEnd(26)} ${s.executionProvider.padEnd(6)} ${s.bundle}${s.name ? `  "${s.name}"` : ''}${s.importedFrom ? '  (imported)' : ''}`);
+    lines.push(`  ${s.id.padEnd(22)} ${s.status.padEnd(9)} ${`${s.episodesDone}/${s.episodesPlanned}`.padStart(9)}  ${s.suite.padEnd(14)} ${decodingText(s).padEnd(width)} ${s.executionProvider.padEnd(6)} ${s.bundle}${s.name ? `  "${s.name}"` : ''}${s.importedFrom ? '  (imported)' : ''}`);
     // The user's note (runs.note), on its own line under the run, its line breaks folded.
     if (s.note) lines.push(`    note: ${s.note.replace(/\s*\n\s*/g, ' / ')}`);
   }

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../../engine/commands/args.js';
 import { main } from '../../../engine/cli.js';
-import { runs, type ShowReport } from '../../../engine/commands/runs.js';
+import { formatList, runs, type ShowReport } from '../../../engine/commands/runs.js';
 import type { Comparison } from '../../../engine/api/schemas/comparison.js';
 import { wilson } from '../../../engine/eval/metrics.js';
 import { validateResults } from '../../../engine/runs/results-schema.js';
@@ -84,6 +84,13 @@ describe('rsd runs', () => {
     expect(text.stdout).toMatch(/^2 runs in /);
     expect(text.stdout).toMatch(/run-b +running +5\/6 +libero_spatial +autoregressive/);
     expect(text.stdout).toMatch(/run-a +completed +6\/6 +libero_spatial +speculative\/threshold 0\.7/);
+
+    // A depth widens the decoding column, and the columns stay aligned.
+    const [b0, a0] = report.runs;
+    const deep = formatList(runsRoot, [{ ...a0!, depth: { layers: 3, of: 8 } }, b0!]).split('\n');
+    expect(deep[2]).toMatch(/ speculative\/threshold 0\.7, 3 of 8 layers cpu /);
+    expect(deep[1]!.indexOf(' ep ')).toBe(deep[2]!.indexOf(' cpu '));
+    expect(deep[3]!.indexOf(' cpu ')).toBe(deep[2]!.indexOf(' cpu '));
 
     const missing = path.join(root, 'nothing-here');
     expect((await call('list', '--runs', missing)).stdout).toBe(`no runs in ${missing}\n`);
