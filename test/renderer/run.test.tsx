@@ -489,6 +489,7 @@ describe('the run slice', () => {
     decoding: 'speculative',
     accept: 'threshold',
     threshold: '0.7',
+    layers: '',
     ep: 'auto',
     workers: '',
     seed: '3',
@@ -520,6 +521,10 @@ describe('the run slice', () => {
       debug: false,
     });
     expect(checkRunForm({ ...valid, simulator: 'libero' }, suites).request?.simulator).toEqual({ kind: 'libero' });
+    // Layers: a depth for autoregressive and speculative decoding; parallel decoding ignores it.
+    expect(checkRunForm({ ...valid, layers: ' 3 ' }, suites).request?.policy).toMatchObject({ decoding: 'speculative', layers: 3 });
+    expect(checkRunForm({ ...valid, decoding: 'parallel', layers: '3' }, suites).request?.policy).not.toHaveProperty('layers');
+    expect(checkRunForm({ ...valid, layers: '0' }, suites).errors).toEqual({ layers: 'Layers must be a whole number of at least 1, or empty for every layer.' });
     expect(checkRunForm({ ...valid, tasks: [7] }, suites).errors).toEqual({ tasks: 'Task 7 is not in libero_spatial.' });
     expect(checkRunForm({ ...valid, trials: '2.5', threshold: '' }, suites).errors).toEqual({
       trials: 'Trials per task must be a whole number from 1 to 500.',

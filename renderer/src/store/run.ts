@@ -74,6 +74,8 @@ export interface RunForm {
   decoding: Decoding;
   accept: AcceptRule;
   threshold: string;
+  /** RFSQ layers decoded (autoregressive, speculative); empty: every layer. */
+  layers: string;
   ep: ExecutionProvider;
   /** Empty: the engine's default (one per core). */
   workers: string;
@@ -97,7 +99,7 @@ export interface RunForm {
   recordCameras: boolean;
 }
 
-export type RunFormField = 'suite' | 'tasks' | 'trials' | 'threshold' | 'workers' | 'seed' | 'maxSteps' | 'serverUrl' | 'profileFile';
+export type RunFormField = 'suite' | 'tasks' | 'trials' | 'threshold' | 'layers' | 'workers' | 'seed' | 'maxSteps' | 'serverUrl' | 'profileFile';
 export type RunFormErrors = Partial<Record<RunFormField, string>>;
 
 export const MAX_TRIALS = 500;
@@ -109,6 +111,8 @@ const wholeNumber = (text: string): number | null => (/^\d+$/.test(text.trim()) 
 /** Whether the acceptance rule (and the threshold) apply to this form. */
 export const usesAcceptRule = (form: Pick<RunForm, 'decoding'>): boolean => form.decoding === 'speculative';
 export const usesThreshold = (form: Pick<RunForm, 'decoding' | 'accept'>): boolean => usesAcceptRule(form) && form.accept === 'threshold';
+/** Whether a depth applies: parallel decoding decodes every layer in one pass. */
+export const usesLayers = (form: Pick<RunForm, 'decoding'>): boolean => form.decoding !== 'parallel';
 
 /** The settings a server's run falls back on. */
 export type SavedServer = Pick<Settings, 'policyServer' | 'policyProfile'> | null;
@@ -182,6 +186,14 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null,
     if (!(threshold >= 0 && threshold <= 1)) errors.threshold = 'The threshold must be a number from 0 to 1.';
   }
 
+  // The bundle's layer count bounds it; the engine checks that when the bundle loads.
+  let layers: number | undefined;
+  if (!remote && usesLayers(form) && form.layers.trim() !== '') {
+    const n = wholeNumber(form.layers);
+    if (n === null || n < 1) errors.layers = 'Layers must be a whole number of at least 1, or empty for every layer.';
+    else layers = n;
+  }
+
   let workers: number | undefined;
   if (form.workers.trim() !== '') {
     const n = wholeNumber(form.workers);
@@ -219,6 +231,7 @@ export function checkRunForm(form: RunForm, suites: readonly SuiteInfo[] | null,
         decoding: form.decoding,
         ...(usesAcceptRule(form) ? { accept: form.accept } : {}),
         ...(threshold !== undefined ? { threshold } : {}),
+        ...(layers !== undefined ? { layers } : {}),
         ep: form.ep,
       },
       debug: form.debug,
@@ -322,6 +335,7 @@ const INITIAL_FORM: RunForm = {
   decoding: 'speculative',
   accept: 'exact',
   threshold: '0.7',
+  layers: '',
   ep: 'cpu',
   workers: '',
   /** Filled from the engine's defaults (`eval.suites`). */
@@ -475,10 +489,12 @@ export const runSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => 
         for (const key of Object.keys(patch)) delete errors[key as RunFormField];
         // Switching strategy or rule can make the threshold's message moot.
         if ('decoding' in patch || 'accept' in patch) delete errors.threshold;
+        if ('decoding' in patch) delete errors.layers;
         if ('policy' in patch) {
           delete errors.serverUrl;
           delete errors.profileFile;
           delete errors.threshold;
+          delete errors.layers;
         }
         if ('serverProfile' in patch) delete errors.profileFile;
         if ('debug' in patch) {

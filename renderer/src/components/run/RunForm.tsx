@@ -13,6 +13,7 @@ import {
   SIMULATORS,
   usesAcceptRule,
   usesThreshold,
+  usesLayers,
   type AcceptRule,
   type Decoding,
   type ExecutionProvider,
@@ -232,6 +233,11 @@ export function RunForm() {
             {usesThreshold(form) && (
               <Field label="Threshold" error={errors.threshold} hint="From 0 to 1 (1 is exact); the seed project used 0.7.">
                 {(p) => <input {...p} type="number" min={0} max={1} step={0.05} value={form.threshold} onChange={(e) => edit({ threshold: e.target.value })} />}
+              </Field>
+            )}
+            {usesLayers(form) && (
+              <Field label="Layers" error={errors.layers} hint="Decode only the first code layers (the rest add nothing); empty for every layer.">
+                {(p) => <input {...p} type="number" min={1} step={1} placeholder="all" value={form.layers} onChange={(e) => edit({ layers: e.target.value })} />}
               </Field>
             )}
             <Field label="Execution provider" hint="auto tries CUDA, then WebGPU, then CPU, and records why it chose one.">
