@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { resolveSimulatorSpec } from '../sim/factory.js';
-import { physicsRequest } from '../sim/embedded/physics-choice.js';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { CameraRequest, PolicyRequest, RunRequest, SimulatorSpec, TargetSpec } from '../api/schemas/run-request.js';
@@ -17,6 +15,8 @@ import { LIBERO_DIR_ENV } from '../libero/libero-dir.js';
 import { describePython, liberoPythonChoice, liberoRoot, type LiberoPythonChoice } from '../sim/libero/python.js';
 
 export type { PolicySpec };
+import { resolveSimulatorSpec } from '../sim/factory.js';
+import { physicsRequest } from '../sim/embedded/physics-choice.js';
 import { boundedWorkers, checkMaxSteps, checkTasks, checkTrials, checkWorkers } from './bounds.js';
 import { defaultWorkers, RUN_DEFAULTS } from './defaults.js';
 import { EvalError } from './errors.js';
@@ -109,12 +109,9 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
  */
 async function embeddedPhysics(spec: SimulatorSpec, env: NodeJS.ProcessEnv, notes: string[]): Promise<SimulatorSpec> {
   if (spec.kind !== 'embedded') return spec;
-  try {
-    const resolved = await resolveSimulatorSpec({ ...spec, physics: spec.physics ?? physicsRequest(undefined, env) }, (line) => notes.push(line));
-    return resolved.kind === 'embedded' && resolved.physics === 'native' ? resolved : { kind: 'embedded' };
-  } catch (error) {
-    throw new EvalError('sim', (error as Error).message);
-  }
+  const { request, from } = spec.physics ? { request: spec.physics, from: 'physics' } : physicsRequest(undefined, env);
+  const resolved = await resolveSimulatorSpec({ ...spec, physics: request }, (line) => notes.push(line), from);
+  return resolved.kind === 'embedded' && resolved.physics === 'native' ? resolved : { kind: 'embedded' };
 }
 
 /**
