@@ -14,7 +14,8 @@ import { loadNativeMujoco } from './native.js';
 /** `native` asked where it cannot load: the reason by name (exit status 2 on the CLI), never a silent fallback. */
 export class PhysicsUnavailable extends InputError {
   constructor(from: string, message: string) {
-    super(from, `${from} native: ${message}`);
+    // The CLI prefixes a flag's name and value (engine/cli.ts inputLine); a variable says itself.
+    super(from, from === 'RSD_PHYSICS' ? `RSD_PHYSICS=native: ${message}` : message);
     this.name = 'PhysicsUnavailable';
   }
 }
@@ -25,7 +26,7 @@ export const PHYSICS_REQUESTS: readonly PhysicsRequest[] = [...PHYSICS_BUILDS, '
 export function parsePhysics(value: string | undefined, from: string): PhysicsRequest | undefined {
   if (value === undefined || value === '') return undefined;
   if ((PHYSICS_REQUESTS as readonly string[]).includes(value)) return value as PhysicsRequest;
-  throw new InputError(from, `${from}: "${value}" is not a physics build (expected ${PHYSICS_REQUESTS.join(', ')})`);
+  throw new InputError(from, `${from === 'RSD_PHYSICS' ? 'RSD_PHYSICS: ' : ''}"${value}" is not a physics build (expected ${PHYSICS_REQUESTS.join(', ')})`);
 }
 
 /** The request of a flag, else $RSD_PHYSICS, else `wasm`; `from` names where it came from, for errors. */

@@ -114,7 +114,7 @@ describe('choosing the physics build', () => {
   it('refuses `native` where it cannot load, by name; `auto` falls back to wasm with a log line', async () => {
     process.env.RSD_NATIVE_MUJOCO = '0';
     await expect(resolvePhysics('native', () => {}, '--physics')).rejects.toThrow(PhysicsUnavailable);
-    await expect(resolvePhysics('native', () => {}, '--physics')).rejects.toThrow(/^--physics native: native MuJoCo cannot run here: RSD_NATIVE_MUJOCO=0/);
+    await expect(resolvePhysics('native', () => {}, '--physics')).rejects.toThrow(/^native MuJoCo cannot run here: RSD_NATIVE_MUJOCO=0/);
     const lines: string[] = [];
     expect(await resolvePhysics('auto', (l) => lines.push(l))).toBe('wasm');
     expect(lines).toEqual([expect.stringMatching(/^physics auto: running MuJoCo's WebAssembly build, because native MuJoCo cannot run here: RSD_NATIVE_MUJOCO=0/)]);
@@ -132,7 +132,7 @@ describe('choosing the physics build', () => {
     const rsd = path.resolve('bin/rsd.mjs');
     const off = spawnSync(process.execPath, [rsd, 'expert', '--tasks', '0', '--trials', '1', '--physics', 'native'], { encoding: 'utf8', env: { ...process.env, RSD_NATIVE_MUJOCO: '0' } });
     expect(off.status).toBe(2);
-    expect(off.stderr.trim()).toBe('rsd expert: --physics native: native MuJoCo cannot run here: RSD_NATIVE_MUJOCO=0 turns the native build off');
+    expect(off.stderr.trim()).toBe('rsd expert: --physics: native MuJoCo cannot run here: RSD_NATIVE_MUJOCO=0 turns the native build off');
     const bad = spawnSync(process.execPath, [rsd, 'bench', 'sim', '--physics', 'fast'], { encoding: 'utf8', env: { ...process.env, RSD_PHYSICS: '' } });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--physics: "fast" is not a physics build \(expected wasm, native, auto\)/);
