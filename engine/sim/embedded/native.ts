@@ -268,7 +268,8 @@ let loaded: NativeLoad | undefined;
  * its source. Never throws: the caller decides between an error (`native`) and the wasm build (`auto`).
  */
 export async function loadNativeMujoco(env: NodeJS.ProcessEnv = process.env): Promise<NativeLoad> {
-  // Asked each time, not cached: it lets a user (and the tests) turn native off in a running process.
+  // Asked each time, not cached: the tests turn native off (and play Electron) in a running process.
+  if (process.versions.electron) return { reason: 'Electron forbids external ArrayBuffers (its V8 sandbox), which native MuJoCo needs; the WebAssembly build runs there' };
   if (env.RSD_NATIVE_MUJOCO === '0') return { reason: 'RSD_NATIVE_MUJOCO=0 turns the native build off' };
   if (loaded) return loaded;
   loaded = await tryLoad();
@@ -276,7 +277,6 @@ export async function loadNativeMujoco(env: NodeJS.ProcessEnv = process.env): Pr
 }
 
 async function tryLoad(): Promise<NativeLoad> {
-  if (process.versions.electron) return { reason: 'Electron forbids external ArrayBuffers (its V8 sandbox), which native MuJoCo needs; the WebAssembly build runs there' };
   const script = path.join(appRoot(), 'scripts', 'build-native-mujoco.mjs');
   let build: { addon?: string; built?: boolean; reason?: string };
   try {

@@ -122,6 +122,18 @@ describe('choosing the physics build', () => {
     expect(lines).toHaveLength(1);
   });
 
+  it('refuses under Electron, whose V8 sandbox forbids external ArrayBuffers', async () => {
+    Object.defineProperty(process.versions, 'electron', { value: '45.4.1', configurable: true, enumerable: true });
+    try {
+      await expect(resolvePhysics('native', () => {}, 'physics')).rejects.toThrow(/^native MuJoCo cannot run here: Electron forbids external ArrayBuffers/);
+      const lines: string[] = [];
+      expect(await resolvePhysics('auto', (l) => lines.push(l))).toBe('wasm');
+      expect(lines[0]).toMatch(/Electron forbids external ArrayBuffers/);
+    } finally {
+      delete (process.versions as Record<string, string | undefined>).electron;
+    }
+  });
+
   it('picks native for `auto` where it loads, without a log line', async () => {
     const lines: string[] = [];
     expect(await resolvePhysics('auto', (l) => lines.push(l))).toBe(reason ? 'wasm' : 'native');
