@@ -174,22 +174,14 @@ class NativeData {
     };
   }
 
-  /** As the wasm build's MjContactVec: a copy of the contacts of the last step. */
-  get contact(): { size(): number; get(i: number): Record<string, unknown> | undefined; delete(): void } {
+  /** As the wasm build's MjContactVec: a copy of the contacts of the last step, each element read lazily. */
+  get contact(): { size(): number; get(i: number): object | undefined; delete(): void } {
     const { tables, addon } = this.native;
-    const copy = addon.contacts(this.live());
-    const n = copy.byteLength / tables.contactSize;
+    const copy = new ContactCopy(addon.contacts(this.live()), tables.contactSize);
+    const Contact = contactClass(tables);
     return {
-      size: () => n,
-      get: (i) => {
-        if (!(i >= 0 && i < n)) return undefined;
-        const c: Record<string, unknown> = { delete() {} };
-        for (const [name, type, offset, count] of tables.contact) {
-          const v = view(copy, type, i * tables.contactSize + offset, count) as Float64Array;
-          c[name] = count > 1 ? v : v[0];
-        }
-        return c;
-      },
+      size: () => copy.count,
+      get: (i) => (i >= 0 && i < copy.count ? new Contact(copy, i * tables.contactSize) : undefined),
       delete() {},
     };
   }
@@ -199,6 +191,61 @@ class NativeData {
     this.native.addon.deleteData(this.handle, this.views);
     this.handle = null;
   }
+}
+
+/** Typed views over one copy of d->contact. */
+class ContactCopy {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly count: number;
+  constructor(
+    readonly buffer: ArrayBuffer,
+    size: number,
+  ) {
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.count = buffer.byteLength / size;
+  }
+}
+
+interface ContactElement {
+  readonly copy: ContactCopy;
+  readonly base: number;
+}
+
+const contactClasses = new WeakMap<Tables, new (copy: ContactCopy, base: number) => ContactElement>();
+
+/**
+ * A contact as the wasm build's MjContact (geom1, geom2, dist, pos, frame, ...): getters on the
+ * prototype read the copy only for the fields asked (the goal check reads two per contact).
+ */
+function contactClass(tables: Tables): new (copy: ContactCopy, base: number) => ContactElement {
+  let C = contactClasses.get(tables);
+  if (C) return C;
+  C = class implements ContactElement {
+    constructor(
+      readonly copy: ContactCopy,
+      readonly base: number,
+    ) {}
+    delete(): void {}
+  };
+  for (const [name, type, offset, count] of tables.contact) {
+    const get =
+      count > 1
+        ? function (this: ContactElement) {
+            return view(this.copy.buffer, type, this.base + offset, count);
+          }
+        : type === F64
+          ? function (this: ContactElement) {
+              return this.copy.f64[(this.base + offset) / 8];
+            }
+          : function (this: ContactElement) {
+              return this.copy.i32[(this.base + offset) / 4];
+            };
+    Object.defineProperty(C.prototype, name, { get, enumerable: true });
+  }
+  contactClasses.set(tables, C);
+  return C;
 }
 
 /** As the wasm build's DoubleBuffer: MuJoCo writes into its view (mj_jacSite's outputs). */

@@ -61,6 +61,36 @@ describe.skipIf(reason !== null)('native MuJoCo 3.14.0 through the addon', () =>
     }
   });
 
+  it('finds the same contacts as the wasm build in the same state (what the goal check reads)', async () => {
+    const xml = buildScene(projectTask('libero_spatial', 0), mountedPanda()).xml;
+    const init = projectInitStates('libero_spatial', 0, 'eval')[0]!;
+    const contactsOf = (m: MujocoModule) => {
+      const model = m.MjModel.from_xml_string(xml);
+      const data = new m.MjData(model);
+      (data.qpos as Float64Array).set(init.qpos);
+      m.mj_forward(model, data);
+      const list = data.contact;
+      const out = Array.from({ length: list.size() }, (_, i) => {
+        const c = list.get(i)!;
+        const row = { geom1: c.geom1, geom2: c.geom2, dist: c.dist, normal: Array.from(c.frame as ArrayLike<number>).slice(0, 3) };
+        c.delete();
+        return row;
+      });
+      list.delete();
+      data.delete();
+      model.delete();
+      return out;
+    };
+    const w = contactsOf((await loadMujoco()).module);
+    const n = contactsOf(mj());
+    expect(w.length).toBeGreaterThan(10);
+    expect(n.map((c) => [c.geom1, c.geom2])).toEqual(w.map((c) => [c.geom1, c.geom2]));
+    n.forEach((c, i) => {
+      expect(c.dist).toBeCloseTo(w[i]!.dist, 9);
+      c.normal.forEach((v, k) => expect(v).toBeCloseTo(w[i]!.normal[k]!, 9));
+    });
+  });
+
   it('writes through its array views into MuJoCo, and a deleted model refuses calls', () => {
     const model: MjModel = mj().MjModel.from_xml_string('<mujoco><worldbody><body><joint name="z" type="slide" axis="0 0 1"/><geom size="0.1"/></body></worldbody><actuator><motor joint="z"/></actuator></mujoco>');
     const data = new (mj().MjData)(model);
