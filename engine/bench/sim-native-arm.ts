@@ -3,6 +3,8 @@ import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { EmbeddedPhysics } from '../sim/embedded/physics.js';
 import { loadNativeMujoco } from '../sim/embedded/native.js';
 import { SUBSTEPS_PER_ENV_STEP } from '../sim/embedded/osc.js';
+import { projectInitStates } from '../sim/embedded/project-init-states.js';
+import type { TaskSpec } from '../libero/task.js';
 
 /**
  * `rsd bench sim`'s native arm: MuJoCo's WebAssembly build against native MuJoCo 3.14.0 (the pip
@@ -19,6 +21,13 @@ export interface PhysicsComparisonTask {
   env: { wasmMs: number; nativeMs: number; ratio: number };
   /** Largest |wasm - native| over the proprio (grip site m, axis-angle rad, fingers m) at the last env step of a block, over all blocks. */
   maxProprioDrift: number;
+  /**
+   * How far the builds drift apart once the arm pushes into the objects (`contactMotion` from the
+   * project's first eval state, DRIFT_STEPS env steps): the first env step at which the largest
+   * |wasm - native| over proprio and object poses passes 1e-9, 1e-6 and 1e-3 (null: never), and that
+   * difference after the last step.
+   */
+  drift: { over1e9: number | null; over1e6: number | null; over1e3: number | null; final: number };
 }
 
 export type PhysicsComparison =
@@ -33,6 +42,31 @@ const median = (xs: number[]) => {
 
 /** The arm moving as under a policy (the same motion as the rest of `rsd bench sim`). */
 const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
+
+/** A motion that reaches down into the objects (the arm touches them from about env step 30). */
+const contactMotion = (t: number) => [0.5 * Math.cos(t / 10), 0.5 * Math.sin(t / 13), t < 40 ? -0.6 : 0.2 * Math.sin(t / 9), 0.1 * Math.sin(t / 11), 0, 0, t % 30 < 15 ? -1 : 1];
+const DRIFT_STEPS = 200;
+
+function measureDrift(wasm: EmbeddedPhysics, nat: EmbeddedPhysics, suite: string, taskId: number, task: TaskSpec): PhysicsComparisonTask['drift'] {
+  const init = projectInitStates(suite, taskId, 'eval')[0]!;
+  wasm.reset(task, init);
+  nat.reset(task, init);
+  const first: (number | null)[] = [null, null, null];
+  let worst = 0;
+  let final = 0;
+  for (let t = 0; t < DRIFT_STEPS; t++) {
+    const a = wasm.step(contactMotion(t)).observation;
+    const b = nat.step(contactMotion(t)).observation;
+    final = 0;
+    a.proprio.forEach((v, i) => (final = Math.max(final, Math.abs(v - b.proprio[i]!))));
+    a.objectPoses.forEach((v, i) => (final = Math.max(final, Math.abs(v - b.objectPoses[i]!))));
+    worst = Math.max(worst, final);
+    [1e-9, 1e-6, 1e-3].forEach((limit, k) => {
+      if (first[k] === null && worst > limit) first[k] = t + 1;
+    });
+  }
+  return { over1e9: first[0]!, over1e6: first[1]!, over1e3: first[2]!, final };
+}
 
 /** wasm against native on each task's scene, `steps` env steps per kind, in blocks of `block`. */
 export async function comparePhysicsBuilds(suite: string, taskIds: readonly number[], steps: number, block: number): Promise<PhysicsComparison> {
@@ -83,7 +117,7 @@ export async function comparePhysicsBuilds(suite: string, taskIds: readonly numb
         const nativeMs = median(x.native);
         return { wasmMs, nativeMs, ratio: wasmMs / nativeMs };
       };
-      tasks.push({ task: `${taskId}: ${suiteTask(suite, taskId).name}`, bare: pair(bare), env: pair(env), maxProprioDrift: drift });
+      tasks.push({ task: `${taskId}: ${suiteTask(suite, taskId).name}`, bare: pair(bare), env: pair(env), maxProprioDrift: drift, drift: measureDrift(wasm, nat, suite, taskId, task) });
     }
   } finally {
     wasm.close();
@@ -99,6 +133,8 @@ export function formatPhysicsComparison(c: PhysicsComparison): string[] {
     lines.push(`    task ${t.task}`);
     lines.push(`      25 x bare mj_step  wasm ${t.bare.wasmMs.toFixed(3)} ms  native ${t.bare.nativeMs.toFixed(3)} ms  wasm/native ${t.bare.ratio.toFixed(2)} (target <= 1.5)`);
     lines.push(`      env.step           wasm ${t.env.wasmMs.toFixed(3)} ms  native ${t.env.nativeMs.toFixed(3)} ms  wasm/native ${t.env.ratio.toFixed(2)}  (proprio drift <= ${t.maxProprioDrift.toExponential(1)})`);
+    const at = (step: number | null) => (step === null ? 'never' : `step ${step}`);
+    lines.push(`      drift pushing into the objects: past 1e-9 ${at(t.drift.over1e9)}, 1e-6 ${at(t.drift.over1e6)}, 1e-3 ${at(t.drift.over1e3)}; ${t.drift.final.toExponential(1)} after ${DRIFT_STEPS} steps`);
   }
   if (c.tasks.length > 1) {
     const g = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
