@@ -110,7 +110,7 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
 async function embeddedPhysics(spec: SimulatorSpec, env: NodeJS.ProcessEnv, notes: string[]): Promise<SimulatorSpec> {
   if (spec.kind !== 'embedded') return spec;
   const { request, from } = spec.physics ? { request: spec.physics, from: 'physics' } : physicsRequest(undefined, env);
-  const resolved = await resolveSimulatorSpec({ ...spec, physics: request }, (line) => notes.push(line), from);
+  const resolved = await resolveSimulatorSpec({ ...spec, physics: request }, (line) => notes.push(line), from, env);
   return resolved.kind === 'embedded' && resolved.physics === 'native' ? resolved : { kind: 'embedded' };
 }
 

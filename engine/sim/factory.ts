@@ -46,7 +46,7 @@ export async function describeSimulator(spec: SimulatorSpec): Promise<{ backend:
  * wasm, saying why in `log` when it falls back); `native` that cannot load throws
  * PhysicsUnavailable. Other kinds pass through.
  */
-export async function resolveSimulatorSpec(spec: SimulatorSpec, log: (line: string) => void, from?: string): Promise<SimulatorSpec> {
+export async function resolveSimulatorSpec(spec: SimulatorSpec, log: (line: string) => void, from?: string, env: NodeJS.ProcessEnv = process.env): Promise<SimulatorSpec> {
   if (spec.kind !== 'embedded' || spec.physics === undefined || spec.physics === 'wasm') return spec;
-  return { ...spec, physics: await resolvePhysics(spec.physics, log, from) };
+  return { ...spec, physics: await resolvePhysics(spec.physics, log, from, env) };
 }

@@ -41,9 +41,9 @@ export function physicsRequest(flag: string | undefined, env: NodeJS.ProcessEnv 
  * The build a request runs on this machine: `auto` falls back to wasm with a `log` line;
  * `native` that cannot load throws PhysicsUnavailable naming `from` (the flag or variable).
  */
-export async function resolvePhysics(request: PhysicsRequest, log: (line: string) => void, from = 'physics'): Promise<PhysicsBuild> {
+export async function resolvePhysics(request: PhysicsRequest, log: (line: string) => void, from = 'physics', env: NodeJS.ProcessEnv = process.env): Promise<PhysicsBuild> {
   if (request === 'wasm') return 'wasm';
-  const native = await loadNativeMujoco();
+  const native = await loadNativeMujoco(env);
   if (!('reason' in native)) return 'native';
   if (request === 'native') throw new PhysicsUnavailable(from, `native MuJoCo cannot run here: ${native.reason}`);
   log(`physics auto: running MuJoCo's WebAssembly build, because native MuJoCo cannot run here: ${native.reason}`);
