@@ -93,6 +93,10 @@ export function buildNativeMujoco({ env = process.env, log = () => {} } = {}) {
       throw new Error(`${cc} failed on ${path.relative(root, SOURCE)}:\n${error.stderr?.toString() ?? error.message}`);
     }
     writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify({ hash, addon: 'mujoco.node', mujocoDir: mujoco.dir, nodeApi: node.dir, cc, version: MUJOCO_VERSION }, null, 2));
+    // Another process (a parallel test file) may have put the same build in place meanwhile: keep
+    // theirs, which it may be loading, rather than delete it under it.
+    const current = readManifest();
+    if (current?.hash === hash && existsSync(path.join(OUT_DIR, current.addon))) return { built: false, addon: path.join(OUT_DIR, current.addon) };
     rmSync(OUT_DIR, { recursive: true, force: true });
     mkdirSync(path.dirname(OUT_DIR), { recursive: true });
     try {
