@@ -343,6 +343,14 @@ async function tryLoad(): Promise<NativeLoad> {
   if (tables.versionNumber !== NATIVE_MUJOCO_VERSION || tables.headerVersion !== NATIVE_MUJOCO_VERSION) {
     return { reason: `the native library is MuJoCo ${tables.version} (headers ${tables.headerVersion}); the WebAssembly build is ${NATIVE_MUJOCO_VERSION}` };
   }
+  // A runtime that forbids external ArrayBuffers (a V8 sandbox, as Electron's) refuses here, by name.
+  try {
+    const probe = addon.loadXML('<mujoco><worldbody><geom size="1"/></worldbody></mujoco>');
+    const views = addon.modelArrays(probe);
+    addon.deleteModel(probe, views);
+  } catch (error) {
+    return { reason: `this runtime refuses views over native memory (external ArrayBuffers): ${(error as Error).message}` };
+  }
   const module = nativeModule({ addon, tables });
   natives.set(module, { addon, tables });
   return { module, addon: build.addon, built: build.built ?? false };
