@@ -547,10 +547,17 @@ static napi_value name2id(napi_env env, napi_callback_info info) {
   MODEL(0);
   int type;
   if (!get_int(env, argv[1], &type)) return NULL;
-  char name[512];
   size_t len = 0;
-  CHECK(env, napi_get_value_string_utf8(env, argv[2], name, sizeof name, &len));
-  return make_int(env, mj_name2id(m, type, name));
+  CHECK(env, napi_get_value_string_utf8(env, argv[2], NULL, 0, &len));
+  char *name = malloc(len + 1);
+  if (!name) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, argv[2], name, len + 1, &len);
+  int id = mj_name2id(m, type, name);
+  free(name);
+  return make_int(env, id);
 }
 
 static napi_value id2name(napi_env env, napi_callback_info info) {
