@@ -27,7 +27,7 @@ Usage:
            [--ep cpu|webgpu|cuda|auto] [--bundle DIR] [--workers N] [--seed N]
            [--policy ws://HOST:PORT [--profile openpi-libero|rsd-server|FILE]
             [--api-key-env VAR] [--policy-timeout MS]]
-           [--sim embedded|libero] [--python PATH]
+           [--sim embedded|libero] [--python PATH] [--physics wasm|native|auto]
            [--init project|libero] [--libero DIR] [--max-steps N]
            [--record-cameras agentview,robot0_eye_in_hand[:SIZE]]
            [--out RUNS_DIR] [--resume RUN] [--debug] [--json]
@@ -43,14 +43,18 @@ Usage:
                                             for Replay, any policy (SIZE 128 by default);
                                             --layers D: decode only the first D of the
                                             bundle's RFSQ layers (autoregressive and
-                                            speculative; the rest add nothing)
+                                            speculative; the rest add nothing);
+                                            --physics: the embedded simulator's MuJoCo build
+                                            (default wasm or $RSD_PHYSICS; auto: native where
+                                            it loads, docs/architecture.md)
   rsd expert [--suite libero_spatial] [--tasks 0-9] [--trials 50] [--workers N]
              [--init eval|demo|libero] [--libero DIR] [--record DIR]
              [--noise 0,0.1,0.2] [--policy DIR]... [--policy-decoding D]
              [--no-clean] [--seed N] [--order task|interleaved]
              [--time-limit S] [--cameras agentview,robot0_eye_in_hand]
              [--render-size 128] [--image-size 64]
-             [--orientation upright|rot180] [--center-crop F] [--json]
+             [--orientation upright|rot180] [--center-crop F]
+             [--physics wasm|native|auto] [--json]
                                             the scripted expert: success per task; --record
                                             writes demonstrations (default pool: demo);
                                             --noise: one episode per level with DART noise
@@ -84,7 +88,10 @@ Usage:
                                             within 16 levels; --states: LIBERO's init files
                                             (default with libero) or the project's (embedded)
   rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)] [--json]
-                                            env.step against 25 bare mj_step calls, same run
+                [--physics wasm|native|auto] [--compare-tasks 0-9|none] [--compare-steps N]
+                                            env.step against 25 bare mj_step calls, same run;
+                                            then wasm against native MuJoCo 3.14.0 on the same
+                                            scenes and states (where the native addon loads)
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
                    [--chunks N] [--threads N] [--layers 2,3,4] [--json]
                                             decoding strategies on one bundle, same run;
@@ -164,10 +171,11 @@ const EVAL_FLAGS = {
   maxSteps: '--max-steps',
   sim: '--sim',
   simulator: '--sim',
+  physics: '--physics',
   python: '--python',
 };
-const EXPERT_FLAGS = { suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
-const BENCH_FLAGS = { python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps', layers: '--layers' };
+const EXPERT_FLAGS = { physics: '--physics', suite: '--suite', tasks: '--tasks', task: '--tasks', trials: '--trials', workers: '--workers', init: '--init', initStates: '--init', libero: '--libero', record: '--record', noise: '--noise', seed: '--seed' };
+const BENCH_FLAGS = { physics: '--physics', python: '--python', bundle: '--bundle', bundleDir: '--bundle', ep: '--ep', smallModelsEp: '--small-ep', task: '--task', decoding: '--decoding', workers: '--workers', maxSteps: '--max-steps', layers: '--layers' };
 const FIDELITY_FLAGS = {
   suite: '--suite',
   tasks: '--tasks',

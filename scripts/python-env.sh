@@ -20,6 +20,6 @@ if [[ -x "$VENV/bin/python" && "$(cat "$VENV/.rsd-stamp" 2>/dev/null)" == "$stam
 fi
 [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q -r python/requirements.txt 2>&1 | { grep -v "is neither a file nor a directory" || true; }
-"$VENV/bin/python" -c 'import torch, websockets, msgpack, transformers, onnx, onnxruntime'  # fail loudly if pip failed
+"$VENV/bin/python" -c 'import torch, websockets, msgpack, transformers, onnx, onnxruntime, mujoco'  # fail loudly if pip failed
 printf '%s' "$stamp" > "$VENV/.rsd-stamp"
 echo "python env $VENV: $("$VENV/bin/python" -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)')"

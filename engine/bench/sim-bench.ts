@@ -4,6 +4,8 @@ import { embeddedPhysics } from '../sim/embedded/simulator.js';
 import { createSimulator } from '../sim/factory.js';
 import { SUBSTEPS_PER_ENV_STEP } from '../sim/embedded/osc.js';
 import { LIBERO_CAMERAS } from '../sim/cameras.js';
+import type { PhysicsBuild } from '../sim/embedded/mujoco-api.js';
+import { comparePhysicsBuilds, formatPhysicsComparison, type PhysicsComparison } from './sim-native-arm.js';
 
 export interface SimBenchOptions {
   suite?: string;
@@ -13,6 +15,12 @@ export interface SimBenchOptions {
   block?: number;
   /** Side of the two cameras (agentview and wrist) timed beside the physics; 0 skips them. */
   cameraSize?: number;
+  /** The MuJoCo build of the env.step / bare / cameras figures (default wasm). */
+  physics?: PhysicsBuild;
+  /** Scenes of the native-vs-wasm comparison (default: `task`); [] skips it. */
+  compareTasks?: readonly number[];
+  /** Env steps per kind and scene in that comparison (default `steps`). */
+  compareSteps?: number;
 }
 
 export interface SimBenchReport {
@@ -42,6 +50,8 @@ export interface SimBenchReport {
     framesPerSecond: number;
   } | null;
   machine: { cpus: number; cpuModel: string; node: string };
+  /** wasm against native MuJoCo on the same scenes and states (sim-native-arm.ts); null when skipped. */
+  native: PhysicsComparison | null;
 }
 
 const median = (xs: number[]) => {
@@ -63,10 +73,11 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
   const block = options.block ?? 20;
   const task = projectTask(suite, taskId);
   // The physics floor is the embedded backend's; timed on its synchronous calls.
-  const sim = embeddedPhysics(await createSimulator({ kind: 'embedded' }), 'rsd bench sim');
+  const physics = options.physics ?? 'wasm';
+  const sim = embeddedPhysics(await createSimulator({ kind: 'embedded', physics }), 'rsd bench sim');
   const size = options.cameraSize ?? 128;
   const cameraRequests = size > 0 ? LIBERO_CAMERAS.map((name) => ({ name, width: size, height: size })) : [];
-  const withCameras = size > 0 ? embeddedPhysics(await createSimulator({ kind: 'embedded' }, { cameras: cameraRequests }), 'rsd bench sim') : null;
+  const withCameras = size > 0 ? embeddedPhysics(await createSimulator({ kind: 'embedded', physics }, { cameras: cameraRequests }), 'rsd bench sim') : null;
   const start = sim.defaultState(task);
   const env: number[] = [];
   const bare: number[] = [];
@@ -111,6 +122,7 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     sim.close();
     withCameras?.close();
   }
+  const native = await nativeArm(suite, options.compareTasks ?? [taskId], options.compareSteps ?? steps, block);
   const renderMedianMs = renderCost.length > 0 ? median(renderCost) : 0;
   const envStepMedianMs = median(env);
   const bareStepsMedianMs = median(bare);
@@ -126,7 +138,13 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
       ? { names: cameraRequests.map((c) => c.name), width: size, height: size, envStepMedianMs: median(camEnv), renderMedianMs, framesPerSecond: 1000 / renderMedianMs }
       : null,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.versions.node },
+    native,
   };
+}
+
+/** The native-vs-wasm comparison after the main figures (its own function: other arms join this bench). */
+async function nativeArm(suite: string, tasks: readonly number[], steps: number, block: number): Promise<PhysicsComparison | null> {
+  return tasks.length > 0 ? comparePhysicsBuilds(suite, tasks, steps, block) : null;
 }
 
 export function formatSimBench(r: SimBenchReport): string {
@@ -142,5 +160,6 @@ export function formatSimBench(r: SimBenchReport): string {
           `  the two cameras (paired per step)          median ${r.cameras.renderMedianMs.toFixed(3)} ms = ${r.cameras.framesPerSecond.toFixed(0)} frames/s (target >= 200)`,
         ]
       : []),
+    ...(r.native ? formatPhysicsComparison(r.native) : []),
   ].join('\n');
 }

@@ -12,13 +12,24 @@ import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { boundedWorkers, checkMaxSteps, checkWorkers } from '../eval/bounds.js';
 import { intFlag, parse, print, suggest, UsageError } from './args.js';
+import { parseTaskList } from './expert.js';
+import { physicsFlag } from './physics-flag.js';
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
 export async function bench(args: string[]): Promise<number> {
   const [what, ...rest] = args;
   if (what === 'sim') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, task: { type: 'string' }, steps: { type: 'string' }, 'camera-size': { type: 'string' } });
-    const report = await runSimBench({ task: intFlag('task', values.task, 0, 0, 9), steps: intFlag('steps', values.steps, 400, 20), cameraSize: intFlag('camera-size', values['camera-size'], 128, 0, 1024) });
+    const { values } = parse(rest, { json: { type: 'boolean' }, task: { type: 'string' }, steps: { type: 'string' }, 'camera-size': { type: 'string' }, physics: { type: 'string' }, 'compare-tasks': { type: 'string' }, 'compare-steps': { type: 'string' } });
+    const task = intFlag('task', values.task, 0, 0, 9);
+    const compareTasks = values['compare-tasks'] === 'none' ? [] : (parseTaskList(values['compare-tasks'], 'libero_spatial') ?? [task]);
+    const report = await runSimBench({
+      task,
+      steps: intFlag('steps', values.steps, 400, 20),
+      cameraSize: intFlag('camera-size', values['camera-size'], 128, 0, 1024),
+      physics: await physicsFlag(values.physics),
+      compareTasks,
+      ...(values['compare-steps'] !== undefined ? { compareSteps: intFlag('compare-steps', values['compare-steps'], 400, 20) } : {}),
+    });
     print(values.json, report, () => formatSimBench(report));
     return 0;
   }

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { PHYSICS_REQUESTS } from '../sim/embedded/physics-choice.js';
+import type { PhysicsRequest } from '../sim/embedded/mujoco-api.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { ACCEPT_RULES, type AcceptRule } from '../decoding/acceptance.js';
 import { STRATEGIES, type Strategy } from '../decoding/record.js';
@@ -51,6 +53,7 @@ export async function evaluate(args: string[]): Promise<number> {
     libero: { type: 'string' },
     sim: { type: 'string' },
     python: { type: 'string' },
+    physics: { type: 'string' },
     'max-steps': { type: 'string' },
     'record-cameras': { type: 'string' },
     debug: { type: 'boolean' },
@@ -73,6 +76,9 @@ export async function evaluate(args: string[]): Promise<number> {
     if (sim !== 'libero') throw new UsageError(`--python applies to --sim libero (the Python that runs real LIBERO)${sim ? `, not --sim ${sim}` : ''}`);
     if (values.python.trim() === '') throw new UsageError('--python: expected the path of a Python interpreter, got ""');
   }
+  const physics = oneOf('physics', values.physics, PHYSICS_REQUESTS) as PhysicsRequest | undefined;
+  if (physics !== undefined && sim === 'libero') throw new UsageError('--physics applies to the embedded simulator, not --sim libero');
+  if (physics !== undefined && values.resume !== undefined) throw new UsageError('--physics: a resumed run keeps the physics build its run.json records; leave it out');
   if (values.resume !== undefined && sim !== undefined) throw new UsageError('--sim: a resumed run keeps the simulator its run.json records; leave out --sim and --python');
   if (values.resume !== undefined && values['record-cameras'] !== undefined) throw new UsageError('--record-cameras: a resumed run records the cameras its run.json records; leave it out');
   const recordCameras = values['record-cameras'] === undefined ? undefined : parseRecordCameras(values['record-cameras']);
@@ -98,7 +104,7 @@ export async function evaluate(args: string[]): Promise<number> {
       ...(values['max-steps'] !== undefined ? { maxSteps: intFlag('max-steps', values['max-steps'], 220, 1) } : {}),
       ...(workers !== undefined ? { workers } : {}),
       ...(init === 'libero' ? { initStates: { source: 'libero', ...(values.libero ? { location: values.libero } : {}) } } : values.init !== undefined ? { initStates: { source: 'project' } } : {}),
-      ...(sim === 'libero' ? { simulator: { kind: 'libero', ...(values.python !== undefined ? { python: interpreterPath(values.python) } : {}) } } : sim === 'embedded' ? { simulator: { kind: 'embedded' } } : {}),
+      ...(sim === 'libero' ? { simulator: { kind: 'libero', ...(values.python !== undefined ? { python: interpreterPath(values.python) } : {}) } } : sim === 'embedded' || physics !== undefined ? { simulator: { kind: 'embedded', ...(physics ? { physics } : {}) } } : {}),
       policy: remote?.url
         ? { kind: 'remote', url: remote.url, ...(remote.profile ? { profile: remote.profile } : {}), ...(remote.apiKey ? { apiKey: remote.apiKey } : {}), ...(remote.timeoutMs ? { timeoutMs: remote.timeoutMs } : {}) }
         : {

@@ -1,4 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { physicsFlag } from './physics-flag.js';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_IMAGE_SIDE } from '../bundle/manifest.js';
@@ -105,6 +106,7 @@ export async function expert(args: string[]): Promise<number> {
     orientation: { type: 'string' },
     'center-crop': { type: 'string' },
     order: { type: 'string' },
+    physics: { type: 'string' },
     'time-limit': { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -126,6 +128,7 @@ export async function expert(args: string[]): Promise<number> {
     : (() => {
         throw new UsageError(`--init: expected eval, demo or libero, got "${init}"`);
       })();
+  const physics = await physicsFlag(values.physics);
   const recordFile = values.record ? path.join(values.record, 'demonstrations.jsonl') : undefined;
   if (values.record) {
     try {
@@ -160,6 +163,7 @@ export async function expert(args: string[]): Promise<number> {
     policies: policies.map(({ bundle, decoding }) => ({ bundle, ...(decoding ? { decoding } : {}) })),
     seed: intFlag('seed', values.seed, 0, 0, 2 ** 32 - 1),
     order,
+    physics,
     record: Boolean(out),
     ...(cameras ? { cameras } : {}),
     ...(simCameras.length ? { simCameras } : {}),
@@ -203,7 +207,7 @@ async function policySpecs(dirs: readonly string[], decoding: string | undefined
 }
 
 function formatExpert(r: ExpertSuiteReport, recorded: string | undefined): string {
-  const lines = [`rsd expert: ${r.suite}, ${r.initSource}, ${r.workers} workers, ${(r.wallMs / 1000).toFixed(1)} s${r.cancelled ? ' (cancelled)' : ''}`];
+  const lines = [`rsd expert: ${r.suite}, ${r.initSource}, ${r.workers} workers, MuJoCo ${r.physics}, ${(r.wallMs / 1000).toFixed(1)} s${r.cancelled ? ' (cancelled)' : ''}`];
   lines.push('  task  success           failures errors  mean steps  name');
   let successes = 0;
   let trials = 0;

@@ -15,6 +15,8 @@ import { LIBERO_DIR_ENV } from '../libero/libero-dir.js';
 import { describePython, liberoPythonChoice, liberoRoot, type LiberoPythonChoice } from '../sim/libero/python.js';
 
 export type { PolicySpec };
+import { resolveSimulatorSpec } from '../sim/factory.js';
+import { physicsRequest } from '../sim/embedded/physics-choice.js';
 import { boundedWorkers, checkMaxSteps, checkTasks, checkTrials, checkWorkers } from './bounds.js';
 import { defaultWorkers, RUN_DEFAULTS } from './defaults.js';
 import { EvalError } from './errors.js';
@@ -47,6 +49,8 @@ export interface ResolvedRun {
   resume: string | null;
   /** Cameras to record besides the policy's (the simulator renders the union); absent: none. */
   recordCameras?: CameraRequest[];
+  /** Lines for the run's log from resolving it (why `physics: auto` runs the wasm build). */
+  notes?: string[];
 }
 
 export interface ResolveContext {
@@ -76,7 +80,8 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
   const python = request.simulator?.kind === 'libero' ? liberoPythonChoice(context.settings, env, request.simulator.python) : null;
   // A path that is not there fails now, not in every simulator worker (a bare name is looked up on PATH when it starts).
   if (python && /[/\\]/.test(python.python) && !existsSync(python.python)) throw new EvalError('sim', `${describePython(python)} does not exist`);
-  const simulator: SimulatorSpec = python ? { kind: 'libero', python: python.python } : (request.simulator ?? RUN_DEFAULTS.simulator);
+  const notes: string[] = [];
+  const simulator = python ? { kind: 'libero' as const, python: python.python } : await embeddedPhysics(request.simulator ?? RUN_DEFAULTS.simulator, env, notes);
   return {
     suite,
     tasks: debug ? tasks.slice(0, 1) : tasks,
@@ -93,7 +98,20 @@ export async function resolveRun(request: RunRequest, context: ResolveContext): 
     runsRoot: context.runsRoot,
     resume: null,
     ...(request.recordCameras?.length ? { recordCameras: request.recordCameras.map((c) => ({ ...c })) } : {}),
+    ...(notes.length ? { notes } : {}),
   };
+}
+
+/**
+ * The embedded simulator's physics build, resolved now (request, else $RSD_PHYSICS, else wasm) so
+ * the workers and results.json name the build that runs: `native` that cannot load fails the run
+ * here, `auto` falls back to wasm with a note for the log. `wasm` stays implicit in the spec.
+ */
+async function embeddedPhysics(spec: SimulatorSpec, env: NodeJS.ProcessEnv, notes: string[]): Promise<SimulatorSpec> {
+  if (spec.kind !== 'embedded') return spec;
+  const { request, from } = spec.physics ? { request: spec.physics, from: 'physics' } : physicsRequest(undefined, env);
+  const resolved = await resolveSimulatorSpec({ ...spec, physics: request }, (line) => notes.push(line), from, env);
+  return resolved.kind === 'embedded' && resolved.physics === 'native' ? resolved : { kind: 'embedded' };
 }
 
 /**

@@ -295,6 +295,7 @@ async function execute(x: Execution): Promise<EvalReport> {
   const resumed = x.run.resume !== null;
 
   emit({ type: 'run-started', runId: run.id, dir: run.dir, config, resumed, progress: progress.snapshot() });
+  for (const note of x.run.notes ?? []) log('info', note);
   if (x.takenOver) log('warn', x.takenOver);
   if (x.dropped) log('warn', x.dropped);
   if (resumed) log('info', `resuming run ${run.id}: ${x.previous.length} episodes already finished, ${todo.length} to run`);

@@ -57,10 +57,13 @@ export interface PoolRunOptions {
 
 const DEFAULT_WORKER = workerModule(import.meta.url, './sim-worker.ts', 'sim-worker');
 
+/** Whether the workers run MuJoCo's WebAssembly build (not native MuJoCo, which has nothing to compile). */
+const runsWasm = (simulator: SimulatorSpec): boolean => simulator.kind === 'embedded' && (simulator.physics ?? 'wasm') === 'wasm';
+
 /** The compiled MuJoCo module for the workers of a simulator of this kind, or none. */
 async function sharedMujoco(simulator: SimulatorSpec): Promise<{ mujocoModule?: WebAssembly.Module }> {
   // $RSD_SHARE_MUJOCO=0 makes each worker compile its own (as before; `rsd bench eval` measures both).
-  if (simulator.kind !== 'embedded' || process.env.RSD_SHARE_MUJOCO === '0') return {};
+  if (!runsWasm(simulator) || process.env.RSD_SHARE_MUJOCO === '0') return {};
   // When it cannot compile here, each worker tries itself and reports why it cannot start.
   const mujocoModule = await compileMujoco().catch(() => undefined);
   return mujocoModule ? { mujocoModule } : {};
@@ -72,7 +75,7 @@ async function sharedMujoco(simulator: SimulatorSpec): Promise<{ mujocoModule?: 
  */
 export async function prestartSimWorkers(simulator: SimulatorSpec, count: number, module: string | URL = DEFAULT_WORKER): Promise<PrestartedWorkers> {
   // The workers start first; MuJoCo compiles here while they boot and follows in a message.
-  const share = simulator.kind === 'embedded' && process.env.RSD_SHARE_MUJOCO !== '0';
+  const share = runsWasm(simulator) && process.env.RSD_SHARE_MUJOCO !== '0';
   const workers = await PrestartedWorkers.start(module, { simulator, deferred: true, mujocoFollows: share }, count);
   if (share) workers.post({ type: 'mujoco', module: (await sharedMujoco(simulator)).mujocoModule ?? null } satisfies ToWorker);
   return workers;

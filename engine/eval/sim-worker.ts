@@ -105,7 +105,8 @@ export async function startSimWorker(hooks: SimWorkerHooks = {}): Promise<void> 
       const { module } = await early.next('mujoco');
       if (isWasmModule(module)) useCompiledMujoco(module);
     }
-    if (spec.kind === 'embedded') loadMujoco().catch(() => undefined); // its error, if any, comes with createSimulator
+    // Its error, if any, comes with createSimulator; native MuJoCo loads there (a dlopen, no compile).
+    if (spec.kind === 'embedded' && (spec.physics ?? 'wasm') === 'wasm') loadMujoco().catch(() => undefined);
     cameras = (await early.next('configure')).cameras;
     early.stop();
   } else {

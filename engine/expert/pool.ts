@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { PhysicsBuild } from '../sim/embedded/mujoco-api.js';
 import type { CameraRequest } from '../sim/cameras.js';
 import { runWorkerPool } from '../workers/pool.js';
 import { workerModule } from '../workers/spawn.js';
@@ -24,11 +25,14 @@ export interface PoolOptions extends EpisodeOptions {
   workerModule?: string | URL;
   /** Cameras each worker's simulator renders (the recorded ones and those of perturbing policies); default none. */
   simCameras?: readonly CameraRequest[];
+  /** The MuJoCo build each worker's simulator runs (resolved already: engine/sim/embedded/physics-choice.ts); default wasm. */
+  physics?: PhysicsBuild;
 }
 
 /** What each expert worker finds in workerData. */
 export interface ExpertWorkerData {
   cameras?: CameraRequest[];
+  physics?: PhysicsBuild;
 }
 
 export interface PoolReport {
@@ -49,7 +53,8 @@ export async function runExpertPool(episodes: readonly ExpertEpisode[], options:
   if (options.record !== undefined) episodeOptions.record = options.record;
   if (options.maxSteps !== undefined) episodeOptions.maxSteps = options.maxSteps;
   if (options.cameras !== undefined) episodeOptions.cameras = options.cameras;
-  const workerData: ExpertWorkerData | undefined = options.simCameras?.length ? { cameras: [...options.simCameras] } : undefined;
+  const workerData: ExpertWorkerData | undefined =
+    options.simCameras?.length || options.physics ? { ...(options.simCameras?.length ? { cameras: [...options.simCameras] } : {}), ...(options.physics ? { physics: options.physics } : {}) } : undefined;
 
   const runs: EpisodeRun[] = [];
   const record = (run: EpisodeRun): void => {

@@ -1,4 +1,5 @@
 import { projectTask } from '../libero/project-tasks.js';
+import type { PhysicsBuild } from '../sim/embedded/mujoco-api.js';
 import { suiteName, suiteTasks, type SuiteName } from '../libero/suites.js';
 import type { EpisodeRun, ExpertEpisode } from './episodes.js';
 import { perturbationSeed } from './perturbation.js';
@@ -72,6 +73,8 @@ export interface ExpertSuiteReport {
   perTask: TaskSummary[];
   runs: EpisodeRun[];
   workers: number;
+  /** The MuJoCo build the workers ran (engine/sim/embedded/physics-choice.ts). */
+  physics: PhysicsBuild;
   wallMs: number;
   cancelled: boolean;
 }
@@ -133,6 +136,7 @@ export async function runExpertSuite(options: ExpertSuiteOptions): Promise<Exper
     perTask: ids.map((id) => summarizeTask(suite, id, report.runs)),
     runs: report.runs,
     workers: report.workers,
+    physics: options.physics ?? 'wasm',
     wallMs: report.wallMs,
     cancelled: report.cancelled,
   };

@@ -35,8 +35,8 @@ export async function startWorker(hooks: WorkerHooks = {}): Promise<void> {
   let sim: Simulator;
   try {
     // Cameras the pool asked for (a recording with images, a vision policy's bursts); none otherwise.
-    const { cameras } = (workerData ?? {}) as ExpertWorkerData;
-    sim = await createSimulator({ kind: 'embedded' }, cameras ? { cameras } : {});
+    const { cameras, physics } = (workerData ?? {}) as ExpertWorkerData;
+    sim = await createSimulator({ kind: 'embedded', ...(physics ? { physics } : {}) }, cameras ? { cameras } : {});
   } catch (error) {
     port.postMessage({ type: 'fatal', message: `MuJoCo failed to start in a worker: ${(error as Error).message}` } satisfies WorkerMessage);
     return;

@@ -4,6 +4,7 @@ import { LiberoSimulator } from './libero/simulator.js';
 import type { Simulator } from './simulator.js';
 import type { SimulatorOptions } from './cameras.js';
 import { packageVersion } from '../util/packages.js';
+import { resolvePhysics } from './embedded/physics-choice.js';
 
 export type { SimulatorSpec };
 
@@ -12,7 +13,8 @@ export async function createSimulator(spec: SimulatorSpec, options: SimulatorOpt
   const cameras = options.cameras ? [...options.cameras] : undefined;
   switch (spec.kind) {
     case 'embedded':
-      return EmbeddedSimulator.create({ cameras });
+      // `auto` is normally resolved once by the caller (resolveSimulatorSpec); here it says why on stderr.
+      return EmbeddedSimulator.create({ cameras, physics: await resolvePhysics(spec.physics ?? 'wasm', (line) => console.warn(line)) });
     case 'libero':
       return LiberoSimulator.create({ python: spec.python ?? 'python3', cameras });
   }
@@ -27,12 +29,24 @@ export async function createSimulator(spec: SimulatorSpec, options: SimulatorOpt
  */
 export async function describeSimulator(spec: SimulatorSpec): Promise<{ backend: string; version: string }> {
   switch (spec.kind) {
-    case 'embedded':
-      return { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')}` };
+    case 'embedded': {
+      const build = await resolvePhysics(spec.physics ?? 'wasm', (line) => console.warn(line));
+      return { backend: 'embedded', version: `MuJoCo ${packageVersion('@mujoco/mujoco')} (${build})` };
+    }
     case 'libero': {
       const sim = await LiberoSimulator.create({ python: spec.python ?? 'python3' });
       await sim.close();
       return { backend: 'libero', version: sim.version };
     }
   }
+}
+
+/**
+ * The spec with its physics request resolved to the build that will run (`auto` -> native or
+ * wasm, saying why in `log` when it falls back); `native` that cannot load throws
+ * PhysicsUnavailable. Other kinds pass through.
+ */
+export async function resolveSimulatorSpec(spec: SimulatorSpec, log: (line: string) => void, from?: string, env: NodeJS.ProcessEnv = process.env): Promise<SimulatorSpec> {
+  if (spec.kind !== 'embedded' || spec.physics === undefined || spec.physics === 'wasm') return spec;
+  return { ...spec, physics: await resolvePhysics(spec.physics, log, from, env) };
 }

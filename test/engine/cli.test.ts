@@ -249,11 +249,27 @@ describe('rsd CLI', () => {
   it('bench sim --json measures env.step against bare mj_step in the same run', async () => {
     const { code, stdout } = await rsd('bench', 'sim', '--steps', '40', '--json');
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { ratio: number; envStepMedianMs: number; bareStepsMedianMs: number; mujoco: string; steps: number };
-    expect(report.mujoco).toBe('MuJoCo 3.14.0');
+    type Pair = { wasmMs: number; nativeMs: number; ratio: number };
+    const report = JSON.parse(stdout) as {
+      ratio: number;
+      envStepMedianMs: number;
+      bareStepsMedianMs: number;
+      mujoco: string;
+      steps: number;
+      native: { available: true; tasks: { task: string; bare: Pair; env: Pair }[] } | { available: false; reason: string };
+    };
+    expect(report.mujoco).toBe('MuJoCo 3.14.0 (wasm)');
     expect(report.steps).toBe(40);
     expect(report.envStepMedianMs).toBeGreaterThan(0);
     expect(report.ratio).toBeCloseTo(report.envStepMedianMs / report.bareStepsMedianMs, 10);
+    // The native arm where the addon loads (gcc, Node's headers, the MuJoCo wheel), else the reason it is absent.
+    if (report.native.available) {
+      const [t] = report.native.tasks;
+      expect(t!.task).toMatch(/^0: /);
+      for (const p of [t!.bare, t!.env]) expect(p.ratio).toBeCloseTo(p.wasmMs / p.nativeMs, 10);
+    } else {
+      expect(report.native.reason).not.toBe('');
+    }
   });
 
   it('bench engine --json compares speculative decoding with autoregressive decoding in the same run', async () => {

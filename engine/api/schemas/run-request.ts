@@ -13,8 +13,12 @@ const NonNegInt = z.number().int().nonnegative();
 
 /** Which simulator runs the episodes. */
 export const SimulatorSpec = z.discriminatedUnion('kind', [
-  /** MuJoCo WebAssembly in the engine's worker threads (engine/sim/embedded). */
-  z.strictObject({ kind: z.literal('embedded') }),
+  /**
+   * MuJoCo in the engine's worker threads (engine/sim/embedded). `physics`: which MuJoCo build
+   * (engine/sim/embedded/physics-choice.ts): `wasm` (the default), `native` or `auto`; the runner
+   * resolves `auto` before the workers start, so they and results.json name the build that ran.
+   */
+  z.strictObject({ kind: z.literal('embedded'), physics: z.enum(['wasm', 'native', 'auto']).optional() }),
   /**
    * Real LIBERO in Python worker processes (engine/sim/libero, docs/libero-bridge.md), one per
    * evaluation worker. `python`: the interpreter that imports the user's LIBERO; the resolver

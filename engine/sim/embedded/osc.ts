@@ -1,4 +1,5 @@
-import type { DoubleBuffer, MainModule, MjData, MjModel } from '@mujoco/mujoco';
+import type { DoubleBuffer, MjData, MjModel } from '@mujoco/mujoco';
+import type { MujocoModule } from './mujoco-api.js';
 import {
   PANDA_ARM_ACTUATORS,
   PANDA_ARM_JOINTS,
@@ -45,7 +46,7 @@ export interface PandaIds {
   handBody: number;
 }
 
-export function resolvePandaIds(mj: MainModule, model: MjModel): PandaIds {
+export function resolvePandaIds(mj: MujocoModule, model: MjModel): PandaIds {
   const id = (type: number, name: string): number => {
     const i = mj.mj_name2id(model, type, name);
     if (i < 0) throw new Error(`the model has no ${name}`);
@@ -215,7 +216,7 @@ export class OscPoseController {
   private readonly rot = new Float64Array(9);
 
   constructor(
-    private readonly mj: MainModule,
+    private readonly mj: MujocoModule,
     private readonly model: MjModel,
     private readonly data: MjData,
     options: OscOptions = {},
@@ -451,7 +452,7 @@ export class GripperRamp {
   private readonly half = new Float64Array(2);
   private readonly views: DataViews;
 
-  constructor(mj: MainModule, model: MjModel, data: MjData) {
+  constructor(mj: MujocoModule, model: MjModel, data: MjData) {
     const ids = resolvePandaIds(mj, model);
     this.ctrlIds = ids.fingerActuators;
     const range = model.actuator_ctrlrange as Float64Array;
@@ -482,7 +483,7 @@ export class GripperRamp {
  * is LIBERO's 7-D action: OSC_POSE deltas (6) and the gripper (-1 open, +1 close).
  */
 export function controlledEnvStep(
-  mj: MainModule,
+  mj: MujocoModule,
   model: MjModel,
   data: MjData,
   osc: OscPoseController,

@@ -1,9 +1,11 @@
-import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
+import type { MjData, MjModel } from '@mujoco/mujoco';
 import { evaluateGoalAtoms } from '../../libero/predicates.js';
 import type { TaskSpec } from '../../libero/task.js';
 import type { WorldQuery } from '../../libero/world.js';
 import { mountedPanda, PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS } from './assets/panda.js';
-import { loadMujoco } from './mujoco.js';
+import type { MujocoModule, PhysicsBuild } from './mujoco-api.js';
+import { loadPhysics } from './physics-choice.js';
+import { nativeStepN } from './native.js';
 import { controlledEnvStep, GripperRamp, OscPoseController, robotProprio, type PandaIds } from './osc.js';
 import { buildScene, type Pose, type Scene } from './scene.js';
 import { describeScene, readBodyPoses, visualBodies } from './scene-description.js';
@@ -28,6 +30,8 @@ export interface EmbeddedOptions {
   robosuiteStart?: boolean;
   /** Cameras rendered into every observation (engine/sim/render); none by default, so state policies pay nothing. */
   cameras?: readonly CameraRequest[];
+  /** The MuJoCo build (physics-choice.ts); default `wasm`. `auto` is resolved before it gets here. */
+  physics?: PhysicsBuild;
 }
 
 /** Warnings that mean the state is no longer physical (MuJoCo resets the data when it sees them). */
@@ -44,19 +48,21 @@ const UNSTABLE_WARNINGS = ['mjWARN_BADQPOS', 'mjWARN_BADQVEL', 'mjWARN_BADQACC']
  */
 export class EmbeddedPhysics {
   readonly backend = 'embedded' as const;
+  /** MuJoCo's version and the build that runs it: `MuJoCo 3.14.0 (wasm)` or `(native)`. */
   readonly version: string;
+  readonly build: PhysicsBuild;
   private current: Compiled | undefined;
 
   private constructor(
-    private readonly mj: MainModule,
+    private readonly mj: MujocoModule,
     private readonly options: EmbeddedOptions,
   ) {
-    this.version = `MuJoCo ${mj.mj_versionString()}`;
+    this.build = options.physics ?? 'wasm';
+    this.version = `MuJoCo ${mj.mj_versionString()} (${this.build})`;
   }
 
   static async create(options: EmbeddedOptions = {}): Promise<EmbeddedPhysics> {
-    const { module } = await loadMujoco();
-    return new EmbeddedPhysics(module, options);
+    return new EmbeddedPhysics(await loadPhysics(options.physics ?? 'wasm'), options);
   }
 
   /** The compiled scene of the last reset (for tools such as the scripted expert). */
@@ -106,6 +112,8 @@ export class EmbeddedPhysics {
   /** `n` bare mj_step calls with the controls as they are: the physics floor `rsd bench sim` compares env.step against. */
   physicsSteps(n: number): void {
     const { model, data } = this.compiled();
+    // Native: one crossing into the addon for all n, so the floor is MuJoCo's alone.
+    if (nativeStepN(this.mj, model, data, n)) return;
     for (let i = 0; i < n; i++) this.mj.mj_step(model, data);
   }
 
@@ -160,7 +168,7 @@ class Compiled {
   private readonly renderer: CameraRenderer | null;
 
   constructor(
-    readonly mj: MainModule,
+    readonly mj: MujocoModule,
     readonly task: TaskSpec,
     options: EmbeddedOptions,
   ) {
@@ -257,7 +265,7 @@ class Compiled {
 }
 
 /** The model's id of each requested camera; a name the scene lacks, or a bad size, is an error naming it. */
-function cameraIds(mj: MainModule, model: MjModel, task: TaskSpec, cameras: readonly CameraRequest[]): (CameraRequest & { id: number })[] {
+function cameraIds(mj: MujocoModule, model: MjModel, task: TaskSpec, cameras: readonly CameraRequest[]): (CameraRequest & { id: number })[] {
   const CAMERA = mj.mjtObj.mjOBJ_CAMERA.value;
   return cameras.map((c) => {
     if (!Number.isInteger(c.width) || !Number.isInteger(c.height) || c.width < 1 || c.height < 1 || c.width > 4096 || c.height > 4096) {
@@ -269,13 +277,13 @@ function cameraIds(mj: MainModule, model: MjModel, task: TaskSpec, cameras: read
   });
 }
 
-function sceneCameras(mj: MainModule, model: MjModel): string[] {
+function sceneCameras(mj: MujocoModule, model: MjModel): string[] {
   const CAMERA = mj.mjtObj.mjOBJ_CAMERA.value;
   return Array.from({ length: model.ncam }, (_, i) => mj.mj_id2name(model, CAMERA, i) || `camera${i}`);
 }
 
 /** qpos at env.reset(): the Panda at init_qpos, fingers at their init, everything else as the scene placed it. */
-function homeQpos(mj: MainModule, model: MjModel, scene: Scene): Float64Array {
+function homeQpos(mj: MujocoModule, model: MjModel, scene: Scene): Float64Array {
   const qpos = Float64Array.from(model.qpos0 as Float64Array);
   const JOINT = mj.mjtObj.mjOBJ_JOINT.value;
   const adr = model.jnt_qposadr as Int32Array;

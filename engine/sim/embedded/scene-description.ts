@@ -1,4 +1,5 @@
-import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
+import type { MjData, MjModel } from '@mujoco/mujoco';
+import type { MujocoModule } from './mujoco-api.js';
 import type { BodyPoses, SceneDescription, SceneGeom } from '../simulator.js';
 
 /** Visual geoms are group 1 in every asset of this project (docs/scene-conventions.md). */
@@ -11,7 +12,7 @@ const GEOM_TYPES: Record<number, SceneGeom['type']> = { 0: 'plane', 2: 'sphere',
  * colour (its material's, textures aside) and, for meshes, vertices and faces. The bodies listed
  * are the ones that carry visual geoms; readBodyPoses returns their world poses in the same order.
  */
-export function describeScene(mj: MainModule, model: MjModel, task: string): SceneDescription {
+export function describeScene(mj: MujocoModule, model: MjModel, task: string): SceneDescription {
   const group = model.geom_group as Int32Array;
   const type = model.geom_type as Int32Array;
   const bodyOf = model.geom_bodyid as Int32Array;

@@ -1,4 +1,5 @@
-import type { MainModule, MjData, MjModel } from '@mujoco/mujoco';
+import type { MjData, MjModel } from '@mujoco/mujoco';
+import type { MujocoModule } from './mujoco-api.js';
 import type { TaskSpec } from '../../libero/task.js';
 import type { Mat3, SiteFrame, Vec3, WorldQuery } from '../../libero/world.js';
 
@@ -24,7 +25,7 @@ interface RegionRef {
   joints: number[];
 }
 
-export function mujocoWorldQuery(mj: MainModule, model: MjModel, data: MjData, task: TaskSpec): WorldQuery {
+export function mujocoWorldQuery(mj: MujocoModule, model: MjModel, data: MjData, task: TaskSpec): WorldQuery {
   const BODY = mj.mjtObj.mjOBJ_BODY.value;
   const GEOM = mj.mjtObj.mjOBJ_GEOM.value;
   const SITE = mj.mjtObj.mjOBJ_SITE.value;

@@ -90,3 +90,15 @@ describe('resolveRun (request + settings + defaults)', () => {
     expect(await resolveRun({ workers: bound, maxSteps: 2200, trials: 500 }, { settings: null, runsRoot: tmp })).toMatchObject({ workers: bound, maxSteps: 2200, trials: 500 });
   });
 });
+
+describe('resolveRun: the physics build of the embedded simulator', () => {
+  it('keeps wasm implicit, resolves auto now with a note when it falls back, and refuses native that cannot load', async () => {
+    const off = { ...process.env, RSD_NATIVE_MUJOCO: '0' };
+    expect((await resolveRun({}, { settings: null, runsRoot: tmp, env: off })).simulator).toEqual({ kind: 'embedded' });
+    const auto = await resolveRun({ simulator: { kind: 'embedded', physics: 'auto' } }, { settings: null, runsRoot: tmp, env: off });
+    expect(auto.simulator).toEqual({ kind: 'embedded' });
+    expect(auto.notes).toEqual([expect.stringMatching(/^physics auto: running MuJoCo's WebAssembly build, because native MuJoCo cannot run here: /)]);
+    await expect(resolveRun({}, { settings: null, runsRoot: tmp, env: { ...off, RSD_PHYSICS: 'native' } })).rejects.toThrow(/^RSD_PHYSICS=native: native MuJoCo cannot run here: /);
+    await expect(resolveRun({}, { settings: null, runsRoot: tmp, env: { ...process.env, RSD_PHYSICS: 'fast' } })).rejects.toThrow(/^RSD_PHYSICS: "fast" is not a physics build/);
+  });
+});

@@ -37,7 +37,7 @@ describe('runEvaluation', () => {
     expect(results.total.episodes).toBe(3);
     expect(results.config.decoding).toBe('speculative');
     expect(results.config.bundle.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(results.config.simulator.version).toMatch(/^MuJoCo \d+\.\d+\.\d+$/);
+    expect(results.config.simulator.version).toMatch(/^MuJoCo \d+\.\d+\.\d+ \(wasm\)$/);
     for (const e of results.episodes) {
       expect(e.outcome).not.toBe('error');
       expect(e.steps).toBe(24); // an untrained policy runs out of steps

@@ -33,7 +33,7 @@ describe('EmbeddedPhysics on libero_spatial', () => {
 
   it('resets to an init state and observes the 8-D proprio and object poses', () => {
     const obs = sim.reset(task, projectInit(0, 0));
-    expect(sim.version).toBe('MuJoCo 3.14.0');
+    expect(sim.version).toBe('MuJoCo 3.14.0 (wasm)');
     expect(obs.proprio).toHaveLength(8);
     // OFT's sample libero_spatial proprio: [-0.2112, -0.0111, 1.1742, 3.1409, -0.0028, -0.0877, 0.0387, -0.0387]
     expect(obs.proprio[2]).toBeCloseTo(1.17, 1);
