@@ -250,7 +250,7 @@ def manifest(cfg: Config, stats: dict, instructions: list[str], scales: list[flo
             f'{"Default bundle" if cfg.observation == "state" else "Vision bundle"}: {what} for libero_spatial trained on the scripted expert\'s demonstrations. '
             + obs_desc + ' Residual FSQ action codes (8 layers x 8 codes x 7 levels), decoded layer by layer by a '
             f'prefix-KV transformer main model with a KV cache ({cfg.blocks} blocks of width {cfg.d_model} applied {cfg.repeat}x with shared weights: {cfg.applications} cache entries); a draft, a copy of the main model\'s coarse prior path ({prior_desc}), proposes '
-            'the 3 coarsest layers; the main model adds a bounded correction from its blocks.')
+            + (f'the {cfg.draft_layers} coarsest layers' if cfg.draft_layers < cfg.layers else 'every layer') + '; the main model adds a bounded correction from its blocks.')
         main = {'decoding': 'layerwise', 'kvCache': True, 'prefill': FILES['prefill'], 'step': FILES['step'], 'hiddenSize': cfg.hidden, 'blocks': cfg.applications, 'kvSize': cfg.d_model}
         draft = {'model': FILES['draft'], 'layers': cfg.draft_layers, 'reads': 'observation'}
     else:

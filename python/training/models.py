@@ -344,8 +344,9 @@ class LayerHead(nn.Module):
 
 class MainLayerwise(nn.Module):
     """Cache layout [B, K, T, D]: positions 0..M-1 the memory tokens' keys/values per block;
-    position M a side slot (never attended to) whose block-0 value holds the coarse prior logits
-    (k x P x L numbers); then one position per decoded layer. So T0 = M + 1.
+    position M a side slot (never attended to) whose values hold the coarse prior logits (k x P x L
+    numbers, block 0's value first, spilling into the next blocks' when k P L > D: a draft proposing
+    the fine layers too); then one position per decoded layer. So T0 = M + 1.
 
     Logits of layer j < k: prior_j + corr * tanh(transformer_j) (a bounded correction); of
     layer j >= k: the transformer's. The draft is a copy of the prior path (ObsEncoder + PriorHead)."""
@@ -354,7 +355,7 @@ class MainLayerwise(nn.Module):
         super().__init__()
         self.c = c
         self.corr = c.coarse_correction
-        assert c.draft_layers * c.latent * c.levels <= c.d_model
+        assert c.draft_layers * c.latent * c.levels <= c.d_model * c.applications
         self.obs = make_obs_encoder(c, stats)
         self.memkv = MemoryKV(c)
         self.prior = PriorHead(c)
@@ -370,9 +371,8 @@ class MainLayerwise(nn.Module):
         prior = self.prior(hidden).flatten(1)  # [B, k P L]
         B = hidden.shape[0]
         slot_k = torch.zeros(B, c.applications, 1, c.d_model, device=hidden.device)
-        pad = torch.zeros(B, c.d_model - prior.shape[1], device=hidden.device)
-        first = torch.cat([prior, pad], 1)[:, None, None, :]  # block 0
-        slot_v = torch.cat([first, torch.zeros(B, c.applications - 1, 1, c.d_model, device=hidden.device)], 1)
+        pad = torch.zeros(B, c.d_model * c.applications - prior.shape[1], device=hidden.device)
+        slot_v = torch.cat([prior, pad], 1).view(B, c.applications, 1, c.d_model)  # block 0 first
         return hidden, torch.cat([k, slot_k], 2), torch.cat([v, slot_v], 2)
 
     def step_parts(self, codes, layer_ids, past_key, past_value):
@@ -394,7 +394,8 @@ class MainLayerwise(nn.Module):
             values.append(v)
         t_logits = self.head(x, layer_ids)  # [B, n, P, L]
         kP = c.draft_layers
-        prior = past_value[:, 0, c.memory, : kP * c.latent * c.levels].reshape(B, kP, c.latent * c.levels)
+        used = -(-kP * c.latent * c.levels // c.d_model)  # blocks whose slot value holds prior logits
+        prior = past_value[:, :used, c.memory].reshape(B, -1)[:, : kP * c.latent * c.levels].reshape(B, kP, c.latent * c.levels)
         pick = F.one_hot(layer_ids.clamp(0, c.layers - 1), c.layers).to(x.dtype)[..., :kP]  # [B, n, k]
         coarse = pick.sum(-1)[..., None, None]  # 1 where the position predicts a coarse layer
         prior_n = torch.matmul(pick, prior).view(B, n, c.latent, c.levels)
