@@ -28,6 +28,27 @@ export interface EmbeddedOptions {
   robosuiteStart?: boolean;
   /** Cameras rendered into every observation (engine/sim/render); none by default, so state policies pay nothing. */
   cameras?: readonly CameraRequest[];
+  /**
+   * The pruned collision model (scene.ts SceneOptions.contactPruning). Default: on, unless the
+   * environment variable RSD_CONTACT_PRUNING is `off` (the old scene, for before/after comparisons
+   * of whole runs; said once per thread on stderr).
+   */
+  contactPruning?: boolean;
+}
+
+export const CONTACT_PRUNING_ENV = 'RSD_CONTACT_PRUNING';
+let saidOldScene = false;
+
+/** RSD_CONTACT_PRUNING: unset or `on` is the pruned scene, `off` the old one; anything else is an error naming it. */
+export function contactPruningFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[CONTACT_PRUNING_ENV];
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value !== 'off') throw new Error(`${CONTACT_PRUNING_ENV}=${value}: expected on or off`);
+  if (!saidOldScene) {
+    saidOldScene = true;
+    process.stderr.write(`embedded simulator: ${CONTACT_PRUNING_ENV}=off, building the scenes without contact pruning (before issue 20)\n`);
+  }
+  return false;
 }
 
 /** Warnings that mean the state is no longer physical (MuJoCo resets the data when it sees them). */
@@ -55,8 +76,9 @@ export class EmbeddedPhysics {
   }
 
   static async create(options: EmbeddedOptions = {}): Promise<EmbeddedPhysics> {
+    const contactPruning = options.contactPruning ?? contactPruningFromEnv();
     const { module } = await loadMujoco();
-    return new EmbeddedPhysics(module, options);
+    return new EmbeddedPhysics(module, { ...options, contactPruning });
   }
 
   /** The compiled scene of the last reset (for tools such as the scripted expert). */
@@ -164,7 +186,7 @@ class Compiled {
     readonly task: TaskSpec,
     options: EmbeddedOptions,
   ) {
-    this.scene = buildScene(task, mountedPanda(), { fixturePlacement: options.fixturePlacement });
+    this.scene = buildScene(task, mountedPanda(), { fixturePlacement: options.fixturePlacement, contactPruning: options.contactPruning });
     this.model = mj.MjModel.from_xml_string(this.scene.xml);
     this.data = new mj.MjData(this.model);
     this.homeQpos = homeQpos(mj, this.model, this.scene);
