@@ -80,8 +80,11 @@ Usage:
                                             | difference), mean absolute difference and pixels
                                             within 16 levels; --states: LIBERO's init files
                                             (default with libero) or the project's (embedded)
-  rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)] [--json]
-                                            env.step against 25 bare mj_step calls, same run
+  rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)]
+                [--pruning-tasks 0-9|none] [--pruning-steps N] [--json]
+                                            env.step against 25 bare mj_step calls, same run;
+                                            then the old scene against the contact-pruned one
+                                            per task, same states, alternating blocks
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
                    [--chunks N] [--threads N] [--json]
                                             decoding strategies on one bundle, same run

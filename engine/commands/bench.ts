@@ -1,6 +1,7 @@
 import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
-import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
+import { formatPruningBench, formatSimBench, runPruningBench, runSimBench } from '../bench/sim-bench.js';
+import { parseTaskList } from './expert.js';
 import { formatBridgeBench, runBridgeBench } from '../bench/bridge-bench.js';
 import { formatRemoteBench, runRemoteBench } from '../bench/remote-bench.js';
 import { formatServedBench, runServedBench } from '../bench/served-bench.js';
@@ -13,13 +14,34 @@ import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProv
 import { boundedWorkers, checkMaxSteps, checkWorkers } from '../eval/bounds.js';
 import { intFlag, parse, print, suggest, UsageError } from './args.js';
 
+/** parseTaskList's ids, its errors naming this flag. */
+function pruningTaskList(text: string | undefined): number[] | undefined {
+  try {
+    return parseTaskList(text, 'libero_spatial');
+  } catch (error) {
+    if (error instanceof Error) throw new UsageError(`--pruning-tasks: ${error.message.replace(/^--tasks: /, '')} (or none)`);
+    throw error;
+  }
+}
+
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
 export async function bench(args: string[]): Promise<number> {
   const [what, ...rest] = args;
   if (what === 'sim') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, task: { type: 'string' }, steps: { type: 'string' }, 'camera-size': { type: 'string' } });
+    const { values } = parse(rest, {
+      json: { type: 'boolean' },
+      task: { type: 'string' },
+      steps: { type: 'string' },
+      'camera-size': { type: 'string' },
+      'pruning-tasks': { type: 'string' },
+      'pruning-steps': { type: 'string' },
+    });
+    // Issue 20's arm: old against pruned scene per task (`--pruning-tasks none` leaves it out).
+    const pruningTasks = values['pruning-tasks'] === 'none' ? [] : (pruningTaskList(values['pruning-tasks']) ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const pruningSteps = intFlag('pruning-steps', values['pruning-steps'], 100, 20);
     const report = await runSimBench({ task: intFlag('task', values.task, 0, 0, 9), steps: intFlag('steps', values.steps, 400, 20), cameraSize: intFlag('camera-size', values['camera-size'], 128, 0, 1024) });
-    print(values.json, report, () => formatSimBench(report));
+    const pruning = pruningTasks.length > 0 ? await runPruningBench({ tasks: pruningTasks, steps: pruningSteps }) : null;
+    print(values.json, { ...report, pruning }, () => [formatSimBench(report), ...(pruning ? [formatPruningBench(pruning)] : [])].join('\n'));
     return 0;
   }
   if (what === 'engine') {

@@ -131,6 +131,11 @@ export class EmbeddedPhysics {
     for (let i = 0; i < n; i++) this.mj.mj_step(model, data);
   }
 
+  /** Contacts MuJoCo found in the last step (data.ncon): what `rsd bench sim` reports per scene. */
+  get contactCount(): number {
+    return this.compiled().data.ncon;
+  }
+
   sceneDescription(): SceneDescription {
     const c = this.compiled();
     return describeScene(this.mj, c.model, c.task.file);
