@@ -597,5 +597,5 @@ describe('contact pruning (issue 20): the plate and the ramekin stand on feet, n
       datas.forEach((d) => d.delete());
       models.forEach((m) => m.delete());
     }
-  });
+  }, 240_000); // 150 init states x 2 scenes x 250 substeps: 12-19 s alone, minutes on a loaded machine
 });
