@@ -89,9 +89,12 @@ Usage:
                                             (default with libero) or the project's (embedded)
   rsd bench sim [--task N] [--steps N] [--camera-size PX (128; 0: no cameras)] [--json]
                 [--physics wasm|native|auto] [--compare-tasks 0-9|none] [--compare-steps N]
+                [--pruning-tasks 0-9|none] [--pruning-steps N]
                                             env.step against 25 bare mj_step calls, same run;
                                             then wasm against native MuJoCo 3.14.0 on the same
-                                            scenes and states (where the native addon loads)
+                                            scenes and states (where the native addon loads);
+                                            then the old scene against the contact-pruned one
+                                            per task, same states, alternating blocks
   rsd bench engine [--bundle DIR] [--ep cpu|webgpu|cuda|auto] [--small-ep cpu]
                    [--chunks N] [--threads N] [--layers 2,3,4] [--json]
                                             decoding strategies on one bundle, same run;

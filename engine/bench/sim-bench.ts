@@ -163,3 +163,139 @@ export function formatSimBench(r: SimBenchReport): string {
     ...(r.native ? formatPhysicsComparison(r.native) : []),
   ].join('\n');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 20: the pruned collision model against the old scene (assets/contact-pruning.ts)
+
+export interface PruningBenchOptions {
+  suite?: string;
+  tasks?: readonly number[];
+  /** Env steps timed per scene and per task (and as many 25-step bare blocks). */
+  steps?: number;
+  block?: number;
+}
+
+export interface PruningTaskReport {
+  task: string;
+  /** Median env.step, old scene / pruned scene, ms. */
+  envStepOldMs: number;
+  envStepNewMs: number;
+  /** Median of 25 bare mj_step calls, old / pruned, ms. */
+  bareOldMs: number;
+  bareNewMs: number;
+  /** new / old, medians. */
+  envRatio: number;
+  bareRatio: number;
+  /** Mean contacts after an env step, old / pruned. */
+  contactsOld: number;
+  contactsNew: number;
+}
+
+export interface PruningBenchReport {
+  suite: string;
+  mujoco: string;
+  steps: number;
+  tasks: PruningTaskReport[];
+  /** Over all tasks' steps: median pruned env.step / median old env.step, and the same for 25 bare mj_step. */
+  envRatio: number;
+  bareRatio: number;
+  machine: SimBenchReport['machine'];
+}
+
+/**
+ * The old and the pruned scene of each task, in one process, from the same state (the project's
+ * evaluation init state 0) through the same arm motion as runSimBench: blocks of env steps and of 25
+ * bare mj_step calls alternate between the two scenes (old-new, then new-old), so machine noise hits
+ * both alike. The two scenes diverge only where the plate or the ramekin are touched.
+ */
+export async function runPruningBench(options: PruningBenchOptions = {}): Promise<PruningBenchReport> {
+  const { default: os } = await import('node:os');
+  const { EmbeddedPhysics } = await import('../sim/embedded/physics.js');
+  const { projectInitStates } = await import('../sim/embedded/project-init-states.js');
+  const suite = options.suite ?? 'libero_spatial';
+  const tasks = options.tasks ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const steps = options.steps ?? 100;
+  const block = options.block ?? 20;
+  const sims = { old: await EmbeddedPhysics.create({ contactPruning: false }), pruned: await EmbeddedPhysics.create({ contactPruning: true }) };
+  const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
+  const all = { env: { old: [] as number[], pruned: [] as number[] }, bare: { old: [] as number[], pruned: [] as number[] } };
+  const reports: PruningTaskReport[] = [];
+  try {
+    for (const taskId of tasks) {
+      const task = projectTask(suite, taskId);
+      const start = projectInitStates(suite, taskId, 'eval')[0]!;
+      const env = { old: [] as number[], pruned: [] as number[] };
+      const bare = { old: [] as number[], pruned: [] as number[] };
+      const contacts = { old: 0, pruned: 0 };
+      for (const sim of Object.values(sims)) {
+        sim.reset(task, start); // compiles the task's scene; warm up both paths
+        for (let i = 0; i < 5; i++) sim.step(WAIT_ACTION);
+        sim.physicsSteps(SUBSTEPS_PER_ENV_STEP * 5);
+      }
+      for (let first = 0, k = 0; env.old.length < steps; first += block, k++) {
+        const order = k % 2 === 0 ? (['old', 'pruned'] as const) : (['pruned', 'old'] as const);
+        for (const which of order) {
+          const sim = sims[which];
+          sim.reset(task, start);
+          for (let t = first; t < first + block; t++) {
+            const t0 = performance.now();
+            sim.step(action(t));
+            env[which].push(performance.now() - t0);
+            contacts[which] += sim.contactCount;
+          }
+        }
+        for (const which of order) {
+          const sim = sims[which];
+          sim.reset(task, start);
+          for (let t = first; t < first + block; t++) {
+            sim.step(action(t));
+            const t0 = performance.now();
+            sim.physicsSteps(SUBSTEPS_PER_ENV_STEP);
+            bare[which].push(performance.now() - t0);
+          }
+        }
+      }
+      for (const which of ['old', 'pruned'] as const) {
+        all.env[which].push(...env[which]);
+        all.bare[which].push(...bare[which]);
+      }
+      reports.push({
+        task: `${taskId}: ${suiteTask(suite, taskId).name}`,
+        envStepOldMs: median(env.old),
+        envStepNewMs: median(env.pruned),
+        bareOldMs: median(bare.old),
+        bareNewMs: median(bare.pruned),
+        envRatio: median(env.pruned) / median(env.old),
+        bareRatio: median(bare.pruned) / median(bare.old),
+        contactsOld: contacts.old / env.old.length,
+        contactsNew: contacts.pruned / env.pruned.length,
+      });
+    }
+  } finally {
+    sims.old.close();
+    sims.pruned.close();
+  }
+  return {
+    suite,
+    mujoco: sims.old.version,
+    steps,
+    tasks: reports,
+    envRatio: median(all.env.pruned) / median(all.env.old),
+    bareRatio: median(all.bare.pruned) / median(all.bare.old),
+    machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.versions.node },
+  };
+}
+
+export function formatPruningBench(r: PruningBenchReport): string {
+  const ms = (x: number) => x.toFixed(3).padStart(7);
+  return [
+    `rsd bench sim, contact pruning: ${r.suite}, old scene against pruned, same states, alternating blocks, ${r.steps} env steps per scene and task`,
+    `  ${r.mujoco}, ${r.machine.cpus} CPUs (${r.machine.cpuModel}), node ${r.machine.node}`,
+    '  task  env.step old / pruned ms   ratio   25 x mj_step old / pruned ms   ratio   contacts old -> pruned',
+    ...r.tasks.map(
+      (t) =>
+        `  ${t.task.split(':')[0]!.padStart(4)}  ${ms(t.envStepOldMs)} / ${ms(t.envStepNewMs)}       ${t.envRatio.toFixed(3)}   ${ms(t.bareOldMs)} / ${ms(t.bareNewMs)}             ${t.bareRatio.toFixed(3)}   ${t.contactsOld.toFixed(1)} -> ${t.contactsNew.toFixed(1)}`,
+    ),
+    `  all tasks: env.step pruned / old ${r.envRatio.toFixed(3)}, 25 x mj_step pruned / old ${r.bareRatio.toFixed(3)} (target <= 0.5 for env.step)`,
+  ].join('\n');
+}

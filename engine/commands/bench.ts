@@ -1,6 +1,7 @@
 import { formatEngineBench, runEngineBench } from '../bench/engine-bench.js';
 import { formatEvalBench, runEvalBench } from '../bench/eval-bench.js';
-import { formatSimBench, runSimBench } from '../bench/sim-bench.js';
+import { formatPruningBench, formatSimBench, runPruningBench, runSimBench } from '../bench/sim-bench.js';
+import { parseTaskList } from './expert.js';
 import { formatBridgeBench, runBridgeBench } from '../bench/bridge-bench.js';
 import { formatRemoteBench, runRemoteBench } from '../bench/remote-bench.js';
 import { formatServedBench, runServedBench } from '../bench/served-bench.js';
@@ -12,16 +13,38 @@ import { STRATEGIES, type Strategy } from '../decoding/record.js';
 import { EXECUTION_PROVIDER_REQUESTS, type ExecutionProvider, type ExecutionProviderRequest } from '../bundle/bundle.js';
 import { boundedWorkers, checkMaxSteps, checkWorkers } from '../eval/bounds.js';
 import { intFlag, parse, print, suggest, UsageError } from './args.js';
-import { parseTaskList } from './expert.js';
 import { physicsFlag } from './physics-flag.js';
+
+/** parseTaskList's ids, its errors naming this flag. */
+function pruningTaskList(text: string | undefined): number[] | undefined {
+  try {
+    return parseTaskList(text, 'libero_spatial');
+  } catch (error) {
+    if (error instanceof Error) throw new UsageError(`--pruning-tasks: ${error.message.replace(/^--tasks: /, '')} (or none)`);
+    throw error;
+  }
+}
 
 /** `rsd bench <what>`: each benchmark prints ratios against a baseline measured in the same run. */
 export async function bench(args: string[]): Promise<number> {
   const [what, ...rest] = args;
   if (what === 'sim') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, task: { type: 'string' }, steps: { type: 'string' }, 'camera-size': { type: 'string' }, physics: { type: 'string' }, 'compare-tasks': { type: 'string' }, 'compare-steps': { type: 'string' } });
+    const { values } = parse(rest, {
+      json: { type: 'boolean' },
+      task: { type: 'string' },
+      steps: { type: 'string' },
+      'camera-size': { type: 'string' },
+      physics: { type: 'string' },
+      'compare-tasks': { type: 'string' },
+      'compare-steps': { type: 'string' },
+      'pruning-tasks': { type: 'string' },
+      'pruning-steps': { type: 'string' },
+    });
     const task = intFlag('task', values.task, 0, 0, 9);
     const compareTasks = values['compare-tasks'] === 'none' ? [] : (parseTaskList(values['compare-tasks'], 'libero_spatial') ?? [task]);
+    // Issue 20's arm: old against pruned scene per task (`--pruning-tasks none` leaves it out).
+    const pruningTasks = values['pruning-tasks'] === 'none' ? [] : (pruningTaskList(values['pruning-tasks']) ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const pruningSteps = intFlag('pruning-steps', values['pruning-steps'], 100, 20);
     const report = await runSimBench({
       task,
       steps: intFlag('steps', values.steps, 400, 20),
@@ -30,7 +53,8 @@ export async function bench(args: string[]): Promise<number> {
       compareTasks,
       ...(values['compare-steps'] !== undefined ? { compareSteps: intFlag('compare-steps', values['compare-steps'], 400, 20) } : {}),
     });
-    print(values.json, report, () => formatSimBench(report));
+    const pruning = pruningTasks.length > 0 ? await runPruningBench({ tasks: pruningTasks, steps: pruningSteps }) : null;
+    print(values.json, { ...report, pruning }, () => [formatSimBench(report), ...(pruning ? [formatPruningBench(pruning)] : [])].join('\n'));
     return 0;
   }
   if (what === 'engine') {

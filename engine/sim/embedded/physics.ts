@@ -32,6 +32,27 @@ export interface EmbeddedOptions {
   cameras?: readonly CameraRequest[];
   /** The MuJoCo build (physics-choice.ts); default `wasm`. `auto` is resolved before it gets here. */
   physics?: PhysicsBuild;
+  /**
+   * The pruned collision model (scene.ts SceneOptions.contactPruning). Default: on, unless the
+   * environment variable RSD_CONTACT_PRUNING is `off` (the old scene, for before/after comparisons
+   * of whole runs; said once per thread on stderr).
+   */
+  contactPruning?: boolean;
+}
+
+export const CONTACT_PRUNING_ENV = 'RSD_CONTACT_PRUNING';
+let saidOldScene = false;
+
+/** RSD_CONTACT_PRUNING: unset or `on` is the pruned scene, `off` the old one; anything else is an error naming it. */
+export function contactPruningFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[CONTACT_PRUNING_ENV];
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value !== 'off') throw new Error(`${CONTACT_PRUNING_ENV}=${value}: expected on or off`);
+  if (!saidOldScene) {
+    saidOldScene = true;
+    process.stderr.write(`embedded simulator: ${CONTACT_PRUNING_ENV}=off, building the scenes without contact pruning (before issue 20)\n`);
+  }
+  return false;
 }
 
 /** Warnings that mean the state is no longer physical (MuJoCo resets the data when it sees them). */
@@ -62,7 +83,8 @@ export class EmbeddedPhysics {
   }
 
   static async create(options: EmbeddedOptions = {}): Promise<EmbeddedPhysics> {
-    return new EmbeddedPhysics(await loadPhysics(options.physics ?? 'wasm'), options);
+    const contactPruning = options.contactPruning ?? contactPruningFromEnv();
+    return new EmbeddedPhysics(await loadPhysics(options.physics ?? 'wasm'), { ...options, contactPruning });
   }
 
   /** The compiled scene of the last reset (for tools such as the scripted expert). */
@@ -115,6 +137,11 @@ export class EmbeddedPhysics {
     // Native: one crossing into the addon for all n, so the floor is MuJoCo's alone.
     if (nativeStepN(this.mj, model, data, n)) return;
     for (let i = 0; i < n; i++) this.mj.mj_step(model, data);
+  }
+
+  /** Contacts MuJoCo found in the last step (data.ncon): what `rsd bench sim` reports per scene. */
+  get contactCount(): number {
+    return this.compiled().data.ncon;
   }
 
   sceneDescription(): SceneDescription {
@@ -172,7 +199,7 @@ class Compiled {
     readonly task: TaskSpec,
     options: EmbeddedOptions,
   ) {
-    this.scene = buildScene(task, mountedPanda(), { fixturePlacement: options.fixturePlacement });
+    this.scene = buildScene(task, mountedPanda(), { fixturePlacement: options.fixturePlacement, contactPruning: options.contactPruning });
     this.model = mj.MjModel.from_xml_string(this.scene.xml);
     this.data = new mj.MjData(this.model);
     this.homeQpos = homeQpos(mj, this.model, this.scene);

@@ -73,6 +73,13 @@ export interface SceneOptions {
   fixturePlacement?: Readonly<Record<string, Pose>>;
   /** Table arena options (visual walls). */
   arena?: TableOptions;
+  /**
+   * The pruned collision model (assets/contact-pruning.ts): the plate and the ramekin stand on the
+   * table through a few feet instead of their ring walls. Default true; false builds the scene as
+   * before issue 20 (the comparison `rsd bench sim` makes, and the one the stored init states were
+   * settled in).
+   */
+  contactPruning?: boolean;
 }
 
 export interface Scene {
@@ -102,7 +109,8 @@ export function buildScene(task: TaskSpec, robot: MjcfParts, options: SceneOptio
   const jointStates = fixtureJointStates(task, fixtures);
   const objectPoses = defaultObjectPoses(task, regions, fixturePlacement, jointStates);
 
-  const arena = tableArena(task.regions, options.arena);
+  const contactPruning = options.contactPruning ?? true;
+  const arena = tableArena(task.regions, { ...options.arena, contactPruning });
   const entities: SceneEntity[] = [];
   const parts: MjcfParts[] = [arena, robot];
   const add = (entity: Entity, kind: SceneEntity['kind'], model: ModelParts): void => {
@@ -110,7 +118,7 @@ export function buildScene(task: TaskSpec, robot: MjcfParts, options: SceneOptio
     const { bodies, joints, collisionGeoms, visualGeoms, sites } = model;
     entities.push({ name: entity.name, category: entity.category, kind, bodies, joints, collisionGeoms, visualGeoms, sites });
   };
-  for (const o of task.objects) add(o, 'object', OBJECT_MODELS[o.category]!(o.name, objectPoses[o.name]));
+  for (const o of task.objects) add(o, 'object', OBJECT_MODELS[o.category]!(o.name, objectPoses[o.name], { contactPruning }));
   for (const f of fixtures) add(f, 'fixture', FIXTURE_MODELS[f.category]!(f.name, fixturePlacement[f.name]));
 
   const defaultJointQpos: Record<string, number[]> = {};

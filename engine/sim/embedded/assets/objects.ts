@@ -13,6 +13,7 @@ import {
   rotate,
   yawQuat,
 } from './lathe.js';
+import { CONTACT_BITS, FOOT_RADIUS, ringFeet } from './contact-pruning.js';
 
 /**
  * The embedded scene's movable objects and fixtures (libero_spatial's set), authored here. Sizes,
@@ -41,7 +42,15 @@ export interface ModelParts extends MjcfParts {
   sites: string[];
 }
 
-export type ModelBuilder = (name: string, pose?: Pose) => ModelParts;
+export interface ModelOptions {
+  /**
+   * The pruned collision model (contact-pruning.ts): ring walls that stand on the table leave it
+   * to a few feet. Default true; false builds the scene as it was before issue 20.
+   */
+  contactPruning?: boolean;
+}
+
+export type ModelBuilder = (name: string, pose?: Pose, options?: ModelOptions) => ModelParts;
 
 // ---------------------------------------------------------------------------------------------
 // Shared physics and appearance
@@ -102,8 +111,15 @@ function visualGeom(name: string, v: Visual): string {
   return `<geom name="${name}" class="rsd_visual" type="${v.type}" size="${nums(v.size)}" ${poseAttrs(v.pos ?? [0, 0, 0], quat)} material="${v.material}"/>`;
 }
 
-function collisionGeom(name: string, b: BoxSpec, cls = 'rsd_collision'): string {
-  return `<geom name="${name}" class="${cls}" type="box" size="${nums(b.size)}" ${poseAttrs(b.pos, b.quat)}/>`;
+function collisionGeom(name: string, b: BoxSpec, cls = 'rsd_collision', bits = ''): string {
+  return `<geom name="${name}" class="${cls}" type="box" size="${nums(b.size)}" ${poseAttrs(b.pos, b.quat)}${bits}/>`;
+}
+
+const bitsAttrs = (b: { contype: number; conaffinity: number }): string => ` contype="${b.contype}" conaffinity="${b.conaffinity}"`;
+
+/** A foot of the pruned scene: massless (density 0), so the body's mass and inertia stay the boxes'. */
+function footGeom(name: string, pos: Vec3): string {
+  return `<geom name="${name}" class="rsd_collision" type="sphere" size="${num(FOOT_RADIUS)}" pos="${nums(pos)}" density="0"${bitsAttrs(CONTACT_BITS.foot)}/>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,6 +130,11 @@ interface ObjectDef {
   visuals: Visual[];
   /** Category-level assets (meshes, materials): identical for every instance, deduplicated by the scene. */
   assets: string[];
+  /**
+   * Collision boxes [from, to) that form the ring wall the object stands on (its lowest points):
+   * in the pruned scene they do not touch the table, feet at their lowest corners do.
+   */
+  standingWall?: [number, number];
 }
 
 /** How far an object reaches from its body origin: for default placement and stacking. */
@@ -135,14 +156,19 @@ function extentOf(boxes: readonly BoxSpec[]): ObjectExtent {
   };
 }
 
-function buildObject(def: ObjectDef, name: string, pose: Pose = IDENTITY_POSE): ModelParts {
-  const collisionGeoms = def.collision.map((_, i) => `${name}_g${i}`);
+function buildObject(def: ObjectDef, name: string, pose: Pose = IDENTITY_POSE, options: ModelOptions = {}): ModelParts {
+  const wall = (options.contactPruning ?? true) ? def.standingWall : undefined;
+  const isWall = (i: number): boolean => wall !== undefined && i >= wall[0] && i < wall[1];
+  const feet = wall ? ringFeet(def.collision.slice(wall[0], wall[1])) : [];
+  // Feet continue the collision geoms' numbering: `contact(x, y)` looks at every `<name>_g<i>`.
+  const collisionGeoms = [...def.collision, ...feet].map((_, i) => `${name}_g${i}`);
   const visualGeoms = def.visuals.map((_, i) => `${name}_v${i}`);
   const worldbody = [
     `<body name="${name}" ${poseAttrs(pose.pos, pose.quat)}>`,
     // LIBERO's movable objects: a free joint with a little damping (google_scanned_objects.py).
     `<joint name="${name}_joint0" type="free" damping="0.0005"/>`,
-    ...def.collision.map((b, i) => collisionGeom(collisionGeoms[i]!, b)),
+    ...def.collision.map((b, i) => collisionGeom(collisionGeoms[i]!, b, 'rsd_collision', isWall(i) ? bitsAttrs(CONTACT_BITS.wall) : '')),
+    ...feet.map((p, i) => footGeom(collisionGeoms[def.collision.length + i]!, p)),
     ...def.visuals.map((v, i) => visualGeom(visualGeoms[i]!, v)),
     '</body>',
   ].join('\n');
@@ -205,7 +231,12 @@ function plate(): ObjectDef {
     [0, 0.0009], [0.029, 0.0009], [0.0303, -0.0017], [0.0672, 0.0114], [0.0672, 0.0158], [0.0655, 0.016],
     [0.0296, 0.0034], [0.027, 0.0053], [0, 0.0053],
   ]);
-  return { collision, visuals: [{ type: 'mesh', mesh, material: 'rsd_porcelain' }], assets: [asset, ...materialAssets(['rsd_porcelain'])] };
+  return {
+    collision,
+    visuals: [{ type: 'mesh', mesh, material: 'rsd_porcelain' }],
+    assets: [asset, ...materialAssets(['rsd_porcelain'])],
+    standingWall: [2, collision.length],
+  };
 }
 
 /** glazed_rim_porcelain_ramekin: ~8.3 cm across, 4.3 cm tall, walls flaring slightly outwards. */
@@ -222,6 +253,7 @@ function glazedRimPorcelainRamekin(): ObjectDef {
     collision,
     visuals: [{ type: 'mesh', mesh, material: 'rsd_ramekin_glaze' }],
     assets: [asset, ...materialAssets(['rsd_ramekin_glaze'])],
+    standingWall: [2, collision.length],
   };
 }
 
@@ -492,7 +524,7 @@ const FIXTURE_DEFS: Record<string, () => FixtureDef> = {
 export const OBJECT_MODELS: Readonly<Record<string, ModelBuilder>> = Object.fromEntries(
   Object.entries(OBJECT_DEFS).map(([category, def]) => {
     const d = def();
-    return [category, (name: string, pose?: Pose) => buildObject(d, name, pose)];
+    return [category, (name: string, pose?: Pose, options?: ModelOptions) => buildObject(d, name, pose, options)];
   }),
 );
 

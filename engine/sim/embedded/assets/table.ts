@@ -1,6 +1,7 @@
 import type { Region } from '../../../libero/task.js';
 import { num, nums } from './lathe.js';
 import type { MjcfParts } from './mjcf.js';
+import { CONTACT_BITS } from './contact-pruning.js';
 
 /**
  * The tabletop arena of LIBERO_Tabletop_Manipulation (LIBERO's table_arena.py and
@@ -32,6 +33,8 @@ export const AGENTVIEW_CAMERA = {
 export interface TableOptions {
   /** Visual walls around the scene (no collision). Default true. */
   walls?: boolean;
+  /** The pruned collision model's contact bits on the table (contact-pruning.ts). Default true. */
+  contactPruning?: boolean;
 }
 
 export interface TableParts extends MjcfParts {
@@ -77,11 +80,12 @@ export function tableArena(regions: readonly Region[], options: TableOptions = {
       ]
     : [];
   const cam = AGENTVIEW_CAMERA;
+  const bits = (options.contactPruning ?? true) ? ` contype="${CONTACT_BITS.table.contype}" conaffinity="${CONTACT_BITS.table.conaffinity}"` : '';
   const worldbody = [
     '<geom name="floor" type="plane" size="3 3 0.125" pos="0 0 0" group="1" material="rsd_floor"/>',
     ...walls,
     `<body name="${TABLE_NAME}" pos="${nums([0, 0, centreZ])}">`,
-    `<geom name="${TABLE_NAME}_g0" type="box" size="${nums(half)}" group="0" friction="${nums(TABLE_FRICTION)}" rgba="0.8 0.8 0.8 0"/>`,
+    `<geom name="${TABLE_NAME}_g0" type="box" size="${nums(half)}" group="0" friction="${nums(TABLE_FRICTION)}"${bits} rgba="0.8 0.8 0.8 0"/>`,
     `<geom name="${TABLE_NAME}_v0" class="rsd_arena_visual" type="box" size="${nums(half)}" material="rsd_table"/>`,
     ...legs,
     ...sites,

@@ -110,3 +110,13 @@ describe('EmbeddedPhysics on libero_spatial', () => {
     expect(poses[7 * bowl + 2]).toBeGreaterThan(0.9);
   });
 });
+
+describe('RSD_CONTACT_PRUNING selects the scene', () => {
+  it('on or unset: the pruned scene; off: the old one; anything else: an error naming the variable', async () => {
+    const { contactPruningFromEnv } = await import('../../../../engine/sim/embedded/physics.js');
+    expect(contactPruningFromEnv({})).toBe(true);
+    expect(contactPruningFromEnv({ RSD_CONTACT_PRUNING: 'on' })).toBe(true);
+    expect(contactPruningFromEnv({ RSD_CONTACT_PRUNING: 'off' })).toBe(false);
+    expect(() => contactPruningFromEnv({ RSD_CONTACT_PRUNING: 'no' })).toThrow(/^RSD_CONTACT_PRUNING=no: expected on or off$/);
+  });
+});

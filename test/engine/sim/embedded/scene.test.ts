@@ -11,6 +11,7 @@ import { PANDA_FINGER_INIT_QPOS, PANDA_INIT_QPOS, mountedPanda } from '../../../
 import { latheMesh, ringOfBoxes } from '../../../../engine/sim/embedded/assets/lathe.js';
 import { CATEGORY_SUITES, OBJECT_EXTENTS, OBJECT_MODELS } from '../../../../engine/sim/embedded/assets/objects.js';
 import { loadMujoco } from '../../../../engine/sim/embedded/mujoco.js';
+import { projectInitStatesPath, readProjectInitStatesFile, splitRows } from '../../../../engine/sim/embedded/project-init-states.js';
 import { type Scene, SceneError, buildScene } from '../../../../engine/sim/embedded/scene.js';
 
 const LIBERO = path.resolve('../shared/libero');
@@ -490,4 +491,111 @@ describe.skipIf(!haveLibero)('specific settling facts', () => {
       expect(masses.plate_1).toBeLessThan(0.016);
     });
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('contact pruning (issue 20): the plate and the ramekin stand on feet, not on their ring walls', () => {
+  const isFoot = (model: MjModel, g: number): boolean => model.geom_type[g] === mj.mjtGeom.mjGEOM_SPHERE.value && model.geom_group[g] === 0;
+  const geomName = (model: MjModel, g: number): string => mj.mj_id2name(model, mj.mjtObj.mjOBJ_GEOM.value, g);
+
+  it('contactPruning: false builds the old scene: the pruned one differs only by the contact bits and the feet', () => {
+    for (let t = 0; t < 10; t++) {
+      const task = projectTask('libero_spatial', t);
+      const old = buildScene(task, mountedPanda(), { contactPruning: false }).xml;
+      const pruned = buildScene(task, mountedPanda()).xml;
+      expect(old).not.toMatch(/contype="[345]"|type="sphere" size="0.001"/);
+      const feet = pruned.split('\n').filter((l) => /type="sphere" size="0.001".*contype="0" conaffinity="4"/.test(l));
+      // every other corner pair of the ring: 6 of the plate's 12 wall boxes, 8 of the ramekin's 16
+      expect(feet, `task ${t}`).toHaveLength(6 + 8);
+      const undone = pruned
+        .split('\n')
+        .filter((l) => !feet.includes(l))
+        .join('\n')
+        .replaceAll(' contype="3" conaffinity="2"', '')
+        .replace(' contype="5" conaffinity="0"', '');
+      expect(undone, `task ${t}`).toBe(old);
+    }
+  });
+
+  it('the feet carry no mass: every body keeps its mass and inertia', () => {
+    const task = projectTask('libero_spatial', 0);
+    const [old, pruned] = [false, true].map((contactPruning) => mj.MjModel.from_xml_string(buildScene(task, mountedPanda(), { contactPruning }).xml));
+    try {
+      expect(Array.from(pruned!.body_mass)).toEqual(Array.from(old!.body_mass));
+      expect(Array.from(pruned!.body_inertia)).toEqual(Array.from(old!.body_inertia));
+      expect(Array.from(pruned!.body_ipos)).toEqual(Array.from(old!.body_ipos));
+    } finally {
+      old!.delete();
+      pruned!.delete();
+    }
+  });
+
+  /**
+   * Every project init state (eval and demo splits), settled 10 env steps with the robot held in
+   * both scenes: each object ends at the same place (0.5 mm) and tilt (0.5 degrees); the walls never
+   * touch the table, and fewer contacts hold the scene.
+   */
+  it.each(Array.from({ length: 10 }, (_, t) => t))('task %i: objects rest where the old scene rests them, on fewer contacts', (t) => {
+    const task = projectTask('libero_spatial', t);
+    const scenes = [false, true].map((contactPruning) => buildScene(task, mountedPanda(), { contactPruning }));
+    const models = scenes.map((s) => mj.MjModel.from_xml_string(s.xml));
+    const datas = models.map((m) => new mj.MjData(m));
+    try {
+      const [oldModel, model] = models as [MjModel, MjModel];
+      const [oldData, data] = datas as [MjData, MjData];
+      const table = id(model, 'GEOM', 'main_table_g0');
+      const objects = scenes[1]!.entities.filter((e) => e.kind === 'object').map((e) => e.name);
+      const file = readProjectInitStatesFile(projectInitStatesPath('libero_spatial', t));
+      const rows = [...splitRows(file, 'eval'), ...splitRows(file, 'demo')];
+      let worstZ = 0;
+      let worstXY = 0;
+      let worstTilt = 0;
+      let nconOld = 0;
+      let ncon = 0;
+      rows.forEach((row, r) => {
+        applyState(oldModel, oldData, row);
+        applyState(model, data, row);
+        settleWithRobotHeld(oldModel, oldData);
+        settleWithRobotHeld(model, data);
+        for (const o of objects) {
+          const a = objectState(oldModel, oldData, o);
+          const b = objectState(model, data, o);
+          const where = `task ${t} row ${r} ${o}: old ${a.pos.map((v) => v.toFixed(5)).join(' ')}, pruned ${b.pos.map((v) => v.toFixed(5)).join(' ')}`;
+          const dz = Math.abs(a.pos[2] - b.pos[2]);
+          const dxy = Math.hypot(a.pos[0] - b.pos[0], a.pos[1] - b.pos[1]);
+          const dTilt = Math.abs(a.tilt - b.tilt);
+          expect(dz, where).toBeLessThan(0.0005);
+          expect(dxy, where).toBeLessThan(0.0005);
+          expect(dTilt, where).toBeLessThan(0.5);
+          worstZ = Math.max(worstZ, dz);
+          worstXY = Math.max(worstXY, dxy);
+          worstTilt = Math.max(worstTilt, dTilt);
+        }
+        const contacts = data.contact;
+        for (let i = 0; i < data.ncon; i++) {
+          const c = contacts.get(i)!;
+          const [g1, g2] = [c.geom1, c.geom2];
+          c.delete();
+          if (g1 !== table && g2 !== table) continue;
+          const other = g1 === table ? g2 : g1;
+          const name = geomName(model, other);
+          // on the table, a plate or ramekin touches it through its feet (or its base plate if tipped), never a wall box
+          if (/^(plate|glazed_rim_porcelain_ramekin)_\d+_g\d+$/.test(name) && !isFoot(model, other)) {
+            expect(model.geom_contype[other], `task ${t} row ${r}: ${name} touches the table`).toBe(1);
+          }
+        }
+        contacts.delete();
+        expect(data.ncon, `task ${t} row ${r}`).toBeLessThan(oldData.ncon);
+        nconOld += oldData.ncon;
+        ncon += data.ncon;
+      });
+      console.log(
+        `task ${t}, ${rows.length} init states settled in both scenes: worst |dz| ${(worstZ * 1000).toFixed(3)} mm, |dxy| ${(worstXY * 1000).toFixed(3)} mm, tilt ${worstTilt.toFixed(3)} deg; contacts per state ${(nconOld / rows.length).toFixed(1)} -> ${(ncon / rows.length).toFixed(1)}`,
+      );
+    } finally {
+      datas.forEach((d) => d.delete());
+      models.forEach((m) => m.delete());
+    }
+  }, 240_000); // 150 init states x 2 scenes x 250 substeps: 12-19 s alone, minutes on a loaded machine
 });
