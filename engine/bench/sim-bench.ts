@@ -1,3 +1,4 @@
+import type { EmbeddedPhysics as Physics } from '../sim/embedded/physics.js';
 import { projectTask } from '../libero/project-tasks.js';
 import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { embeddedPhysics } from '../sim/embedded/simulator.js';
@@ -167,6 +168,9 @@ export function formatSimBench(r: SimBenchReport): string {
 // ---------------------------------------------------------------------------------------------
 // Issue 20: the pruned collision model against the old scene (assets/contact-pruning.ts)
 
+/** The pruning bench's simulators: the old scene, the pruned one, and the pruned one on native MuJoCo. */
+type Arm = 'old' | 'pruned' | 'prunedNative';
+
 export interface PruningBenchOptions {
   suite?: string;
   tasks?: readonly number[];
@@ -189,6 +193,9 @@ export interface PruningTaskReport {
   /** Mean contacts after an env step, old / pruned. */
   contactsOld: number;
   contactsNew: number;
+  /** The pruned scene on native MuJoCo (null where the addon does not load): median env.step, ms, and / old (wasm). */
+  envStepNativeMs: number | null;
+  envRatioNative: number | null;
 }
 
 export interface PruningBenchReport {
@@ -199,6 +206,10 @@ export interface PruningBenchReport {
   /** Over all tasks' steps: median pruned env.step / median old env.step, and the same for 25 bare mj_step. */
   envRatio: number;
   bareRatio: number;
+  /** Over all tasks: the pruned scene on native MuJoCo against the old scene on the WebAssembly build (today's env.step); null without the addon. */
+  envRatioNative: number | null;
+  /** Why there is no native arm, where there is none. */
+  nativeAbsent: string | null;
   machine: SimBenchReport['machine'];
 }
 
@@ -216,36 +227,43 @@ export async function runPruningBench(options: PruningBenchOptions = {}): Promis
   const tasks = options.tasks ?? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const steps = options.steps ?? 100;
   const block = options.block ?? 20;
-  const sims = { old: await EmbeddedPhysics.create({ contactPruning: false }), pruned: await EmbeddedPhysics.create({ contactPruning: true }) };
+  // Issue 20's whole change beside its parts: the pruned scene on native MuJoCo, where the addon loads.
+  const { loadNativeMujoco } = await import('../sim/embedded/native.js');
+  const native = await loadNativeMujoco();
+  const nativeAbsent = 'reason' in native ? native.reason : null;
+  const sims: Partial<Record<Arm, Physics>> = { old: await EmbeddedPhysics.create({ contactPruning: false }), pruned: await EmbeddedPhysics.create({ contactPruning: true }) };
+  if (!nativeAbsent) sims.prunedNative = await EmbeddedPhysics.create({ contactPruning: true, physics: 'native' });
+  const arms = Object.keys(sims) as Arm[];
   const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
-  const all = { env: { old: [] as number[], pruned: [] as number[] }, bare: { old: [] as number[], pruned: [] as number[] } };
+  const all = { env: { old: [] as number[], pruned: [] as number[], prunedNative: [] as number[] }, bare: { old: [] as number[], pruned: [] as number[] } };
   const reports: PruningTaskReport[] = [];
   try {
     for (const taskId of tasks) {
       const task = projectTask(suite, taskId);
       const start = projectInitStates(suite, taskId, 'eval')[0]!;
-      const env = { old: [] as number[], pruned: [] as number[] };
+      const env = { old: [] as number[], pruned: [] as number[], prunedNative: [] as number[] };
       const bare = { old: [] as number[], pruned: [] as number[] };
       const contacts = { old: 0, pruned: 0 };
-      for (const sim of Object.values(sims)) {
+      for (const sim of Object.values(sims) as Physics[]) {
         sim.reset(task, start); // compiles the task's scene; warm up both paths
         for (let i = 0; i < 5; i++) sim.step(WAIT_ACTION);
         sim.physicsSteps(SUBSTEPS_PER_ENV_STEP * 5);
       }
       for (let first = 0, k = 0; env.old.length < steps; first += block, k++) {
         const order = k % 2 === 0 ? (['old', 'pruned'] as const) : (['pruned', 'old'] as const);
-        for (const which of order) {
-          const sim = sims[which];
+        // every arm first once in a while: the rotation of all arms by k
+        for (const which of arms.map((_, i) => arms[(i + k) % arms.length]!)) {
+          const sim = sims[which]!;
           sim.reset(task, start);
           for (let t = first; t < first + block; t++) {
             const t0 = performance.now();
             sim.step(action(t));
             env[which].push(performance.now() - t0);
-            contacts[which] += sim.contactCount;
+            if (which !== 'prunedNative') contacts[which] += sim.contactCount;
           }
         }
         for (const which of order) {
-          const sim = sims[which];
+          const sim = sims[which]!;
           sim.reset(task, start);
           for (let t = first; t < first + block; t++) {
             sim.step(action(t));
@@ -259,6 +277,7 @@ export async function runPruningBench(options: PruningBenchOptions = {}): Promis
         all.env[which].push(...env[which]);
         all.bare[which].push(...bare[which]);
       }
+      all.env.prunedNative.push(...env.prunedNative);
       reports.push({
         task: `${taskId}: ${suiteTask(suite, taskId).name}`,
         envStepOldMs: median(env.old),
@@ -269,19 +288,22 @@ export async function runPruningBench(options: PruningBenchOptions = {}): Promis
         bareRatio: median(bare.pruned) / median(bare.old),
         contactsOld: contacts.old / env.old.length,
         contactsNew: contacts.pruned / env.pruned.length,
+        envStepNativeMs: nativeAbsent ? null : median(env.prunedNative),
+        envRatioNative: nativeAbsent ? null : median(env.prunedNative) / median(env.old),
       });
     }
   } finally {
-    sims.old.close();
-    sims.pruned.close();
+    for (const sim of Object.values(sims) as Physics[]) sim.close();
   }
   return {
     suite,
-    mujoco: sims.old.version,
+    mujoco: sims.old!.version,
     steps,
     tasks: reports,
     envRatio: median(all.env.pruned) / median(all.env.old),
     bareRatio: median(all.bare.pruned) / median(all.bare.old),
+    envRatioNative: nativeAbsent ? null : median(all.env.prunedNative) / median(all.env.old),
+    nativeAbsent,
     machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', node: process.versions.node },
   };
 }
@@ -297,5 +319,8 @@ export function formatPruningBench(r: PruningBenchReport): string {
         `  ${t.task.split(':')[0]!.padStart(4)}  ${ms(t.envStepOldMs)} / ${ms(t.envStepNewMs)}       ${t.envRatio.toFixed(3)}   ${ms(t.bareOldMs)} / ${ms(t.bareNewMs)}             ${t.bareRatio.toFixed(3)}   ${t.contactsOld.toFixed(1)} -> ${t.contactsNew.toFixed(1)}`,
     ),
     `  all tasks: env.step pruned / old ${r.envRatio.toFixed(3)}, 25 x mj_step pruned / old ${r.bareRatio.toFixed(3)} (target <= 0.5 for env.step)`,
+    r.envRatioNative !== null
+      ? `  all tasks: env.step of the pruned scene on native MuJoCo / the old scene on WebAssembly (before issue 20) ${r.envRatioNative.toFixed(3)} (per task: ${r.tasks.map((t) => t.envRatioNative!.toFixed(3)).join(' ')})`
+      : `  no native arm: ${r.nativeAbsent}`,
   ].join('\n');
 }
