@@ -111,7 +111,7 @@ Usage:
   rsd runs compare RUN_A RUN_B [--runs DIR] [--json]
                                             paired success (McNemar), latency and acceptance
   rsd bench eval [--bundle DIR] [--episodes 8] [--workers N] [--decoding D]
-                 [--max-steps N] [--fixed-rounds 3] [--json]
+                 [--max-steps N] [--fixed-rounds 3] [--physics wasm|native|auto] [--json]
                                             the same episodes by a bare loop, the runner with
                                             1 and N workers (steps/s, ratios), then a run's
                                             fixed cost in fresh processes, before and after

@@ -13,6 +13,7 @@ import { runEvaluation, RUNNER_SESSION_OPTIONS, type EvalReport, type FixedCost 
 import { MAX_STEPS, NUM_WAIT_STEPS, suiteTask, suiteTasks, WAIT_ACTION } from '../libero/suites.js';
 import { BundlePolicy } from '../policy/bundle-policy.js';
 import { createSimulator } from '../sim/factory.js';
+import type { PhysicsRequest } from '../sim/embedded/mujoco-api.js';
 import { appRoot } from '../util/app-root.js';
 
 /**
@@ -40,6 +41,8 @@ export interface EvalBenchOptions {
   maxSteps?: number;
   /** Rounds of the fresh-process fixed-cost runs, the paths alternating (default 3; 0 skips them). */
   fixedRounds?: number;
+  /** The embedded simulator's MuJoCo build in all three measurements (default wasm). */
+  physics?: PhysicsRequest;
 }
 
 export interface SpeedFigures {
@@ -126,7 +129,8 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
 
     // Bare loop.
     const episodes = planEpisodes('libero_spatial', tasks, trials, RUN_DEFAULTS.initSource);
-    const sim = await createSimulator(RUN_DEFAULTS.simulator);
+    const simulator = { kind: 'embedded' as const, ...(o.physics ? { physics: o.physics } : {}) };
+    const sim = await createSimulator(simulator);
     const bareEnds = new Map<string, string>();
     let bareSteps = 0;
     const bareStart = performance.now();
@@ -158,7 +162,7 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     await policy.close();
 
     const evaluate = async (workers: number, runsRoot: string): Promise<EvalReport> => {
-      const run = await resolveRun({ tasks, trials, maxSteps, workers, policy: { kind: 'bundle', dir: bundleDir, decoding } }, { settings: null, runsRoot });
+      const run = await resolveRun({ tasks, trials, maxSteps, workers, simulator, policy: { kind: 'bundle', dir: bundleDir, decoding } }, { settings: null, runsRoot });
       return runEvaluation(run, { onEvent: (ev) => void (ev.type === 'log' && note(ev.message)) });
     };
     const r1 = await evaluate(1, path.join(tmp, 'runs1'));
@@ -184,7 +188,7 @@ export async function runEvalBench(o: EvalBenchOptions): Promise<EvalBenchReport
     const bare = speed(bareMs, bareSteps, episodes.length);
     const runner1 = runnerFigures(r1);
     const runnerN = runnerFigures(rN);
-    const fixedCost = await freshFixedCosts({ bundleDir, decoding, workers: o.workers, tmp, rounds: o.fixedRounds ?? 3 });
+    const fixedCost = await freshFixedCosts({ bundleDir, decoding, workers: o.workers, tmp, rounds: o.fixedRounds ?? 3, physics: o.physics ?? 'wasm' });
     return {
       bundle: bundleDir,
       synthetic,
@@ -225,7 +229,7 @@ function runnerFigures(r: EvalReport): RunnerFigures {
  * The fixed cost of a run in fresh `rsd eval` processes (what a user's command pays: nothing
  * compiled or cached in the process yet), N workers with one short episode each, for each start path.
  */
-async function freshFixedCosts(o: { bundleDir: string; decoding: Strategy; workers: number; tmp: string; rounds: number }): Promise<FixedCostRow[]> {
+async function freshFixedCosts(o: { bundleDir: string; decoding: Strategy; workers: number; tmp: string; rounds: number; physics: PhysicsRequest }): Promise<FixedCostRow[]> {
   const rsd = path.join(appRoot(), 'bin', 'rsd.mjs');
   if (!existsSync(rsd) || o.rounds < 1) return [];
   const paths: [FixedCostRow['path'], NodeJS.ProcessEnv][] = [
@@ -237,7 +241,7 @@ async function freshFixedCosts(o: { bundleDir: string; decoding: Strategy; worke
   let n = 0;
   for (let round = 0; round < o.rounds; round++) {
     for (const [which, env] of paths) {
-      const args = [rsd, 'eval', '--tasks', `0-${Math.min(9, o.workers - 1)}`, '--trials', '1', '--workers', String(o.workers), '--max-steps', '8', '--bundle', o.bundleDir, '--decoding', o.decoding, '--out', path.join(o.tmp, `fixed-${n++}`), '--json'];
+      const args = [rsd, 'eval', '--tasks', `0-${Math.min(9, o.workers - 1)}`, '--trials', '1', '--workers', String(o.workers), '--max-steps', '8', '--bundle', o.bundleDir, '--decoding', o.decoding, '--out', path.join(o.tmp, `fixed-${n++}`), '--physics', o.physics, '--json'];
       const started = performance.now();
       const { stdout, error } = await new Promise<{ stdout: string; error: string | null }>((resolve) => {
         execFile(process.execPath, args, { env: { ...process.env, RSD_WORKER_START: '', RSD_SHARE_MUJOCO: '', ...env }, maxBuffer: 64 * 2 ** 20 }, (failed, out, err) => resolve({ stdout: out, error: failed ? `${failed.message.split('\n')[0]} ${err.slice(-300)}` : null }));

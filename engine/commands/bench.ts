@@ -93,7 +93,7 @@ export async function bench(args: string[]): Promise<number> {
     return 0;
   }
   if (what === 'eval') {
-    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, 'max-steps': { type: 'string' }, 'fixed-rounds': { type: 'string' } });
+    const { values } = parse(rest, { json: { type: 'boolean' }, bundle: { type: 'string' }, episodes: { type: 'string' }, workers: { type: 'string' }, decoding: { type: 'string' }, 'max-steps': { type: 'string' }, 'fixed-rounds': { type: 'string' }, physics: { type: 'string' } });
     if (values.decoding !== undefined && !STRATEGIES.includes(values.decoding as Strategy)) throw new UsageError(`--decoding: expected one of ${STRATEGIES.join(', ')}, got "${values.decoding}"`);
     const report = await runEvalBench({
       bundleDir: values.bundle,
@@ -103,6 +103,7 @@ export async function bench(args: string[]): Promise<number> {
       decoding: values.decoding as Strategy | undefined,
       fixedRounds: intFlag('fixed-rounds', values['fixed-rounds'], 3, 0, 20),
       maxSteps: values['max-steps'] === undefined ? undefined : checkMaxSteps(intFlag('max-steps', values['max-steps'], 220, 1), 'libero_spatial'),
+      physics: await physicsFlag(values.physics),
     });
     print(values.json, report, () => formatEvalBench(report));
     return 0;
