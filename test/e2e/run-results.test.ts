@@ -160,7 +160,7 @@ describe('Run and Results in Chromium against rsd serve', () => {
       expect.stringMatching(/^\d+(\.\d+)? ms$/),
       'speculative (exact)',
       'bundle synthetic-tiny',
-      'embedded MuJoCo 3.14.0',
+      'embedded MuJoCo 3.14.0 (wasm)',
       '2/2',
       'Completed',
       expect.any(String),

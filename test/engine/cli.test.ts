@@ -247,7 +247,7 @@ describe('rsd CLI', () => {
   });
 
   it('bench sim --json measures env.step against bare mj_step in the same run', async () => {
-    const { code, stdout } = await rsd('bench', 'sim', '--steps', '40', '--json');
+    const { code, stdout } = await rsd('bench', 'sim', '--steps', '40', '--pruning-tasks', 'none', '--json');
     expect(code).toBe(0);
     type Pair = { wasmMs: number; nativeMs: number; ratio: number };
     const report = JSON.parse(stdout) as {

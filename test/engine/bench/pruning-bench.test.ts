@@ -23,6 +23,18 @@ describe('runPruningBench', () => {
     expect(report.mujoco).toMatch(/^MuJoCo 3\./);
   });
 
+  it('times the pruned scene on native MuJoCo against the old scene on wasm where the addon loads, else says why not', () => {
+    if (report.nativeAbsent === null) {
+      for (const t of report.tasks) expect(t.envRatioNative!).toBeCloseTo(t.envStepNativeMs! / t.envStepOldMs, 12);
+      expect(report.envRatioNative).toBeGreaterThan(0);
+      expect(formatPruningBench(report)).toContain(`on WebAssembly (before issue 20) ${report.envRatioNative!.toFixed(3)}`);
+    } else {
+      expect(report.envRatioNative).toBeNull();
+      expect(report.tasks.every((t) => t.envRatioNative === null)).toBe(true);
+      expect(formatPruningBench(report)).toContain(`no native arm: ${report.nativeAbsent}`);
+    }
+  });
+
   it('prints one line per task and the overall ratios', () => {
     const text = formatPruningBench(report);
     expect(text.split('\n').filter((l) => /^\s+[04]\s/.test(l))).toHaveLength(2);
