@@ -532,8 +532,9 @@ describe('contact pruning (issue 20): the plate and the ramekin stand on feet, n
   });
 
   /**
-   * Every project init state (eval and demo splits), settled 10 env steps with the robot held in
-   * both scenes: each object ends at the same place (0.5 mm) and tilt (0.5 degrees); the walls never
+   * The project's 50 evaluation init states of each task and every 10th of its 100 demo states (all
+   * 150 were checked once when the feet were placed: docs/scene-conventions.md; these keep
+   * npm test's time), settled 10 env steps with the robot held in both scenes: each object ends at the same place (0.5 mm) and tilt (0.5 degrees); the walls never
    * touch the table, and fewer contacts hold the scene.
    */
   it.each(Array.from({ length: 10 }, (_, t) => t))('task %i: objects rest where the old scene rests them, on fewer contacts', (t) => {
@@ -547,7 +548,7 @@ describe('contact pruning (issue 20): the plate and the ramekin stand on feet, n
       const table = id(model, 'GEOM', 'main_table_g0');
       const objects = scenes[1]!.entities.filter((e) => e.kind === 'object').map((e) => e.name);
       const file = readProjectInitStatesFile(projectInitStatesPath('libero_spatial', t));
-      const rows = [...splitRows(file, 'eval'), ...splitRows(file, 'demo')];
+      const rows = [...splitRows(file, 'eval'), ...splitRows(file, 'demo').filter((_, i) => i % 10 === 0)];
       let worstZ = 0;
       let worstXY = 0;
       let worstTilt = 0;
@@ -597,5 +598,5 @@ describe('contact pruning (issue 20): the plate and the ramekin stand on feet, n
       datas.forEach((d) => d.delete());
       models.forEach((m) => m.delete());
     }
-  }, 240_000); // 150 init states x 2 scenes x 250 substeps: 12-19 s alone, minutes on a loaded machine
+  }, 240_000); // 60 init states x 2 scenes x 250 substeps: 5-8 s alone, longer on a loaded machine
 });
