@@ -3,6 +3,7 @@ import { projectTask } from '../libero/project-tasks.js';
 import { suiteName, suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { initStatesFor } from '../sim/init-source.js';
 import { LiberoSimulator } from '../sim/libero/simulator.js';
+import { benchAction } from './sim-motion.js';
 
 export interface BridgeBenchOptions {
   python: string;
@@ -46,10 +47,9 @@ export async function runBridgeBench(options: BridgeBenchOptions): Promise<Bridg
     await sim.reset(task, init, { index: 0 });
     const resetMs = performance.now() - r0;
     for (let i = 0; i < 10; i++) await sim.step(WAIT_ACTION);
-    const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
     const before = { ...sim.workerTime };
     const t0 = performance.now();
-    for (let t = 0; t < steps; t++) await sim.step(action(t));
+    for (let t = 0; t < steps; t++) await sim.step(benchAction(t));
     const bridgedStepMs = (performance.now() - t0) / steps;
     const pythonStepMs = (sim.workerTime.ms - before.ms) / (sim.workerTime.calls - before.calls);
     return {

@@ -1,5 +1,6 @@
 import type { EmbeddedPhysics as Physics } from '../sim/embedded/physics.js';
 import { projectTask } from '../libero/project-tasks.js';
+import { benchAction, median, timeBareBlock } from './sim-motion.js';
 import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { embeddedPhysics } from '../sim/embedded/simulator.js';
 import { createSimulator } from '../sim/factory.js';
@@ -55,12 +56,6 @@ export interface SimBenchReport {
   native: PhysicsComparison | null;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /**
  * env.step against its physics floor, in one process run on one scene: blocks of env steps and of
  * 25 bare mj_step calls alternate from the same starting state, so machine noise hits both alike.
@@ -88,32 +83,25 @@ export async function runSimBench(options: SimBenchOptions = {}): Promise<SimBen
     sim.reset(task, start);
     for (let i = 0; i < 10; i++) sim.step(WAIT_ACTION); // warm up both paths
     sim.physicsSteps(SUBSTEPS_PER_ENV_STEP * 10);
-    const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
     for (let first = 0; env.length < steps; first += block) {
       sim.reset(task, start);
       for (let t = first; t < first + block; t++) {
         const t0 = performance.now();
-        sim.step(action(t));
+        sim.step(benchAction(t));
         env.push(performance.now() - t0);
       }
       // The same motion, but each timed interval is 25 bare mj_step calls with the torques the
       // controller last wrote (an untimed env step in between keeps the arm on the same path).
-      sim.reset(task, start);
-      for (let t = first; t < first + block; t++) {
-        sim.step(action(t));
-        const t0 = performance.now();
-        sim.physicsSteps(SUBSTEPS_PER_ENV_STEP);
-        bare.push(performance.now() - t0);
-      }
+      timeBareBlock(sim, task, start, first, block, bare);
       if (!withCameras) continue;
       // The same motion with the cameras on, each step paired with the camera-less one.
       sim.reset(task, start);
       withCameras.reset(task, start);
       for (let t = first; t < first + block; t++) {
         const t0 = performance.now();
-        sim.step(action(t));
+        sim.step(benchAction(t));
         const t1 = performance.now();
-        withCameras.step(action(t));
+        withCameras.step(benchAction(t));
         const t2 = performance.now();
         camEnv.push(t2 - t1);
         renderCost.push(t2 - t1 - (t1 - t0));
@@ -234,7 +222,6 @@ export async function runPruningBench(options: PruningBenchOptions = {}): Promis
   const sims: Partial<Record<Arm, Physics>> = { old: await EmbeddedPhysics.create({ contactPruning: false }), pruned: await EmbeddedPhysics.create({ contactPruning: true }) };
   if (!nativeAbsent) sims.prunedNative = await EmbeddedPhysics.create({ contactPruning: true, physics: 'native' });
   const arms = Object.keys(sims) as Arm[];
-  const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
   const all = { env: { old: [] as number[], pruned: [] as number[], prunedNative: [] as number[] }, bare: { old: [] as number[], pruned: [] as number[] } };
   const reports: PruningTaskReport[] = [];
   try {
@@ -257,21 +244,12 @@ export async function runPruningBench(options: PruningBenchOptions = {}): Promis
           sim.reset(task, start);
           for (let t = first; t < first + block; t++) {
             const t0 = performance.now();
-            sim.step(action(t));
+            sim.step(benchAction(t));
             env[which].push(performance.now() - t0);
             if (which !== 'prunedNative') contacts[which] += sim.contactCount;
           }
         }
-        for (const which of order) {
-          const sim = sims[which]!;
-          sim.reset(task, start);
-          for (let t = first; t < first + block; t++) {
-            sim.step(action(t));
-            const t0 = performance.now();
-            sim.physicsSteps(SUBSTEPS_PER_ENV_STEP);
-            bare[which].push(performance.now() - t0);
-          }
-        }
+        for (const which of order) timeBareBlock(sims[which]!, task, start, first, block, bare[which]);
       }
       for (const which of ['old', 'pruned'] as const) {
         all.env[which].push(...env[which]);

@@ -1,4 +1,5 @@
 import { projectTask } from '../libero/project-tasks.js';
+import { benchAction, median, timeBareBlock } from './sim-motion.js';
 import { suiteTask, WAIT_ACTION } from '../libero/suites.js';
 import { EmbeddedPhysics } from '../sim/embedded/physics.js';
 import { loadNativeMujoco } from '../sim/embedded/native.js';
@@ -34,14 +35,6 @@ export type PhysicsComparison =
   | { available: true; addon: string; stepsPerTask: number; tasks: PhysicsComparisonTask[] }
   | { available: false; reason: string };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** The arm moving as under a policy (the same motion as the rest of `rsd bench sim`). */
-const action = (t: number) => [0.3 * Math.cos(t / 15), 0.3 * Math.sin(t / 15), 0.1 * Math.sin(t / 7), 0, 0, 0, t % 40 < 20 ? -1 : 1];
 
 /** A motion that reaches down into the objects (the arm touches them from about env step 30). */
 const contactMotion = (t: number) => [0.5 * Math.cos(t / 10), 0.5 * Math.sin(t / 13), t < 40 ? -0.6 : 0.2 * Math.sin(t / 9), 0.1 * Math.sin(t / 11), 0, 0, t % 30 < 15 ? -1 : 1];
@@ -95,22 +88,14 @@ export async function comparePhysicsBuilds(suite: string, taskIds: readonly numb
           let proprio: ArrayLike<number> = [];
           for (let t = first; t < first + block; t++) {
             const t0 = performance.now();
-            proprio = sim.step(action(t)).observation.proprio;
+            proprio = sim.step(benchAction(t)).observation.proprio;
             env[name].push(performance.now() - t0);
           }
           last.push(proprio);
         }
         drift = Math.max(drift, ...Array.from(last[0]!, (v, i) => Math.abs(v - last[1]![i]!)));
         // Bare physics on the same path: an untimed env step writes the controller's torques, then 25 timed mj_step.
-        for (const [name, sim] of [['wasm', wasm], ['native', nat]] as const) {
-          sim.reset(task, start);
-          for (let t = first; t < first + block; t++) {
-            sim.step(action(t));
-            const t0 = performance.now();
-            sim.physicsSteps(SUBSTEPS_PER_ENV_STEP);
-            bare[name].push(performance.now() - t0);
-          }
-        }
+        for (const [name, sim] of [['wasm', wasm], ['native', nat]] as const) timeBareBlock(sim, task, start, first, block, bare[name]);
       }
       const pair = (x: { wasm: number[]; native: number[] }) => {
         const wasmMs = median(x.wasm);
